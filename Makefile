@@ -1,0 +1,58 @@
+# Onramp: `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO              ?= go
+PG_URL          ?= postgres://postgres@127.0.0.1:5432
+TEST_PG_DB      ?= onramp_test
+GENERATED        = $(shell find views -name '*_templ.go' 2>/dev/null | sort)
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## run the console on the embedded SQLite database (./data/), at http://localhost:8080
+	$(GO) run ./cmd/onramp serve
+
+.PHONY: build
+build: generate ## build bin/onramp
+	$(GO) build -o bin/onramp ./cmd/onramp
+
+.PHONY: generate
+generate: ## regenerate the templ views
+	@$(GO) tool templ generate -path views >/dev/null 2>&1 || $(GO) tool templ generate -path views
+
+.PHONY: check-generated
+check-generated: ## fail when the committed templ code is not what templ generates
+	@before=$$(cat $(GENERATED) | sha256sum); \
+	$(GO) tool templ generate -path views >/dev/null 2>&1 || exit 1; \
+	after=$$(cat $$(find views -name '*_templ.go' | sort) | sha256sum); \
+	if [ "$$before" != "$$after" ]; then echo "generated templ code was stale: it is regenerated now, commit it"; exit 1; fi
+
+.PHONY: lint
+lint: ## gofmt, templ fmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@$(GO) tool templ fmt -fail views >/dev/null 2>&1 || { echo "templ fmt would change views: run go tool templ fmt views"; exit 1; }
+	$(GO) vet ./...
+
+.PHONY: test
+test: check-generated lint ## the whole suite with -race: on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
+	env -u TEST_DATABASE_URL $(GO) test -race -count=1 ./...
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL"; \
+		$(GO) test -race -count=1 ./...; \
+	else \
+		echo "(TEST_DATABASE_URL is not set: PostgreSQL skipped; see make test-pg)"; \
+	fi
+
+.PHONY: test-pg
+test-pg: ## the suite on a local PostgreSQL (database $(TEST_PG_DB), created when missing)
+	@psql "$(PG_URL)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(TEST_PG_DB)'" | grep -q 1 || \
+		psql "$(PG_URL)/postgres" -qc "CREATE DATABASE $(TEST_PG_DB)"
+	TEST_DATABASE_URL="$(PG_URL)/$(TEST_PG_DB)?sslmode=disable" $(GO) test -race -count=1 ./...
+
+.PHONY: clean
+clean: ## remove build output (keeps ./data)
+	rm -rf bin

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// config is read from the environment (SPEC §10).
+type config struct {
+	Env          string // "development" (default) or "production"
+	Addr         string
+	DatabaseURL  string
+	DataDir      string
+	Secret       []byte
+	BaseURL      string
+	SessionIdle  time.Duration
+	SessionMax   time.Duration
+	TrustProxy   bool
+	SMTPURL      string
+	MailFrom     string
+	secretSource string
+}
+
+func (c config) dev() bool { return c.Env == "development" }
+
+// secure reports whether the console is served over HTTPS (cookies Secure, HSTS).
+func (c config) secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+func (c config) sqlitePath() string { return filepath.Join(c.DataDir, "onramp.db") }
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		Env:         orDefault(getenv("ONRAMP_ENV"), "development"),
+		Addr:        orDefault(getenv("ONRAMP_ADDR"), "localhost:8080"),
+		DatabaseURL: getenv("DATABASE_URL"),
+		DataDir:     orDefault(getenv("ONRAMP_DATA_DIR"), "data"),
+		BaseURL:     strings.TrimRight(getenv("ONRAMP_BASE_URL"), "/"),
+		TrustProxy:  getenv("ONRAMP_TRUST_PROXY") == "1" || getenv("ONRAMP_TRUST_PROXY") == "true",
+		SMTPURL:     getenv("SMTP_URL"),
+		MailFrom:    getenv("MAIL_FROM"),
+	}
+	if c.Env != "development" && c.Env != "production" {
+		return c, fmt.Errorf("ONRAMP_ENV must be development or production, not %q", c.Env)
+	}
+	var err error
+	if c.SessionIdle, err = duration(getenv, "ONRAMP_SESSION_IDLE", 30*time.Minute); err != nil {
+		return c, err
+	}
+	if c.SessionMax, err = duration(getenv, "ONRAMP_SESSION_MAX", 12*time.Hour); err != nil {
+		return c, err
+	}
+	if c.BaseURL == "" {
+		host, port, err := net.SplitHostPort(c.Addr)
+		if err != nil {
+			return c, fmt.Errorf("ONRAMP_ADDR %q: %w", c.Addr, err)
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		c.BaseURL = "http://" + net.JoinHostPort(host, port)
+	}
+	if s := getenv("ONRAMP_SECRET"); s != "" {
+		if len(s) < 32 {
+			return c, errors.New("ONRAMP_SECRET must be at least 32 characters (try: openssl rand -hex 32)")
+		}
+		c.Secret, c.secretSource = []byte(s), "ONRAMP_SECRET"
+		return c, nil
+	}
+	if !c.dev() {
+		return c, errors.New("ONRAMP_SECRET is required when ONRAMP_ENV=production (try: openssl rand -hex 32)")
+	}
+	c.Secret, err = devSecret(filepath.Join(c.DataDir, "secret.key"))
+	c.secretSource = "development key file"
+	return c, err
+}
+
+// devSecret reads the development key, creating it (mode 0600) on first use.
+func devSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if s := strings.TrimSpace(string(b)); len(s) >= 32 {
+			return []byte(s), nil
+		}
+		return nil, fmt.Errorf("%s is too short: delete it to generate a new one", path)
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	s := hex.EncodeToString(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteString(s + "\n"); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return []byte(s), f.Close()
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+
+func duration(getenv func(string) string, key string, d time.Duration) (time.Duration, error) {
+	v := getenv(key)
+	if v == "" {
+		return d, nil
+	}
+	x, err := time.ParseDuration(v)
+	if err != nil || x <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive duration like 30m or 12h", key, v)
+	}
+	return x, nil
+}

@@ -1,0 +1,55 @@
+// Command onramp is the whole product in one binary: the console server, migrations, admin
+// creation and (in later releases) demo data and a reference VPN client.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `Usage: onramp [command]
+
+Commands:
+  serve                 run the console (default)
+    --no-migrate          refuse to start on an out-of-date schema instead of migrating it
+  migrate [up|status]   apply or list database migrations (default: up)
+  admin create --account NAME --email E --role admin|helpdesk [--name N]
+                        create an admin; the password is read from stdin when it is not a
+                        terminal, else prompted for twice
+
+Environment: DATABASE_URL, ONRAMP_ADDR, ONRAMP_SECRET, ONRAMP_BASE_URL, ONRAMP_ENV,
+ONRAMP_DATA_DIR, ONRAMP_SESSION_IDLE, ONRAMP_SESSION_MAX, ONRAMP_TRUST_PROXY (see README).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "onramp:", err)
+		os.Exit(1)
+	}
+}
+
+// run is main without the process: tests call it with their own arguments and streams.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stderr)
+	case "migrate":
+		return migrate(ctx, args, getenv, stdout, stderr)
+	case "admin":
+		return admin(ctx, args, getenv, stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		_, err := io.WriteString(stdout, usage)
+		return err
+	}
+	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
+}

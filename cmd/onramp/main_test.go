@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"onramp/models/store/storetest"
+)
+
+func testEnv(t *testing.T, extra map[string]string) func(string) string {
+	t.Helper()
+	dbURL, err := storetest.Database(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DATABASE_URL": dbURL, "ONRAMP_DATA_DIR": t.TempDir()}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return func(k string) string { return env[k] }
+}
+
+func TestAdminCreateAndMigrateStatus(t *testing.T) {
+	ctx := context.Background()
+	env := testEnv(t, nil)
+	var out, errOut bytes.Buffer
+	err := run(ctx, []string{"admin", "create", "--account", "Acme", "--email", "Ada@Example.com", "--role", "admin"}, env,
+		strings.NewReader("violet harbour lantern\n"), &out, &errOut)
+	if err != nil {
+		t.Fatalf("admin create: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), `Created account "acme"`) && !strings.Contains(out.String(), `Created account "Acme"`) {
+		t.Fatalf("output: %s", out.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), "violet") {
+		t.Fatal("the password was printed")
+	}
+	out.Reset()
+	err = run(ctx, []string{"admin", "create", "--account", "acme", "--email", "hal@example.com", "--role", "helpdesk"}, env,
+		strings.NewReader("violet harbour lantern\n"), &out, &errOut)
+	if err != nil || strings.Contains(out.String(), "Created account") {
+		t.Fatalf("second admin: %v %s", err, out.String())
+	}
+	for _, bad := range []struct {
+		args  []string
+		stdin string
+	}{
+		{[]string{"admin", "create", "--account", "acme", "--email", "ada@example.com"}, "violet harbour lantern\n"},
+		{[]string{"admin", "create", "--account", "acme", "--email", "new@example.com", "--role", "root"}, "violet harbour lantern\n"},
+		{[]string{"admin", "create", "--account", "acme", "--email", "new@example.com"}, "short\n"},
+		{[]string{"admin", "create", "--account", "acme", "--email", "new@example.com"}, ""},
+	} {
+		if err := run(ctx, bad.args, env, strings.NewReader(bad.stdin), &out, &errOut); err == nil {
+			t.Errorf("%v with %q succeeded", bad.args, bad.stdin)
+		}
+	}
+	out.Reset()
+	if err := run(ctx, []string{"migrate", "status"}, env, nil, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "00001_foundation.sql") || !strings.Contains(out.String(), "applied") {
+		t.Fatalf("migrate status:\n%s", out.String())
+	}
+}
+
+func TestServeShutsDownGracefully(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var logs bytes.Buffer
+	env := testEnv(t, map[string]string{"ONRAMP_ADDR": addr})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, env, nil, &bytes.Buffer{}, &syncWriter{w: &logs}) }()
+
+	// Wait for the listener (bounded: a loaded CI machine may take seconds to start it).
+	var res *http.Response
+	for i := 0; i < 600; i++ {
+		if res, err = http.Get("http://" + addr + "/readyz"); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("readyz %d", res.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(logs.String(), "/setup?token=") {
+		t.Fatalf("no setup link logged:\n%s", logs.String())
+	}
+}
+
+func TestProductionNeedsSecret(t *testing.T) {
+	env := testEnv(t, map[string]string{"ONRAMP_ENV": "production"})
+	if _, err := loadConfig(env); err == nil || !strings.Contains(err.Error(), "ONRAMP_SECRET") {
+		t.Fatalf("production without a secret: %v", err)
+	}
+	env = testEnv(t, map[string]string{"ONRAMP_SECRET": "too-short"})
+	if _, err := loadConfig(env); err == nil {
+		t.Fatal("a short secret was accepted")
+	}
+	env = testEnv(t, nil)
+	c1, err := loadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := loadConfig(env)
+	if string(c1.Secret) != string(c2.Secret) || len(c1.Secret) < 32 {
+		t.Fatal("the development key is not kept")
+	}
+}

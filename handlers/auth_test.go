@@ -1,0 +1,359 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"onramp/models"
+)
+
+func TestSetupLinkWorksOnce(t *testing.T) {
+	a := newApp(t)
+	token, err := a.auth.EnsureSetupLink(context.Background())
+	if err != nil || token == "" {
+		t.Fatalf("setup link: %q %v", token, err)
+	}
+	c := a.client()
+	expectStatus(t, c.get("/setup?token=wrong"), http.StatusGone)
+
+	r := c.get("/setup?token=" + token)
+	expectStatus(t, r, http.StatusOK)
+	if got := r.Header.Get("Referrer-Policy"); got != "no-referrer" {
+		t.Errorf("Referrer-Policy = %q", got)
+	}
+	// Bad input keeps what was typed and says what is wrong.
+	r = c.post("/setup?token="+token, url.Values{"account": {"Bad Name!"}, "email": {"ada@example.com"}, "name": {"Ada"}, "password": {"short"}})
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	expectBody(t, r, `data-testid="error-account"`)
+	expectBody(t, r, `data-testid="error-password"`)
+	expectBody(t, r, `value="ada@example.com"`)
+
+	r = c.post("/setup?token="+token, url.Values{"account": {"Acme"}, "email": {"Ada@Example.com"}, "name": {"Ada Lovelace"}, "password": {testPassword}})
+	expectStatus(t, r, http.StatusSeeOther)
+	r = c.get("/")
+	expectStatus(t, r, http.StatusOK)
+	expectBody(t, r, `data-testid="account-name">acme<`)
+	expectBody(t, r, "Welcome to Onramp")
+
+	// The link is dead now, for a new visitor and for the same one.
+	expectStatus(t, a.client().get("/setup?token="+token), http.StatusGone)
+	r = c.post("/setup?token="+token, url.Values{"account": {"other"}, "email": {"eve@example.com"}, "name": {"Eve"}, "password": {testPassword}})
+	expectStatus(t, r, http.StatusGone)
+	if token2, _ := a.auth.EnsureSetupLink(context.Background()); token2 != "" {
+		t.Fatal("a setup link was issued although an admin exists")
+	}
+	if n := a.eventCount(models.SubAccountCreated); n != 1 {
+		t.Fatalf("%d Account Created events", n)
+	}
+}
+
+func TestSetupLinkReplacedByNewer(t *testing.T) {
+	a := newApp(t)
+	old, _ := a.auth.EnsureSetupLink(context.Background())
+	fresh, _ := a.auth.EnsureSetupLink(context.Background())
+	c := a.client()
+	expectStatus(t, c.get("/setup?token="+old), http.StatusGone)
+	expectStatus(t, c.get("/setup?token="+fresh), http.StatusOK)
+}
+
+func TestSignIn(t *testing.T) {
+	a := newApp(t)
+	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	c := a.client()
+
+	r := c.get("/")
+	expectStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); loc != "/login?next=%2F" {
+		t.Fatalf("signed-out visitor sent to %q", loc)
+	}
+
+	c.get("/login")
+	r = c.post("/login", url.Values{"email": {"ada@example.com"}, "password": {"not the password"}})
+	expectStatus(t, r, http.StatusUnauthorized)
+	expectBody(t, r, "The email or password is not right.")
+	expectBody(t, r, `value="ada@example.com"`)
+	if n := a.eventCount(models.SubSignInFailed); n != 1 {
+		t.Fatalf("%d failure events", n)
+	}
+
+	before := cookieValue(c, "onramp_session")
+	r = c.post("/login?next=/settings/administrators", url.Values{"email": {"ADA@example.com "}, "password": {testPassword}})
+	expectStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); loc != "/settings/administrators" {
+		t.Fatalf("after sign-in sent to %q", loc)
+	}
+	if after := cookieValue(c, "onramp_session"); after == "" || after == before {
+		t.Fatal("the session cookie was not replaced at sign-in")
+	}
+	r = c.get("/")
+	expectStatus(t, r, http.StatusOK)
+	expectBody(t, r, "Overview")
+	if r.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("console page Cache-Control = %q", r.Header.Get("Cache-Control"))
+	}
+	if n := a.eventCount(models.SubSignedIn); n != 1 {
+		t.Fatalf("%d sign-in events", n)
+	}
+	// A signed-in visitor of /login goes to the console.
+	expectStatus(t, c.get("/login"), http.StatusSeeOther)
+}
+
+func TestNextCannotLeaveTheSite(t *testing.T) {
+	a := newApp(t)
+	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	c := a.client()
+	c.get("/login")
+	for _, next := range []string{"//evil.example", "https://evil.example", "/\\evil.example"} {
+		r := c.post("/login?next="+url.QueryEscape(next), url.Values{"email": {"ada@example.com"}, "password": {testPassword}})
+		expectStatus(t, r, http.StatusSeeOther)
+		if loc := r.Header.Get("Location"); loc != "/" {
+			t.Fatalf("next=%q sent the admin to %q", next, loc)
+		}
+	}
+}
+
+func cookieValue(c *client, name string) string {
+	for _, ck := range c.cookies() {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func TestSignInRateLimitSameForUnknownEmail(t *testing.T) {
+	a := newApp(t)
+	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	for _, email := range []string{"ada@example.com", "nobody@example.com"} {
+		c := a.client()
+		c.get("/login")
+		for i := 0; i < 5; i++ {
+			expectStatus(t, c.post("/login", url.Values{"email": {email}, "password": {"wrong password!"}}), http.StatusUnauthorized)
+		}
+		r := c.post("/login", url.Values{"email": {email}, "password": {testPassword}})
+		expectStatus(t, r, http.StatusTooManyRequests)
+		expectBody(t, r, "Too many failed sign-in attempts")
+		if r.Header.Get("Retry-After") == "" {
+			t.Fatal("no Retry-After")
+		}
+	}
+	// The budget refills with time.
+	a.advance(4 * time.Minute)
+	c := a.client()
+	c.signIn("ada@example.com")
+}
+
+func TestSignInRateLimitPerIP(t *testing.T) {
+	a := newApp(t)
+	c := a.client()
+	c.get("/login")
+	for i := 0; i < 30; i++ {
+		email := "user" + strings.Repeat("x", i) + "@example.com"
+		expectStatus(t, c.post("/login", url.Values{"email": {email}, "password": {"wrong password!"}}), http.StatusUnauthorized)
+	}
+	expectStatus(t, c.post("/login", url.Values{"email": {"fresh@example.com"}, "password": {"wrong password!"}}), http.StatusTooManyRequests)
+}
+
+func TestDisabledAdminCannotSignIn(t *testing.T) {
+	a := newApp(t)
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	bob := a.createAdmin("acme", "bob@example.com", models.RoleAdmin)
+	if _, err := a.admins.SetDisabled(context.Background(), boss, "", bob.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	c := a.client()
+	c.get("/login")
+	r := c.post("/login", url.Values{"email": {"bob@example.com"}, "password": {testPassword}})
+	expectStatus(t, r, http.StatusUnauthorized)
+	expectBody(t, r, "The email or password is not right.")
+}
+
+func TestOldCookieRefusedAfterLogout(t *testing.T) {
+	a := newApp(t)
+	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	c := a.client()
+	c.signIn("ada@example.com")
+	stolen := c.cookies()
+	expectStatus(t, c.get("/"), http.StatusOK)
+
+	r := c.post("/logout", nil)
+	expectStatus(t, r, http.StatusSeeOther)
+	r = c.get("/login")
+	expectBody(t, r, "You are signed out.")
+
+	// Replay the cookie captured while signed in.
+	thief := a.client()
+	u, _ := url.Parse(a.srv.URL)
+	thief.http.Jar.SetCookies(u, stolen)
+	r = thief.get("/")
+	expectStatus(t, r, http.StatusSeeOther)
+	if !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+		t.Fatalf("replayed cookie went to %q", r.Header.Get("Location"))
+	}
+	if n := a.eventCount(models.SubSignedOut); n != 1 {
+		t.Fatalf("%d sign-out events", n)
+	}
+}
+
+func TestSessionTimeouts(t *testing.T) {
+	a := newApp(t)
+	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+
+	idle := a.client()
+	idle.signIn("ada@example.com")
+	a.advance(31 * time.Minute)
+	expectStatus(t, idle.get("/"), http.StatusSeeOther)
+
+	busy := a.client()
+	busy.signIn("ada@example.com")
+	// Activity every 20 minutes keeps the session alive until the 12-hour limit.
+	for elapsed := time.Duration(0); elapsed < 11*time.Hour+40*time.Minute; elapsed += 20 * time.Minute {
+		a.advance(20 * time.Minute)
+		expectStatus(t, busy.get("/"), http.StatusOK)
+	}
+	a.advance(25 * time.Minute)
+	expectStatus(t, busy.get("/"), http.StatusSeeOther)
+}
+
+func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	a := newApp(t)
+	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	laptop, phone := a.client(), a.client()
+	laptop.signIn("ada@example.com")
+	phone.signIn("ada@example.com")
+
+	laptop.get("/account/password")
+	r := laptop.post("/account/password", url.Values{"current_password": {"wrong password!"}, "password": {"a brand new passphrase"}, "password_confirm": {"a brand new passphrase"}})
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	expectBody(t, r, `data-testid="error-current_password"`)
+	r = laptop.post("/account/password", url.Values{"current_password": {testPassword}, "password": {"a brand new passphrase"}, "password_confirm": {"another passphrase"}})
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	expectBody(t, r, `data-testid="error-password_confirm"`)
+	r = laptop.post("/account/password", url.Values{"current_password": {testPassword}, "password": {"a brand new passphrase"}, "password_confirm": {"a brand new passphrase"}})
+	expectStatus(t, r, http.StatusSeeOther)
+
+	expectStatus(t, laptop.get("/"), http.StatusOK)
+	expectStatus(t, phone.get("/"), http.StatusSeeOther)
+	c := a.client()
+	c.get("/login")
+	expectStatus(t, c.post("/login", url.Values{"email": {"ada@example.com"}, "password": {testPassword}}), http.StatusUnauthorized)
+	expectStatus(t, c.post("/login", url.Values{"email": {"ada@example.com"}, "password": {"a brand new passphrase"}}), http.StatusSeeOther)
+}
+
+func TestCSRFTokenRequired(t *testing.T) {
+	a := newApp(t)
+	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	c := a.client()
+	c.get("/login")
+	r := c.postRaw("/login", url.Values{"email": {"ada@example.com"}, "password": {testPassword}})
+	expectStatus(t, r, http.StatusForbidden)
+	r = c.postRaw("/login", url.Values{"email": {"ada@example.com"}, "password": {testPassword}, "_csrf": {"forged"}})
+	expectStatus(t, r, http.StatusForbidden)
+
+	c.signIn("ada@example.com")
+	expectStatus(t, c.postRaw("/logout", url.Values{}), http.StatusForbidden)
+	// A browser that says the request is cross-site is refused even with the token.
+	c.header.Set("Sec-Fetch-Site", "cross-site")
+	expectStatus(t, c.post("/logout", nil), http.StatusForbidden)
+	// Same-origin still needs the token.
+	c.header.Set("Sec-Fetch-Site", "same-origin")
+	expectStatus(t, c.postRaw("/logout", url.Values{}), http.StatusForbidden)
+	expectStatus(t, c.get("/"), http.StatusOK)
+	// The htmx header carries the token too.
+	req, _ := http.NewRequest(http.MethodPost, a.srv.URL+"/logout", nil)
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	req.Header.Set("HX-Request", "true")
+	r = c.do(req)
+	expectStatus(t, r, http.StatusNoContent)
+	if r.Header.Get("HX-Redirect") != "/login" {
+		t.Fatalf("HX-Redirect = %q", r.Header.Get("HX-Redirect"))
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	a := newApp(t)
+	r := a.client().get("/login")
+	expectStatus(t, r, http.StatusOK)
+	csp := r.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'self'", "script-src 'self' 'nonce-", "frame-ancestors 'none'", "object-src 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	nonce := csp[strings.Index(csp, "'nonce-")+7:]
+	nonce = nonce[:strings.Index(nonce, "'")]
+	expectBody(t, r, `nonce="`+nonce+`"`)
+	if strings.Contains(r.body, "<script>") {
+		t.Error("an inline script without a nonce")
+	}
+	for h, want := range map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"X-Frame-Options":        "DENY",
+		"Referrer-Policy":        "same-origin",
+	} {
+		if got := r.Header.Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+	if r.Header.Get("Strict-Transport-Security") != "" {
+		t.Error("HSTS sent over plain HTTP")
+	}
+	var session *http.Cookie
+	c := a.client()
+	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	c.signIn("ada@example.com")
+	for _, ck := range c.http.Jar.Cookies(mustURL(a.srv.URL)) {
+		if ck.Name == "onramp_session" {
+			session = ck
+		}
+	}
+	if session == nil {
+		t.Fatal("no session cookie")
+	}
+	// The jar drops attributes; check them on a fresh response.
+	c2 := a.client()
+	c2.get("/login")
+	r = c2.post("/login", url.Values{"email": {"ada@example.com"}, "password": {testPassword}})
+	sc := strings.Join(r.Header.Values("Set-Cookie"), "\n")
+	if !strings.Contains(sc, "onramp_session=") || !strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "SameSite=Lax") {
+		t.Fatalf("session cookie attributes: %s", sc)
+	}
+	// A nonce is new on every response.
+	r2 := a.client().get("/login")
+	if r2.Header.Get("Content-Security-Policy") == csp {
+		t.Error("the CSP nonce repeats")
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+func TestErrorPages(t *testing.T) {
+	a := newApp(t)
+	r := a.client().get("/no/such/page")
+	expectStatus(t, r, http.StatusNotFound)
+	expectBody(t, r, "Page not found")
+	expectBody(t, r, `data-testid="error-page"`)
+}
+
+func TestHealth(t *testing.T) {
+	a := newApp(t)
+	c := a.client()
+	r := c.get("/healthz")
+	expectStatus(t, r, http.StatusOK)
+	r = c.get("/readyz")
+	expectStatus(t, r, http.StatusOK)
+	if err := a.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	expectStatus(t, c.get("/readyz"), http.StatusServiceUnavailable)
+}

@@ -1,0 +1,143 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"onramp/models"
+)
+
+// browser starts headless Chromium for one test. Chromium is part of the test environment
+// (.ci/run installs it): a missing browser fails the test rather than hiding it.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("CHROMIUM_PATH")
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if path != "" {
+			break
+		}
+		path, _ = exec.LookPath(name)
+	}
+	if path == "" {
+		t.Fatal("Chromium not found: install it (apt-get install chromium) or set CHROMIUM_PATH")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// Start the browser without a deadline (a deadline on the first run would stop it).
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	tctx, tcancel := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(tcancel)
+	return tctx
+}
+
+func browserSignIn(t *testing.T, ctx context.Context, base, email string) {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
+		chromedp.Click(chromedp.CSS(`form[data-testid=login-form] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=account-name]`)),
+	)
+	if err != nil {
+		t.Fatalf("sign in through the page: %v", err)
+	}
+}
+
+func TestBrowserSignIn(t *testing.T) {
+	a := newApp(t)
+	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	ctx := browser(t)
+
+	// A wrong password shows the error on the page.
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.srv.URL+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "ada@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "not the password"),
+		chromedp.Click(chromedp.CSS(`form[data-testid=login-form] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=form-error]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browserSignIn(t, ctx, a.srv.URL, "ada@example.com")
+	account, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid=account-name]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if account != "acme" {
+		t.Fatalf("account shown as %q", account)
+	}
+	title, err := chromedp.Run(ctx, chromedp.Title())
+	if err != nil || !strings.HasPrefix(title, "Overview") {
+		t.Fatalf("title %q %v", title, err)
+	}
+	// The stylesheet and scripts loaded under the CSP: htmx is defined.
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof htmx === "object" && getComputedStyle(document.querySelector(".sidebar")).display !== "inline"`))
+	if err != nil || !ok {
+		t.Fatalf("assets did not load: %v", err)
+	}
+}
+
+func TestBrowserConfirmDialog(t *testing.T) {
+	a := newApp(t)
+	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	bob := a.createAdmin("acme", "bob@example.com", models.RoleAdmin)
+	ctx := browser(t)
+	browserSignIn(t, ctx, a.srv.URL, "ada@example.com")
+
+	disable := fmt.Sprintf(`form[action="/settings/administrators/%d/disable"] button`, bob.ID)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.srv.URL+"/settings/administrators"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=admin-row]`)),
+		// Open bob's actions menu, then choose Disable: a warning dialog opens, nothing changes.
+		chromedp.Click(chromedp.CSS(`tr[data-testid=admin-row]:nth-child(2) details.menu summary`)),
+		chromedp.Click(chromedp.CSS(disable)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog[data-testid=confirm-dialog]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`dialog[data-testid=confirm-dialog]`)))
+	if err != nil || !strings.Contains(msg, "bob@example.com") {
+		t.Fatalf("dialog text %q %v", msg, err)
+	}
+	if got, _ := a.store.AdminByID(t.Context(), bob.ID); got.Status != models.AdminActive {
+		t.Fatal("bob was disabled before the confirmation")
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`dialog[data-testid=confirm-dialog] [data-testid=confirm-ok]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flash, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid=flash]`)))
+	if !strings.Contains(flash, "disabled") {
+		t.Fatalf("flash %q", flash)
+	}
+	if got, _ := a.store.AdminByID(t.Context(), bob.ID); got.Status != models.AdminDisabled {
+		t.Fatal("bob is still active after the confirmation")
+	}
+}

@@ -1,0 +1,50 @@
+// Package forms holds the HTML forms' fields (bound from the request by their form tags) and the
+// checks that belong to the form itself rather than to a service, such as a repeated password.
+package forms
+
+import "onramp/models"
+
+// Login is the admin sign-in form.
+type Login struct {
+	Email    string `form:"email"`
+	Password string `form:"password"`
+}
+
+// Setup is the first-run form.
+type Setup struct {
+	Account  string `form:"account"`
+	Email    string `form:"email"`
+	Name     string `form:"name"`
+	Password string `form:"password"`
+}
+
+// NewPassword is a password typed twice.
+type NewPassword struct {
+	Current  string `form:"current_password"`
+	Password string `form:"password"`
+	Confirm  string `form:"password_confirm"`
+}
+
+// Validate checks that both copies match.
+func (f NewPassword) Validate() error {
+	if f.Password != f.Confirm {
+		return models.NewValidationError("password_confirm", "The two passwords are not the same.")
+	}
+	return nil
+}
+
+// AddAdmin is the Administrators page's add form.
+type AddAdmin struct {
+	Email string `form:"email"`
+	Name  string `form:"name"`
+	Role  string `form:"role"`
+}
+
+// AdminAction is a confirmable action on one admin.
+type AdminAction struct {
+	Role    string `form:"role"`
+	Confirm string `form:"confirm"`
+}
+
+// Confirmed reports whether the warning was accepted.
+func (f AdminAction) Confirmed() bool { return f.Confirm == "1" }

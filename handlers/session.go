@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"onramp/models"
+	"onramp/models/auth"
+	"onramp/views"
+)
+
+// The cookie holds only the session token and flashes; who is signed in lives in the database.
+const (
+	cookieName = "onramp_session"
+	tokenKey   = "sid"
+)
+
+type currentKey struct{}
+
+// current is who is signed in on the request, or nil.
+func current(c echo.Context) *auth.Current {
+	cur, _ := c.Request().Context().Value(currentKey{}).(*auth.Current)
+	return cur
+}
+
+func (h *Handler) cookie(c echo.Context) *sessions.Session {
+	// A cookie that fails to decode (old keys, tampering) gives a fresh, empty session.
+	s, _ := h.cookies.Get(c.Request(), cookieName)
+	return s
+}
+
+// loadSession resolves the session cookie against the database on every request but static
+// files. A revoked or expired session is forgotten here.
+func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if isStatic(c) || isProbe(c) {
+			return next(c)
+		}
+		token, _ := h.cookie(c).Values[tokenKey].(string)
+		if token == "" {
+			return next(c)
+		}
+		cur, err := h.Auth.Resolve(c.Request().Context(), token)
+		switch {
+		case errors.Is(err, models.ErrUnauthorized):
+			return next(c)
+		case err != nil:
+			return err
+		}
+		req := c.Request()
+		c.SetRequest(req.WithContext(context.WithValue(req.Context(), currentKey{}, cur)))
+		return next(c)
+	}
+}
+
+// startSession puts a new session token in a fresh cookie (the old cookie's values are dropped,
+// flashes included, so nothing carries across a sign-in).
+func (h *Handler) startSession(c echo.Context, token string) error {
+	s := h.cookie(c)
+	s.Values = map[any]any{tokenKey: token}
+	return s.Save(c.Request(), c.Response())
+}
+
+// endSession removes the token from the cookie, keeping flashes.
+func (h *Handler) endSession(c echo.Context) error {
+	s := h.cookie(c)
+	delete(s.Values, tokenKey)
+	return s.Save(c.Request(), c.Response())
+}
+
+// flash queues a message for the next page.
+func (h *Handler) flash(c echo.Context, kind views.FlashKind, msg string) error {
+	s := h.cookie(c)
+	s.AddFlash(string(kind) + "|" + msg)
+	return s.Save(c.Request(), c.Response())
+}
+
+func (h *Handler) popFlashes(c echo.Context) []views.Flash {
+	s := h.cookie(c)
+	raw := s.Flashes()
+	if len(raw) == 0 {
+		return nil
+	}
+	_ = s.Save(c.Request(), c.Response())
+	out := make([]views.Flash, 0, len(raw))
+	for _, r := range raw {
+		str, _ := r.(string)
+		kind, msg, _ := strings.Cut(str, "|")
+		out = append(out, views.Flash{Kind: views.FlashKind(kind), Message: msg})
+	}
+	return out
+}
+
+// toLogin sends a signed-out visitor to the sign-in page, remembering where they were going.
+func (h *Handler) toLogin(c echo.Context) error {
+	target := c.Echo().Reverse("login")
+	if c.Request().Method == http.MethodGet {
+		target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+	}
+	return redirect(c, target)
+}
+
+// safeNext accepts only a local path, so that ?next= cannot send anyone to another site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return ""
+	}
+	return next
+}

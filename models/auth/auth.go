@@ -1,0 +1,426 @@
+// Package auth owns how people get into the console: the first-run setup link, admin sign-in with
+// its rate limits, server-side sessions with idle and absolute timeouts, one-time set-password
+// links and password changes. It knows nothing of HTTP: callers pass the client's IP.
+package auth
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"onramp/models"
+	"onramp/models/password"
+	"onramp/models/ratelimit"
+	"onramp/models/secret"
+	"onramp/models/store"
+)
+
+// Config holds the timeouts and limits; zero values take the defaults.
+type Config struct {
+	IdleTimeout     time.Duration // default 30 minutes
+	AbsoluteTimeout time.Duration // default 12 hours
+	SetupLinkTTL    time.Duration // default 24 hours
+	PasswordLinkTTL time.Duration // default 72 hours
+}
+
+// Sign-in failure limits (documented in the README).
+const (
+	EmailFailBurst = 5
+	EmailFailEvery = 3 * time.Minute
+	IPFailBurst    = 30
+	IPFailEvery    = 20 * time.Second
+)
+
+// touchEvery limits session writes: activity is recorded at most once a minute.
+const touchEvery = time.Minute
+
+// Service implements sign-in and sessions.
+type Service struct {
+	store   *store.Store
+	hasher  *password.Hasher
+	cfg     Config
+	now     func() time.Time
+	byEmail *ratelimit.Limiter
+	byIP    *ratelimit.Limiter
+}
+
+// New builds the service.
+func New(s *store.Store, h *password.Hasher, cfg Config) *Service {
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.AbsoluteTimeout == 0 {
+		cfg.AbsoluteTimeout = 12 * time.Hour
+	}
+	if cfg.SetupLinkTTL == 0 {
+		cfg.SetupLinkTTL = 24 * time.Hour
+	}
+	if cfg.PasswordLinkTTL == 0 {
+		cfg.PasswordLinkTTL = 72 * time.Hour
+	}
+	svc := &Service{store: s, hasher: h, cfg: cfg, now: func() time.Time { return time.Now().UTC() }}
+	svc.byEmail = ratelimit.New(EmailFailBurst, EmailFailEvery)
+	svc.byIP = ratelimit.New(IPFailBurst, IPFailEvery)
+	return svc
+}
+
+// WithClock replaces the clock (tests).
+func (s *Service) WithClock(now func() time.Time) *Service {
+	s.now = now
+	s.byEmail.WithClock(now)
+	s.byIP.WithClock(now)
+	return s
+}
+
+// Config returns the effective configuration.
+func (s *Service) Config() Config { return s.cfg }
+
+// Current is who is signed in on a request.
+type Current struct {
+	Admin     *models.Admin
+	Account   *models.Account
+	SessionID string
+}
+
+// EnsureSetupLink returns a fresh setup token when the deployment has no admin yet (and retires
+// older ones), or "" when it has one.
+func (s *Service) EnsureSetupLink(ctx context.Context) (string, error) {
+	token := ""
+	err := s.store.Tx(ctx, func(tx *store.Store) error {
+		n, err := tx.CountAdmins(ctx)
+		if err != nil || n > 0 {
+			return err
+		}
+		now := s.now()
+		if err := tx.RetireTokens(ctx, models.TokenSetup, 0, now); err != nil {
+			return err
+		}
+		token = secret.Token()
+		return tx.CreateToken(ctx, &models.OneTimeToken{
+			Purpose: models.TokenSetup, TokenHash: secret.Hash(token), ExpiresAt: now.Add(s.cfg.SetupLinkTTL),
+		})
+	})
+	return token, err
+}
+
+// CheckSetupLink reports whether token is a live setup link (models.ErrGone if not).
+func (s *Service) CheckSetupLink(ctx context.Context, token string) error {
+	n, err := s.store.CountAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return models.ErrGone
+	}
+	if _, err := s.store.ValidToken(ctx, models.TokenSetup, secret.Hash(token), s.now()); err != nil {
+		return goneIfMissing(err)
+	}
+	return nil
+}
+
+// SetupInput is what the first-run form asks for.
+type SetupInput struct {
+	Account, Email, Name, Password string
+}
+
+// Normalize lowercases the account name and email.
+func (in *SetupInput) Normalize() {
+	in.Account = models.NormalizeEmail(in.Account) // same trim + lowercase
+	in.Email = models.NormalizeEmail(in.Email)
+}
+
+// Validate returns the input's field errors.
+func (in SetupInput) Validate() error {
+	v := &models.ValidationError{}
+	if m := models.ValidateAccountName(in.Account); m != "" {
+		v.Add("account", m)
+	}
+	if m := models.ValidateEmail(in.Email); m != "" {
+		v.Add("email", m)
+	}
+	if m := models.ValidateName(in.Name); m != "" {
+		v.Add("name", m)
+	}
+	if m := password.Validate(in.Password); m != "" {
+		v.Add("password", m)
+	}
+	return v.OrNil()
+}
+
+// CompleteSetup uses a setup link: it creates the account and its first admin and signs them in.
+func (s *Service) CompleteSetup(ctx context.Context, token string, in SetupInput, ip, userAgent string) (*Current, string, error) {
+	in.Normalize()
+	if err := in.Validate(); err != nil {
+		return nil, "", err
+	}
+	hash, err := s.hasher.Hash(in.Password)
+	if err != nil {
+		return nil, "", err
+	}
+	var admin *models.Admin
+	var account *models.Account
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		now := s.now()
+		t, err := tx.ValidToken(ctx, models.TokenSetup, secret.Hash(token), now)
+		if err != nil {
+			return goneIfMissing(err)
+		}
+		if err := tx.UseToken(ctx, t.ID, now); err != nil {
+			return goneIfMissing(err)
+		}
+		if n, err := tx.CountAdmins(ctx); err != nil || n > 0 {
+			if err == nil {
+				err = models.ErrGone
+			}
+			return err
+		}
+		account = &models.Account{Name: in.Account}
+		if err := tx.CreateAccount(ctx, account); err != nil {
+			return err
+		}
+		admin = &models.Admin{AccountID: account.ID, Email: in.Email, Name: in.Name, Role: models.RoleAdmin,
+			Status: models.AdminActive, PasswordHash: hash}
+		if err := tx.CreateAdmin(ctx, admin); err != nil {
+			return err
+		}
+		actor := models.AdminActor(admin, ip)
+		if err := tx.CreateEvent(ctx, models.NewEvent(&account.ID, models.EventAdmin, models.SubAccountCreated, actor, admin.Email,
+			map[string]string{"account": account.Name})); err != nil {
+			return err
+		}
+		return tx.CreateEvent(ctx, models.NewEvent(&account.ID, models.EventAdmin, models.SubAdminCreated, actor, admin.Email,
+			map[string]string{"role": string(admin.Role), "via": "setup link"}))
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return s.startSession(ctx, admin, account, ip, userAgent)
+}
+
+// SignIn checks an email and password. Every failure gives models.ErrUnauthorized, whether the
+// email exists or not, and spends a token of both the email's and the IP's failure budget.
+func (s *Service) SignIn(ctx context.Context, email, pw, ip, userAgent string) (*Current, string, error) {
+	email = models.NormalizeEmail(email)
+	if err := s.checkLimits(email, ip); err != nil {
+		return nil, "", err
+	}
+	admin, err := s.store.AdminByEmail(ctx, email)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return nil, "", err
+	}
+	hash := ""
+	if admin != nil {
+		hash = admin.PasswordHash
+	}
+	ok := s.hasher.Verify(pw, hash) // runs even for unknown emails, so timing does not tell
+	if !ok || admin == nil || admin.Status != models.AdminActive {
+		s.byEmail.Fail(email)
+		s.byIP.Fail(ip)
+		reason := "wrong password"
+		var accountID *int64
+		switch {
+		case admin == nil:
+			reason = "unknown email"
+		case admin.Status != models.AdminActive:
+			reason = "admin disabled"
+		case !admin.HasPassword():
+			reason = "password not set"
+		}
+		if admin != nil {
+			accountID = &admin.AccountID
+		}
+		ev := models.NewEvent(accountID, models.EventAdmin, models.SubSignInFailed,
+			models.Actor{Type: models.ActorSystem, IP: ip}, email, map[string]string{"reason": reason})
+		if err := s.store.CreateEvent(ctx, ev); err != nil {
+			return nil, "", err
+		}
+		return nil, "", models.ErrUnauthorized
+	}
+	s.byEmail.Reset(email)
+	account, err := s.store.Account(ctx, admin.AccountID)
+	if err != nil {
+		return nil, "", err
+	}
+	return s.startSession(ctx, admin, account, ip, userAgent)
+}
+
+func (s *Service) checkLimits(email, ip string) error {
+	okE, waitE := s.byEmail.Check(email)
+	okI, waitI := s.byIP.Check(ip)
+	if okE && okI {
+		return nil
+	}
+	return &models.RateLimitError{RetryAfter: max(waitE, waitI)}
+}
+
+// startSession creates a new session (a new id at every sign-in) and returns its token.
+func (s *Service) startSession(ctx context.Context, admin *models.Admin, account *models.Account, ip, userAgent string) (*Current, string, error) {
+	token := secret.Token()
+	now := s.now()
+	if len(userAgent) > 255 {
+		userAgent = userAgent[:255]
+	}
+	sess := &models.AdminSession{ID: secret.Hash(token), AdminID: admin.ID, CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(s.cfg.AbsoluteTimeout), IP: ip, UserAgent: userAgent}
+	err := s.store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		if err := tx.UpdateAdmin(ctx, admin.AccountID, admin.ID, map[string]any{"last_sign_in_at": now}); err != nil {
+			return err
+		}
+		return tx.CreateEvent(ctx, models.NewEvent(&admin.AccountID, models.EventAdmin, models.SubSignedIn,
+			models.AdminActor(admin, ip), admin.Email, nil))
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return &Current{Admin: admin, Account: account, SessionID: sess.ID}, token, nil
+}
+
+// Resolve finds who a session token belongs to. A token that is unknown, expired (idle or
+// absolute) or whose admin is disabled gives models.ErrUnauthorized.
+func (s *Service) Resolve(ctx context.Context, token string) (*Current, error) {
+	if token == "" {
+		return nil, models.ErrUnauthorized
+	}
+	id := secret.Hash(token)
+	sess, err := s.store.Session(ctx, id)
+	if err != nil {
+		return nil, unauthorizedIfMissing(err)
+	}
+	now := s.now()
+	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > s.cfg.IdleTimeout {
+		_ = s.store.DeleteSession(ctx, id)
+		return nil, models.ErrUnauthorized
+	}
+	admin, err := s.store.AdminByID(ctx, sess.AdminID)
+	if err != nil {
+		return nil, unauthorizedIfMissing(err)
+	}
+	if admin.Status != models.AdminActive {
+		return nil, models.ErrUnauthorized
+	}
+	account, err := s.store.Account(ctx, admin.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if now.Sub(sess.LastSeenAt) > touchEvery {
+		if err := s.store.TouchSession(ctx, id, now); err != nil {
+			return nil, err
+		}
+	}
+	return &Current{Admin: admin, Account: account, SessionID: id}, nil
+}
+
+// SignOut ends the session of token.
+func (s *Service) SignOut(ctx context.Context, cur *Current, ip string) error {
+	return s.store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.DeleteSession(ctx, cur.SessionID); err != nil {
+			return err
+		}
+		return tx.CreateEvent(ctx, models.NewEvent(&cur.Admin.AccountID, models.EventAdmin, models.SubSignedOut,
+			models.AdminActor(cur.Admin, ip), cur.Admin.Email, nil))
+	})
+}
+
+// ChangePassword sets a new password after checking the current one, and ends every other
+// session of the admin.
+func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, next, ip string) error {
+	if !s.hasher.Verify(current, cur.Admin.PasswordHash) {
+		return models.NewValidationError("current_password", "This is not your current password.")
+	}
+	if m := password.Validate(next); m != "" {
+		return models.NewValidationError("password", m)
+	}
+	hash, err := s.hasher.Hash(next)
+	if err != nil {
+		return err
+	}
+	return s.store.Tx(ctx, func(tx *store.Store) error {
+		return s.setPassword(ctx, tx, cur.Admin, hash, cur.SessionID, ip, "changed by the admin")
+	})
+}
+
+func (s *Service) setPassword(ctx context.Context, tx *store.Store, admin *models.Admin, hash, keepSession, ip, how string) error {
+	if err := tx.UpdateAdmin(ctx, admin.AccountID, admin.ID, map[string]any{"password_hash": hash}); err != nil {
+		return err
+	}
+	if err := tx.DeleteAdminSessions(ctx, admin.ID, keepSession); err != nil {
+		return err
+	}
+	return tx.CreateEvent(ctx, models.NewEvent(&admin.AccountID, models.EventAdmin, models.SubPasswordChanged,
+		models.AdminActor(admin, ip), admin.Email, map[string]string{"how": how}))
+}
+
+// PasswordLinkAdmin returns the admin a live set-password link is for (models.ErrGone if none).
+func (s *Service) PasswordLinkAdmin(ctx context.Context, token string) (*models.Admin, error) {
+	t, err := s.store.ValidToken(ctx, models.TokenAdminPassword, secret.Hash(token), s.now())
+	if err != nil {
+		return nil, goneIfMissing(err)
+	}
+	admin, err := s.store.AdminByID(ctx, *t.AdminID)
+	if err != nil {
+		return nil, goneIfMissing(err)
+	}
+	if admin.Status != models.AdminActive {
+		return nil, models.ErrGone
+	}
+	return admin, nil
+}
+
+// UsePasswordLink sets the password of the link's admin and uses the link up; every session of
+// that admin ends.
+func (s *Service) UsePasswordLink(ctx context.Context, token, pw, ip string) (*models.Admin, error) {
+	if m := password.Validate(pw); m != "" {
+		return nil, models.NewValidationError("password", m)
+	}
+	hash, err := s.hasher.Hash(pw)
+	if err != nil {
+		return nil, err
+	}
+	var admin *models.Admin
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		now := s.now()
+		t, err := tx.ValidToken(ctx, models.TokenAdminPassword, secret.Hash(token), now)
+		if err != nil {
+			return goneIfMissing(err)
+		}
+		if err := tx.UseToken(ctx, t.ID, now); err != nil {
+			return goneIfMissing(err)
+		}
+		admin, err = tx.AdminByID(ctx, *t.AdminID)
+		if err != nil {
+			return goneIfMissing(err)
+		}
+		if admin.Status != models.AdminActive {
+			return models.ErrGone
+		}
+		return s.setPassword(ctx, tx, admin, hash, "", ip, "set-password link")
+	})
+	return admin, err
+}
+
+// PurgeSessions deletes expired sessions; the server calls it now and then.
+func (s *Service) PurgeSessions(ctx context.Context) (int64, error) {
+	return s.store.DeleteExpiredSessions(ctx, s.now(), s.cfg.IdleTimeout)
+}
+
+func goneIfMissing(err error) error {
+	if errors.Is(err, models.ErrNotFound) {
+		return models.ErrGone
+	}
+	return err
+}
+
+func unauthorizedIfMissing(err error) error {
+	if errors.Is(err, models.ErrNotFound) {
+		return models.ErrUnauthorized
+	}
+	return err
+}
+
+// Discard deletes a session without an event (a browser signing in again over an old session).
+func (s *Service) Discard(ctx context.Context, sessionID string) error {
+	return s.store.DeleteSession(ctx, sessionID)
+}

@@ -1,0 +1,93 @@
+package models
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// EventType groups event sub-types (SPEC §7).
+type EventType string
+
+const (
+	EventAdmin EventType = "Admin"
+)
+
+// Event sub-types.
+const (
+	SubSignedIn        = "Signed In"
+	SubSignInFailed    = "Sign-in Failed"
+	SubSignedOut       = "Signed Out"
+	SubAccountCreated  = "Account Created"
+	SubAdminCreated    = "Admin Created"
+	SubAdminDisabled   = "Admin Disabled"
+	SubAdminEnabled    = "Admin Enabled"
+	SubRoleChanged     = "Role Changed"
+	SubPasswordChanged = "Password Changed"
+)
+
+// ActorType says who caused an event.
+type ActorType string
+
+const (
+	ActorAdmin    ActorType = "admin"
+	ActorHelpdesk ActorType = "helpdesk"
+	ActorUser     ActorType = "user"
+	ActorClient   ActorType = "client"
+	ActorSystem   ActorType = "system"
+)
+
+// ActorFor is the actor type for an admin of the given role.
+func ActorFor(r Role) ActorType {
+	if r == RoleHelpdesk {
+		return ActorHelpdesk
+	}
+	return ActorAdmin
+}
+
+// Event is one row of the audit trail. Details never hold a secret (code, token, password).
+type Event struct {
+	ID         int64
+	AccountID  *int64
+	OccurredAt time.Time
+	Type       EventType
+	SubType    string
+	ActorType  ActorType
+	ActorID    *int64
+	ActorLabel string
+	Email      string
+	SourceIP   string
+	Details    string
+}
+
+// Actor identifies who did something, for events.
+type Actor struct {
+	Type  ActorType
+	ID    *int64
+	Label string
+	IP    string
+}
+
+// AdminActor is the actor for an admin acting in the console.
+func AdminActor(a *Admin, ip string) Actor {
+	id := a.ID
+	return Actor{Type: ActorFor(a.Role), ID: &id, Label: a.Email, IP: ip}
+}
+
+// NewEvent builds an event for an account; details are encoded as JSON.
+func NewEvent(accountID *int64, t EventType, sub string, actor Actor, email string, details map[string]string) *Event {
+	e := &Event{
+		AccountID:  accountID,
+		Type:       t,
+		SubType:    sub,
+		ActorType:  actor.Type,
+		ActorID:    actor.ID,
+		ActorLabel: actor.Label,
+		Email:      email,
+		SourceIP:   actor.IP,
+	}
+	if len(details) > 0 {
+		b, _ := json.Marshal(details)
+		e.Details = string(b)
+	}
+	return e
+}

@@ -1,0 +1,41 @@
+// Package secret derives the independent keys Onramp needs (cookie signing, cookie encryption,
+// code lookup, code encryption) from the one ONRAMP_SECRET, with HKDF-SHA256, and makes the
+// random tokens that links and sessions carry.
+package secret
+
+import (
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+)
+
+// Keys derives purpose-bound keys from a master secret.
+type Keys struct{ master []byte }
+
+// NewKeys wraps the master secret.
+func NewKeys(master []byte) *Keys { return &Keys{master: append([]byte(nil), master...)} }
+
+// Derive returns a 32-byte key bound to purpose.
+func (k *Keys) Derive(purpose string) []byte {
+	key, err := hkdf.Key(sha256.New, k.master, nil, "onramp/"+purpose, 32)
+	if err != nil {
+		panic(err) // only for lengths HKDF cannot produce
+	}
+	return key
+}
+
+// Token returns a random URL-safe token of 256 bits.
+func Token() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Hash is how tokens are stored: SHA-256, hex. Tokens are 256-bit random, so no salt or
+// stretching is needed.
+func Hash(token string) string {
+	s := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(s[:])
+}

@@ -1,0 +1,35 @@
+package models
+
+import "time"
+
+// AdminSession is the server-side half of a console sign-in: the cookie carries a random token,
+// the database keeps its hash, so deleting this row ends the session wherever the cookie is.
+type AdminSession struct {
+	ID         string // SHA-256 of the token, hex
+	AdminID    int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	IP         string
+	UserAgent  string
+}
+
+// TokenPurpose names what a one-time link is for.
+type TokenPurpose string
+
+const (
+	TokenSetup         TokenPurpose = "setup"
+	TokenAdminPassword TokenPurpose = "admin_password"
+)
+
+// OneTimeToken is a link that works once before it expires; only the token's hash is stored.
+type OneTimeToken struct {
+	ID        int64
+	Purpose   TokenPurpose
+	TokenHash string
+	AccountID *int64
+	AdminID   *int64
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	CreatedAt time.Time
+}

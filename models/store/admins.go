@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"onramp/models"
+)
+
+// CreateAdmin inserts a; a taken email is models.ErrConflict.
+func (s *Store) CreateAdmin(ctx context.Context, a *models.Admin) error {
+	return wrap(s.q(ctx).Create(a).Error)
+}
+
+// CountAdmins counts admins of every account (first-run detection).
+func (s *Store) CountAdmins(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.q(ctx).Model(&models.Admin{}).Count(&n).Error
+	return n, wrap(err)
+}
+
+// AdminByEmail loads an admin by (normalised) email, whatever the account: emails are unique
+// across the deployment because the sign-in form asks for nothing else.
+func (s *Store) AdminByEmail(ctx context.Context, email string) (*models.Admin, error) {
+	return first[models.Admin](s.q(ctx).Where("email = ?", email))
+}
+
+// AdminByID loads an admin by id without an account scope: only for resolving a session, whose
+// row already names the admin.
+func (s *Store) AdminByID(ctx context.Context, id int64) (*models.Admin, error) {
+	return first[models.Admin](s.q(ctx).Where("id = ?", id))
+}
+
+// Admin loads an admin of an account.
+func (s *Store) Admin(ctx context.Context, accountID, id int64) (*models.Admin, error) {
+	return first[models.Admin](s.q(ctx).Where("account_id = ? AND id = ?", accountID, id))
+}
+
+// AdminPage is one page of an account's admins, ordered by id.
+type AdminPage struct {
+	Admins []models.Admin
+	// NextAfter is the id to pass as after for the next page, or 0 on the last page.
+	NextAfter int64
+}
+
+// ListAdmins returns up to limit admins of the account with an id above after (keyset).
+func (s *Store) ListAdmins(ctx context.Context, accountID, after int64, limit int) (AdminPage, error) {
+	var rows []models.Admin
+	err := s.q(ctx).Where("account_id = ? AND id > ?", accountID, after).
+		Order("id").Limit(limit + 1).Find(&rows).Error
+	if err != nil {
+		return AdminPage{}, wrap(err)
+	}
+	page := AdminPage{Admins: rows}
+	if len(rows) > limit {
+		page.Admins = rows[:limit]
+		page.NextAfter = rows[limit-1].ID
+	}
+	return page, nil
+}
+
+// CountActiveAdmins counts an account's enabled admins with the admin role: the last one may
+// not be disabled or demoted.
+func (s *Store) CountActiveAdmins(ctx context.Context, accountID int64) (int64, error) {
+	var n int64
+	err := s.q(ctx).Model(&models.Admin{}).
+		Where("account_id = ? AND role = ? AND status = ?", accountID, models.RoleAdmin, models.AdminActive).
+		Count(&n).Error
+	return n, wrap(err)
+}
+
+// UpdateAdmin saves the given columns of an admin of an account.
+func (s *Store) UpdateAdmin(ctx context.Context, accountID, id int64, cols map[string]any) error {
+	cols["updated_at"] = time.Now().UTC()
+	return affected(s.q(ctx).Model(&models.Admin{}).Where("account_id = ? AND id = ?", accountID, id).Updates(cols))
+}
+
+// LockAdmins serialises changes to an account's admins for the rest of the transaction, so that
+// two admins demoting each other at once cannot leave the account with none.
+func (s *Store) LockAdmins(ctx context.Context, accountID int64) error {
+	if s.dialect == "postgres" {
+		return wrap(s.q(ctx).Exec("SELECT id FROM accounts WHERE id = ? FOR UPDATE", accountID).Error)
+	}
+	// SQLite transactions are IMMEDIATE: the write lock is already held.
+	return nil
+}

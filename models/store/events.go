@@ -1,0 +1,24 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"onramp/models"
+)
+
+// CreateEvent appends an event, stamped now unless it already has a time.
+func (s *Store) CreateEvent(ctx context.Context, e *models.Event) error {
+	if e.OccurredAt.IsZero() {
+		e.OccurredAt = time.Now().UTC()
+	}
+	return wrap(s.q(ctx).Create(e).Error)
+}
+
+// RecentEvents returns an account's newest events.
+func (s *Store) RecentEvents(ctx context.Context, accountID int64, limit int) ([]models.Event, error) {
+	var rows []models.Event
+	err := s.q(ctx).Where("account_id = ?", accountID).
+		Order("occurred_at DESC, id DESC").Limit(limit).Find(&rows).Error
+	return rows, wrap(err)
+}

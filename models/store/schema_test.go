@@ -1,0 +1,94 @@
+package store_test
+
+import (
+	"context"
+	"io/fs"
+	"slices"
+	"sync"
+	"testing"
+
+	"gorm.io/gorm/schema"
+
+	"onramp/migrations"
+	"onramp/models"
+	"onramp/models/store"
+	"onramp/models/store/storetest"
+)
+
+// Every persisted model: a new table's model goes here so that its columns are checked.
+var persisted = []any{
+	&models.Account{},
+	&models.Admin{},
+	&models.AdminSession{},
+	&models.OneTimeToken{},
+	&models.Event{},
+}
+
+func migrationFiles(t *testing.T, d migrations.Dialect) []string {
+	t.Helper()
+	names, err := fs.Glob(migrations.FS(d), "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+func TestDialectsHaveTheSameMigrations(t *testing.T) {
+	pg, lite := migrationFiles(t, migrations.Postgres), migrationFiles(t, migrations.SQLite)
+	if len(pg) == 0 || !slices.Equal(pg, lite) {
+		t.Fatalf("postgres %v\nsqlite   %v", pg, lite)
+	}
+}
+
+func TestMigratedSchemaHasEveryModelColumn(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := context.Background()
+	m, err := s.Migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db := store.GormForTest(s)
+	for _, model := range persisted {
+		sch, err := schema.Parse(model, &sync.Map{}, db.NamingStrategy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !db.Migrator().HasTable(sch.Table) {
+			t.Errorf("%s: no table %s", s.Dialect(), sch.Table)
+			continue
+		}
+		for _, f := range sch.Fields {
+			if f.DBName != "" && !db.Migrator().HasColumn(model, f.DBName) {
+				t.Errorf("%s: table %s lacks column %s (field %s)", s.Dialect(), sch.Table, f.DBName, f.Name)
+			}
+		}
+	}
+}
+
+func TestServeRefusesUnknownSchema(t *testing.T) {
+	s := storetest.OpenUnmigrated(t)
+	ctx := context.Background()
+	m, err := s.Migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Check(ctx); err == nil {
+		t.Fatal("an empty schema passed the check")
+	}
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A version from a newer binary.
+	if err := store.GormForTest(s).Exec("INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, true)").Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Check(ctx); err == nil {
+		t.Fatal("a schema from a newer binary passed the check")
+	}
+}

@@ -1,0 +1,168 @@
+// Package store is Onramp's persistence: one Store over GORM for SQLite and PostgreSQL. It hides
+// GORM from the rest of the program: every method takes a context, every query of tenant data is
+// scoped by account id, and GORM's errors become the models package's errors here.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"onramp/migrations"
+	"onramp/models"
+)
+
+// Store is the database. A Store from Tx runs every call inside that transaction.
+type Store struct {
+	db      *gorm.DB
+	dialect migrations.Dialect
+}
+
+// Options tune Open.
+type Options struct {
+	// SQLitePath is the database file used when the URL is empty.
+	SQLitePath string
+	Logger     *slog.Logger
+	// MaxOpenConns caps the pool (PostgreSQL); 0 keeps the default of 20.
+	MaxOpenConns int
+}
+
+// Open connects to url: empty means the embedded SQLite file, postgres:// means PostgreSQL.
+func Open(ctx context.Context, url string, o Options) (*Store, error) {
+	cfg := &gorm.Config{
+		TranslateError: true,
+		NowFunc:        func() time.Time { return time.Now().UTC() },
+		Logger:         logger.Discard,
+	}
+	var (
+		dial    gorm.Dialector
+		dialect migrations.Dialect
+	)
+	switch {
+	case url == "" || strings.HasPrefix(url, "sqlite:") || strings.HasPrefix(url, "file:"):
+		path := o.SQLitePath
+		if rest, ok := strings.CutPrefix(url, "sqlite:"); ok {
+			path = rest
+		} else if rest, ok := strings.CutPrefix(url, "file:"); ok {
+			path = rest
+		}
+		if path == "" {
+			return nil, errors.New("store: no SQLite path")
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		// WAL lets readers run beside the writer; IMMEDIATE transactions take the write lock up
+		// front so two writers queue on busy_timeout instead of failing with SQLITE_BUSY mid-way.
+		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+			"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+		dial, dialect = sqlite.Open(dsn), migrations.SQLite
+	case strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://"):
+		dial, dialect = postgres.Open(url), migrations.Postgres
+	default:
+		return nil, errors.New("store: DATABASE_URL must be empty (SQLite) or start with postgres://")
+	}
+	db, err := gorm.Open(dial, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	maxOpen := o.MaxOpenConns
+	if maxOpen == 0 {
+		maxOpen = 20
+	}
+	sqlDB.SetMaxOpenConns(maxOpen)
+	sqlDB.SetMaxIdleConns(min(maxOpen, 10))
+	// Recycle connections so that a restarted database is reconnected to on its own.
+	sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{db: db, dialect: dialect}
+	if err := s.Ping(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect says which database this is.
+func (s *Store) Dialect() migrations.Dialect { return s.dialect }
+
+// SQLDB is the underlying pool, for migrations.
+func (s *Store) SQLDB() *sql.DB {
+	d, _ := s.db.DB()
+	return d
+}
+
+// Migrator runs this database's migrations.
+func (s *Store) Migrator() (*migrations.Migrator, error) {
+	return migrations.NewMigrator(s.SQLDB(), s.dialect)
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.SQLDB().PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.SQLDB().Close() }
+
+// Tx runs fn in one transaction: it commits when fn returns nil and rolls back otherwise.
+func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx, dialect: s.dialect})
+	})
+}
+
+func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+// wrap turns GORM's errors into the models package's.
+func wrap(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return models.ErrNotFound
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return fmt.Errorf("%w: %v", models.ErrConflict, err)
+	}
+	return err
+}
+
+// first loads one row into dst, mapping "no row" to models.ErrNotFound.
+func first[T any](db *gorm.DB) (*T, error) {
+	var v T
+	if err := db.Take(&v).Error; err != nil {
+		return nil, wrap(err)
+	}
+	return &v, nil
+}
+
+// affected turns an update that matched no row into models.ErrNotFound.
+func affected(res *gorm.DB) error {
+	if res.Error != nil {
+		return wrap(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return models.ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+// Package storetest gives each test a fresh, migrated database: a SQLite file in the test's
+// temporary folder or, when TEST_DATABASE_URL is set, a schema of its own on that PostgreSQL
+// server, dropped when the test ends. The same tests thus run on both databases.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver used to create schemas
+
+	"onramp/models/store"
+)
+
+// URL is the PostgreSQL server under test, or "" for SQLite.
+func URL() string { return os.Getenv("TEST_DATABASE_URL") }
+
+// Open returns a migrated, empty store for t.
+func Open(t testing.TB) *store.Store {
+	t.Helper()
+	s := OpenUnmigrated(t)
+	m, err := s.Migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Up(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// OpenUnmigrated returns an empty store with no tables, for migration tests.
+func OpenUnmigrated(t testing.TB) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	dbURL, err := Database(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(ctx, dbURL, store.Options{SQLitePath: filepath.Join(t.TempDir(), "onramp.db"), MaxOpenConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// Database returns a DATABASE_URL for a fresh, empty database of t's own: "" (SQLite in the
+// caller's path) or a PostgreSQL URL whose search_path is a new schema.
+func Database(t testing.TB) (string, error) {
+	base := URL()
+	if base == "" {
+		return "", nil
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		return "", err
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer db.Close()
+		_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}

@@ -1,0 +1,38 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"onramp/models"
+)
+
+// CreateToken inserts a one-time token.
+func (s *Store) CreateToken(ctx context.Context, t *models.OneTimeToken) error {
+	return wrap(s.q(ctx).Create(t).Error)
+}
+
+// ValidToken loads an unused, unexpired token of a purpose by its hash.
+func (s *Store) ValidToken(ctx context.Context, p models.TokenPurpose, hash string, now time.Time) (*models.OneTimeToken, error) {
+	return first[models.OneTimeToken](s.q(ctx).
+		Where("purpose = ? AND token_hash = ? AND used_at IS NULL AND expires_at > ?", p, hash, now))
+}
+
+// UseToken marks a token used, only if it still is unused: of two concurrent uses one gets
+// models.ErrNotFound.
+func (s *Store) UseToken(ctx context.Context, id int64, now time.Time) error {
+	return affected(s.q(ctx).Model(&models.OneTimeToken{}).
+		Where("id = ? AND used_at IS NULL", id).Update("used_at", now))
+}
+
+// RetireTokens marks every unused token of a purpose as used, for one admin or, with adminID 0,
+// for tokens with no admin (setup links): older links die when a new one is issued.
+func (s *Store) RetireTokens(ctx context.Context, p models.TokenPurpose, adminID int64, now time.Time) error {
+	q := s.q(ctx).Model(&models.OneTimeToken{}).Where("purpose = ? AND used_at IS NULL", p)
+	if adminID == 0 {
+		q = q.Where("admin_id IS NULL")
+	} else {
+		q = q.Where("admin_id = ?", adminID)
+	}
+	return wrap(q.Update("used_at", now).Error)
+}

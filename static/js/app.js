@@ -1,0 +1,46 @@
+// Onramp's progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+
+  // Open a confirmation dialog that htmx loaded into #dialog-slot.
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    var dialog = ev.detail.target.querySelector("dialog");
+    if (dialog && !dialog.open) {
+      document.querySelectorAll("details.menu[open]").forEach(function (d) { d.open = false; });
+      dialog.showModal();
+      dialog.addEventListener("close", function () { dialog.remove(); });
+    }
+  });
+
+  // Close open menus when clicking elsewhere or pressing Escape.
+  document.addEventListener("click", function (ev) {
+    document.querySelectorAll("details.menu[open]").forEach(function (d) {
+      if (!d.contains(ev.target)) { d.open = false; }
+    });
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") {
+      document.querySelectorAll("details.menu[open]").forEach(function (d) { d.open = false; });
+    }
+  });
+
+  // Copy buttons: <button data-copy="input-id">.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-copy]");
+    if (!btn) { return; }
+    var input = document.getElementById(btn.getAttribute("data-copy"));
+    if (!input) { return; }
+    input.select();
+    var done = function () {
+      var label = btn.textContent;
+      btn.textContent = "Copied";
+      setTimeout(function () { btn.textContent = label; }, 1500);
+    };
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(input.value).then(done);
+    } else {
+      document.execCommand("copy");
+      done();
+    }
+  });
+})();
