@@ -5,12 +5,68 @@ import (
 	"time"
 )
 
-// Account is a tenant: every other row belongs to one.
+// Account is a tenant: every other row belongs to one. It carries the account-wide
+// provisioning settings (SPEC §3).
 type Account struct {
-	ID        int64
-	Name      string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID                 int64
+	Name               string
+	ProvisioningMethod ProvisioningMethod
+	InviteManual       bool
+	InviteDirectory    bool
+	NotifyDisabled     bool
+	CodeExpiryHours    int
+	CodeExpiryUnit     string
+	SSOEnabled         bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// ProvisioningMethod is how new SDP users get the client.
+type ProvisioningMethod string
+
+const (
+	MethodInvitationEmail  ProvisioningMethod = "invitation_email"
+	MethodRegistrationCode ProvisioningMethod = "registration_code"
+)
+
+// Label is the method as the settings page names it.
+func (m ProvisioningMethod) Label() string {
+	if m == MethodRegistrationCode {
+		return "Registration Code"
+	}
+	return "Invitation Email"
+}
+
+// Valid reports whether m is a known method.
+func (m ProvisioningMethod) Valid() bool {
+	return m == MethodInvitationEmail || m == MethodRegistrationCode
+}
+
+// Registration code expiry limits (SPEC §3).
+const (
+	MinCodeExpiryHours = 1
+	MaxCodeExpiryHours = 7 * 24
+)
+
+// InvitesNewManualUsers reports whether users created in the console get an invitation.
+func (a *Account) InvitesNewManualUsers() bool {
+	return a.ProvisioningMethod == MethodInvitationEmail && a.InviteManual
+}
+
+// InvitesNewDirectoryUsers reports whether users imported by Directory Services get one.
+func (a *Account) InvitesNewDirectoryUsers() bool {
+	return a.ProvisioningMethod == MethodInvitationEmail && a.InviteDirectory
+}
+
+// NotifiesDisabledUsers reports whether disabled users get a notification email.
+func (a *Account) NotifiesDisabledUsers() bool {
+	return a.ProvisioningMethod == MethodInvitationEmail && a.NotifyDisabled
+}
+
+// NewAccount returns an account with the default settings.
+func NewAccount(name string) *Account {
+	return &Account{Name: name, ProvisioningMethod: MethodInvitationEmail, InviteManual: true, InviteDirectory: true,
+		NotifyDisabled: true, CodeExpiryHours: MaxCodeExpiryHours, CodeExpiryUnit: "days"}
 }
 
 var accountNameRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)

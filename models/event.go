@@ -9,7 +9,13 @@ import (
 type EventType string
 
 const (
-	EventAdmin EventType = "Admin"
+	EventAdmin     EventType = "Admin"
+	EventUser      EventType = "User"
+	EventPortal    EventType = "Portal"
+	EventCode      EventType = "Registration Code"
+	EventDevice    EventType = "Device"
+	EventClient    EventType = "Client"
+	EventDirectory EventType = "Directory"
 )
 
 // Event sub-types.
@@ -23,6 +29,17 @@ const (
 	SubAdminEnabled    = "Admin Enabled"
 	SubRoleChanged     = "Role Changed"
 	SubPasswordChanged = "Password Changed"
+	SubSettingsChanged = "Settings Changed"
+
+	SubUserCreated       = "Created"
+	SubUserInvited       = "Invited"
+	SubUserActivated     = "Activated"
+	SubUserDisabled      = "Disabled"
+	SubUserEnabled       = "Enabled"
+	SubUserDeleted       = "Deleted"
+	SubUserPasswordReset = "Password Reset"
+	SubMFAEnrolled       = "MFA Enrolled"
+	SubMFARemoved        = "MFA Removed"
 )
 
 // ActorType says who caused an event.
@@ -55,6 +72,7 @@ type Event struct {
 	ActorID    *int64
 	ActorLabel string
 	Email      string
+	SDPUserID  *int64
 	SourceIP   string
 	Details    string
 }
@@ -90,4 +108,18 @@ func NewEvent(accountID *int64, t EventType, sub string, actor Actor, email stri
 		e.Details = string(b)
 	}
 	return e
+}
+
+// UserEvent is an event about an SDP user.
+func UserEvent(u *SDPUser, t EventType, sub string, actor Actor, details map[string]string) *Event {
+	e := NewEvent(&u.AccountID, t, sub, actor, u.Email, details)
+	id := u.ID
+	e.SDPUserID = &id
+	return e
+}
+
+// UserActor is the actor for an SDP user acting on the portal.
+func UserActor(u *SDPUser, ip string) Actor {
+	id := u.ID
+	return Actor{Type: ActorUser, ID: &id, Label: u.Email, IP: ip}
 }

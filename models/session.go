@@ -20,6 +20,8 @@ type TokenPurpose string
 const (
 	TokenSetup         TokenPurpose = "setup"
 	TokenAdminPassword TokenPurpose = "admin_password"
+	// TokenUserActivation is the MyVPN activation link of an invitation.
+	TokenUserActivation TokenPurpose = "user_activation"
 )
 
 // OneTimeToken is a link that works once before it expires; only the token's hash is stored.
@@ -29,6 +31,7 @@ type OneTimeToken struct {
 	TokenHash string
 	AccountID *int64
 	AdminID   *int64
+	SDPUserID *int64
 	ExpiresAt time.Time
 	UsedAt    *time.Time
 	CreatedAt time.Time

@@ -246,7 +246,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*models.Admin, bo
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		account, err := tx.AccountByName(ctx, in.Account)
 		if errors.Is(err, models.ErrNotFound) {
-			account, created = &models.Account{Name: in.Account}, true
+			account, created = models.NewAccount(in.Account), true
 			err = tx.CreateAccount(ctx, account)
 		}
 		if err != nil {

@@ -174,7 +174,7 @@ func (s *Service) CompleteSetup(ctx context.Context, token string, in SetupInput
 			}
 			return err
 		}
-		account = &models.Account{Name: in.Account}
+		account = models.NewAccount(in.Account)
 		if err := tx.CreateAccount(ctx, account); err != nil {
 			return err
 		}

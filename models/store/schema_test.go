@@ -22,6 +22,8 @@ var persisted = []any{
 	&models.AdminSession{},
 	&models.OneTimeToken{},
 	&models.Event{},
+	&models.SDPUser{},
+	&models.PortalSession{},
 }
 
 func migrationFiles(t *testing.T, d migrations.Dialect) []string {

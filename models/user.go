@@ -1,0 +1,81 @@
+package models
+
+import (
+	"strings"
+	"time"
+)
+
+// UserStatus says whether an SDP user may connect.
+type UserStatus string
+
+const (
+	UserEnabled  UserStatus = "enabled"
+	UserDisabled UserStatus = "disabled"
+)
+
+// Activation is how far an SDP user got with activating their account.
+type Activation string
+
+const (
+	ActivationNew            Activation = "new"
+	ActivationInvitationSent Activation = "invitation_sent"
+	ActivationActive         Activation = "active"
+)
+
+// Label is the activation state as pages show it.
+func (a Activation) Label() string {
+	switch a {
+	case ActivationInvitationSent:
+		return "Invitation sent"
+	case ActivationActive:
+		return "Active"
+	}
+	return "New"
+}
+
+// OriginManual marks users created in the console; directory users have "directory:<name>".
+const OriginManual = "manual"
+
+// SDPUser is a remote user of the VPN service.
+type SDPUser struct {
+	ID            int64
+	AccountID     int64
+	FirstName     string
+	LastName      string
+	Email         string
+	Phone         string
+	Origin        string
+	Status        UserStatus
+	Activation    Activation
+	MFAConfigured bool
+	TOTPSecret    string // encrypted at rest; "" when MFA is not configured
+	PasswordHash  string // argon2id; "" until activation
+	NameKey       string // lower("last first"), for sorting by name
+	HadCode       bool   // ever had a registration code
+	ActiveCodes   int
+	Devices       int
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// TableName keeps GORM from splitting the initialism differently in each place.
+func (SDPUser) TableName() string { return "sdp_users" }
+
+// FullName is "First Last".
+func (u *SDPUser) FullName() string { return strings.TrimSpace(u.FirstName + " " + u.LastName) }
+
+// UserNameKey is the sort key of a name.
+func UserNameKey(first, last string) string {
+	return strings.ToLower(strings.TrimSpace(last) + " " + strings.TrimSpace(first))
+}
+
+// PortalSession is a MyVPN portal sign-in, server-side like AdminSession.
+type PortalSession struct {
+	ID         string // SHA-256 of the token, hex
+	SDPUserID  int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	IP         string
+	UserAgent  string
+}
