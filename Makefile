@@ -53,6 +53,14 @@ test-pg: ## the suite on a local PostgreSQL (database $(TEST_PG_DB), created whe
 		psql "$(PG_URL)/postgres" -qc "CREATE DATABASE $(TEST_PG_DB)"
 	TEST_DATABASE_URL="$(PG_URL)/$(TEST_PG_DB)?sslmode=disable" $(GO) test -race -count=1 ./...
 
+BENCH_PG_DB     ?= onramp_bench
+
+.PHONY: bench
+bench: ## benchmarks on a local PostgreSQL (database $(BENCH_PG_DB); data seeded once): x_raw = time / raw SQL time
+	@psql "$(PG_URL)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_PG_DB)'" | grep -q 1 || \
+		psql "$(PG_URL)/postgres" -qc "CREATE DATABASE $(BENCH_PG_DB)"
+	BENCH_DATABASE_URL="$(PG_URL)/$(BENCH_PG_DB)?sslmode=disable" $(GO) test -run '^$$' -bench . -benchtime 200x -timeout 60m ./handlers/
+
 .PHONY: clean
 clean: ## remove build output (keeps ./data)
 	rm -rf bin

@@ -14,6 +14,7 @@ import (
 	"onramp/views"
 	"onramp/views/components"
 	adminpages "onramp/views/pages/admins"
+	"onramp/views/pages/confirm"
 )
 
 func (h *Handler) adminsList(c echo.Context) error {
@@ -102,7 +103,7 @@ func (h *Handler) adminAction(c echo.Context, warn func(*models.Admin, forms.Adm
 		if isHTMX(c) {
 			return render(c, http.StatusOK, components.ConfirmDialog(p))
 		}
-		return render(c, http.StatusOK, adminpages.Confirm(h.page(c, p.Title, "admins.list"), p))
+		return render(c, http.StatusOK, confirm.Page(h.page(c, p.Title, "admins.list"), "Administrators", p))
 	}
 	err = do(cur.Admin, id, f)
 	var ve *models.ValidationError

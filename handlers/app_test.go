@@ -20,19 +20,26 @@ import (
 	"onramp/models/admins"
 	"onramp/models/auth"
 	"onramp/models/events"
+	"onramp/models/mail"
 	"onramp/models/password"
+	"onramp/models/portal"
+	"onramp/models/provisioning"
 	"onramp/models/secret"
 	"onramp/models/store"
 	"onramp/models/store/storetest"
+	"onramp/models/users"
 )
 
 // testApp is the real router on an httptest server over a fresh database.
 type testApp struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	store  *store.Store
 	auth   *auth.Service
 	admins *admins.Service
+	users  *users.Service
+	portal *portal.Service
+	outbox *mail.Outbox
 
 	mu  sync.Mutex
 	now time.Time
@@ -40,21 +47,34 @@ type testApp struct {
 
 const testPassword = "violet harbour lantern"
 
-func newApp(t *testing.T) *testApp {
+func newApp(t *testing.T, opts ...appOption) *testApp {
 	t.Helper()
-	s := storetest.Open(t)
+	return newAppOn(t, storetest.Open(t), opts...)
+}
+
+// newAppOn builds the app over a given store (benchmarks bring their own large database).
+func newAppOn(t testing.TB, s *store.Store, opts ...appOption) *testApp {
+	t.Helper()
 	a := &testApp{t: t, store: s, now: time.Now().UTC()}
 	hasher := password.NewFastHasher()
 	a.auth = auth.New(s, hasher, auth.Config{}).WithClock(a.clock)
 	a.admins = admins.New(s, hasher, time.Hour)
+	keys := secret.NewKeys([]byte("test-secret-test-secret-test-secret!"))
+	a.portal = portal.New(s, hasher, keys, portal.Config{}).WithClock(a.clock)
+	a.outbox = newTestOutbox(t, s, opts) // outbox_test.go
+	a.users = users.New(s, a.outbox, users.Config{BaseURL: "http://onramp.test"}).WithClock(a.clock)
 	router := handlers.New(handlers.Deps{
-		Auth:    a.auth,
-		Admins:  a.admins,
-		Events:  events.New(s),
-		DB:      s,
-		Keys:    secret.NewKeys([]byte("test-secret-test-secret-test-secret!")),
-		BaseURL: "http://onramp.test",
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Auth:         a.auth,
+		Admins:       a.admins,
+		Users:        a.users,
+		Provisioning: provisioning.New(s),
+		Events:       events.New(s),
+		DB:           s,
+		Portal:       a.portal,
+		Outbox:       a.outbox,
+		Keys:         keys,
+		BaseURL:      "http://onramp.test",
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	a.srv = httptest.NewServer(router)
 	t.Cleanup(a.srv.Close)
@@ -97,7 +117,7 @@ func (a *testApp) eventCount(sub string) int {
 
 // client is a browser-like HTTP client with a cookie jar that does not follow redirects.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	app  *testApp
 	http *http.Client
 	csrf string

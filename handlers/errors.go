@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"onramp/models"
@@ -31,7 +32,13 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		_ = c.NoContent(p.Status)
 		return
 	}
-	if rerr := render(c, p.Status, errpages.Page(h.page(c, p.Title, ""), p)); rerr != nil {
+	var page templ.Component
+	if isPortalPath(c) {
+		page = h.portalErrorPage(c, p)
+	} else {
+		page = errpages.Page(h.page(c, p.Title, ""), p)
+	}
+	if rerr := render(c, p.Status, page); rerr != nil {
 		_ = c.String(p.Status, p.Title)
 	}
 }

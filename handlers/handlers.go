@@ -16,7 +16,11 @@ import (
 	"onramp/models/admins"
 	"onramp/models/auth"
 	"onramp/models/events"
+	"onramp/models/mail"
+	"onramp/models/portal"
+	"onramp/models/provisioning"
 	"onramp/models/secret"
+	"onramp/models/users"
 	"onramp/static"
 )
 
@@ -30,6 +34,13 @@ type Deps struct {
 	Auth   *auth.Service
 	Admins *admins.Service
 	Events *events.Service
+	Users  *users.Service
+	// Provisioning reads and saves the account's User Provisioning settings.
+	Provisioning *provisioning.Service
+	// Portal is the MyVPN end-user portal: activation, sign-in, password, MFA.
+	Portal *portal.Service
+	// Outbox queues and delivers email; the Outbox page lists it.
+	Outbox *mail.Outbox
 	DB     Pinger
 	Keys   *secret.Keys
 	// BaseURL is the public URL of the console (for links shown to people).
@@ -46,7 +57,8 @@ type Deps struct {
 // Handler holds the dependencies of every handler.
 type Handler struct {
 	Deps
-	cookies *sessions.CookieStore
+	cookies       *sessions.CookieStore
+	portalCookies *sessions.CookieStore // the MyVPN portal's own cookie (portal_session.go)
 }
 
 // New builds the router with every route and middleware.
@@ -60,6 +72,7 @@ func New(d Deps) *echo.Echo {
 		Secure:   d.Secure,
 		SameSite: http.SameSiteLaxMode,
 	}
+	h.portalCookies = newPortalCookies(h)
 
 	e := echo.New()
 	e.HideBanner = true

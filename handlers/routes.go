@@ -15,6 +15,9 @@ const (
 	public    access = iota // anyone
 	signedIn                // any active admin or helpdesk user
 	adminOnly               // role admin
+	// The MyVPN portal's levels: its own session (the portal cookie), never the console's.
+	portalPublic // anyone; the portal session is loaded when there is one
+	portalUser   // a signed-in portal user; others go to the portal's sign-in page
 )
 
 type route struct {
@@ -44,6 +47,30 @@ func (h *Handler) routes() []route {
 		{http.MethodGet, "/account/password", "account.password", h.changePasswordPage, signedIn},
 		{http.MethodPost, "/account/password", "account.password.submit", h.changePassword, signedIn},
 
+		{http.MethodGet, "/access/users", "users.list", h.usersList, signedIn},
+		{http.MethodPost, "/access/users", "users.create", h.usersCreate, adminOnly},
+		{http.MethodGet, "/access/users/new", "users.new", h.usersNew, adminOnly},
+		{http.MethodGet, "/access/users/:id", "users.show", h.usersShow, signedIn},
+		{http.MethodPost, "/access/users/actions", "users.actions", h.usersActions, signedIn},
+		{http.MethodGet, "/access/directory-services/provisioning", "provisioning", h.provisioningPage, adminOnly},
+		{http.MethodPost, "/access/directory-services/provisioning", "provisioning.save", h.provisioningSave, adminOnly},
+
+		{http.MethodGet, "/myvpn/activate/:token", "portal.activate", h.portalActivatePage, portalPublic},
+		{http.MethodPost, "/myvpn/activate/:token", "portal.activate.submit", h.portalActivate, portalPublic},
+		{http.MethodGet, "/myvpn/login", "portal.login", h.portalLoginPage, portalPublic},
+		{http.MethodPost, "/myvpn/login", "portal.login.submit", h.portalLogin, portalPublic},
+		{http.MethodPost, "/myvpn/logout", "portal.logout", h.portalLogout, portalUser},
+		{http.MethodGet, "/myvpn", "portal.home", h.portalHome, portalUser},
+		{http.MethodGet, "/myvpn/password", "portal.password", h.portalPasswordPage, portalUser},
+		{http.MethodPost, "/myvpn/password", "portal.password.submit", h.portalPassword, portalUser},
+		{http.MethodGet, "/myvpn/mfa", "portal.mfa", h.portalMFAPage, portalUser},
+		{http.MethodPost, "/myvpn/mfa", "portal.mfa.submit", h.portalMFAConfirm, portalUser},
+		{http.MethodPost, "/myvpn/mfa/remove", "portal.mfa.remove", h.portalMFARemove, portalUser},
+
+		{http.MethodGet, "/outbox", "outbox", h.outboxList, adminOnly},
+		{http.MethodGet, "/outbox/:id", "outbox.message", h.outboxMessage, adminOnly},
+		{http.MethodGet, "/outbox/:id/html", "outbox.html", h.outboxHTML, adminOnly},
+
 		{http.MethodGet, "/settings/administrators", "admins.list", h.adminsList, adminOnly},
 		{http.MethodPost, "/settings/administrators", "admins.create", h.adminsCreate, adminOnly},
 		{http.MethodPost, "/settings/administrators/:id/role", "admins.role", h.adminsRole, adminOnly},
@@ -67,6 +94,9 @@ func (h *Handler) require(a access) echo.MiddlewareFunc {
 			if a == public {
 				return next(c)
 			}
+			if a == portalPublic || a == portalUser {
+				return h.requirePortal(c, a, next)
+			}
 			cur := current(c)
 			if cur == nil {
 				return h.toLogin(c)
@@ -79,4 +109,17 @@ func (h *Handler) require(a access) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// requirePortal loads the portal session and enforces the portal's levels. Portal pages show
+// personal data and activation links carry tokens: none of them is cached.
+func (h *Handler) requirePortal(c echo.Context, a access, next echo.HandlerFunc) error {
+	if err := h.loadPortal(c); err != nil {
+		return err
+	}
+	if a == portalUser && currentPortal(c) == nil {
+		return h.toPortalLogin(c)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return next(c)
 }

@@ -36,10 +36,11 @@ func (h *Handler) cookie(c echo.Context) *sessions.Session {
 }
 
 // loadSession resolves the session cookie against the database on every request but static
-// files. A revoked or expired session is forgotten here.
+// files and the MyVPN portal (which has its own session: a console sign-in means nothing there).
+// A revoked or expired session is forgotten here.
 func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if isStatic(c) || isProbe(c) {
+		if isStatic(c) || isProbe(c) || isPortalPath(c) {
 			return next(c)
 		}
 		token, _ := h.cookie(c).Values[tokenKey].(string)
@@ -97,8 +98,12 @@ func (h *Handler) popFlashes(c echo.Context) []views.Flash {
 	return out
 }
 
-// toLogin sends a signed-out visitor to the sign-in page, remembering where they were going.
+// toLogin sends a signed-out visitor to the sign-in page, remembering where they were going;
+// on the MyVPN portal that is the portal's own sign-in page.
 func (h *Handler) toLogin(c echo.Context) error {
+	if isPortalPath(c) {
+		return h.toPortalLogin(c)
+	}
 	target := c.Echo().Reverse("login")
 	if c.Request().Method == http.MethodGet {
 		target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 //go:embed postgres/*.sql sqlite/*.sql
@@ -33,8 +34,13 @@ func FS(d Dialect) fs.FS {
 	return sub
 }
 
-// Migrator runs and inspects the migrations of one database.
-type Migrator struct{ p *goose.Provider }
+// Migrator runs and inspects the migrations of one database: goose's, then River's (river.go).
+type Migrator struct {
+	p       *goose.Provider
+	river   *rivermigrate.Migrator[*sql.Tx]
+	db      *sql.DB
+	dialect Dialect
+}
 
 // NewMigrator prepares migrations for db. On PostgreSQL an advisory lock keeps two servers
 // starting together from migrating at once.
@@ -53,7 +59,11 @@ func NewMigrator(db *sql.DB, d Dialect) (*Migrator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
-	return &Migrator{p: p}, nil
+	river, err := newRiverMigrator(db, d)
+	if err != nil {
+		return nil, err
+	}
+	return &Migrator{p: p, river: river, db: db, dialect: d}, nil
 }
 
 // Up applies every pending migration and returns how many ran.
@@ -62,7 +72,8 @@ func (m *Migrator) Up(ctx context.Context) (int, error) {
 	if err != nil {
 		return len(res), fmt.Errorf("migrate up: %w", err)
 	}
-	return len(res), nil
+	n, err := m.upRiver(ctx)
+	return len(res) + n, err
 }
 
 // Status lists every known migration and whether it is applied.
@@ -88,5 +99,5 @@ func (m *Migrator) Check(ctx context.Context) error {
 	case current < latest:
 		return fmt.Errorf("database schema is at version %d, this binary needs %d: run `onramp migrate`", current, latest)
 	}
-	return nil
+	return m.checkRiver(ctx)
 }

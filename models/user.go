@@ -49,6 +49,7 @@ type SDPUser struct {
 	Activation    Activation
 	MFAConfigured bool
 	TOTPSecret    string // encrypted at rest; "" when MFA is not configured
+	TOTPLastStep  int64  // last accepted TOTP time step: a code is accepted once (RFC 6238 §5.2)
 	PasswordHash  string // argon2id; "" until activation
 	NameKey       string // lower("last first"), for sorting by name
 	HadCode       bool   // ever had a registration code

@@ -80,6 +80,15 @@ type NavSection struct {
 // Navigation lists the areas that exist, as the viewer may see them.
 func (p Page) Navigation() []NavSection {
 	sections := []NavSection{{Items: []NavItem{{Route: "home", Label: "Overview", Icon: "home"}}}}
+	access := NavSection{Heading: "Access", Items: []NavItem{{Route: "users.list", Label: "Users", Icon: "users"}}}
+	if p.Viewer.IsAdmin() {
+		access.Items = append(access.Items, NavItem{Route: "provisioning", Label: "Directory Services", Icon: "directory"})
+	}
+	sections = append(sections, access)
+	if p.Viewer.IsAdmin() {
+		// Email bodies hold one-time links: the outbox is for admins only.
+		sections = append(sections, NavSection{Heading: "Monitoring", Items: []NavItem{{Route: "outbox", Label: "Outbox", Icon: "mail"}}})
+	}
 	if p.Viewer.IsAdmin() {
 		sections = append(sections, NavSection{Heading: "Settings", Items: []NavItem{{Route: "admins.list", Label: "Administrators", Icon: "shield"}}})
 	}

@@ -14,18 +14,20 @@ import (
 
 // config is read from the environment (SPEC §10).
 type config struct {
-	Env          string // "development" (default) or "production"
-	Addr         string
-	DatabaseURL  string
-	DataDir      string
-	Secret       []byte
-	BaseURL      string
-	SessionIdle  time.Duration
-	SessionMax   time.Duration
-	TrustProxy   bool
-	SMTPURL      string
-	MailFrom     string
-	secretSource string
+	Env         string // "development" (default) or "production"
+	Addr        string
+	DatabaseURL string
+	DataDir     string
+	Secret      []byte
+	BaseURL     string
+	SessionIdle time.Duration
+	SessionMax  time.Duration
+	// ActivationTTL is how long an invitation's activation link works.
+	ActivationTTL time.Duration
+	TrustProxy    bool
+	SMTPURL       string
+	MailFrom      string
+	secretSource  string
 }
 
 func (c config) dev() bool { return c.Env == "development" }
@@ -54,6 +56,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	if c.SessionMax, err = duration(getenv, "ONRAMP_SESSION_MAX", 12*time.Hour); err != nil {
+		return c, err
+	}
+	if c.ActivationTTL, err = duration(getenv, "ONRAMP_ACTIVATION_TTL", 24*time.Hour); err != nil {
 		return c, err
 	}
 	if c.BaseURL == "" {

@@ -20,6 +20,8 @@ Commands:
   admin create --account NAME --email E --role admin|helpdesk [--name N]
                         create an admin; the password is read from stdin when it is not a
                         terminal, else prompted for twice
+  demo --account NAME --users N
+                        fill an account with N realistic demo users (batched)
 
 Environment: DATABASE_URL, ONRAMP_ADDR, ONRAMP_SECRET, ONRAMP_BASE_URL, ONRAMP_ENV,
 ONRAMP_DATA_DIR, ONRAMP_SESSION_IDLE, ONRAMP_SESSION_MAX, ONRAMP_TRUST_PROXY (see README).
@@ -47,6 +49,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, args, getenv, stdout, stderr)
 	case "admin":
 		return admin(ctx, args, getenv, stdin, stdout, stderr)
+	case "demo":
+		return demoCmd(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"onramp/models/store"
 	"onramp/models/store/storetest"
 )
 
@@ -127,5 +129,42 @@ func TestProductionNeedsSecret(t *testing.T) {
 	c2, _ := loadConfig(env)
 	if string(c1.Secret) != string(c2.Secret) || len(c1.Secret) < 32 {
 		t.Fatal("the development key is not kept")
+	}
+}
+
+func TestDemoFillsAnAccount(t *testing.T) {
+	ctx := context.Background()
+	env := testEnv(t, nil)
+	var out bytes.Buffer
+	if err := run(ctx, []string{"demo", "--account", "demo", "--users", "1200"}, env, nil, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"demo", "--account", "demo", "--users", "300"}, env, nil, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `Added 300 demo users to account "demo"`) {
+		t.Fatalf("output: %s", out.String())
+	}
+	if err := run(ctx, []string{"demo", "--account", "demo", "--users", "0"}, env, nil, &out, &bytes.Buffer{}); err == nil {
+		t.Fatal("--users 0 accepted")
+	}
+	cfg, _ := loadConfig(env)
+	s, err := openStore(ctx, cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a, err := s.AccountByName(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.CountUsers(ctx, a.ID, store.UserFilter{})
+	if err != nil || n != 1500 {
+		t.Fatalf("%d users (%v)", n, err)
+	}
+	mfa, _ := s.CountUsers(ctx, a.ID, store.UserFilter{MFA: "yes"})
+	disabled, _ := s.CountUsers(ctx, a.ID, store.UserFilter{Status: "disabled"})
+	if mfa == 0 || disabled == 0 || mfa > 600 || disabled > 400 {
+		t.Fatalf("unrealistic mix: %d with MFA, %d disabled", mfa, disabled)
 	}
 }

@@ -15,7 +15,10 @@ import (
 	"onramp/models/auth"
 	"onramp/models/events"
 	"onramp/models/password"
+	"onramp/models/portal"
+	"onramp/models/provisioning"
 	"onramp/models/secret"
+	"onramp/models/users"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -46,17 +49,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 	hasher := password.NewHasher()
 	authSvc := auth.New(s, hasher, auth.Config{IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax})
+	keys := secret.NewKeys(cfg.Secret)
+	portalSvc := portal.New(s, hasher, keys, portal.Config{})
+	outbox, err := newOutbox(cfg, s, log) // mail.go
+	if err != nil {
+		return err
+	}
 	router := handlers.New(handlers.Deps{
-		Auth:       authSvc,
-		Admins:     admins.New(s, hasher, authSvc.Config().PasswordLinkTTL),
-		Events:     events.New(s),
-		DB:         s,
-		Keys:       secret.NewKeys(cfg.Secret),
-		BaseURL:    cfg.BaseURL,
-		Secure:     cfg.secure(),
-		Dev:        cfg.dev(),
-		TrustProxy: cfg.TrustProxy,
-		Logger:     log,
+		Auth:         authSvc,
+		Admins:       admins.New(s, hasher, authSvc.Config().PasswordLinkTTL),
+		Users:        users.New(s, outbox, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL}),
+		Provisioning: provisioning.New(s),
+		Events:       events.New(s),
+		DB:           s,
+		Portal:       portalSvc,
+		Outbox:       outbox,
+		Keys:         keys,
+		BaseURL:      cfg.BaseURL,
+		Secure:       cfg.secure(),
+		Dev:          cfg.dev(),
+		TrustProxy:   cfg.TrustProxy,
+		Logger:       log,
 	})
 
 	if token, err := authSvc.EnsureSetupLink(ctx); err != nil {
@@ -87,14 +100,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
-		housekeeping(jobsCtx, authSvc, log)
+		housekeeping(jobsCtx, log, authSvc.PurgeSessions, portalSvc.PurgeSessions)
 	}()
+
+	// Mail delivery (River) runs beside the housekeeping and stops with it, before the database.
+	if err := outbox.Start(ctx); err != nil {
+		stopJobs()
+		<-jobsDone
+		return err
+	}
+	stopMail := func(ctx context.Context) {
+		if err := outbox.Stop(ctx); err != nil {
+			log.Warn("stopping mail delivery", "error", err)
+		}
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
 	select {
 	case err := <-serveErr:
+		stopMail(context.Background())
 		stopJobs()
 		<-jobsDone
 		return err
@@ -106,6 +132,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutCtx)
+	stopMail(shutCtx)
 	stopJobs()
 	<-jobsDone
 	if errors.Is(err, http.ErrServerClosed) {
@@ -115,8 +142,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	return err
 }
 
-// housekeeping deletes expired sessions every ten minutes until ctx ends.
-func housekeeping(ctx context.Context, a *auth.Service, log *slog.Logger) {
+// housekeeping deletes expired sessions (console and portal) every ten minutes until ctx ends.
+func housekeeping(ctx context.Context, log *slog.Logger, purges ...func(context.Context) (int64, error)) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
@@ -124,10 +151,12 @@ func housekeeping(ctx context.Context, a *auth.Service, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := a.PurgeSessions(ctx); err != nil {
-				log.Warn("purging sessions failed", "error", err)
-			} else if n > 0 {
-				log.Info("purged expired sessions", "count", n)
+			for _, purge := range purges {
+				if n, err := purge(ctx); err != nil {
+					log.Warn("purging sessions failed", "error", err)
+				} else if n > 0 {
+					log.Info("purged expired sessions", "count", n)
+				}
 			}
 		}
 	}

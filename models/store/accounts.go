@@ -20,3 +20,9 @@ func (s *Store) Account(ctx context.Context, id int64) (*models.Account, error) 
 func (s *Store) AccountByName(ctx context.Context, name string) (*models.Account, error) {
 	return first[models.Account](s.q(ctx).Where("name = ?", name))
 }
+
+// UpdateAccount saves the given columns of an account.
+func (s *Store) UpdateAccount(ctx context.Context, id int64, cols map[string]any) error {
+	cols["updated_at"] = nowUTC()
+	return affected(s.q(ctx).Model(&models.Account{}).Where("id = ?", id).Updates(cols))
+}

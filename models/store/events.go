@@ -22,3 +22,25 @@ func (s *Store) RecentEvents(ctx context.Context, accountID int64, limit int) ([
 		Order("occurred_at DESC, id DESC").Limit(limit).Find(&rows).Error
 	return rows, wrap(err)
 }
+
+// CreateEvents appends events in batches, stamping those without a time.
+func (s *Store) CreateEvents(ctx context.Context, es []*models.Event) error {
+	if len(es) == 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	for _, e := range es {
+		if e.OccurredAt.IsZero() {
+			e.OccurredAt = now
+		}
+	}
+	return wrap(s.q(ctx).CreateInBatches(es, 500).Error)
+}
+
+// UserEvents returns the newest events about one SDP user of an account.
+func (s *Store) UserEvents(ctx context.Context, accountID, userID int64, limit int) ([]models.Event, error) {
+	var rows []models.Event
+	err := s.q(ctx).Where("account_id = ? AND sdp_user_id = ?", accountID, userID).
+		Order("occurred_at DESC, id DESC").Limit(limit).Find(&rows).Error
+	return rows, wrap(err)
+}

@@ -24,6 +24,7 @@ var persisted = []any{
 	&models.Event{},
 	&models.SDPUser{},
 	&models.PortalSession{},
+	&models.MailMessage{},
 }
 
 func migrationFiles(t *testing.T, d migrations.Dialect) []string {

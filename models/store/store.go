@@ -17,6 +17,7 @@ import (
 	"github.com/glebarez/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
 	"onramp/migrations"
@@ -65,8 +66,10 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		}
 		// WAL lets readers run beside the writer; IMMEDIATE transactions take the write lock up
 		// front so two writers queue on busy_timeout instead of failing with SQLITE_BUSY mid-way.
+		// No _time_format: the driver stops reading parameters after it (so _txlock would be
+		// lost), and its default is the same format anyway.
 		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-			"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+			"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 		dial, dialect = sqlite.Open(dsn), migrations.SQLite
 	case strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://"):
 		dial, dialect = postgres.Open(url), migrations.Postgres
@@ -166,3 +169,9 @@ func affected(res *gorm.DB) error {
 	}
 	return nil
 }
+
+// lockForUpdate is SELECT … FOR UPDATE (PostgreSQL; SQLite's IMMEDIATE transactions already
+// hold the write lock).
+var lockForUpdate = clause.Locking{Strength: "UPDATE"}
+
+func nowUTC() time.Time { return time.Now().UTC() }

@@ -36,3 +36,21 @@ func (s *Store) RetireTokens(ctx context.Context, p models.TokenPurpose, adminID
 	}
 	return wrap(q.Update("used_at", now).Error)
 }
+
+// RetireUserTokens marks every unused token of a purpose of the given users as used: a new
+// invitation kills the older links.
+func (s *Store) RetireUserTokens(ctx context.Context, p models.TokenPurpose, userIDs []int64, now time.Time) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	return wrap(s.q(ctx).Model(&models.OneTimeToken{}).
+		Where("purpose = ? AND used_at IS NULL AND sdp_user_id IN ?", p, userIDs).Update("used_at", now).Error)
+}
+
+// CreateTokens inserts tokens in batches.
+func (s *Store) CreateTokens(ctx context.Context, ts []*models.OneTimeToken) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	return wrap(s.q(ctx).CreateInBatches(ts, 500).Error)
+}

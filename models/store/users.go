@@ -28,3 +28,11 @@ func (s *Store) UpdateUser(ctx context.Context, accountID, id int64, cols map[st
 	cols["updated_at"] = time.Now().UTC()
 	return affected(s.q(ctx).Model(&models.SDPUser{}).Where("account_id = ? AND id = ?", accountID, id).Updates(cols))
 }
+
+// CreateUsers inserts users in batches (demo data, imports); emails must be new.
+func (s *Store) CreateUsers(ctx context.Context, us []*models.SDPUser) error {
+	for _, u := range us {
+		u.NameKey = models.UserNameKey(u.FirstName, u.LastName)
+	}
+	return wrap(s.q(ctx).CreateInBatches(us, 500).Error)
+}

@@ -43,4 +43,14 @@
       done();
     }
   });
+
+  // "Select all" checkboxes: <input type="checkbox" data-select-all="ids"> toggles every
+  // checkbox named "ids" in the same form.
+  document.addEventListener("change", function (ev) {
+    var all = ev.target.closest("[data-select-all]");
+    if (!all || !all.form) { return; }
+    all.form.querySelectorAll('input[type=checkbox][name="' + all.getAttribute("data-select-all") + '"]').forEach(function (box) {
+      box.checked = all.checked;
+    });
+  });
 })();

@@ -1,0 +1,234 @@
+package handlers_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"onramp/models"
+	"onramp/models/demo"
+	"onramp/models/store"
+	"onramp/models/users"
+)
+
+// benchStore opens (and fills once) a PostgreSQL schema holding an account with n users. The
+// schema is kept between runs: seeding a million users takes a minute, measuring does not.
+func benchStore(b *testing.B, n int) *store.Store {
+	b.Helper()
+	base := os.Getenv("BENCH_DATABASE_URL")
+	if base == "" {
+		b.Fatal("BENCH_DATABASE_URL must point at a PostgreSQL database (make bench sets it)")
+	}
+	ctx := context.Background()
+	schema := fmt.Sprintf("bench_users_%d", n)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE SCHEMA IF NOT EXISTS " + schema); err != nil {
+		b.Fatal(err)
+	}
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	s, err := store.Open(ctx, u.String(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	m, err := s.Migrator()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := m.Up(ctx); err != nil {
+		b.Fatal(err)
+	}
+	have := int64(0)
+	if a, err := s.AccountByName(ctx, "bench"); err == nil {
+		have, _ = s.CountUsers(ctx, a.ID, store.UserFilter{})
+	}
+	if have < int64(n) {
+		b.Logf("seeding %d users into %s (once)…", int64(n)-have, schema)
+		if _, err := demo.Fill(ctx, s, "bench", n-int(have), nil); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.SQLDB().Exec("ANALYZE sdp_users"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s
+}
+
+// BenchmarkUsersPage measures the server time of the Users page at 100,000 and 1,000,000 users
+// (BENCH_USERS overrides), next to the raw SQL query of the same rows in the same run: the
+// x_raw metric is page time / raw query time.
+func BenchmarkUsersPage(b *testing.B) {
+	sizes := []int{100_000, 1_000_000}
+	if v := os.Getenv("BENCH_USERS"); v != "" {
+		sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				b.Fatal(err)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	for _, n := range sizes {
+		s := benchStore(b, n)
+		a := newAppOn(b, s)
+		ctx := context.Background()
+		account, err := s.AccountByName(ctx, "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.AdminByEmail(ctx, "bench@example.com"); err != nil {
+			a.createAdmin("bench", "bench@example.com", models.RoleAdmin)
+		}
+		c := a.client()
+		c.signIn("bench@example.com")
+		cookies := c.cookies()
+		var minID, midID int64
+		_ = s.SQLDB().QueryRow("SELECT MIN(id), MIN(id) + (MAX(id) - MIN(id)) / 2 FROM sdp_users WHERE account_id = $1", account.ID).Scan(&minID, &midID)
+		const cols = "id, account_id, first_name, last_name, email, phone, origin, status, activation, mfa_configured, had_code, active_codes, devices, created_at"
+		cases := []struct {
+			name, path, raw string
+			args            []any
+		}{
+			{"first", "/access/users", "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 ORDER BY id DESC LIMIT 51", []any{account.ID}},
+			{"search", "/access/users?q=nora", "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND ((email >= $2 AND email < $3) OR lower(first_name) LIKE $4 OR lower(last_name) LIKE $4) ORDER BY id DESC LIMIT 51",
+				[]any{account.ID, "nora", "nora\U0010FFFF", "nora%"}},
+			{"filtered", "/access/users?mfa=yes&status=disabled", "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND status = 'disabled' AND mfa_configured ORDER BY id DESC LIMIT 51", []any{account.ID}},
+			{"deep", fmt.Sprintf("/access/users?after=%d", minID+60), "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT 51", []any{account.ID, minID + 60}},
+			{"deep-by-name", "/access/users?sort=name&after=" + nameCursor(b, s, account.ID, midID), "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND (name_key, id) > ($2, $3) ORDER BY name_key, id LIMIT 51",
+				[]any{account.ID, nameKey(b, s, midID), midID}},
+		}
+		for _, tc := range cases {
+			b.Run(fmt.Sprintf("users=%d/%s", n, tc.name), func(b *testing.B) {
+				req := func() *http.Request {
+					r := httptest.NewRequest(http.MethodGet, tc.path, nil)
+					for _, ck := range cookies {
+						r.AddCookie(ck)
+					}
+					return r
+				}
+				rec := httptest.NewRecorder()
+				a.srv.Config.Handler.ServeHTTP(rec, req())
+				if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-testid="users-table"`) {
+					b.Fatalf("%s: %d\n%.500s", tc.path, rec.Code, rec.Body.String())
+				}
+				// The raw database doing the same work, in the same run.
+				rawStart := time.Now()
+				for i := 0; i < b.N; i++ {
+					rows, err := s.SQLDB().Query(tc.raw, tc.args...)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for rows.Next() {
+						vals := make([]any, 14)
+						ptrs := make([]any, 14)
+						for j := range vals {
+							ptrs[j] = &vals[j]
+						}
+						if err := rows.Scan(ptrs...); err != nil {
+							b.Fatal(err)
+						}
+					}
+					rows.Close()
+				}
+				raw := time.Since(rawStart)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					rec := httptest.NewRecorder()
+					a.srv.Config.Handler.ServeHTTP(rec, req())
+					if rec.Code != http.StatusOK {
+						b.Fatal(rec.Code)
+					}
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(raw.Nanoseconds())/float64(b.N), "raw-ns/op")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(raw.Nanoseconds()), "x_raw")
+			})
+		}
+	}
+}
+
+func nameKey(b *testing.B, s *store.Store, id int64) string {
+	var k string
+	if err := s.SQLDB().QueryRow("SELECT name_key FROM sdp_users WHERE id = $1", id).Scan(&k); err != nil {
+		b.Fatal(err)
+	}
+	return k
+}
+
+// nameCursor is the list's cursor for a position in the name order (the store's format).
+func nameCursor(b *testing.B, s *store.Store, accountID, id int64) string {
+	return store.EncodeCursor(nameKey(b, s, id), id)
+}
+
+// BenchmarkBulkAction disables then enables every user of a 100,000-user account through the
+// Users Actions (one transaction each, batched, an event per user), next to the raw SQL doing
+// the same writes (one UPDATE and one INSERT … SELECT of the events) in the same run.
+func BenchmarkBulkAction(b *testing.B) {
+	const n = 100_000
+	s := benchStore(b, n)
+	a := newAppOn(b, s)
+	ctx := context.Background()
+	boss, err := s.AdminByEmail(ctx, "bench@example.com")
+	if err != nil {
+		boss = a.createAdmin("bench", "bench@example.com", models.RoleAdmin)
+	}
+	// Only this benchmark's account: the page benchmark's account may hold a million users.
+	account, _ := s.Account(ctx, boss.AccountID)
+	if count, _ := s.CountUsers(ctx, account.ID, store.UserFilter{}); count != n {
+		b.Skipf("the bench account holds %d users, not %d: use BENCH_USERS=%d with a fresh schema", count, n, n)
+	}
+	var raw time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		action := "disable"
+		if i%2 == 1 {
+			action = "enable"
+		}
+		res, err := a.users.Bulk(ctx, boss, "127.0.0.1", users.Action(action), users.Selection{All: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Affected != n {
+			b.Fatalf("%s affected %d", action, res.Affected)
+		}
+		b.StopTimer()
+		start := time.Now()
+		status := map[string]string{"disable": "enabled", "enable": "disabled"}[action]
+		tx, err := s.SQLDB().Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err1 := tx.Exec("UPDATE sdp_users SET status = $1, updated_at = now() WHERE account_id = $2", status, account.ID)
+		_, err2 := tx.Exec(`INSERT INTO events (account_id, occurred_at, type, sub_type, actor_type, actor_id, actor_label, email, sdp_user_id, source_ip, details)
+			SELECT account_id, now(), 'User', 'Bench', 'admin', $1, 'bench', email, id, '127.0.0.1', '' FROM sdp_users WHERE account_id = $2`, boss.ID, account.ID)
+		if err1 != nil || err2 != nil {
+			b.Fatal(err1, err2)
+		}
+		if err := tx.Rollback(); err != nil {
+			b.Fatal(err)
+		}
+		raw += time.Since(start)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(raw.Nanoseconds())/float64(b.N), "raw-ns/op")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(raw.Nanoseconds()), "x_raw")
+}

@@ -1,0 +1,25 @@
+package forms
+
+// PortalLogin is the MyVPN sign-in form.
+type PortalLogin struct {
+	Account  string `form:"account"`
+	Email    string `form:"email"`
+	Password string `form:"password"`
+	TOTP     string `form:"totp"`
+}
+
+// Enroll confirms a TOTP enrollment with the first code.
+type Enroll struct {
+	Pending string `form:"enrollment"`
+	TOTP    string `form:"totp"`
+}
+
+// RemoveMFA turns MFA off: confirm=1 with a current code or the password.
+type RemoveMFA struct {
+	Confirm  string `form:"confirm"`
+	TOTP     string `form:"totp"`
+	Password string `form:"password"`
+}
+
+// Confirmed reports whether the warning was accepted.
+func (f RemoveMFA) Confirmed() bool { return f.Confirm == "1" }

@@ -1,0 +1,77 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"onramp/handlers/forms"
+	"onramp/models"
+	"onramp/models/provisioning"
+	"onramp/views"
+	provpages "onramp/views/pages/provisioning"
+)
+
+func (h *Handler) provisioningPage(c echo.Context) error {
+	s, _, err := h.Provisioning.Get(c.Request().Context(), current(c).Admin)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, provpages.Page(h.page(c, "Directory Services", "provisioning"), settingsForm(s)))
+}
+
+func settingsForm(s provisioning.Settings) provpages.Form {
+	return provpages.Form{Method: string(s.Method), InviteManual: s.InviteManual, InviteDirectory: s.InviteDirectory,
+		NotifyDisabled: s.NotifyDisabled, ExpiryValue: strconv.Itoa(s.ExpiryValue), ExpiryUnit: s.ExpiryUnit,
+		SSOEnabled: s.SSOEnabled, SSOWarning: s.SSOWarning()}
+}
+
+func (h *Handler) provisioningSave(c echo.Context) error {
+	var f forms.Provisioning
+	if err := c.Bind(&f); err != nil {
+		return err
+	}
+	s := provisioning.Settings{Method: models.ProvisioningMethod(f.Method), InviteManual: f.InviteManual == "on",
+		InviteDirectory: f.InviteDirectory == "on", NotifyDisabled: f.NotifyDisabled == "on", ExpiryUnit: f.ExpiryUnit,
+		SSOEnabled: f.SSOEnabled == "on"}
+	value, convErr := strconv.Atoi(strings.TrimSpace(f.ExpiryValue))
+	var err error
+	if convErr != nil {
+		err = models.NewValidationError("code_expiry_value", "Enter a whole number of hours or days (1 hour to 7 days).")
+	} else {
+		s.ExpiryValue = value
+		var changed bool
+		changed, err = h.Provisioning.Save(c.Request().Context(), current(c).Admin, c.RealIP(), s)
+		if err == nil {
+			msg := "No change to save."
+			if changed {
+				msg = "User Provisioning settings saved."
+			}
+			if err := h.flash(c, views.FlashSuccess, msg); err != nil {
+				return err
+			}
+			return redirect(c, c.Echo().Reverse("provisioning"))
+		}
+	}
+	form := settingsForm(s)
+	form.ExpiryValue = f.ExpiryValue
+	var ve *models.ValidationError
+	var mfa *provisioning.MFAUsersError
+	switch {
+	case errors.As(err, &ve):
+		form.Errors = ve.Fields
+	case errors.As(err, &mfa):
+		form.MFAUsers = mfa.Count
+		form.MFAUsersURL = c.Echo().Reverse("users.list") + "?mfa=yes"
+		form.Errors = map[string]string{"method": fmt.Sprintf(
+			"Registration Code does not support MFA, and %d %s MFA configured. Remove MFA from them first.",
+			mfa.Count, map[bool]string{true: "user has", false: "users have"}[mfa.Count == 1])}
+	default:
+		return err
+	}
+	return render(c, http.StatusUnprocessableEntity, provpages.Page(h.page(c, "Directory Services", "provisioning"), form))
+}

@@ -1,0 +1,308 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"onramp/handlers/forms"
+	"onramp/models"
+	"onramp/models/store"
+	"onramp/models/users"
+	"onramp/views"
+	"onramp/views/components"
+	"onramp/views/pages/confirm"
+	userpages "onramp/views/pages/users"
+)
+
+// storeFilter turns the form into the store's filter, dropping unknown values.
+func storeFilter(f forms.UserFilter) store.UserFilter {
+	sf := store.UserFilter{Q: strings.TrimSpace(f.Q), Origin: f.Origin, NeverHadCode: f.NeverHadCode == "1" || f.NeverHadCode == "on"}
+	if s := models.UserStatus(f.Status); s == models.UserEnabled || s == models.UserDisabled {
+		sf.Status = s
+	}
+	switch a := models.Activation(f.Activation); a {
+	case models.ActivationNew, models.ActivationInvitationSent, models.ActivationActive:
+		sf.Activation = a
+	}
+	if f.MFA == "yes" || f.MFA == "no" {
+		sf.MFA = f.MFA
+	}
+	for _, s := range store.UserSorts {
+		if f.Sort == s {
+			sf.Sort = s
+		}
+	}
+	return sf
+}
+
+func viewFilter(f store.UserFilter) userpages.Filter {
+	sortBy := f.Sort
+	if sortBy == "" {
+		sortBy = "newest"
+	}
+	return userpages.Filter{Q: f.Q, Status: string(f.Status), Origin: f.Origin, Activation: string(f.Activation),
+		MFA: f.MFA, NeverHadCode: f.NeverHadCode, Sort: sortBy}
+}
+
+// filterQuery is the list URL's query for a filter (and an optional cursor).
+func filterQuery(f store.UserFilter, after string) string {
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("q", f.Q)
+	set("status", string(f.Status))
+	set("origin", f.Origin)
+	set("activation", string(f.Activation))
+	set("mfa", f.MFA)
+	if f.NeverHadCode {
+		q.Set("never_had_code", "1")
+	}
+	if f.Sort != "" && f.Sort != "newest" {
+		q.Set("sort", f.Sort)
+	}
+	set("after", after)
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+func actionItems(role models.Role) []userpages.ActionItem {
+	var out []userpages.ActionItem
+	for _, a := range users.Actions {
+		if a.Allowed(role) {
+			out = append(out, userpages.ActionItem{Value: string(a), Label: a.Label(), Danger: a.Destructive()})
+		}
+	}
+	return out
+}
+
+func (h *Handler) usersList(c echo.Context) error {
+	var f forms.UserFilter
+	if err := c.Bind(&f); err != nil {
+		return err
+	}
+	cur := current(c)
+	ctx := c.Request().Context()
+	sf := storeFilter(f)
+	page, err := h.Users.List(ctx, cur.Admin, sf, f.After)
+	if err != nil {
+		return err
+	}
+	origins, err := h.Users.Origins(ctx, cur.Admin)
+	if err != nil {
+		return err
+	}
+	list := c.Echo().Reverse("users.list")
+	v := userpages.List{Filter: viewFilter(sf), Origins: origins, Actions: actionItems(cur.Admin.Role), CanCreate: cur.Admin.Role == models.RoleAdmin}
+	for i := range page.Users {
+		u := &page.Users[i]
+		v.Rows = append(v.Rows, userpages.Row{ID: u.ID, Name: u.FullName(), Email: u.Email, Origin: u.Origin, Status: string(u.Status),
+			Activation: string(u.Activation), ActLabel: u.Activation.Label(), MFA: u.MFAConfigured, ActiveCodes: u.ActiveCodes,
+			Devices: u.Devices, Created: u.CreatedAt.UTC().Format(timeLayout), CreatedISO: u.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"),
+			URL: c.Echo().Reverse("users.show", u.ID)})
+	}
+	if f.After != "" {
+		v.Pagination.FirstURL = list + filterQuery(sf, "")
+	}
+	if page.Next != "" {
+		v.Pagination.NextURL = list + filterQuery(sf, page.Next)
+	}
+	if n := len(v.Rows); n > 0 {
+		v.Pagination.Summary = fmt.Sprintf("Showing %d users", n)
+	}
+	return render(c, http.StatusOK, userpages.ListPage(h.page(c, "Users", "users.list"), v))
+}
+
+func (h *Handler) usersNew(c echo.Context) error {
+	return h.renderNewUser(c, http.StatusOK, userpages.NewForm{})
+}
+
+func (h *Handler) renderNewUser(c echo.Context, status int, f userpages.NewForm) error {
+	account, err := h.Users.Account(c.Request().Context(), current(c).Admin)
+	if err != nil {
+		return err
+	}
+	f.Invites = account.InvitesNewManualUsers()
+	return render(c, status, userpages.NewPage(h.page(c, "New user", "users.list"), f))
+}
+
+func (h *Handler) usersCreate(c echo.Context) error {
+	var f forms.NewUser
+	if err := c.Bind(&f); err != nil {
+		return err
+	}
+	u, err := h.Users.Create(c.Request().Context(), current(c).Admin, c.RealIP(),
+		users.CreateInput{FirstName: f.FirstName, LastName: f.LastName, Email: f.Email, Phone: f.Phone})
+	var ve *models.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return h.renderNewUser(c, http.StatusUnprocessableEntity, userpages.NewForm{FirstName: f.FirstName, LastName: f.LastName,
+			Email: f.Email, Phone: f.Phone, Errors: ve.Fields})
+	case err != nil:
+		return err
+	}
+	msg := u.FullName() + " is created."
+	if u.Activation == models.ActivationInvitationSent {
+		msg = u.FullName() + " is created and an invitation email is queued."
+	}
+	if err := h.flash(c, views.FlashSuccess, msg); err != nil {
+		return err
+	}
+	return redirect(c, c.Echo().Reverse("users.show", u.ID))
+}
+
+func (h *Handler) usersShow(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return models.ErrNotFound
+	}
+	cur := current(c)
+	ctx := c.Request().Context()
+	u, err := h.Users.Get(ctx, cur.Admin, id)
+	if err != nil {
+		return err
+	}
+	evs, err := h.Users.Events(ctx, cur.Admin, id, 50)
+	if err != nil {
+		return err
+	}
+	v := userpages.Show{ID: u.ID, Name: u.FullName(), FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Phone: u.Phone,
+		Origin: u.Origin, Status: string(u.Status), Activation: string(u.Activation), ActLabel: u.Activation.Label(), MFA: u.MFAConfigured,
+		ActiveCodes: u.ActiveCodes, Devices: u.Devices, Created: u.CreatedAt.UTC().Format(timeLayout),
+		Updated: u.UpdatedAt.UTC().Format(timeLayout), Actions: actionItems(cur.Admin.Role)}
+	for _, e := range evs {
+		r := eventRow(e)
+		v.Events = append(v.Events, userpages.EventRow{Time: r.Time, ISOTime: r.ISOTime, What: r.What, Actor: r.Actor, IP: r.IP,
+			Details: detailsText(e.Details)})
+	}
+	return render(c, http.StatusOK, userpages.ShowPage(h.page(c, u.FullName(), "users.list"), v))
+}
+
+// detailsText shows an event's JSON details as "key: value" pairs.
+func detailsText(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return raw
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = strings.ReplaceAll(k, "_", " ") + ": " + m[k]
+	}
+	return strings.Join(parts, "; ")
+}
+
+// usersActions runs the confirm-then-do pattern for the Actions menu: without confirm=1 it
+// answers with a warning that says what will happen to how many users; with it, it acts.
+func (h *Handler) usersActions(c echo.Context) error {
+	var f forms.BulkAction
+	if err := c.Bind(&f); err != nil {
+		return err
+	}
+	cur := current(c)
+	ctx := c.Request().Context()
+	a := users.Action(f.Action)
+	if !a.Valid() {
+		return echo.NewHTTPError(http.StatusBadRequest, "Choose an action from the menu.")
+	}
+	if !a.Allowed(cur.Admin.Role) {
+		return echo.NewHTTPError(http.StatusForbidden, "Your role cannot "+strings.ToLower(a.Label())+" users.")
+	}
+	sf := storeFilter(f.UserFilter)
+	sel := users.Selection{IDs: f.IDs, All: f.AllMatching == "1", Filter: sf}
+	back := c.Echo().Reverse("users.list") + filterQuery(sf, "")
+	if f.Back == "user" && len(f.IDs) == 1 {
+		back = c.Echo().Reverse("users.show", f.IDs[0])
+	}
+	if !sel.All && len(sel.IDs) == 0 {
+		if err := h.flash(c, views.FlashError, "Select at least one user, or tick \"All users\", then choose an action."); err != nil {
+			return err
+		}
+		return redirect(c, back)
+	}
+	if f.Confirm != "1" {
+		n, err := h.Users.Count(ctx, cur.Admin, sel)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return models.ErrNotFound
+		}
+		account, err := h.Users.Account(ctx, cur.Admin)
+		if err != nil {
+			return err
+		}
+		fields := []components.Hidden{{Name: "action", Value: string(a)}, {Name: "back", Value: f.Back}}
+		if sel.All {
+			fields = append(fields, components.Hidden{Name: "all_matching", Value: "1"})
+		} else {
+			for _, id := range sel.IDs {
+				fields = append(fields, components.Hidden{Name: "ids", Value: strconv.FormatInt(id, 10)})
+			}
+		}
+		fields = append(fields, viewFilter(sf).Hidden()...)
+		p := components.ConfirmProps{
+			Title:        fmt.Sprintf("%s: %d %s?", a.Label(), n, map[bool]string{true: "user", false: "users"}[n == 1]),
+			Message:      a.Warning(n, account),
+			Action:       c.Echo().Reverse("users.actions"),
+			ConfirmLabel: a.Label(),
+			CancelURL:    back,
+			Danger:       a.Destructive(),
+			CSRF:         h.page(c, "", "").CSRF,
+			Fields:       fields,
+		}
+		if isHTMX(c) {
+			return render(c, http.StatusOK, components.ConfirmDialog(p))
+		}
+		return render(c, http.StatusOK, confirm.Page(h.page(c, p.Title, "users.list"), "Users", p))
+	}
+	res, err := h.Users.Bulk(ctx, cur.Admin, c.RealIP(), a, sel)
+	if err != nil {
+		return err
+	}
+	if a == users.ActionDelete && f.Back == "user" {
+		back = c.Echo().Reverse("users.list")
+	}
+	if err := h.flash(c, views.FlashSuccess, resultMessage(a, res)); err != nil {
+		return err
+	}
+	return redirect(c, back)
+}
+
+func resultMessage(a users.Action, r users.Result) string {
+	done := map[users.Action]string{
+		users.ActionResendInvitation: "Invitation resent to %d %s.",
+		users.ActionResetPassword:    "Password reset for %d %s.",
+		users.ActionDisable:          "Disabled %d %s.",
+		users.ActionEnable:           "Enabled %d %s.",
+		users.ActionDelete:           "Deleted %d %s.",
+	}[a]
+	noun := "users"
+	if r.Affected == 1 {
+		noun = "user"
+	}
+	msg := fmt.Sprintf(done, r.Affected, noun)
+	if r.Skipped > 0 {
+		msg += fmt.Sprintf(" %d skipped (not eligible or already in that state).", r.Skipped)
+	}
+	return msg
+}

@@ -1,0 +1,220 @@
+package mail
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"onramp/migrations"
+	"onramp/models"
+	"onramp/models/store"
+)
+
+// PageSize is how many messages a page of the outbox holds.
+const PageSize = 50
+
+// DefaultMaxAttempts is how many times a message is tried before it is marked failed. With
+// River's backoff (attempt⁴ seconds, ±10%) the last of 20 attempts comes about six and a half
+// days after the first: an SMTP outage over a long weekend loses nothing.
+const DefaultMaxAttempts = 20
+
+// queueName is River's queue for mail, so that mail never waits behind other kinds of job.
+const queueName = "mail"
+
+// Config tunes an Outbox.
+type Config struct {
+	// From is the From address (MAIL_FROM); its domain also names the Message-IDs.
+	From string
+	// Sender delivers messages. Nil means no SMTP server is configured: every message is kept
+	// with status held, for admins to read (and click) in the outbox.
+	Sender Sender
+	// MaxAttempts is how many delivery attempts a message gets; 0 means DefaultMaxAttempts.
+	MaxAttempts int
+	// RetryDelay replaces River's exponential backoff by a fixed delay. Tests use a few
+	// milliseconds; production leaves it 0.
+	RetryDelay time.Duration
+	// PollInterval is how often the queue looks for due messages; 0 means one second.
+	PollInterval time.Duration
+	// Workers is how many messages are delivered at once; 0 means 4.
+	Workers int
+	Logger  *slog.Logger
+}
+
+// Outbox queues email in the transaction of the change that causes it and delivers it in the
+// background with River, retrying with backoff. Every message is a mail_messages row whose
+// status admins see; the River job only names that row.
+type Outbox struct {
+	store       *store.Store
+	renderer    Renderer
+	sender      Sender
+	from        string
+	domain      string
+	maxAttempts int
+	log         *slog.Logger
+	river       *river.Client[*sql.Tx]
+}
+
+// NewOutbox builds the outbox and its River client (not started: see Start).
+func NewOutbox(s *store.Store, r Renderer, c Config) (*Outbox, error) {
+	addr, err := mail.ParseAddress(c.From)
+	if err != nil {
+		return nil, fmt.Errorf("mail: the From address %q is not valid (MAIL_FROM): %w", c.From, err)
+	}
+	o := &Outbox{
+		store:       s,
+		renderer:    r,
+		sender:      c.Sender,
+		from:        addr.String(),
+		domain:      addr.Address[strings.LastIndexByte(addr.Address, '@')+1:],
+		maxAttempts: c.MaxAttempts,
+		log:         c.Logger,
+	}
+	if o.maxAttempts <= 0 {
+		o.maxAttempts = DefaultMaxAttempts
+	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &deliverWorker{o: o})
+	poll := c.PollInterval
+	if poll <= 0 {
+		poll = time.Second
+	}
+	n := c.Workers
+	if n <= 0 {
+		n = 4
+	}
+	rc := &river.Config{
+		Queues:            map[string]river.QueueConfig{queueName: {MaxWorkers: n}},
+		Workers:           workers,
+		MaxAttempts:       o.maxAttempts,
+		FetchPollInterval: poll,
+		FetchCooldown:     min(poll, 100*time.Millisecond),
+		// Deliveries still running at shutdown get this long, then their context is cancelled
+		// and River tries them again after the restart.
+		SoftStopTimeout: 10 * time.Second,
+		ErrorHandler:    crashHandler{o},
+		Logger:          o.log,
+	}
+	if c.RetryDelay > 0 {
+		rc.RetryPolicy = fixedDelay(c.RetryDelay)
+	}
+	o.river, err = river.NewClient(migrations.RiverDriver(s.SQLDB(), s.Dialect()), rc)
+	if err != nil {
+		return nil, fmt.Errorf("mail: %w", err)
+	}
+	return o, nil
+}
+
+// fixedDelay is a retry policy without backoff, for tests.
+type fixedDelay time.Duration
+
+func (d fixedDelay) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(d)) }
+
+// Start begins delivering queued messages in the background. Without a Sender it still runs,
+// to mark as held any message queued by an earlier run that had one.
+func (o *Outbox) Start(ctx context.Context) error {
+	// Only Stop ends the client: a cancelled request context must not.
+	return o.river.Start(context.WithoutCancel(ctx))
+}
+
+// Stop waits for deliveries in progress, cancelling them when ctx ends first (River tries
+// them again after a restart). Call it before the database closes.
+func (o *Outbox) Stop(ctx context.Context) error {
+	err := o.river.Stop(ctx)
+	if err != nil && ctx.Err() != nil {
+		hard, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = errors.Join(err, o.river.StopAndCancel(hard))
+	}
+	return err
+}
+
+// Delivering reports whether an SMTP server is configured; without one messages are held.
+func (o *Outbox) Delivering() bool { return o.sender != nil }
+
+// From is the From address of every message.
+func (o *Outbox) From() string { return o.from }
+
+// QueueInvitation renders an invitation and queues it in tx, the caller's transaction: the
+// message exists if and only if the change that caused it commits.
+func (o *Outbox) QueueInvitation(ctx context.Context, tx *store.Store, inv Invitation) error {
+	r, err := o.renderer.Invitation(ctx, inv)
+	if err != nil {
+		return fmt.Errorf("mail: render invitation: %w", err)
+	}
+	return o.queue(ctx, tx, newMessage(models.MailInvitation, inv.AccountID, inv.SDPUserID, inv.To, r))
+}
+
+// QueueDisabledNotice renders a disabled-user notice and queues it in tx (see QueueInvitation).
+func (o *Outbox) QueueDisabledNotice(ctx context.Context, tx *store.Store, n DisabledNotice) error {
+	r, err := o.renderer.DisabledNotice(ctx, n)
+	if err != nil {
+		return fmt.Errorf("mail: render disabled notice: %w", err)
+	}
+	return o.queue(ctx, tx, newMessage(models.MailDisabledNotice, n.AccountID, n.SDPUserID, n.To, r))
+}
+
+func newMessage(kind models.MailKind, accountID, userID int64, to string, r Rendered) *models.MailMessage {
+	m := &models.MailMessage{AccountID: accountID, Kind: kind, ToEmail: to, Subject: r.Subject, TextBody: r.Text, HTMLBody: r.HTML}
+	if userID != 0 {
+		m.SDPUserID = &userID
+	}
+	return m
+}
+
+func (o *Outbox) queue(ctx context.Context, tx *store.Store, m *models.MailMessage) error {
+	sqlTx, ok := tx.SQLTx()
+	if !ok {
+		// Called outside a transaction: open one, so that row and job still go together.
+		return tx.Tx(ctx, func(tx *store.Store) error { return o.queue(ctx, tx, m) })
+	}
+	if m.AccountID == 0 || m.ToEmail == "" {
+		return errors.New("mail: a message needs an account and a recipient")
+	}
+	m.MessageID = o.newMessageID()
+	m.Status = models.MailQueued
+	if o.sender == nil {
+		m.Status = models.MailHeld
+	}
+	if err := tx.CreateMailMessage(ctx, m); err != nil {
+		return fmt.Errorf("mail: %w", err)
+	}
+	if o.sender == nil {
+		return nil
+	}
+	_, err := o.river.InsertTx(ctx, sqlTx, deliverArgs{MailMessageID: m.ID}, &river.InsertOpts{Queue: queueName})
+	if err != nil {
+		return fmt.Errorf("mail: queue delivery: %w", err)
+	}
+	return nil
+}
+
+// newMessageID makes an RFC 5322 Message-ID, fixed when the message is queued so that every
+// attempt carries the same one and receivers can drop a copy.
+func (o *Outbox) newMessageID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "<" + hex.EncodeToString(b) + "@" + o.domain + ">"
+}
+
+// List returns a page of the actor's account's messages, newest first, after the given id.
+func (o *Outbox) List(ctx context.Context, actor *models.Admin, after int64) (store.MailPage, error) {
+	return o.store.ListMailMessages(ctx, actor.AccountID, after, PageSize)
+}
+
+// Get returns one message of the actor's account.
+func (o *Outbox) Get(ctx context.Context, actor *models.Admin, id int64) (*models.MailMessage, error) {
+	return o.store.MailMessage(ctx, actor.AccountID, id)
+}

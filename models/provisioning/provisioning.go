@@ -1,0 +1,161 @@
+// Package provisioning owns the account-wide User Provisioning settings (SPEC §3): the method,
+// the invitation options, the registration code expiry and the rules that guard them.
+package provisioning
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"onramp/models"
+	"onramp/models/store"
+)
+
+// Settings is the form of the User Provisioning page.
+type Settings struct {
+	Method          models.ProvisioningMethod
+	InviteManual    bool
+	InviteDirectory bool
+	NotifyDisabled  bool
+	ExpiryValue     int
+	ExpiryUnit      string // "hours" or "days"
+	SSOEnabled      bool
+}
+
+// FromAccount reads an account's settings.
+func FromAccount(a *models.Account) Settings {
+	v := a.CodeExpiryHours
+	if a.CodeExpiryUnit == "days" {
+		v = a.CodeExpiryHours / 24
+	}
+	return Settings{Method: a.ProvisioningMethod, InviteManual: a.InviteManual, InviteDirectory: a.InviteDirectory,
+		NotifyDisabled: a.NotifyDisabled, ExpiryValue: v, ExpiryUnit: a.CodeExpiryUnit, SSOEnabled: a.SSOEnabled}
+}
+
+// ExpiryHours is the code expiry in hours.
+func (s Settings) ExpiryHours() int {
+	if s.ExpiryUnit == "days" {
+		return s.ExpiryValue * 24
+	}
+	return s.ExpiryValue
+}
+
+// ExpiryLabel is the expiry as people say it: "7 days", "1 hour".
+func (s Settings) ExpiryLabel() string {
+	unit := strings.TrimSuffix(s.ExpiryUnit, "s")
+	if s.ExpiryValue != 1 {
+		unit += "s"
+	}
+	return strconv.Itoa(s.ExpiryValue) + " " + unit
+}
+
+// SSOWarning reports whether to warn that SSO users should not get invitation emails.
+func (s Settings) SSOWarning() bool {
+	return s.SSOEnabled && s.Method == models.MethodInvitationEmail && (s.InviteManual || s.InviteDirectory)
+}
+
+// MFAUsersError refuses the Registration Code method while users have MFA configured.
+type MFAUsersError struct{ Count int64 }
+
+func (e *MFAUsersError) Error() string {
+	return fmt.Sprintf("%d users have MFA configured", e.Count)
+}
+
+// Validate checks the expiry limits (1 hour to 7 days) and the method.
+func (s Settings) Validate() error {
+	v := &models.ValidationError{}
+	if !s.Method.Valid() {
+		v.Add("method", "Choose Invitation Email or Registration Code.")
+	}
+	switch {
+	case s.ExpiryUnit != "hours" && s.ExpiryUnit != "days":
+		v.Add("code_expiry_value", "Choose hours or days.")
+	case s.ExpiryHours() < models.MinCodeExpiryHours:
+		v.Add("code_expiry_value", "Registration codes must be valid for at least 1 hour.")
+	case s.ExpiryHours() > models.MaxCodeExpiryHours:
+		v.Add("code_expiry_value", "Registration codes can be valid for at most 7 days (168 hours).")
+	}
+	return v.OrNil()
+}
+
+// Service reads and saves the settings.
+type Service struct{ store *store.Store }
+
+// New builds the service.
+func New(s *store.Store) *Service { return &Service{store: s} }
+
+// Get returns the actor's account's settings.
+func (s *Service) Get(ctx context.Context, actor *models.Admin) (Settings, *models.Account, error) {
+	a, err := s.store.Account(ctx, actor.AccountID)
+	if err != nil {
+		return Settings{}, nil, err
+	}
+	return FromAccount(a), a, nil
+}
+
+// Save validates and stores new settings and records what changed from what to what. Switching to
+// Registration Code is refused (*MFAUsersError) while any user has MFA configured. It reports
+// whether anything changed.
+func (s *Service) Save(ctx context.Context, actor *models.Admin, ip string, next Settings) (bool, error) {
+	if err := next.Validate(); err != nil {
+		return false, err
+	}
+	changed := false
+	err := s.store.Tx(ctx, func(tx *store.Store) error {
+		a, err := tx.Account(ctx, actor.AccountID)
+		if err != nil {
+			return err
+		}
+		prev := FromAccount(a)
+		if next.Method == models.MethodRegistrationCode && prev.Method != models.MethodRegistrationCode {
+			n, err := tx.CountMFAUsers(ctx, a.ID)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return &MFAUsersError{Count: n}
+			}
+		}
+		diff := changes(prev, next)
+		if len(diff) == 0 {
+			return nil
+		}
+		changed = true
+		cols := map[string]any{
+			"provisioning_method": next.Method, "invite_manual": next.InviteManual, "invite_directory": next.InviteDirectory,
+			"notify_disabled": next.NotifyDisabled, "code_expiry_hours": next.ExpiryHours(), "code_expiry_unit": next.ExpiryUnit,
+			"sso_enabled": next.SSOEnabled,
+		}
+		if err := tx.UpdateAccount(ctx, a.ID, cols); err != nil {
+			return err
+		}
+		return tx.CreateEvent(ctx, models.NewEvent(&a.ID, models.EventAdmin, models.SubSettingsChanged,
+			models.AdminActor(actor, ip), actor.Email, diff))
+	})
+	return changed, err
+}
+
+// changes lists each changed setting as "from → to".
+func changes(a, b Settings) map[string]string {
+	d := map[string]string{}
+	add := func(name, from, to string) {
+		if from != to {
+			d[name] = from + " → " + to
+		}
+	}
+	add("method", a.Method.Label(), b.Method.Label())
+	add("invite_manual", onOff(a.InviteManual), onOff(b.InviteManual))
+	add("invite_directory", onOff(a.InviteDirectory), onOff(b.InviteDirectory))
+	add("notify_disabled", onOff(a.NotifyDisabled), onOff(b.NotifyDisabled))
+	add("code_expiry", a.ExpiryLabel(), b.ExpiryLabel())
+	add("sso_enabled", onOff(a.SSOEnabled), onOff(b.SSOEnabled))
+	return d
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}

@@ -1,0 +1,316 @@
+package users
+
+import (
+	"context"
+	"fmt"
+
+	"onramp/models"
+	"onramp/models/mail"
+	"onramp/models/store"
+)
+
+// Action is a bulk action of the Users page.
+type Action string
+
+const (
+	ActionResendInvitation Action = "resend_invitation"
+	ActionResetPassword    Action = "reset_password"
+	ActionDisable          Action = "disable"
+	ActionEnable           Action = "enable"
+	ActionDelete           Action = "delete"
+)
+
+// Actions lists the actions in menu order.
+var Actions = []Action{ActionResendInvitation, ActionResetPassword, ActionDisable, ActionEnable, ActionDelete}
+
+// Valid reports whether a is a known action.
+func (a Action) Valid() bool {
+	for _, x := range Actions {
+		if a == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Label is the action's menu entry.
+func (a Action) Label() string {
+	switch a {
+	case ActionResendInvitation:
+		return "Resend invitation"
+	case ActionResetPassword:
+		return "Reset password"
+	case ActionDisable:
+		return "Disable"
+	case ActionEnable:
+		return "Enable"
+	case ActionDelete:
+		return "Delete"
+	}
+	return string(a)
+}
+
+// Allowed reports whether a role may run the action: helpdesk staff resend and reset, only
+// admins disable, enable and delete.
+func (a Action) Allowed(r models.Role) bool {
+	if r == models.RoleAdmin {
+		return true
+	}
+	return a == ActionResendInvitation || a == ActionResetPassword
+}
+
+// Destructive actions get a red confirmation.
+func (a Action) Destructive() bool {
+	return a == ActionDisable || a == ActionDelete || a == ActionResetPassword
+}
+
+// Warning says what the action will do to n users.
+func (a Action) Warning(n int64, account *models.Account) string {
+	users := plural(n, "user", "users")
+	switch a {
+	case ActionResendInvitation:
+		return fmt.Sprintf("A new invitation email will be sent to %s that are enabled and not yet active. Links sent before stop working.", users)
+	case ActionResetPassword:
+		s := fmt.Sprintf("The password of %s will be cleared and every portal session signed out; they are back to \"new\" and must activate again.", users)
+		if account.ProvisioningMethod == models.MethodInvitationEmail {
+			s += " Enabled users get a fresh invitation email."
+		}
+		return s
+	case ActionDisable:
+		s := fmt.Sprintf("%s will lose access at once: every portal session is signed out and they cannot sign in until enabled.", users)
+		if account.NotifiesDisabledUsers() {
+			s += " Each gets a notification email."
+		}
+		return s
+	case ActionEnable:
+		return fmt.Sprintf("%s will be able to sign in again.", users)
+	case ActionDelete:
+		return fmt.Sprintf("%s will be deleted with their invitations and sessions. This cannot be undone; their events are kept.", users)
+	}
+	return ""
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// Selection is what a bulk action applies to: listed ids, or every user matching a filter.
+type Selection struct {
+	IDs    []int64
+	All    bool
+	Filter store.UserFilter
+}
+
+// Count says how many of the account's users a selection holds.
+func (s *Service) Count(ctx context.Context, actor *models.Admin, sel Selection) (int64, error) {
+	if sel.All {
+		return s.store.CountUsers(ctx, actor.AccountID, sel.Filter)
+	}
+	var n int64
+	for start := 0; start < len(sel.IDs); start += batchSize {
+		us, err := s.store.UsersByIDs(ctx, actor.AccountID, sel.IDs[start:min(start+batchSize, len(sel.IDs))])
+		if err != nil {
+			return 0, err
+		}
+		n += int64(len(us))
+	}
+	return n, nil
+}
+
+// Account returns the actor's account (the confirmation needs its settings).
+func (s *Service) Account(ctx context.Context, actor *models.Admin) (*models.Account, error) {
+	return s.store.Account(ctx, actor.AccountID)
+}
+
+// Result counts what a bulk action did.
+type Result struct {
+	Affected int // users the action changed
+	Skipped  int // selected users it did not apply to (already in that state, not eligible)
+}
+
+// Bulk runs an action over a selection in one transaction, a batch of users per statement: it
+// all happens or none of it does.
+func (s *Service) Bulk(ctx context.Context, actor *models.Admin, ip string, a Action, sel Selection) (Result, error) {
+	if !a.Valid() {
+		return Result{}, models.NewValidationError("action", "Choose an action.")
+	}
+	if !a.Allowed(actor.Role) {
+		return Result{}, models.ErrForbidden
+	}
+	who := models.AdminActor(actor, ip)
+	var res Result
+	err := s.store.Tx(ctx, func(tx *store.Store) error {
+		account, err := tx.Account(ctx, actor.AccountID)
+		if err != nil {
+			return err
+		}
+		return eachBatch(ctx, tx, actor.AccountID, sel, func(us []models.SDPUser) error {
+			n, err := s.apply(ctx, tx, account, a, us, who)
+			res.Affected += n
+			res.Skipped += len(us) - n
+			return err
+		})
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// eachBatch loads the selection's users a batch at a time and hands them to fn.
+func eachBatch(ctx context.Context, tx *store.Store, accountID int64, sel Selection, fn func([]models.SDPUser) error) error {
+	if !sel.All {
+		for start := 0; start < len(sel.IDs); start += batchSize {
+			us, err := tx.UsersByIDs(ctx, accountID, sel.IDs[start:min(start+batchSize, len(sel.IDs))])
+			if err != nil {
+				return err
+			}
+			if err := fn(us); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var after int64
+	for {
+		ids, err := tx.UserIDsMatching(ctx, accountID, sel.Filter, after, batchSize)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		after = ids[len(ids)-1]
+		us, err := tx.UsersByIDs(ctx, accountID, ids)
+		if err != nil {
+			return err
+		}
+		if err := fn(us); err != nil {
+			return err
+		}
+	}
+}
+
+// apply runs one action on one batch and returns how many users it changed.
+func (s *Service) apply(ctx context.Context, tx *store.Store, account *models.Account, a Action, us []models.SDPUser, who models.Actor) (int, error) {
+	switch a {
+	case ActionResendInvitation:
+		eligible := filter(us, func(u *models.SDPUser) bool {
+			return u.Status == models.UserEnabled && u.Activation != models.ActivationActive
+		})
+		return len(eligible), s.invite(ctx, tx, account, eligible, who, "resent")
+	case ActionResetPassword:
+		return len(us), s.resetPasswords(ctx, tx, account, us, who)
+	case ActionDisable:
+		eligible := filter(us, func(u *models.SDPUser) bool { return u.Status == models.UserEnabled })
+		return len(eligible), s.disable(ctx, tx, account, eligible, who)
+	case ActionEnable:
+		eligible := filter(us, func(u *models.SDPUser) bool { return u.Status == models.UserDisabled })
+		return len(eligible), s.setStatus(ctx, tx, account, eligible, models.UserEnabled, models.SubUserEnabled, who)
+	case ActionDelete:
+		return len(us), s.delete(ctx, tx, account, us, who)
+	}
+	return 0, nil
+}
+
+func filter(us []models.SDPUser, keep func(*models.SDPUser) bool) []models.SDPUser {
+	out := us[:0:0]
+	for i := range us {
+		if keep(&us[i]) {
+			out = append(out, us[i])
+		}
+	}
+	return out
+}
+
+func idsOf(us []models.SDPUser) []int64 {
+	ids := make([]int64, len(us))
+	for i := range us {
+		ids[i] = us[i].ID
+	}
+	return ids
+}
+
+func events(us []models.SDPUser, sub string, who models.Actor, details map[string]string) []*models.Event {
+	out := make([]*models.Event, len(us))
+	for i := range us {
+		out[i] = models.UserEvent(&us[i], models.EventUser, sub, who, details)
+	}
+	return out
+}
+
+// resetPasswords revokes access: passwords cleared, portal sessions ended, older activation
+// links dead, users back to "new"; under the Invitation Email method enabled users are invited
+// again. (Registration codes and devices are revoked here too once they exist.)
+func (s *Service) resetPasswords(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, who models.Actor) error {
+	if len(us) == 0 {
+		return nil
+	}
+	ids := idsOf(us)
+	if err := tx.UpdateUsers(ctx, account.ID, ids, map[string]any{"password_hash": "", "activation": models.ActivationNew}); err != nil {
+		return err
+	}
+	if err := tx.DeleteUsersPortalSessions(ctx, ids); err != nil {
+		return err
+	}
+	if err := tx.RetireUserTokens(ctx, models.TokenUserActivation, ids, s.now()); err != nil {
+		return err
+	}
+	if err := tx.CreateEvents(ctx, events(us, models.SubUserPasswordReset, who, nil)); err != nil {
+		return err
+	}
+	if account.ProvisioningMethod != models.MethodInvitationEmail {
+		return nil
+	}
+	enabled := filter(us, func(u *models.SDPUser) bool { return u.Status == models.UserEnabled })
+	return s.invite(ctx, tx, account, enabled, who, "password reset")
+}
+
+// disable ends the users' access at once and, with invitation option 3 on, tells them.
+func (s *Service) disable(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, who models.Actor) error {
+	if err := s.setStatus(ctx, tx, account, us, models.UserDisabled, models.SubUserDisabled, who); err != nil || len(us) == 0 {
+		return err
+	}
+	ids := idsOf(us)
+	if err := tx.DeleteUsersPortalSessions(ctx, ids); err != nil {
+		return err
+	}
+	if err := tx.RetireUserTokens(ctx, models.TokenUserActivation, ids, s.now()); err != nil {
+		return err
+	}
+	if !account.NotifiesDisabledUsers() {
+		return nil
+	}
+	for i := range us {
+		u := &us[i]
+		if err := s.outbox.QueueDisabledNotice(ctx, tx, mail.DisabledNotice{AccountID: account.ID, SDPUserID: u.ID,
+			AccountName: account.Name, To: u.Email, FirstName: u.FirstName}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) setStatus(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, st models.UserStatus, sub string, who models.Actor) error {
+	if len(us) == 0 {
+		return nil
+	}
+	if err := tx.UpdateUsers(ctx, account.ID, idsOf(us), map[string]any{"status": st}); err != nil {
+		return err
+	}
+	return tx.CreateEvents(ctx, events(us, sub, who, nil))
+}
+
+func (s *Service) delete(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, who models.Actor) error {
+	if len(us) == 0 {
+		return nil
+	}
+	evs := make([]*models.Event, len(us))
+	for i := range us {
+		evs[i] = models.UserEvent(&us[i], models.EventUser, models.SubUserDeleted, who, map[string]string{"name": us[i].FullName()})
+	}
+	if err := tx.CreateEvents(ctx, evs); err != nil {
+		return err
+	}
+	return tx.DeleteUsers(ctx, account.ID, idsOf(us))
+}

@@ -1,0 +1,178 @@
+// Package users owns the SDP users of an account: creating them (with an invitation when the
+// account's settings ask for one), listing and finding them, and the bulk actions of the Users
+// page (resend invitation, reset password, disable, enable, delete), each all-or-nothing and
+// batched so that 100,000 users go through in one request.
+package users
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"onramp/models"
+	"onramp/models/mail"
+	"onramp/models/secret"
+	"onramp/models/store"
+)
+
+// PageSize is how many users a page of the list holds.
+const PageSize = 50
+
+// batchSize is how many users one statement of a bulk action touches.
+const batchSize = 1000
+
+// Outbox queues email inside the caller's transaction (models/mail implements it).
+type Outbox interface {
+	QueueInvitation(ctx context.Context, tx *store.Store, inv mail.Invitation) error
+	QueueDisabledNotice(ctx context.Context, tx *store.Store, n mail.DisabledNotice) error
+}
+
+// Config holds what invitations need.
+type Config struct {
+	BaseURL       string        // public URL of the server, for activation links
+	ActivationTTL time.Duration // default 24 hours
+}
+
+// Service manages SDP users.
+type Service struct {
+	store  *store.Store
+	outbox Outbox
+	cfg    Config
+	now    func() time.Time
+}
+
+// New builds the service.
+func New(s *store.Store, o Outbox, cfg Config) *Service {
+	if cfg.ActivationTTL == 0 {
+		cfg.ActivationTTL = 24 * time.Hour
+	}
+	return &Service{store: s, outbox: o, cfg: cfg, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// WithClock replaces the clock (tests).
+func (s *Service) WithClock(now func() time.Time) *Service { s.now = now; return s }
+
+// CreateInput is the New user form.
+type CreateInput struct {
+	FirstName, LastName, Email, Phone string
+}
+
+// Validate normalises the input and returns its field errors.
+func (in *CreateInput) Validate() error {
+	in.FirstName = strings.TrimSpace(in.FirstName)
+	in.LastName = strings.TrimSpace(in.LastName)
+	in.Email = models.NormalizeEmail(in.Email)
+	in.Phone = strings.TrimSpace(in.Phone)
+	v := &models.ValidationError{}
+	if in.FirstName == "" {
+		v.Add("first_name", "Enter a first name.")
+	} else if m := models.ValidateName(in.FirstName); m != "" {
+		v.Add("first_name", m)
+	}
+	if in.LastName == "" {
+		v.Add("last_name", "Enter a last name.")
+	} else if m := models.ValidateName(in.LastName); m != "" {
+		v.Add("last_name", m)
+	}
+	if m := models.ValidateEmail(in.Email); m != "" {
+		v.Add("email", m)
+	}
+	if len(in.Phone) > 32 || strings.Trim(in.Phone, "+0123456789 ()-.") != "" {
+		v.Add("phone", "Enter a phone number with digits, spaces, + ( ) - or dots, at most 32 characters.")
+	}
+	return v.OrNil()
+}
+
+// Create adds a user created in the console. Under the Invitation Email method with option 1 on,
+// the invitation is queued in the same transaction as the user.
+func (s *Service) Create(ctx context.Context, actor *models.Admin, ip string, in CreateInput) (*models.SDPUser, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	u := &models.SDPUser{AccountID: actor.AccountID, FirstName: in.FirstName, LastName: in.LastName, Email: in.Email,
+		Phone: in.Phone, Origin: models.OriginManual, Status: models.UserEnabled, Activation: models.ActivationNew}
+	who := models.AdminActor(actor, ip)
+	err := s.store.Tx(ctx, func(tx *store.Store) error {
+		account, err := tx.Account(ctx, actor.AccountID)
+		if err != nil {
+			return err
+		}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			if errors.Is(err, models.ErrConflict) {
+				return models.NewValidationError("email", "A user with this email already exists in this account.")
+			}
+			return err
+		}
+		if err := tx.CreateEvent(ctx, models.UserEvent(u, models.EventUser, models.SubUserCreated, who,
+			map[string]string{"origin": u.Origin})); err != nil {
+			return err
+		}
+		if !account.InvitesNewManualUsers() {
+			return nil
+		}
+		u.Activation = models.ActivationInvitationSent
+		return s.invite(ctx, tx, account, []models.SDPUser{*u}, who, "new user")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Get returns a user of the actor's account.
+func (s *Service) Get(ctx context.Context, actor *models.Admin, id int64) (*models.SDPUser, error) {
+	return s.store.User(ctx, actor.AccountID, id)
+}
+
+// Events returns the newest events about a user of the actor's account.
+func (s *Service) Events(ctx context.Context, actor *models.Admin, id int64, limit int) ([]models.Event, error) {
+	return s.store.UserEvents(ctx, actor.AccountID, id, limit)
+}
+
+// List returns a page of the actor's account's users.
+func (s *Service) List(ctx context.Context, actor *models.Admin, f store.UserFilter, after string) (store.UserPage, error) {
+	return s.store.ListUsers(ctx, actor.AccountID, f, after, PageSize)
+}
+
+// Origins lists the origins present in the account, for the filter.
+func (s *Service) Origins(ctx context.Context, actor *models.Admin) ([]string, error) {
+	return s.store.UserOrigins(ctx, actor.AccountID)
+}
+
+// invite issues a fresh activation link to each user (older links die), marks them invited,
+// queues the emails and writes Invited events, all in tx.
+func (s *Service) invite(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, who models.Actor, why string) error {
+	now := s.now()
+	ids := make([]int64, len(us))
+	tokens := make([]*models.OneTimeToken, len(us))
+	links := make([]string, len(us))
+	for i := range us {
+		ids[i] = us[i].ID
+		t := secret.Token()
+		uid := us[i].ID
+		tokens[i] = &models.OneTimeToken{Purpose: models.TokenUserActivation, TokenHash: secret.Hash(t),
+			AccountID: &account.ID, SDPUserID: &uid, ExpiresAt: now.Add(s.cfg.ActivationTTL), CreatedAt: now}
+		links[i] = s.cfg.BaseURL + "/myvpn/activate/" + t
+	}
+	if err := tx.RetireUserTokens(ctx, models.TokenUserActivation, ids, now); err != nil {
+		return err
+	}
+	if err := tx.CreateTokens(ctx, tokens); err != nil {
+		return err
+	}
+	if err := tx.UpdateUsers(ctx, account.ID, ids, map[string]any{"activation": models.ActivationInvitationSent}); err != nil {
+		return err
+	}
+	events := make([]*models.Event, len(us))
+	for i := range us {
+		u := &us[i]
+		u.Activation = models.ActivationInvitationSent
+		if err := s.outbox.QueueInvitation(ctx, tx, mail.Invitation{AccountID: account.ID, SDPUserID: u.ID, AccountName: account.Name,
+			To: u.Email, FirstName: u.FirstName, ActivationURL: links[i], ExpiresAt: now.Add(s.cfg.ActivationTTL)}); err != nil {
+			return err
+		}
+		events[i] = models.UserEvent(u, models.EventUser, models.SubUserInvited, who, map[string]string{"reason": why})
+	}
+	return tx.CreateEvents(ctx, events)
+}
