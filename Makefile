@@ -37,8 +37,16 @@ lint: ## gofmt, templ fmt and go vet
 	@$(GO) tool templ fmt -fail views >/dev/null 2>&1 || { echo "templ fmt would change views: run go tool templ fmt views"; exit 1; }
 	$(GO) vet ./...
 
+# Fuzz targets (package:target) run briefly by make test; make fuzz runs each longer.
+FUZZ_TARGETS    = ./models/codes:FuzzNormalize
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME (default 30s)
+	@for t in $(FUZZ_TARGETS); do $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $${FUZZTIME:-30s} "$${t%%:*}" || exit 1; done
+
 .PHONY: test
 test: check-generated lint ## the whole suite with -race: on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
+	@for t in $(FUZZ_TARGETS); do $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime 20000x "$${t%%:*}" >/dev/null || exit 1; done
 	env -u TEST_DATABASE_URL $(GO) test -race -count=1 ./...
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL"; \

@@ -40,6 +40,19 @@ const (
 	SubUserPasswordReset = "Password Reset"
 	SubMFAEnrolled       = "MFA Enrolled"
 	SubMFARemoved        = "MFA Removed"
+
+	SubCodeGenerated = "Generated"
+	SubCodeUsed      = "Used"
+	SubCodeRevoked   = "Revoked"
+	SubCodesDownload = "Downloaded"
+
+	SubDeviceRegistered = "Registered"
+	SubDeviceSignedOut  = "Signed Out"
+
+	SubClientSignInFailed = "Sign-in Failed"
+	SubClientCodeRejected = "Code Rejected"
+
+	SubDirectorySync = "Sync"
 )
 
 // ActorType says who caused an event.
@@ -73,6 +86,7 @@ type Event struct {
 	ActorLabel string
 	Email      string
 	SDPUserID  *int64
+	DeviceID   *int64
 	SourceIP   string
 	Details    string
 }

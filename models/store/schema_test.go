@@ -24,6 +24,8 @@ var persisted = []any{
 	&models.Event{},
 	&models.SDPUser{},
 	&models.PortalSession{},
+	&models.RegistrationCode{},
+	&models.Device{},
 	&models.MailMessage{},
 }
 

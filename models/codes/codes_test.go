@@ -1,0 +1,125 @@
+package codes
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"onramp/models/secret"
+)
+
+func TestNewCodes(t *testing.T) {
+	seen := map[string]bool{}
+	counts := map[rune]int{}
+	for i := 0; i < 2000; i++ {
+		c := New()
+		if len(c) != Length {
+			t.Fatalf("%q has %d symbols", c, len(c))
+		}
+		if n, err := Normalize(c); err != nil || n != c {
+			t.Fatalf("%q does not normalise to itself: %q %v", c, n, err)
+		}
+		if seen[c] {
+			t.Fatalf("%q twice", c)
+		}
+		seen[c] = true
+		for _, r := range c {
+			counts[r]++
+		}
+	}
+	if len(counts) != len(Alphabet) {
+		t.Fatalf("only %d of %d symbols used", len(counts), len(Alphabet))
+	}
+	for _, bad := range "0O1IL" {
+		if strings.ContainsRune(Alphabet, bad) || counts[bad] > 0 {
+			t.Fatalf("%q in the alphabet", bad)
+		}
+	}
+}
+
+func TestFormat(t *testing.T) {
+	if got := Format("ABCDEFGHJKMNPQRS"); got != "ABCD-EFGH-JKMN-PQRS" {
+		t.Fatalf("Format = %q", got)
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"ABCD-EFGH-JKMN-PQRS", "ABCDEFGHJKMNPQRS", true},
+		{"abcd efgh jkmn pqrs", "ABCDEFGHJKMNPQRS", true},
+		{"  abcd-EFGH jkmn--pqrs ", "ABCDEFGHJKMNPQRS", true},
+		{"ABCDEFGHJKMNPQRS", "ABCDEFGHJKMNPQRS", true},
+		{"23456789ABCDEFGH", "23456789ABCDEFGH", true},
+		{"ABCD-EFGH-JKMN-PQR0", "", false},  // zero is excluded
+		{"ABCD-EFGH-JKMN-PQRO", "", false},  // letter O
+		{"ABCD-EFGH-JKMN-PQR1", "", false},  // one
+		{"ABCD-EFGH-JKMN-PQRI", "", false},  // letter I
+		{"ABCD-EFGH-JKMN-PQRl", "", false},  // lowercase L
+		{"ABCD-EFGH-JKMN-PQR", "", false},   // too short
+		{"ABCD-EFGH-JKMN-PQRST", "", false}, // too long
+		{"", "", false},
+		{"ABCD_EFGH_JKMN_PQRS", "", false},
+		{"ÀBCD-EFGH-JKMN-PQRS", "", false},
+		{strings.Repeat("-", 100), "", false},
+	}
+	for _, tt := range tests {
+		got, err := Normalize(tt.in)
+		if tt.ok && (err != nil || got != tt.want) {
+			t.Errorf("Normalize(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+		if !tt.ok && !errors.Is(err, ErrMalformed) {
+			t.Errorf("Normalize(%q) = %q, %v; want ErrMalformed", tt.in, got, err)
+		}
+	}
+}
+
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"ABCD-EFGH-JKMN-PQRS", "abcd efgh jkmn pqrs", "0O1IL", "", "ÀBCD"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := Normalize(in)
+		if err != nil {
+			return
+		}
+		if len(got) != Length {
+			t.Fatalf("Normalize(%q) = %q: wrong length", in, got)
+		}
+		for _, r := range got {
+			if !strings.ContainsRune(Alphabet, r) {
+				t.Fatalf("Normalize(%q) = %q: %q is not in the alphabet", in, got, r)
+			}
+		}
+		if again, err := Normalize(Format(got)); err != nil || again != got {
+			t.Fatalf("formatted %q does not normalise back: %q %v", got, again, err)
+		}
+	})
+}
+
+func TestSealer(t *testing.T) {
+	s := NewSealer(secret.NewKeys([]byte("a-test-secret-a-test-secret-a-test")))
+	other := NewSealer(secret.NewKeys([]byte("another-secret-another-secret-xyz")))
+	code := New()
+	if s.Lookup(code) != s.Lookup(code) || s.Lookup(code) == other.Lookup(code) || s.Lookup(code) == s.Lookup(New()) {
+		t.Fatal("lookup hashes are not keyed and deterministic")
+	}
+	sealed := s.Seal(7, code)
+	if strings.Contains(sealed, code) || sealed == s.Seal(7, code) {
+		t.Fatal("sealing is not randomised encryption")
+	}
+	if got, err := s.Open(7, sealed); err != nil || got != code {
+		t.Fatalf("Open = %q %v", got, err)
+	}
+	if _, err := s.Open(8, sealed); !errors.Is(err, ErrUnsealable) {
+		t.Fatal("a code sealed for account 7 opened for account 8")
+	}
+	if _, err := other.Open(7, sealed); !errors.Is(err, ErrUnsealable) {
+		t.Fatal("another key opened the code")
+	}
+	if _, err := s.Open(7, "not base64!"); !errors.Is(err, ErrUnsealable) {
+		t.Fatal("garbage opened")
+	}
+}
