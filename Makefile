@@ -38,7 +38,7 @@ lint: ## gofmt, templ fmt and go vet
 	$(GO) vet ./...
 
 # Fuzz targets (package:target) run briefly by make test; make fuzz runs each longer.
-FUZZ_TARGETS    = ./models/codes:FuzzNormalize
+FUZZ_TARGETS    = ./models/codes:FuzzNormalize ./models/csvsafe:FuzzWriter
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME (default 30s)
