@@ -62,12 +62,16 @@ test-pg: ## the suite on a local PostgreSQL (database $(TEST_PG_DB), created whe
 	TEST_DATABASE_URL="$(PG_URL)/$(TEST_PG_DB)?sslmode=disable" $(GO) test -race -count=1 ./...
 
 BENCH_PG_DB     ?= onramp_bench
+# Benchmarks of bulk work (seconds per iteration) run a few times, the pages 200 times.
+BENCH_BULK      ?= BulkAction|Codes
+BENCH_BULK_TIME ?= 3x
 
 .PHONY: bench
 bench: ## benchmarks on a local PostgreSQL (database $(BENCH_PG_DB); data seeded once): x_raw = time / raw SQL time
 	@psql "$(PG_URL)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_PG_DB)'" | grep -q 1 || \
 		psql "$(PG_URL)/postgres" -qc "CREATE DATABASE $(BENCH_PG_DB)"
-	BENCH_DATABASE_URL="$(PG_URL)/$(BENCH_PG_DB)?sslmode=disable" $(GO) test -run '^$$' -bench . -benchtime 200x -timeout 60m ./handlers/
+	BENCH_DATABASE_URL="$(PG_URL)/$(BENCH_PG_DB)?sslmode=disable" $(GO) test -run '^$$' -bench . -skip '$(BENCH_BULK)' -benchtime 200x -timeout 60m ./handlers/
+	BENCH_DATABASE_URL="$(PG_URL)/$(BENCH_PG_DB)?sslmode=disable" $(GO) test -run '^$$' -bench '$(BENCH_BULK)' -benchtime $(BENCH_BULK_TIME) -timeout 90m ./handlers/
 
 .PHONY: clean
 clean: ## remove build output (keeps ./data)

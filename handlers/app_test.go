@@ -19,6 +19,8 @@ import (
 	"onramp/models"
 	"onramp/models/admins"
 	"onramp/models/auth"
+	"onramp/models/codes"
+	"onramp/models/devices"
 	"onramp/models/events"
 	"onramp/models/mail"
 	"onramp/models/password"
@@ -40,6 +42,12 @@ type testApp struct {
 	users  *users.Service
 	portal *portal.Service
 	outbox *mail.Outbox
+	// devices is the client API's service; sealer finds codes (tests insert codes with it).
+	devices *devices.Service
+	sealer  *codes.Sealer
+	// codes generates and exports codes; its jobs run on the outbox's River client, started by
+	// startJobs (codes_test.go).
+	codes *codes.Service
 
 	mu  sync.Mutex
 	now time.Time
@@ -61,16 +69,22 @@ func newAppOn(t testing.TB, s *store.Store, opts ...appOption) *testApp {
 	a.admins = admins.New(s, hasher, time.Hour)
 	keys := secret.NewKeys([]byte("test-secret-test-secret-test-secret!"))
 	a.portal = portal.New(s, hasher, keys, portal.Config{}).WithClock(a.clock)
-	a.outbox = newTestOutbox(t, s, opts) // outbox_test.go
-	a.users = users.New(s, a.outbox, users.Config{BaseURL: "http://onramp.test"}).WithClock(a.clock)
+	a.codes = codes.NewService(s, keys, codes.Config{}).WithClock(a.clock)
+	a.outbox = newTestOutbox(t, s, append(opts, withJobs(a.codes))) // outbox_test.go
+	a.codes.UseQueue(a.outbox.Queue())
+	a.sealer = codes.NewSealer(keys)
+	a.devices = devices.New(s, a.sealer, a.portal).WithClock(a.clock)
+	a.users = users.New(s, a.outbox, users.Config{BaseURL: "http://onramp.test", Codes: a.codes, Devices: a.devices}).WithClock(a.clock)
 	router := handlers.New(handlers.Deps{
 		Auth:         a.auth,
 		Admins:       a.admins,
 		Users:        a.users,
 		Provisioning: provisioning.New(s),
-		Events:       events.New(s),
+		Events:       events.New(s).WithClock(a.clock),
 		DB:           s,
 		Portal:       a.portal,
+		Devices:      a.devices,
+		Codes:        a.codes,
 		Outbox:       a.outbox,
 		Keys:         keys,
 		BaseURL:      "http://onramp.test",

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -17,6 +18,10 @@ import (
 // handleError is the one place errors become responses.
 func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if isAPIPath(c) {
+		h.apiError(err, c)
 		return
 	}
 	p := h.problem(err, c)
@@ -110,4 +115,69 @@ func (h *Handler) problem(err error, c echo.Context) errpages.Problem {
 
 func retrySeconds(rl *models.RateLimitError) int {
 	return max(1, int(math.Ceil(rl.RetryAfter.Seconds())))
+}
+
+// isAPIPath reports whether the request is for a JSON API: its errors are JSON, never pages or
+// redirects to a sign-in page.
+func isAPIPath(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") }
+
+// APIError is an error of the JSON APIs with its stable code (SPEC §9): handlers return one to
+// say more than the status does; apiError renders it as {"error": code, "message": text}.
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+	Err     error // the service's error, for errors.Is; never shown
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+func (e *APIError) Unwrap() error { return e.Err }
+
+// apiCodes name the errors an API handler did not name itself.
+var apiCodes = map[int]string{
+	http.StatusBadRequest:            "invalid_request",
+	http.StatusUnauthorized:          "unauthorized",
+	http.StatusForbidden:             "forbidden",
+	http.StatusNotFound:              "not_found",
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusConflict:              "conflict",
+	http.StatusGone:                  "gone",
+	http.StatusRequestEntityTooLarge: "request_too_large",
+	http.StatusUnsupportedMediaType:  "invalid_request",
+	http.StatusUnprocessableEntity:   "invalid_request",
+	http.StatusTooManyRequests:       "rate_limited",
+}
+
+// apiError renders an error of a JSON API. Statuses, Retry-After and the logging of 5xx are
+// the pages' (problem); only the body differs.
+func (h *Handler) apiError(err error, c echo.Context) {
+	p := h.problem(err, c)
+	body := APIError{Status: p.Status, Code: apiCodes[p.Status], Message: p.Message}
+	if ae := (*APIError)(nil); errors.As(err, &ae) {
+		body.Status, body.Code, body.Message = ae.Status, ae.Code, ae.Message
+	}
+	switch {
+	case body.Status >= 500:
+		h.Logger.ErrorContext(c.Request().Context(), "request failed",
+			"request_id", p.RequestID, "route", c.Path(), "error", err.Error())
+		body.Code, body.Message = "internal_error", "The server could not answer. Try again in a moment."
+		if p.RequestID != "" {
+			body.Message += " Request ID: " + p.RequestID + "."
+		}
+	case body.Status == http.StatusTooManyRequests:
+		body.Message = "Too many failed attempts. Try again in " + c.Response().Header().Get("Retry-After") + " seconds."
+	case body.Code == "":
+		body.Code = "error"
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(body.Status)
+		return
+	}
+	_ = c.JSON(body.Status, apiErrorBody{Error: body.Code, Message: body.Message})
+}
+
+// apiErrorBody is the JSON of every API error.
+type apiErrorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
 }

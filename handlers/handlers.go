@@ -15,6 +15,8 @@ import (
 	"onramp/handlers/middleware"
 	"onramp/models/admins"
 	"onramp/models/auth"
+	"onramp/models/codes"
+	"onramp/models/devices"
 	"onramp/models/events"
 	"onramp/models/mail"
 	"onramp/models/portal"
@@ -39,6 +41,10 @@ type Deps struct {
 	Provisioning *provisioning.Service
 	// Portal is the MyVPN end-user portal: activation, sign-in, password, MFA.
 	Portal *portal.Service
+	// Devices registers VPN clients (client API) and lists and signs out devices.
+	Devices *devices.Service
+	// Codes generates, lists and exports registration codes (Client Access, CSV, user page).
+	Codes *codes.Service
 	// Outbox queues and delivers email; the Outbox page lists it.
 	Outbox *mail.Outbox
 	DB     Pinger
@@ -98,7 +104,9 @@ func New(d Deps) *echo.Echo {
 			CookieHTTPOnly: true,
 			CookieSecure:   d.Secure,
 			CookieSameSite: http.SameSiteLaxMode,
-			Skipper:        func(c echo.Context) bool { return isStatic(c) || isProbe(c) },
+			// The client API carries no cookies (a bearer token or nothing), so there is no
+			// session for a forged request to ride on.
+			Skipper: func(c echo.Context) bool { return isStatic(c) || isProbe(c) || isAPIPath(c) },
 			ErrorHandler: func(error, echo.Context) error {
 				return echo.NewHTTPError(http.StatusForbidden, "The form expired or did not come from this site. Reload the page and try again.")
 			},

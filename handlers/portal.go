@@ -153,8 +153,12 @@ func (h *Handler) portalLogout(c echo.Context) error {
 
 func (h *Handler) portalHome(c echo.Context) error {
 	cur := currentPortal(c)
+	ds, err := h.portalDeviceRows(c) // devices.go
+	if err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, portalpages.HomePage(h.portalPage(c, "MyVPN"), portalpages.Home{
-		Name: cur.User.FirstName, Email: cur.User.Email, Account: cur.Account.Name, MFA: cur.User.MFAConfigured}))
+		Name: cur.User.FirstName, Email: cur.User.Email, Account: cur.Account.Name, MFA: cur.User.MFAConfigured, Devices: ds}))
 }
 
 func (h *Handler) portalPasswordPage(c echo.Context) error {

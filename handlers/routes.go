@@ -18,6 +18,9 @@ const (
 	// The MyVPN portal's levels: its own session (the portal cookie), never the console's.
 	portalPublic // anyone; the portal session is loaded when there is one
 	portalUser   // a signed-in portal user; others go to the portal's sign-in page
+	// clientAPI is the VPN client API (JSON): no cookies, no CSRF, no console session; /session
+	// authenticates with the device token itself.
+	clientAPI
 )
 
 type route struct {
@@ -54,6 +57,10 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/access/users/actions", "users.actions", h.usersActions, signedIn},
 		{http.MethodGet, "/access/directory-services/provisioning", "provisioning", h.provisioningPage, adminOnly},
 		{http.MethodPost, "/access/directory-services/provisioning", "provisioning.save", h.provisioningSave, adminOnly},
+		{http.MethodGet, "/access/directory-services/provisioning/codes.csv", "provisioning.codes", h.codesCSV, adminOnly},
+		{http.MethodGet, "/access/client-access", "clientaccess", h.clientAccessPage, adminOnly},
+		{http.MethodPost, "/access/client-access/generate-codes", "clientaccess.generate", h.clientAccessGenerate, adminOnly},
+		{http.MethodGet, "/access/client-access/runs/:id", "clientaccess.run", h.clientAccessRun, adminOnly},
 
 		{http.MethodGet, "/myvpn/activate/:token", "portal.activate", h.portalActivatePage, portalPublic},
 		{http.MethodPost, "/myvpn/activate/:token", "portal.activate.submit", h.portalActivate, portalPublic},
@@ -66,6 +73,17 @@ func (h *Handler) routes() []route {
 		{http.MethodGet, "/myvpn/mfa", "portal.mfa", h.portalMFAPage, portalUser},
 		{http.MethodPost, "/myvpn/mfa", "portal.mfa.submit", h.portalMFAConfirm, portalUser},
 		{http.MethodPost, "/myvpn/mfa/remove", "portal.mfa.remove", h.portalMFARemove, portalUser},
+
+		{http.MethodPost, "/access/users/:id/devices/:device/sign-out", "users.device.signout", h.usersDeviceSignOut, signedIn},
+		{http.MethodPost, "/myvpn/devices/:device/sign-out", "portal.device.signout", h.portalDeviceSignOut, portalUser},
+
+		{http.MethodPost, "/api/v1/client/register", "client.register", h.clientRegister, clientAPI},
+		{http.MethodPost, "/api/v1/client/login", "client.login", h.clientLogin, clientAPI},
+		{http.MethodGet, "/api/v1/client/session", "client.session", h.clientSession, clientAPI},
+
+		{http.MethodGet, "/events", "events", h.eventsList, signedIn},
+		{http.MethodGet, "/events.csv", "events.csv", h.eventsCSV, signedIn},
+		{http.MethodGet, "/events/:id", "events.show", h.eventsShow, signedIn},
 
 		{http.MethodGet, "/outbox", "outbox", h.outboxList, adminOnly},
 		{http.MethodGet, "/outbox/:id", "outbox.message", h.outboxMessage, adminOnly},
@@ -92,6 +110,11 @@ func (h *Handler) require(a access) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if a == public {
+				return next(c)
+			}
+			if a == clientAPI {
+				// Answers carry device tokens and account data: never cached.
+				c.Response().Header().Set("Cache-Control", "no-store")
 				return next(c)
 			}
 			if a == portalPublic || a == portalUser {

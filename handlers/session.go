@@ -36,11 +36,12 @@ func (h *Handler) cookie(c echo.Context) *sessions.Session {
 }
 
 // loadSession resolves the session cookie against the database on every request but static
-// files and the MyVPN portal (which has its own session: a console sign-in means nothing there).
+// files, the MyVPN portal (which has its own session: a console sign-in means nothing there) and
+// the client API (no cookies).
 // A revoked or expired session is forgotten here.
 func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if isStatic(c) || isProbe(c) || isPortalPath(c) {
+		if isStatic(c) || isProbe(c) || isPortalPath(c) || isAPIPath(c) {
 			return next(c)
 		}
 		token, _ := h.cookie(c).Values[tokenKey].(string)

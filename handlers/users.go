@@ -187,6 +187,14 @@ func (h *Handler) usersShow(c echo.Context) error {
 		v.Events = append(v.Events, userpages.EventRow{Time: r.Time, ISOTime: r.ISOTime, What: r.What, Actor: r.Actor, IP: r.IP,
 			Details: detailsText(e.Details)})
 	}
+	if v.DeviceList, err = h.userDeviceRows(c, u.ID); err != nil { // devices.go
+		return err
+	}
+	cs, err := h.Codes.UserCodes(ctx, cur.Admin, u.ID)
+	if err != nil {
+		return err
+	}
+	v.Codes = codeRows(cs, h.Codes.Now()) // codes.go
 	return render(c, http.StatusOK, userpages.ShowPage(h.page(c, u.FullName(), "users.list"), v))
 }
 
@@ -290,6 +298,7 @@ func (h *Handler) usersActions(c echo.Context) error {
 
 func resultMessage(a users.Action, r users.Result) string {
 	done := map[users.Action]string{
+		users.ActionGenerateCode:     "Generated a registration code for %d %s.",
 		users.ActionResendInvitation: "Invitation resent to %d %s.",
 		users.ActionResetPassword:    "Password reset for %d %s.",
 		users.ActionDisable:          "Disabled %d %s.",
@@ -301,7 +310,10 @@ func resultMessage(a users.Action, r users.Result) string {
 		noun = "user"
 	}
 	msg := fmt.Sprintf(done, r.Affected, noun)
-	if r.Skipped > 0 {
+	switch {
+	case r.Skipped > 0 && a == users.ActionGenerateCode:
+		msg += fmt.Sprintf(" %d skipped (disabled users get no code).", r.Skipped)
+	case r.Skipped > 0:
 		msg += fmt.Sprintf(" %d skipped (not eligible or already in that state).", r.Skipped)
 	}
 	return msg

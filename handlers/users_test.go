@@ -516,5 +516,5 @@ func (a *testApp) portalSessionExists(id string) bool {
 
 // usersWithOutbox is the users service over the app's database with another outbox.
 func (a *testApp) usersWithOutbox(o users.Outbox) *users.Service {
-	return users.New(a.store, o, users.Config{BaseURL: "http://onramp.test"})
+	return users.New(a.store, o, users.Config{BaseURL: "http://onramp.test", Devices: a.devices})
 }

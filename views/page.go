@@ -83,12 +83,15 @@ func (p Page) Navigation() []NavSection {
 	access := NavSection{Heading: "Access", Items: []NavItem{{Route: "users.list", Label: "Users", Icon: "users"}}}
 	if p.Viewer.IsAdmin() {
 		access.Items = append(access.Items, NavItem{Route: "provisioning", Label: "Directory Services", Icon: "directory"})
+		access.Items = append(access.Items, NavItem{Route: "clientaccess", Label: "Client Access", Icon: "key"})
 	}
 	sections = append(sections, access)
+	monitoring := NavSection{Heading: "Monitoring", Items: []NavItem{{Route: "events", Label: "Events", Icon: "activity"}}}
 	if p.Viewer.IsAdmin() {
 		// Email bodies hold one-time links: the outbox is for admins only.
-		sections = append(sections, NavSection{Heading: "Monitoring", Items: []NavItem{{Route: "outbox", Label: "Outbox", Icon: "mail"}}})
+		monitoring.Items = append(monitoring.Items, NavItem{Route: "outbox", Label: "Outbox", Icon: "mail"})
 	}
+	sections = append(sections, monitoring)
 	if p.Viewer.IsAdmin() {
 		sections = append(sections, NavSection{Heading: "Settings", Items: []NavItem{{Route: "admins.list", Label: "Administrators", Icon: "shield"}}})
 	}

@@ -12,9 +12,9 @@ import (
 
 // newOutbox builds the mail queue from SMTP_URL and MAIL_FROM. Without SMTP_URL (the default)
 // mail is kept in the console's outbox with status held, so that a newcomer can still pass an
-// activation link on.
-func newOutbox(cfg config, s *store.Store, log *slog.Logger) (*mail.Outbox, error) {
-	c := mail.Config{From: cfg.MailFrom, Logger: log}
+// activation link on. Its River client also runs the other services' jobs.
+func newOutbox(cfg config, s *store.Store, log *slog.Logger, jobs ...mail.Jobs) (*mail.Outbox, error) {
+	c := mail.Config{From: cfg.MailFrom, Logger: log, Jobs: jobs}
 	if cfg.SMTPURL != "" {
 		if c.From == "" {
 			return nil, errors.New("MAIL_FROM is required with SMTP_URL (for example MAIL_FROM='Onramp <vpn@example.com>')")

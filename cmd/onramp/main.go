@@ -1,9 +1,10 @@
 // Command onramp is the whole product in one binary: the console server, migrations, admin
-// creation and (in later releases) demo data and a reference VPN client.
+// creation, demo data and the reference VPN client.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +23,15 @@ Commands:
                         terminal, else prompted for twice
   demo --account NAME --users N
                         fill an account with N realistic demo users (batched)
+  client register --server URL --code CODE [--device-name N] [--platform P]
+  client login --server URL --account A --email E [--totp CODE] [--device-name N]
+                        the reference VPN client: register this device with a one-time code,
+                        or sign in with a password (read from stdin when it is not a terminal,
+                        else prompted for; the authenticator code is asked for when needed)
+  client status [--server URL]
+                        check that this device's credential still works (exit 0 active,
+                        3 refused by the server, 1 other failures); the credential is kept
+                        in the user's config dir (ONRAMP_CLIENT_CONFIG overrides the path)
 
 Environment: DATABASE_URL, ONRAMP_ADDR, ONRAMP_SECRET, ONRAMP_BASE_URL, ONRAMP_ENV,
 ONRAMP_DATA_DIR, ONRAMP_SESSION_IDLE, ONRAMP_SESSION_MAX, ONRAMP_TRUST_PROXY (see README).
@@ -32,6 +42,10 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "onramp:", err)
+		var coded interface{ ExitCode() int }
+		if errors.As(err, &coded) {
+			os.Exit(coded.ExitCode())
+		}
 		os.Exit(1)
 	}
 }
@@ -51,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return admin(ctx, args, getenv, stdin, stdout, stderr)
 	case "demo":
 		return demoCmd(ctx, args, getenv, stdout, stderr)
+	case "client":
+		return clientCmd(ctx, args, getenv, stdin, stdout, stderr) // client.go
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err

@@ -13,6 +13,8 @@ import (
 	"onramp/handlers"
 	"onramp/models/admins"
 	"onramp/models/auth"
+	"onramp/models/codes"
+	"onramp/models/devices"
 	"onramp/models/events"
 	"onramp/models/password"
 	"onramp/models/portal"
@@ -51,18 +53,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	authSvc := auth.New(s, hasher, auth.Config{IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax})
 	keys := secret.NewKeys(cfg.Secret)
 	portalSvc := portal.New(s, hasher, keys, portal.Config{})
-	outbox, err := newOutbox(cfg, s, log) // mail.go
+	codesSvc := codes.NewService(s, keys, codes.Config{Logger: log})
+	// One River client runs mail delivery and the codes jobs (generation runs, expiry).
+	outbox, err := newOutbox(cfg, s, log, codesSvc) // mail.go
 	if err != nil {
 		return err
 	}
+	codesSvc.UseQueue(outbox.Queue())
+	devicesSvc := devices.New(s, codesSvc.Sealer(), portalSvc)
 	router := handlers.New(handlers.Deps{
 		Auth:         authSvc,
 		Admins:       admins.New(s, hasher, authSvc.Config().PasswordLinkTTL),
-		Users:        users.New(s, outbox, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL}),
+		Users:        users.New(s, outbox, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL, Codes: codesSvc, Devices: devicesSvc}),
 		Provisioning: provisioning.New(s),
 		Events:       events.New(s),
 		DB:           s,
 		Portal:       portalSvc,
+		Devices:      devicesSvc,
+		Codes:        codesSvc,
 		Outbox:       outbox,
 		Keys:         keys,
 		BaseURL:      cfg.BaseURL,
@@ -103,7 +111,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		housekeeping(jobsCtx, log, authSvc.PurgeSessions, portalSvc.PurgeSessions)
 	}()
 
-	// Mail delivery (River) runs beside the housekeeping and stops with it, before the database.
+	// Mail delivery and the codes jobs (River) run beside the housekeeping and stop with it,
+	// before the database.
 	if err := outbox.Start(ctx); err != nil {
 		stopJobs()
 		<-jobsDone

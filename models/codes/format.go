@@ -1,6 +1,8 @@
 // Package codes owns registration codes (SPEC §5): their alphabet and format, how typed input is
 // normalised, and how a code is kept at rest (an HMAC to find it, an AES-GCM copy to download
-// it). Generation, redemption and revocation build on these.
+// it). Its Service generates codes (for selected users in the Users Actions' transaction, and
+// for every user that never had one as a resumable background run), revokes them, wipes the
+// copies of expired ones and streams the active ones as CSV. Redemption builds on these too.
 package codes
 
 import (

@@ -1,19 +1,29 @@
-// Package events reads an account's audit trail. (Events are written by the services that cause
-// them, inside their own transactions.)
+// Package events reads an account's audit trail: the Overview's recent activity and Event
+// Discovery (filters, counts per kind, keyset pages, CSV export, one event). Events are written
+// by the services that cause them, inside their own transactions.
 package events
 
 import (
 	"context"
+	"time"
 
 	"onramp/models"
 	"onramp/models/store"
 )
 
 // Service reads events.
-type Service struct{ store *store.Store }
+type Service struct {
+	store *store.Store
+	now   func() time.Time
+}
 
 // New builds the service.
-func New(s *store.Store) *Service { return &Service{store: s} }
+func New(s *store.Store) *Service {
+	return &Service{store: s, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// WithClock replaces the clock that time range presets count back from (tests, benchmarks).
+func (s *Service) WithClock(now func() time.Time) *Service { s.now = now; return s }
 
 // Overview is the summary on the console's first page.
 type Overview struct {

@@ -48,6 +48,17 @@ type Config struct {
 	// Workers is how many messages are delivered at once; 0 means 4.
 	Workers int
 	Logger  *slog.Logger
+	// Jobs are other services' background jobs, run by the outbox's River client. There is one
+	// client per database on purpose: River's rescuer discards a stuck job whose kind its own
+	// client has no worker for, so a second client would throw away the first one's jobs.
+	Jobs []Jobs
+}
+
+// Jobs is a service with background work on the shared River client (models/codes, say).
+type Jobs interface {
+	// RegisterJobs adds the service's workers and returns the queues they run on and the
+	// service's periodic jobs.
+	RegisterJobs(w *river.Workers) (map[string]river.QueueConfig, []*river.PeriodicJob)
 }
 
 // Outbox queues email in the transaction of the change that causes it and delivers it in the
@@ -87,6 +98,15 @@ func NewOutbox(s *store.Store, r Renderer, c Config) (*Outbox, error) {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deliverWorker{o: o})
+	queues := map[string]river.QueueConfig{}
+	var periodic []*river.PeriodicJob
+	for _, j := range c.Jobs {
+		q, p := j.RegisterJobs(workers)
+		for name, qc := range q {
+			queues[name] = qc
+		}
+		periodic = append(periodic, p...)
+	}
 	poll := c.PollInterval
 	if poll <= 0 {
 		poll = time.Second
@@ -95,9 +115,11 @@ func NewOutbox(s *store.Store, r Renderer, c Config) (*Outbox, error) {
 	if n <= 0 {
 		n = 4
 	}
+	queues[queueName] = river.QueueConfig{MaxWorkers: n}
 	rc := &river.Config{
-		Queues:            map[string]river.QueueConfig{queueName: {MaxWorkers: n}},
+		Queues:            queues,
 		Workers:           workers,
+		PeriodicJobs:      periodic,
 		MaxAttempts:       o.maxAttempts,
 		FetchPollInterval: poll,
 		FetchCooldown:     min(poll, 100*time.Millisecond),
@@ -140,6 +162,10 @@ func (o *Outbox) Stop(ctx context.Context) error {
 	}
 	return err
 }
+
+// Queue is the River client, for services that insert their own jobs in their transactions
+// (registered through Config.Jobs).
+func (o *Outbox) Queue() *river.Client[*sql.Tx] { return o.river }
 
 // Delivering reports whether an SMTP server is configured; without one messages are held.
 func (o *Outbox) Delivering() bool { return o.sender != nil }

@@ -120,22 +120,34 @@ type SignInInput struct {
 	Account, Email, Password, TOTP string
 }
 
-// SignIn checks account name, email, password and, for users with MFA, the authenticator code.
-// Unknown account, unknown email and wrong password all give models.ErrUnauthorized and cost
-// the same time. The more specific errors (ErrMFARequired, ErrWrongCode, ErrUserDisabled) come
-// only after the password was right; ErrNotActivated says the user exists but has no password
-// yet (SPEC §9 answers not_activated too). Every failure spends a token of both the
-// (account, email) and the IP failure budget and writes a Sign-in Failed event.
+// SignIn checks account name, email, password and, for users with MFA, the authenticator code
+// (see Authenticate), then starts a portal session.
 func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent string) (*Current, string, error) {
+	account, user, via, err := s.Authenticate(ctx, in, ip, models.EventPortal)
+	if err != nil {
+		return nil, "", err
+	}
+	return s.startSession(ctx, user, account, ip, userAgent, via)
+}
+
+// Authenticate is the sign-in check the portal and the VPN client API share (SPEC §6, §9): the
+// same password opens both, so both go through the same checks, the same failure budget and
+// the same answers. Unknown account, unknown email and wrong password all give
+// models.ErrUnauthorized and cost the same time. The more specific errors (ErrMFARequired,
+// ErrWrongCode, ErrUserDisabled) come only after the password was right; ErrNotActivated says
+// the user exists but has no password yet. Every failure spends a token of both the
+// (account, email) and the IP failure budget and writes a Sign-in Failed event of type
+// failType (Portal or Client). via says how the user proved who they are, for events.
+func (s *Service) Authenticate(ctx context.Context, in SignInInput, ip string, failType models.EventType) (*models.Account, *models.SDPUser, string, error) {
 	accountName := strings.ToLower(strings.TrimSpace(in.Account))
 	email := models.NormalizeEmail(in.Email)
 	key := accountName + "/" + email
 	if err := s.checkSignInLimits(key, ip); err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	account, user, err := s.findUser(ctx, accountName, email)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	hash := ""
 	if user != nil {
@@ -160,7 +172,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 		reason, fail = "authenticator code missing", ErrMFARequired
 	case user.MFAConfigured:
 		if step, err = s.checkCode(ctx, user, in.TOTP); err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
 		if step == 0 {
 			reason, fail = "wrong authenticator code", ErrWrongCode
@@ -169,17 +181,17 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 	if fail != nil {
 		s.byEmail.Fail(key)
 		s.byIP.Fail(ip)
-		if err := s.store.CreateEvent(ctx, failureEvent(account, user, email, ip, reason)); err != nil {
-			return nil, "", err
+		if err := s.store.CreateEvent(ctx, failureEvent(failType, account, user, email, ip, reason)); err != nil {
+			return nil, nil, "", err
 		}
-		return nil, "", fail
+		return nil, nil, "", fail
 	}
 	s.byEmail.Reset(key)
 	via := "password"
 	if user.MFAConfigured {
 		via = "password and authenticator code"
 	}
-	return s.startSession(ctx, user, account, ip, userAgent, via)
+	return account, user, via, nil
 }
 
 // findUser loads the account and the user; either is nil when it does not exist.
@@ -201,18 +213,25 @@ func (s *Service) findUser(ctx context.Context, accountName, email string) (*mod
 	return account, user, err
 }
 
-func failureEvent(account *models.Account, user *models.SDPUser, email, ip, reason string) *models.Event {
+// failureEvent records a failed sign-in of type t: the actor is the user (portal) or their VPN
+// client (client API), or, with no SDP user to point at, whoever typed this email.
+func failureEvent(t models.EventType, account *models.Account, user *models.SDPUser, email, ip, reason string) *models.Event {
 	details := map[string]string{"reason": reason}
+	actor := models.Actor{Type: models.ActorUser, Label: email, IP: ip}
 	if user != nil {
-		return models.UserEvent(user, models.EventPortal, models.SubSignInFailed, models.UserActor(user, ip), details)
+		actor = models.UserActor(user, ip)
+	}
+	if t == models.EventClient {
+		actor.Type = models.ActorClient
+	}
+	if user != nil {
+		return models.UserEvent(user, t, models.SubSignInFailed, actor, details)
 	}
 	var accountID *int64
 	if account != nil {
 		accountID = &account.ID
 	}
-	// No SDP user to point at: the actor is whoever typed this email.
-	return models.NewEvent(accountID, models.EventPortal, models.SubSignInFailed,
-		models.Actor{Type: models.ActorUser, Label: email, IP: ip}, email, details)
+	return models.NewEvent(accountID, t, models.SubSignInFailed, actor, email, details)
 }
 
 func (s *Service) checkSignInLimits(key, ip string) error {

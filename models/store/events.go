@@ -34,7 +34,7 @@ func (s *Store) CreateEvents(ctx context.Context, es []*models.Event) error {
 			e.OccurredAt = now
 		}
 	}
-	return wrap(s.q(ctx).CreateInBatches(es, 500).Error)
+	return wrap(s.q(ctx).CreateInBatches(es, s.insertBatch(500)).Error)
 }
 
 // UserEvents returns the newest events about one SDP user of an account.

@@ -25,6 +25,7 @@ var persisted = []any{
 	&models.SDPUser{},
 	&models.PortalSession{},
 	&models.RegistrationCode{},
+	&models.CodeGenerationRun{},
 	&models.Device{},
 	&models.MailMessage{},
 }

@@ -2,9 +2,12 @@ package users
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"onramp/models"
+	"onramp/models/codes"
+	"onramp/models/devices"
 	"onramp/models/mail"
 	"onramp/models/store"
 )
@@ -13,6 +16,7 @@ import (
 type Action string
 
 const (
+	ActionGenerateCode     Action = "generate_code"
 	ActionResendInvitation Action = "resend_invitation"
 	ActionResetPassword    Action = "reset_password"
 	ActionDisable          Action = "disable"
@@ -21,7 +25,7 @@ const (
 )
 
 // Actions lists the actions in menu order.
-var Actions = []Action{ActionResendInvitation, ActionResetPassword, ActionDisable, ActionEnable, ActionDelete}
+var Actions = []Action{ActionGenerateCode, ActionResendInvitation, ActionResetPassword, ActionDisable, ActionEnable, ActionDelete}
 
 // Valid reports whether a is a known action.
 func (a Action) Valid() bool {
@@ -36,6 +40,8 @@ func (a Action) Valid() bool {
 // Label is the action's menu entry.
 func (a Action) Label() string {
 	switch a {
+	case ActionGenerateCode:
+		return "Generate registration code"
 	case ActionResendInvitation:
 		return "Resend invitation"
 	case ActionResetPassword:
@@ -50,13 +56,13 @@ func (a Action) Label() string {
 	return string(a)
 }
 
-// Allowed reports whether a role may run the action: helpdesk staff resend and reset, only
-// admins disable, enable and delete.
+// Allowed reports whether a role may run the action: helpdesk staff generate codes, resend and
+// reset, only admins disable, enable and delete.
 func (a Action) Allowed(r models.Role) bool {
 	if r == models.RoleAdmin {
 		return true
 	}
-	return a == ActionResendInvitation || a == ActionResetPassword
+	return a == ActionGenerateCode || a == ActionResendInvitation || a == ActionResetPassword
 }
 
 // Destructive actions get a red confirmation.
@@ -68,10 +74,17 @@ func (a Action) Destructive() bool {
 func (a Action) Warning(n int64, account *models.Account) string {
 	users := plural(n, "user", "users")
 	switch a {
+	case ActionGenerateCode:
+		if n == 1 {
+			return fmt.Sprintf("A new registration code will be generated for this user, in addition to the codes they have "+
+				"(one code per device). Codes expire after %s; a disabled user gets none.", expiryLabel(account.CodeExpiryHours))
+		}
+		return fmt.Sprintf("A new registration code will be generated for each enabled user among these %s, in addition to the codes "+
+			"they have (one code per device). Codes expire after %s; disabled users are skipped.", users, expiryLabel(account.CodeExpiryHours))
 	case ActionResendInvitation:
 		return fmt.Sprintf("A new invitation email will be sent to %s that are enabled and not yet active. Links sent before stop working.", users)
 	case ActionResetPassword:
-		s := fmt.Sprintf("The password of %s will be cleared and every portal session signed out; they are back to \"new\" and must activate again.", users)
+		s := fmt.Sprintf("The password of %s will be cleared, every portal session signed out and every registration code revoked; they are back to \"new\" and must activate again. No new code is generated.", users)
 		if account.ProvisioningMethod == models.MethodInvitationEmail {
 			s += " Enabled users get a fresh invitation email."
 		}
@@ -88,6 +101,14 @@ func (a Action) Warning(n int64, account *models.Account) string {
 		return fmt.Sprintf("%s will be deleted with their invitations and sessions. This cannot be undone; their events are kept.", users)
 	}
 	return ""
+}
+
+// expiryLabel says a code lifetime as the settings page does: "7 days", "12 hours".
+func expiryLabel(hours int) string {
+	if hours%24 == 0 {
+		return plural(int64(hours/24), "day", "days")
+	}
+	return plural(int64(hours), "hour", "hours")
 }
 
 func plural(n int64, one, many string) string {
@@ -194,6 +215,11 @@ func eachBatch(ctx context.Context, tx *store.Store, accountID int64, sel Select
 // apply runs one action on one batch and returns how many users it changed.
 func (s *Service) apply(ctx context.Context, tx *store.Store, account *models.Account, a Action, us []models.SDPUser, who models.Actor) (int, error) {
 	switch a {
+	case ActionGenerateCode:
+		if s.cfg.Codes == nil {
+			return 0, errors.New("users: no code issuer configured")
+		}
+		return s.cfg.Codes.IssueForUsers(ctx, tx, account, us, who)
 	case ActionResendInvitation:
 		eligible := filter(us, func(u *models.SDPUser) bool {
 			return u.Status == models.UserEnabled && u.Activation != models.ActivationActive
@@ -240,8 +266,8 @@ func events(us []models.SDPUser, sub string, who models.Actor, details map[strin
 }
 
 // resetPasswords revokes access: passwords cleared, portal sessions ended, older activation
-// links dead, users back to "new"; under the Invitation Email method enabled users are invited
-// again. (Registration codes and devices are revoked here too once they exist.)
+// links dead, every registration code revoked (a Revoked event each; no new code is generated),
+// users back to "new"; under the Invitation Email method enabled users are invited again.
 func (s *Service) resetPasswords(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, who models.Actor) error {
 	if len(us) == 0 {
 		return nil
@@ -254,6 +280,12 @@ func (s *Service) resetPasswords(ctx context.Context, tx *store.Store, account *
 		return err
 	}
 	if err := tx.RetireUserTokens(ctx, models.TokenUserActivation, ids, s.now()); err != nil {
+		return err
+	}
+	if err := codes.RevokeForUsersAt(ctx, tx, account.ID, ids, who, s.now()); err != nil {
+		return err
+	}
+	if err := s.cfg.Devices.RevokeForUsers(ctx, tx, account.ID, ids, devices.ReasonPasswordReset, who); err != nil {
 		return err
 	}
 	if err := tx.CreateEvents(ctx, events(us, models.SubUserPasswordReset, who, nil)); err != nil {
@@ -276,6 +308,9 @@ func (s *Service) disable(ctx context.Context, tx *store.Store, account *models.
 		return err
 	}
 	if err := tx.RetireUserTokens(ctx, models.TokenUserActivation, ids, s.now()); err != nil {
+		return err
+	}
+	if err := s.cfg.Devices.RevokeForUsers(ctx, tx, account.ID, ids, devices.ReasonUserDisabled, who); err != nil {
 		return err
 	}
 	if !account.NotifiesDisabledUsers() {

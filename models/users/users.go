@@ -1,7 +1,7 @@
 // Package users owns the SDP users of an account: creating them (with an invitation when the
 // account's settings ask for one), listing and finding them, and the bulk actions of the Users
-// page (resend invitation, reset password, disable, enable, delete), each all-or-nothing and
-// batched so that 100,000 users go through in one request.
+// page (generate registration code, resend invitation, reset password, disable, enable,
+// delete), each all-or-nothing and batched so that 100,000 users go through in one request.
 package users
 
 import (
@@ -28,10 +28,26 @@ type Outbox interface {
 	QueueDisabledNotice(ctx context.Context, tx *store.Store, n mail.DisabledNotice) error
 }
 
-// Config holds what invitations need.
+// CodeIssuer generates registration codes inside the caller's transaction (models/codes).
+type CodeIssuer interface {
+	IssueForUsers(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, who models.Actor) (int, error)
+}
+
+// Config holds what invitations and codes need.
 type Config struct {
 	BaseURL       string        // public URL of the server, for activation links
 	ActivationTTL time.Duration // default 24 hours
+	// Codes generates the codes of the "Generate registration code" action; without it that
+	// action is refused.
+	Codes CodeIssuer
+	// Devices signs out the devices of users whose password is reset or who are disabled.
+	Devices DeviceRevoker
+}
+
+// DeviceRevoker signs out every device of some users inside the caller's transaction
+// (models/devices).
+type DeviceRevoker interface {
+	RevokeForUsers(ctx context.Context, tx *store.Store, accountID int64, userIDs []int64, reason string, who models.Actor) error
 }
 
 // Service manages SDP users.

@@ -1,0 +1,123 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"onramp/models"
+	"onramp/models/codes"
+	"onramp/models/provisioning"
+	"onramp/views"
+	"onramp/views/components"
+	capages "onramp/views/pages/clientaccess"
+	"onramp/views/pages/confirm"
+)
+
+// clientAccessPage is Access > Client Access with its User Provisioning section.
+func (h *Handler) clientAccessPage(c echo.Context) error {
+	ov, err := h.Codes.Overview(c.Request().Context(), current(c).Admin)
+	if err != nil {
+		return err
+	}
+	v := capages.Section{Method: ov.Account.ProvisioningMethod.Label(), MethodIsCode: ov.Account.ProvisioningMethod == models.MethodRegistrationCode,
+		Expiry: provisioning.FromAccount(ov.Account).ExpiryLabel(), NewUsers: ov.NewUsers}
+	if ov.Latest != nil {
+		r := runView(c, ov.Latest)
+		v.Run = &r
+	}
+	return render(c, http.StatusOK, capages.Page(h.page(c, "Client Access", "clientaccess"), v))
+}
+
+func runView(c echo.Context, r *models.CodeGenerationRun) capages.Run {
+	v := capages.Run{Status: string(r.Status), Total: r.Total, Done: r.Done, Percent: r.Percent(), Error: r.Error,
+		StartedBy: r.ActorLabel, Created: r.CreatedAt.UTC().Format(timeLayout), Open: r.Open(),
+		PollURL: c.Echo().Reverse("clientaccess.run", r.ID)}
+	switch r.Status {
+	case models.RunQueued:
+		v.Label, v.Badge = "Queued", "neutral"
+	case models.RunRunning:
+		v.Label, v.Badge = "Running", "info"
+	case models.RunDone:
+		v.Label, v.Badge = "Done", "success"
+	default:
+		v.Label, v.Badge = "Failed", "danger"
+	}
+	if r.FinishedAt != nil {
+		v.Finished = r.FinishedAt.UTC().Format(timeLayout)
+	}
+	return v
+}
+
+// clientAccessGenerate is "Generate Registration Code For New Users", confirm-then-do: without
+// confirm=1 it answers with the warning and its exact count (a dialog for htmx, a page
+// otherwise); with it, it starts the run and goes back to the page, which shows its progress.
+func (h *Handler) clientAccessGenerate(c echo.Context) error {
+	cur := current(c)
+	ctx := c.Request().Context()
+	back := c.Echo().Reverse("clientaccess")
+	if c.FormValue("confirm") != "1" {
+		ov, err := h.Codes.Overview(ctx, cur.Admin)
+		if err != nil {
+			return err
+		}
+		if ov.NewUsers == 0 {
+			if err := h.flash(c, views.FlashInfo, "Every enabled user has or had a registration code: there is nothing to generate."); err != nil {
+				return err
+			}
+			return redirect(c, back)
+		}
+		p := components.ConfirmProps{
+			Title: fmt.Sprintf("Generate registration codes for %d new %s?", ov.NewUsers, map[bool]string{true: "user", false: "users"}[ov.NewUsers == 1]),
+			Message: codes.NewUsersWarning(ov.NewUsers) + " Users that have or had a code are untouched and disabled users are skipped. Codes expire after " +
+				provisioning.FromAccount(ov.Account).ExpiryLabel() + ".",
+			Action:       c.Echo().Reverse("clientaccess.generate"),
+			ConfirmLabel: "Generate codes",
+			CancelURL:    back,
+			CSRF:         h.page(c, "", "").CSRF,
+		}
+		if isHTMX(c) {
+			return render(c, http.StatusOK, components.ConfirmDialog(p))
+		}
+		return render(c, http.StatusOK, confirm.Page(h.page(c, p.Title, "clientaccess"), "Client Access", p))
+	}
+	run, err := h.Codes.StartRun(ctx, cur.Admin, c.RealIP())
+	kind, msg := views.FlashSuccess, ""
+	switch {
+	case errors.Is(err, codes.ErrNothingToGenerate):
+		kind, msg = views.FlashInfo, "Every enabled user has or had a registration code: there is nothing to generate."
+	case errors.Is(err, codes.ErrRunInProgress):
+		kind, msg = views.FlashInfo, "Codes are already being generated for new users: their progress is below."
+	case err != nil:
+		return err
+	default:
+		msg = fmt.Sprintf("Generating registration codes for %d %s: the progress is below.", run.Total, map[bool]string{true: "user", false: "users"}[run.Total == 1])
+	}
+	if err := h.flash(c, kind, msg); err != nil {
+		return err
+	}
+	return redirect(c, back)
+}
+
+// clientAccessRun is the progress fragment htmx polls while a run is open. Once the run has
+// ended it asks htmx to reload the page, whose counts and button have changed too.
+func (h *Handler) clientAccessRun(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return models.ErrNotFound
+	}
+	if !isHTMX(c) {
+		return c.Redirect(http.StatusSeeOther, c.Echo().Reverse("clientaccess"))
+	}
+	run, err := h.Codes.Run(c.Request().Context(), current(c).Admin, id)
+	if err != nil {
+		return err
+	}
+	if !run.Open() {
+		c.Response().Header().Set("HX-Refresh", "true")
+	}
+	return render(c, http.StatusOK, capages.RunStatus(h.page(c, "", "clientaccess"), runView(c, run)))
+}

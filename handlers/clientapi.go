@@ -1,0 +1,162 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"onramp/models"
+	"onramp/models/devices"
+	"onramp/models/portal"
+)
+
+// The VPN client API (SPEC §9): JSON in, JSON out, no cookies. Errors are APIError values that
+// the one error handler renders as {"error": code, "message": text}.
+
+// maxClientBody is far more than any request of the API needs: a larger body is refused before
+// it is read.
+const maxClientBody = 16 << 10
+
+type registerRequest struct {
+	Code       string `json:"code"`
+	DeviceName string `json:"device_name"`
+	Platform   string `json:"platform"`
+}
+
+type loginRequest struct {
+	Account    string `json:"account"`
+	Email      string `json:"email"`
+	Password   string `json:"password"`
+	TOTP       string `json:"totp"`
+	DeviceName string `json:"device_name"`
+	Platform   string `json:"platform"`
+}
+
+type clientUser struct {
+	Email     string `json:"email"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+}
+
+type registrationResponse struct {
+	DeviceID    int64      `json:"device_id"`
+	DeviceToken string     `json:"device_token"`
+	User        clientUser `json:"user"`
+	Account     string     `json:"account"`
+}
+
+type sessionResponse struct {
+	DeviceID int64      `json:"device_id"`
+	User     clientUser `json:"user"`
+	Status   string     `json:"status"`
+}
+
+func userJSON(u *models.SDPUser) clientUser {
+	return clientUser{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}
+}
+
+func (h *Handler) clientRegister(c echo.Context) error {
+	var req registerRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	reg, err := h.Devices.Register(c.Request().Context(),
+		devices.RegisterInput{Code: req.Code, DeviceName: req.DeviceName, Platform: req.Platform}, c.RealIP())
+	if err != nil {
+		return clientError(err)
+	}
+	return c.JSON(http.StatusCreated, registrationJSON(reg))
+}
+
+func (h *Handler) clientLogin(c echo.Context) error {
+	var req loginRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	reg, err := h.Devices.Login(c.Request().Context(), devices.LoginInput{Account: req.Account, Email: req.Email,
+		Password: req.Password, TOTP: req.TOTP, DeviceName: req.DeviceName, Platform: req.Platform}, c.RealIP())
+	if err != nil {
+		return clientError(err)
+	}
+	return c.JSON(http.StatusCreated, registrationJSON(reg))
+}
+
+func (h *Handler) clientSession(c echo.Context) error {
+	sess, err := h.Devices.Session(c.Request().Context(), bearerToken(c))
+	if err != nil {
+		if errors.Is(err, devices.ErrInvalidToken) {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		}
+		return clientError(err)
+	}
+	return c.JSON(http.StatusOK, sessionResponse{DeviceID: sess.Device.ID, User: userJSON(sess.User), Status: "active"})
+}
+
+func registrationJSON(reg *devices.Registration) registrationResponse {
+	return registrationResponse{DeviceID: reg.Device.ID, DeviceToken: reg.Token, User: userJSON(reg.User), Account: reg.Account.Name}
+}
+
+// bearerToken is the token of an "Authorization: Bearer <token>" header, or "".
+func bearerToken(c echo.Context) string {
+	scheme, token, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+// decodeJSON reads one JSON object of at most maxClientBody bytes into dst. The message never
+// quotes the body: it may hold a code or a password.
+func decodeJSON(c echo.Context, dst any) error {
+	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxClientBody)
+	dec := json.NewDecoder(body)
+	err := dec.Decode(dst)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data after the JSON object")
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooLarge):
+		return &APIError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "The request body is larger than 16 KiB.", Err: err}
+	}
+	return &APIError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "The request body must be one JSON object with string fields.", Err: err}
+}
+
+// clientError gives a service error of the client API its status and code (SPEC §9). Rate
+// limits pass through: the error handler answers 429 rate_limited with Retry-After.
+func clientError(err error) error {
+	api := func(status int, code, msg string) error {
+		return &APIError{Status: status, Code: code, Message: msg, Err: err}
+	}
+	var ve *models.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return api(http.StatusBadRequest, "invalid_request", strings.TrimPrefix(ve.Error(), "invalid input: "))
+	case errors.Is(err, devices.ErrInvalidCode):
+		return api(http.StatusUnauthorized, "invalid_code", "This registration code is not valid. Check that it was typed correctly, or ask your administrator for a new one.")
+	case errors.Is(err, devices.ErrCodeUsed):
+		return api(http.StatusGone, "code_used", "This registration code was already used: each code registers one device. Ask your administrator for a new one.")
+	case errors.Is(err, devices.ErrCodeExpired):
+		return api(http.StatusGone, "code_expired", "This registration code has expired. Ask your administrator for a new one.")
+	case errors.Is(err, devices.ErrCodeRevoked):
+		return api(http.StatusGone, "code_revoked", "This registration code was revoked. Ask your administrator for a new one.")
+	case errors.Is(err, devices.ErrUserDisabled), errors.Is(err, portal.ErrUserDisabled):
+		return api(http.StatusForbidden, "user_disabled", "This account is disabled. Ask your administrator.")
+	case errors.Is(err, devices.ErrInvalidToken):
+		return api(http.StatusUnauthorized, "invalid_token", "This device is not signed in any more (signed out, or the account changed). Register it again.")
+	case errors.Is(err, portal.ErrMFARequired):
+		return api(http.StatusForbidden, "mfa_required", "This account has two-step verification: send the code from the authenticator app as totp.")
+	case errors.Is(err, portal.ErrWrongCode):
+		return api(http.StatusForbidden, "mfa_required", "The authenticator code is not right or was used already: send the code the app shows now.")
+	case errors.Is(err, portal.ErrNotActivated):
+		return api(http.StatusForbidden, "not_activated", "This account is not activated yet: open the invitation email to choose a password, or ask your administrator.")
+	case errors.Is(err, models.ErrUnauthorized):
+		return api(http.StatusUnauthorized, "invalid_credentials", "The account name, email or password is not right.")
+	}
+	return err
+}

@@ -1,0 +1,570 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"onramp/migrations"
+	"onramp/models"
+	"onramp/models/codes"
+	"onramp/models/devices"
+	"onramp/models/store"
+)
+
+// The VPN client API's HTTP tests (SPEC §9). Codes are inserted straight into the database, so
+// that these tests do not depend on how codes are generated.
+
+// rebind turns ? placeholders into PostgreSQL's $n when the app runs on PostgreSQL.
+func (a *testApp) rebind(q string) string {
+	if a.store.Dialect() != migrations.Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// execSQL runs a statement written with ? placeholders on either database.
+func (a *testApp) execSQL(q string, args ...any) {
+	a.t.Helper()
+	if _, err := a.store.SQLDB().Exec(a.rebind(q), args...); err != nil {
+		a.t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// countSQL runs a COUNT query written with ? placeholders.
+func (a *testApp) countSQL(q string, args ...any) int {
+	a.t.Helper()
+	var n int
+	if err := a.store.SQLDB().QueryRow(a.rebind(q), args...).Scan(&n); err != nil {
+		a.t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// insertCode gives u a new active code that expires ttl from the app's clock (negative: already
+// expired) and returns it, formatted as people type it.
+func (a *testApp) insertCode(u *models.SDPUser, ttl time.Duration) string {
+	a.t.Helper()
+	code := codes.New()
+	now := a.clock()
+	a.execSQL(`INSERT INTO registration_codes (account_id, sdp_user_id, lookup_hash, encrypted, generated_by, created_at, expires_at)
+		VALUES (?, ?, ?, ?, 'admin', ?, ?)`, u.AccountID, u.ID, a.sealer.Lookup(code), a.sealer.Seal(u.AccountID, code), now, now.Add(ttl))
+	a.execSQL(`UPDATE sdp_users SET active_codes = active_codes + 1, had_code = ? WHERE id = ?`, true, u.ID)
+	return codes.Format(code)
+}
+
+// codeRow reads a code's state back.
+func (a *testApp) codeRow(code string) (used, wiped bool, deviceID *int64) {
+	a.t.Helper()
+	n, err := codes.Normalize(code)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	c, err := a.store.CodeByLookup(context.Background(), a.sealer.Lookup(n))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return c.UsedAt != nil, c.Encrypted == "", c.DeviceID
+}
+
+// apiResult is an answer of the client API.
+type apiResult struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+func (r apiResult) str(k string) string { s, _ := r.body[k].(string); return s }
+
+// expectAPI checks the status and, for errors, the error code and that a message is there.
+func expectAPI(t *testing.T, r apiResult, status int, code string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.raw)
+	}
+	if code != "" && (r.str("error") != code || r.str("message") == "") {
+		t.Fatalf("body %s, want error %q with a message", r.raw, code)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("Content-Type %q", ct)
+	}
+}
+
+var apiHTTP = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
+// api calls the client API like a VPN client: JSON, no cookies, an optional bearer token.
+func (a *testApp) api(method, path, token string, body any) apiResult {
+	a.t.Helper()
+	r, err := a.apiCall(method, path, token, body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return r
+}
+
+// apiCall is api for goroutines (it does not end the test).
+func (a *testApp) apiCall(method, path, token string, body any) (apiResult, error) {
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		rd = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, a.srv.URL+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := apiHTTP.Do(req)
+	if err != nil {
+		return apiResult{}, err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return apiResult{}, err
+	}
+	out := apiResult{status: res.StatusCode, header: res.Header, raw: string(raw)}
+	if err := json.Unmarshal(raw, &out.body); err != nil {
+		return out, fmt.Errorf("%s %s: %d, not JSON: %.300s", method, path, res.StatusCode, raw)
+	}
+	return out, nil
+}
+
+func registerBody(code, name string) map[string]string {
+	return map[string]string{"code": code, "device_name": name, "platform": "linux"}
+}
+
+// register redeems a code and fails the test unless it works; it returns the device token.
+func (a *testApp) register(code, name string) (token string, deviceID int64) {
+	a.t.Helper()
+	r := a.api("POST", "/api/v1/client/register", "", registerBody(code, name))
+	if r.status != http.StatusCreated {
+		a.t.Fatalf("register: %d %s", r.status, r.raw)
+	}
+	id, _ := r.body["device_id"].(float64)
+	return r.str("device_token"), int64(id)
+}
+
+// clientEvents counts the events of a type and sub-type whose details hold want.
+func (a *testApp) clientEvents(typ models.EventType, sub, want string) int {
+	a.t.Helper()
+	return a.countSQL("SELECT COUNT(*) FROM events WHERE type = ? AND sub_type = ? AND details LIKE ?", string(typ), sub, "%"+want+"%")
+}
+
+func TestClientRegister(t *testing.T) {
+	a := newApp(t)
+	u := a.sdpUser("acme", "grace@example.com")
+	code := a.insertCode(u, 48*time.Hour)
+
+	// Typed the way people type: lower case, spaces instead of hyphens.
+	typed := strings.ToLower(strings.ReplaceAll(code, "-", " "))
+	r := a.api("POST", "/api/v1/client/register", "", registerBody(typed, "Grace's laptop"))
+	expectAPI(t, r, http.StatusCreated, "")
+	token := r.str("device_token")
+	user, _ := r.body["user"].(map[string]any)
+	if len(token) < 43 || r.body["device_id"] == nil || r.str("account") != "acme" || user["email"] != "grace@example.com" ||
+		user["first_name"] != "Grace" || user["last_name"] != "Hopper" {
+		t.Fatalf("answer: %s", r.raw)
+	}
+	if r.header.Get("Cache-Control") != "no-store" {
+		t.Fatal("a device token may be cached")
+	}
+	used, wiped, deviceID := a.codeRow(code)
+	if !used || !wiped || deviceID == nil || float64(*deviceID) != r.body["device_id"] {
+		t.Fatalf("code after redemption: used %v wiped %v device %v", used, wiped, deviceID)
+	}
+	if got := a.reload(u); got.ActiveCodes != 0 || got.Devices != 1 {
+		t.Fatalf("counters: %d active codes, %d devices", got.ActiveCodes, got.Devices)
+	}
+	if a.portalEvents(models.EventCode, models.SubCodeUsed) != 1 || a.clientEvents(models.EventDevice, models.SubDeviceRegistered, "registration code") != 1 {
+		t.Fatal("no Used and Registered events")
+	}
+	// The token is stored only as a hash.
+	var stored string
+	if err := a.store.SQLDB().QueryRow("SELECT token_hash FROM devices").Scan(&stored); err != nil || stored == token || len(stored) != 64 {
+		t.Fatalf("token stored as %q (%v)", stored, err)
+	}
+	assertNoSecretInEvents(t, a, token, code, strings.ReplaceAll(code, "-", ""))
+}
+
+// TestClientRegisterConcurrently: of 200 simultaneous redemptions of one code exactly one
+// registers a device; every other one is told the code is used.
+func TestClientRegisterConcurrently(t *testing.T) {
+	a := newApp(t)
+	// One address hammers one code here: the failure limits would answer 429 instead of 410.
+	a.devices.WithLimits(devices.Limits{IPFailBurst: 100000, IPFailEvery: time.Second, GlobalFailBurst: 100000, GlobalFailEvery: time.Second})
+	u := a.sdpUser("acme", "grace@example.com")
+	const clients, rounds = 200, 4
+	for round := 0; round < rounds; round++ {
+		code := a.insertCode(u, time.Hour)
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			results = map[string]int{}
+			errs    []error
+		)
+		start := make(chan struct{})
+		for i := 0; i < clients; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				r, err := a.apiCall("POST", "/api/v1/client/register", "", registerBody(code, fmt.Sprintf("device %d", i)))
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, err)
+					return
+				}
+				results[fmt.Sprintf("%d %s", r.status, r.str("error"))]++
+			}()
+		}
+		close(start)
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Minute):
+			t.Fatal("the redemptions did not finish in 2 minutes")
+		}
+		if len(errs) > 0 {
+			t.Fatalf("round %d: %d requests failed, first: %v", round, len(errs), errs[0])
+		}
+		if results["201 "] != 1 || results["410 code_used"] != clients-1 {
+			t.Fatalf("round %d: %v", round, results)
+		}
+		used, _, deviceID := a.codeRow(code)
+		if !used || deviceID == nil {
+			t.Fatalf("round %d: the code is not marked used by a device", round)
+		}
+	}
+	if n := a.countSQL("SELECT COUNT(*) FROM devices"); n != rounds {
+		t.Fatalf("%d devices, want %d", n, rounds)
+	}
+	if got := a.reload(u); got.Devices != rounds || got.ActiveCodes != 0 {
+		t.Fatalf("counters: %d devices, %d active codes", got.Devices, got.ActiveCodes)
+	}
+	if n := a.clientEvents(models.EventClient, models.SubClientCodeRejected, "code used"); n != rounds*(clients-1) {
+		t.Fatalf("%d Code Rejected events, want %d", n, rounds*(clients-1))
+	}
+	if n := a.portalEvents(models.EventCode, models.SubCodeUsed); n != rounds {
+		t.Fatalf("%d Used events", n)
+	}
+}
+
+// TestClientRegisterRefusals: each way a code can fail has its status, error code and event.
+func TestClientRegisterRefusals(t *testing.T) {
+	a := newApp(t)
+	u := a.sdpUser("acme", "grace@example.com")
+	reg := func(code string) apiResult {
+		t.Helper()
+		return a.api("POST", "/api/v1/client/register", "", registerBody(code, "laptop"))
+	}
+	rejected := func(reason string, want int) {
+		t.Helper()
+		if n := a.clientEvents(models.EventClient, models.SubClientCodeRejected, `"reason":"`+reason+`"`); n != want {
+			t.Fatalf("%d Code Rejected events for %q, want %d", n, reason, want)
+		}
+	}
+
+	// Malformed (a zero is not in the alphabet) and unknown: 401, and no account to tell.
+	expectAPI(t, reg("ABCD-EFGH-JKMN-PQR0"), http.StatusUnauthorized, "invalid_code")
+	rejected("malformed code", 1)
+	expectAPI(t, reg(codes.Format(codes.New())), http.StatusUnauthorized, "invalid_code")
+	rejected("unknown code", 1)
+
+	expired := a.insertCode(u, -time.Minute)
+	expectAPI(t, reg(expired), http.StatusGone, "code_expired")
+	rejected("code expired", 1)
+
+	revoked := a.insertCode(u, time.Hour)
+	a.execSQL("UPDATE registration_codes SET revoked_at = ?, encrypted = '' WHERE lookup_hash = ?", a.clock(), a.lookup(revoked))
+	expectAPI(t, reg(revoked), http.StatusGone, "code_revoked")
+	rejected("code revoked", 1)
+
+	used := a.insertCode(u, time.Hour)
+	token, _ := a.register(used, "first")
+	expectAPI(t, reg(used), http.StatusGone, "code_used")
+	rejected("code used", 1)
+
+	// A disabled user's code is refused and not consumed: enabled again, it works.
+	kept := a.insertCode(u, time.Hour)
+	a.setUser(u, map[string]any{"status": models.UserDisabled})
+	expectAPI(t, reg(kept), http.StatusForbidden, "user_disabled")
+	rejected("user disabled", 1)
+	if isUsed, _, _ := a.codeRow(kept); isUsed {
+		t.Fatal("a disabled user's code was consumed")
+	}
+	// Their device's credential stops working too.
+	expectAPI(t, a.api("GET", "/api/v1/client/session", token, nil), http.StatusUnauthorized, "invalid_token")
+	a.setUser(u, map[string]any{"status": models.UserEnabled})
+	expectAPI(t, a.api("GET", "/api/v1/client/session", token, nil), http.StatusOK, "")
+	expectAPI(t, reg(kept), http.StatusCreated, "")
+
+	// The events of a known code name the user; those of an unknown one have no account.
+	if n := a.countSQL("SELECT COUNT(*) FROM events WHERE sub_type = ? AND account_id IS NULL", models.SubClientCodeRejected); n != 2 {
+		t.Fatalf("%d rejections without an account, want 2 (malformed, unknown)", n)
+	}
+	if n := a.countSQL("SELECT COUNT(*) FROM events WHERE sub_type = ? AND sdp_user_id = ?", models.SubClientCodeRejected, u.ID); n != 4 {
+		t.Fatalf("%d rejections name the user, want 4", n)
+	}
+
+	// Requests that are not a redemption at all: 400, not counted as failures.
+	for name, body := range map[string]any{
+		"not JSON":         "code=ABCD",
+		"two objects":      `{"code":"x","device_name":"y"} {}`,
+		"wrong type":       `{"code": 5, "device_name": "laptop"}`,
+		"no code":          map[string]string{"device_name": "laptop"},
+		"no device name":   map[string]string{"code": kept},
+		"control in name":  map[string]string{"code": kept, "device_name": "lap\x00top"},
+		"name too long":    map[string]string{"code": kept, "device_name": strings.Repeat("x", 101)},
+		"body over 16 KiB": map[string]string{"code": kept, "device_name": "laptop", "platform": strings.Repeat("x", 17<<10)},
+	} {
+		r := a.api("POST", "/api/v1/client/register", "", body)
+		if r.status != http.StatusBadRequest || r.str("error") != "invalid_request" || r.str("message") == "" {
+			t.Errorf("%s: %d %s", name, r.status, r.raw)
+		}
+	}
+	// Unknown paths and methods of the API answer JSON too, never a page or a redirect.
+	expectAPI(t, a.api("GET", "/api/v1/client/register", "", nil), http.StatusMethodNotAllowed, "method_not_allowed")
+	expectAPI(t, a.api("GET", "/api/v1/client/nothing", "", nil), http.StatusNotFound, "not_found")
+	assertNoSecretInEvents(t, a, token, strings.ReplaceAll(kept, "-", ""), strings.ReplaceAll(used, "-", ""))
+}
+
+func (a *testApp) lookup(code string) string {
+	a.t.Helper()
+	n, err := codes.Normalize(code)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return a.sealer.Lookup(n)
+}
+
+func TestClientSession(t *testing.T) {
+	a := newApp(t)
+	u := a.sdpUser("acme", "grace@example.com")
+	token, id := a.register(a.insertCode(u, time.Hour), "laptop")
+
+	r := a.api("GET", "/api/v1/client/session", token, nil)
+	expectAPI(t, r, http.StatusOK, "")
+	user, _ := r.body["user"].(map[string]any)
+	if r.body["device_id"] != float64(id) || r.str("status") != "active" || user["email"] != "grace@example.com" || user["first_name"] != "Grace" {
+		t.Fatalf("session: %s", r.raw)
+	}
+	for name, tok := range map[string]string{"no token": "", "unknown token": "x" + token[1:]} {
+		r := a.api("GET", "/api/v1/client/session", tok, nil)
+		expectAPI(t, r, http.StatusUnauthorized, "invalid_token")
+		if !strings.Contains(r.header.Get("WWW-Authenticate"), "invalid_token") {
+			t.Errorf("%s: WWW-Authenticate %q", name, r.header.Get("WWW-Authenticate"))
+		}
+	}
+
+	// Last seen is written at most once a minute.
+	seen := func() time.Time {
+		d, err := a.store.Device(context.Background(), u.AccountID, u.ID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.LastSeenAt
+	}
+	first := seen()
+	a.advance(30 * time.Second)
+	a.api("GET", "/api/v1/client/session", token, nil)
+	if !seen().Equal(first) {
+		t.Fatal("last seen written twice in a minute")
+	}
+	a.advance(31 * time.Second)
+	a.api("GET", "/api/v1/client/session", token, nil)
+	if got := seen(); !got.After(first) {
+		t.Fatalf("last seen not updated after a minute: %v", got)
+	}
+
+	// An admin signs the device out on the user page: the credential is refused at once.
+	a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	c := a.client()
+	c.signIn("boss@example.com")
+	c.get(fmt.Sprintf("/access/users/%d", u.ID))
+	expectStatus(t, c.post(fmt.Sprintf("/access/users/%d/devices/%d/sign-out", u.ID, id), map[string][]string{"confirm": {"1"}}), http.StatusSeeOther)
+	expectAPI(t, a.api("GET", "/api/v1/client/session", token, nil), http.StatusUnauthorized, "invalid_token")
+}
+
+// TestClientResetAndDisableEndDevices drives devices.RevokeForUsers the way Reset password and
+// Disable call it, inside their transaction: every device of the users is signed out at once.
+func TestClientResetAndDisableEndDevices(t *testing.T) {
+	a := newApp(t)
+	admin := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	grace, ada := a.sdpUser("acme", "grace@example.com"), a.sdpUser("acme", "ada@example.com")
+	other := a.sdpUser("acme", "hal@example.com")
+	g1, _ := a.register(a.insertCode(grace, time.Hour), "laptop")
+	g2, _ := a.register(a.insertCode(grace, time.Hour), "phone")
+	a1, _ := a.register(a.insertCode(ada, time.Hour), "laptop")
+	h1, _ := a.register(a.insertCode(other, time.Hour), "laptop")
+
+	ctx := context.Background()
+	who := models.AdminActor(admin, "192.0.2.1")
+	err := a.store.Tx(ctx, func(tx *store.Store) error {
+		return a.devices.RevokeForUsers(ctx, tx, admin.AccountID, []int64{grace.ID, ada.ID}, devices.ReasonPasswordReset, who)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{g1, g2, a1} {
+		expectAPI(t, a.api("GET", "/api/v1/client/session", tok, nil), http.StatusUnauthorized, "invalid_token")
+	}
+	expectAPI(t, a.api("GET", "/api/v1/client/session", h1, nil), http.StatusOK, "")
+	if a.reload(grace).Devices != 0 || a.reload(ada).Devices != 0 || a.reload(other).Devices != 1 {
+		t.Fatal("device counters not lowered")
+	}
+	if n := a.clientEvents(models.EventDevice, models.SubDeviceSignedOut, devices.ReasonPasswordReset); n != 3 {
+		t.Fatalf("%d Signed Out events, want one per device", n)
+	}
+	// Another account's admin reaches nothing.
+	stranger := a.createAdmin("globex", "eve@example.com", models.RoleAdmin)
+	err = a.store.Tx(ctx, func(tx *store.Store) error {
+		return a.devices.RevokeForUsers(ctx, tx, stranger.AccountID, []int64{other.ID}, devices.ReasonUserDisabled, models.AdminActor(stranger, ""))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectAPI(t, a.api("GET", "/api/v1/client/session", h1, nil), http.StatusOK, "")
+}
+
+func loginBody(email, pw, code string) map[string]string {
+	return map[string]string{"account": "acme", "email": email, "password": pw, "totp": code, "device_name": "laptop", "platform": "macos"}
+}
+
+func TestClientLogin(t *testing.T) {
+	a := newApp(t)
+	a.activeSDPUser("acme", "grace@example.com")
+	login := func(email, pw, code string) apiResult {
+		t.Helper()
+		return a.api("POST", "/api/v1/client/login", "", loginBody(email, pw, code))
+	}
+
+	r := login("Grace@Example.com", testPassword, "")
+	expectAPI(t, r, http.StatusCreated, "")
+	if r.str("account") != "acme" || len(r.str("device_token")) < 43 {
+		t.Fatalf("login: %s", r.raw)
+	}
+	expectAPI(t, a.api("GET", "/api/v1/client/session", r.str("device_token"), nil), http.StatusOK, "")
+	if a.clientEvents(models.EventDevice, models.SubDeviceRegistered, `"via":"password"`) != 1 {
+		t.Fatal("no Registered event")
+	}
+
+	expectAPI(t, login("grace@example.com", "wrong password here", ""), http.StatusUnauthorized, "invalid_credentials")
+	expectAPI(t, login("nobody@example.com", testPassword, ""), http.StatusUnauthorized, "invalid_credentials")
+	r = a.api("POST", "/api/v1/client/login", "", map[string]string{"account": "globex", "email": "grace@example.com", "password": testPassword, "device_name": "x"})
+	expectAPI(t, r, http.StatusUnauthorized, "invalid_credentials")
+	expectAPI(t, a.api("POST", "/api/v1/client/login", "", map[string]string{"account": "acme", "email": "grace@example.com", "device_name": "x"}),
+		http.StatusBadRequest, "invalid_request")
+
+	// Invited but not activated yet.
+	a.sdpUser("acme", "new@example.com")
+	expectAPI(t, login("new@example.com", testPassword, ""), http.StatusForbidden, "not_activated")
+
+	// Disabled: told so only after a right password.
+	hal := a.activeSDPUser("acme", "hal@example.com")
+	a.setUser(hal, map[string]any{"status": models.UserDisabled})
+	expectAPI(t, login("hal@example.com", "wrong password here", ""), http.StatusUnauthorized, "invalid_credentials")
+	expectAPI(t, login("hal@example.com", testPassword, ""), http.StatusForbidden, "user_disabled")
+
+	if n := a.portalEvents(models.EventClient, models.SubClientSignInFailed); n != 6 {
+		t.Fatalf("%d client Sign-in Failed events, want 6", n)
+	}
+	assertNoSecretInEvents(t, a, testPassword, "wrong password here", r.str("device_token"))
+}
+
+func TestClientLoginWithMFA(t *testing.T) {
+	a := newApp(t)
+	a.activeSDPUser("acme", "grace@example.com")
+	c := a.client()
+	c.portalSignIn("acme", "grace@example.com", testPassword, "")
+	key := enrollTOTP(t, a, c)
+	a.advance(31 * time.Second) // the enrollment's code is spent: the next step's is fresh
+
+	expectAPI(t, a.api("POST", "/api/v1/client/login", "", loginBody("grace@example.com", testPassword, "")), http.StatusForbidden, "mfa_required")
+	code, err := totp.GenerateCode(key, a.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	expectAPI(t, a.api("POST", "/api/v1/client/login", "", loginBody("grace@example.com", testPassword, wrong)), http.StatusForbidden, "mfa_required")
+	r := a.api("POST", "/api/v1/client/login", "", loginBody("grace@example.com", testPassword, code))
+	expectAPI(t, r, http.StatusCreated, "")
+	if a.clientEvents(models.EventDevice, models.SubDeviceRegistered, "authenticator code") != 1 {
+		t.Fatal("the Registered event does not say the code was checked")
+	}
+	// A code works once.
+	expectAPI(t, a.api("POST", "/api/v1/client/login", "", loginBody("grace@example.com", testPassword, code)), http.StatusForbidden, "mfa_required")
+	assertNoSecretInEvents(t, a, code, testPassword, r.str("device_token"))
+}
+
+func TestClientRateLimits(t *testing.T) {
+	a := newApp(t)
+	u := a.sdpUser("acme", "grace@example.com")
+	good := a.insertCode(u, time.Hour)
+	reg := func(code string) apiResult {
+		t.Helper()
+		return a.api("POST", "/api/v1/client/register", "", registerBody(code, "laptop"))
+	}
+	for i := 0; i < devices.DefaultLimits.IPFailBurst; i++ {
+		expectAPI(t, reg(codes.Format(codes.New())), http.StatusUnauthorized, "invalid_code")
+	}
+	// Past the limit even a good code waits, and is not used up meanwhile.
+	r := reg(good)
+	expectAPI(t, r, http.StatusTooManyRequests, "rate_limited")
+	if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s < 1 || s > 30 {
+		t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
+	}
+	if used, _, _ := a.codeRow(good); used {
+		t.Fatal("a rate-limited request used the code")
+	}
+	a.advance(devices.DefaultLimits.IPFailEvery)
+	expectAPI(t, reg(good), http.StatusCreated, "")
+
+	// The global cap holds across addresses (here: one address with a generous own limit).
+	a.devices.WithLimits(devices.Limits{IPFailBurst: 1000, IPFailEvery: time.Second, GlobalFailBurst: 3, GlobalFailEvery: time.Minute})
+	for i := 0; i < 3; i++ {
+		expectAPI(t, reg("ABCD-EFGH-JKMN-PQR0"), http.StatusUnauthorized, "invalid_code")
+	}
+	expectAPI(t, reg(a.insertCode(u, time.Hour)), http.StatusTooManyRequests, "rate_limited")
+
+	// Password sign-in has the portal's limits: 5 failures per account and email.
+	a.activeSDPUser("acme", "ada@example.com")
+	for i := 0; i < 5; i++ {
+		expectAPI(t, a.api("POST", "/api/v1/client/login", "", loginBody("ada@example.com", "wrong password here", "")), http.StatusUnauthorized, "invalid_credentials")
+	}
+	r = a.api("POST", "/api/v1/client/login", "", loginBody("ada@example.com", testPassword, ""))
+	expectAPI(t, r, http.StatusTooManyRequests, "rate_limited")
+	if r.header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+}

@@ -1,0 +1,51 @@
+package handlers_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"onramp/models"
+)
+
+// TestBrowserDeviceSignOut is what an admin clicks on the user page: Sign out on a device, the
+// warning dialog, confirm; the VPN client's credential stops working.
+func TestBrowserDeviceSignOut(t *testing.T) {
+	a := newApp(t)
+	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	u := a.sdpUser("acme", "grace@example.com")
+	token, _ := a.register(a.insertCode(u, time.Hour), "Grace's laptop")
+	ctx := browser(t)
+	browserSignIn(t, ctx, a.srv.URL, "ada@example.com")
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(fmt.Sprintf("%s/access/users/%d", a.srv.URL, u.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=device]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=device-sign-out]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog[data-testid=confirm-dialog]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`dialog[data-testid=confirm-dialog]`)))
+	if err != nil || !strings.Contains(msg, "Grace's laptop") {
+		t.Fatalf("dialog text %q %v", msg, err)
+	}
+	expectAPI(t, a.api("GET", "/api/v1/client/session", token, nil), http.StatusOK, "")
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`dialog[data-testid=confirm-dialog] [data-testid=confirm-ok]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid=device-status]`)))
+	if !strings.Contains(status, "Signed out") {
+		t.Fatalf("device status %q", status)
+	}
+	expectAPI(t, a.api("GET", "/api/v1/client/session", token, nil), http.StatusUnauthorized, "invalid_token")
+}

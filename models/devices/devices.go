@@ -1,0 +1,545 @@
+// Package devices owns the VPN client devices of SDP users and the use cases of the client API
+// (SPEC §9): registering a device by redeeming a one-time registration code or by signing in
+// with email and password, checking a device's credential, and signing devices out (one, by an
+// admin or the user, or all of some users, for Reset password and Disable). It knows nothing of
+// HTTP: callers pass the client's IP.
+//
+// A device's credential is a random 256-bit token handed to the client once and stored only as
+// its SHA-256. No code, token, password or authenticator code ever goes into an event or error.
+package devices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"onramp/models"
+	"onramp/models/codes"
+	"onramp/models/portal"
+	"onramp/models/ratelimit"
+	"onramp/models/secret"
+	"onramp/models/store"
+)
+
+// Limits are the failure budgets of code redemption (documented in the README). Only failures
+// spend tokens. Password sign-in of clients shares the portal's budgets instead (same password,
+// same guesser): see portal.Authenticate.
+type Limits struct {
+	// Per client IP: one client guessing codes.
+	IPFailBurst int
+	IPFailEvery time.Duration
+	// Across all IPs: many clients (a botnet) guessing codes together. Past it every redemption
+	// is refused for a moment, which is the price of keeping 79-bit codes unguessable.
+	GlobalFailBurst int
+	GlobalFailEvery time.Duration
+}
+
+// DefaultLimits: 10 failed redemptions per IP, then one more every 30 seconds; 300 failed
+// redemptions across all IPs, then 300 a minute.
+var DefaultLimits = Limits{
+	IPFailBurst: 10, IPFailEvery: 30 * time.Second,
+	GlobalFailBurst: 300, GlobalFailEvery: time.Minute / 300,
+}
+
+// seenEvery limits last-seen writes: a client that checks its session every few seconds costs
+// one write a minute.
+const seenEvery = time.Minute
+
+// listLimit caps the devices a page lists for one user.
+const listLimit = 200
+
+// Why a device was signed out (stored on the device, shown on the pages and in events).
+const (
+	ReasonAdmin         = "signed out by an admin"
+	ReasonUser          = "signed out by the user"
+	ReasonPasswordReset = "password reset"
+	ReasonUserDisabled  = "user disabled"
+)
+
+// Errors of the client API beyond those of portal.Authenticate (ErrMFARequired, ErrWrongCode,
+// ErrNotActivated, ErrUserDisabled, models.ErrUnauthorized). They wrap the models errors, so
+// that the one error handler maps them even where a handler does not look closer.
+var (
+	ErrInvalidCode  = fmt.Errorf("%w: unknown or malformed registration code", models.ErrUnauthorized)
+	ErrCodeUsed     = fmt.Errorf("%w: registration code already used", models.ErrGone)
+	ErrCodeExpired  = fmt.Errorf("%w: registration code expired", models.ErrGone)
+	ErrCodeRevoked  = fmt.Errorf("%w: registration code revoked", models.ErrGone)
+	ErrUserDisabled = fmt.Errorf("%w: user disabled", models.ErrForbidden)
+	ErrInvalidToken = fmt.Errorf("%w: invalid device token", models.ErrUnauthorized)
+	// ErrAlreadySignedOut: the device's credential had ended already.
+	ErrAlreadySignedOut = fmt.Errorf("%w: device already signed out", models.ErrConflict)
+)
+
+// Service implements devices and the client API.
+type Service struct {
+	store  *store.Store
+	sealer *codes.Sealer
+	portal *portal.Service
+	now    func() time.Time
+
+	byIP   *ratelimit.Limiter
+	global *ratelimit.Limiter
+	// batch is how many users RevokeForUsers handles per statement.
+	batch int
+}
+
+// New builds the service. Codes are found by sealer's lookup hash; client password sign-in
+// goes through the portal's checks.
+func New(s *store.Store, sealer *codes.Sealer, p *portal.Service) *Service {
+	svc := &Service{store: s, sealer: sealer, portal: p, now: func() time.Time { return time.Now().UTC() }, batch: revokeBatch}
+	return svc.WithLimits(DefaultLimits)
+}
+
+// WithLimits replaces the redemption limits (tests that hammer one code from one address); call
+// it before the service is used.
+func (s *Service) WithLimits(l Limits) *Service {
+	s.byIP = ratelimit.New(l.IPFailBurst, l.IPFailEvery)
+	s.global = ratelimit.New(l.GlobalFailBurst, l.GlobalFailEvery)
+	return s.WithClock(s.now)
+}
+
+// WithClock replaces the clock (tests).
+func (s *Service) WithClock(now func() time.Time) *Service {
+	s.now = now
+	s.byIP.WithClock(now)
+	s.global.WithClock(now)
+	return s
+}
+
+// globalKey is the one key of the all-IPs limiter.
+const globalKey = "all"
+
+// RegisterInput is what a client sends to redeem a code.
+type RegisterInput struct {
+	Code, DeviceName, Platform string
+}
+
+// LoginInput is what a client sends to sign in with a password.
+type LoginInput struct {
+	Account, Email, Password, TOTP, DeviceName, Platform string
+}
+
+// Registration is a new device and its credential, which is shown to the client once.
+type Registration struct {
+	Device  *models.Device
+	Token   string
+	User    *models.SDPUser
+	Account *models.Account
+}
+
+// Register redeems a one-time code for a new device. Exactly one of any number of concurrent
+// redemptions of a code wins (store.RedeemCode); the device, the code's device, the user's
+// counters and the events are written in the same transaction. A refused redemption says why
+// (ErrInvalidCode, ErrCodeUsed, ErrCodeExpired, ErrCodeRevoked, ErrUserDisabled), spends a
+// token of the IP and the global failure budgets, and writes a Code Rejected event.
+func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (*Registration, error) {
+	name, platform, err := deviceFields(in.DeviceName, in.Platform)
+	if strings.TrimSpace(in.Code) == "" {
+		err = addField(err, "code", "The registration code is required.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkLimits(ip); err != nil {
+		return nil, err
+	}
+	rej := rejection{name: name, platform: platform, ip: ip}
+	code, err := codes.Normalize(in.Code)
+	if err != nil {
+		return nil, s.reject(ctx, rej, "malformed code", ErrInvalidCode)
+	}
+	lookup := s.sealer.Lookup(code)
+	now := s.now()
+	// Read first only to know whose code it is, so that the transaction can lock the user's row
+	// before the code's, in the order Reset password and Disable take them (users, then their
+	// codes and devices): the other order could deadlock on PostgreSQL. Whether this request
+	// wins is decided by the conditional UPDATE alone.
+	c, err := s.store.CodeByLookup(ctx, lookup)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, s.reject(ctx, rej, "unknown code", ErrInvalidCode)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rej.code = c
+	if c.State(now) != models.CodeActive {
+		return nil, s.refused(ctx, rej, c, now)
+	}
+	token := secret.Token()
+	var reg *Registration
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.CountRedemption(ctx, c.AccountID, c.SDPUserID); errors.Is(err, models.ErrNotFound) {
+			return ErrUserDisabled // rolls back: the code stays unused
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.RedeemCode(ctx, lookup, now); err != nil {
+			return err // models.ErrNotFound: another redemption won, or the code just changed
+		}
+		u, err := tx.User(ctx, c.AccountID, c.SDPUserID)
+		if err != nil {
+			return err
+		}
+		d := newDevice(u, name, platform, models.ViaCode, token, now)
+		if err := tx.CreateDevice(ctx, d); err != nil {
+			return err
+		}
+		if err := tx.SetCodeDevice(ctx, c.AccountID, c.ID, d.ID); err != nil {
+			return err
+		}
+		who := clientActor(u, ip)
+		used := models.UserEvent(u, models.EventCode, models.SubCodeUsed, who, map[string]string{"device": name})
+		used.DeviceID = &d.ID
+		if err := tx.CreateEvent(ctx, used); err != nil {
+			return err
+		}
+		if err := tx.CreateEvent(ctx, registeredEvent(u, d, who, "registration code")); err != nil {
+			return err
+		}
+		account, err := tx.Account(ctx, u.AccountID)
+		if err != nil {
+			return err
+		}
+		reg = &Registration{Device: d, Token: token, User: u, Account: account}
+		return nil
+	})
+	switch {
+	case err == nil:
+		return reg, nil
+	case errors.Is(err, ErrUserDisabled):
+		return nil, s.reject(ctx, rej, "user disabled", ErrUserDisabled)
+	case errors.Is(err, models.ErrNotFound):
+		// The UPDATE matched nothing: read the code again to say why.
+		if c, err = s.store.CodeByLookup(ctx, lookup); err != nil {
+			return nil, err
+		}
+		rej.code = c
+		return nil, s.refused(ctx, rej, c, now)
+	}
+	return nil, err
+}
+
+// refused rejects a redemption of a code that is not active: revoked, expired or used.
+func (s *Service) refused(ctx context.Context, rej rejection, c *models.RegistrationCode, now time.Time) error {
+	switch c.State(now) {
+	case models.CodeRevoked:
+		return s.reject(ctx, rej, "code revoked", ErrCodeRevoked)
+	case models.CodeExpired:
+		return s.reject(ctx, rej, "code expired", ErrCodeExpired)
+	}
+	// Used, or still active in the instant after a concurrent redemption's UPDATE and before
+	// its commit: both mean another request has it.
+	return s.reject(ctx, rej, "code used", ErrCodeUsed)
+}
+
+// rejection is what a Code Rejected event tells: never the code itself.
+type rejection struct {
+	code           *models.RegistrationCode // nil when the code is unknown or malformed
+	name, platform string
+	ip             string
+}
+
+// reject counts a failed redemption, writes its Code Rejected event and returns fail.
+func (s *Service) reject(ctx context.Context, r rejection, reason string, fail error) error {
+	s.byIP.Fail(r.ip)
+	s.global.Fail(globalKey)
+	details := map[string]string{"reason": reason, "device": r.name}
+	if r.platform != "" {
+		details["platform"] = r.platform
+	}
+	var e *models.Event
+	if r.code != nil {
+		u, err := s.store.User(ctx, r.code.AccountID, r.code.SDPUserID)
+		if err != nil {
+			return err
+		}
+		e = models.UserEvent(u, models.EventClient, models.SubClientCodeRejected, clientActor(u, r.ip), details)
+	} else {
+		// An unknown code belongs to no account: the event has none.
+		e = models.NewEvent(nil, models.EventClient, models.SubClientCodeRejected,
+			models.Actor{Type: models.ActorClient, IP: r.ip}, "", details)
+	}
+	if err := s.store.CreateEvent(ctx, e); err != nil {
+		return err
+	}
+	return fail
+}
+
+func (s *Service) checkLimits(ip string) error {
+	okI, waitI := s.byIP.Check(ip)
+	okG, waitG := s.global.Check(globalKey)
+	if okI && okG {
+		return nil
+	}
+	return &models.RateLimitError{RetryAfter: max(waitI, waitG)}
+}
+
+// Login registers a device for a user who signs in with account name, email, password and,
+// with MFA, an authenticator code. The checks, their errors, their failure budgets and their
+// Sign-in Failed events (of type Client) are the portal's: see portal.Authenticate.
+func (s *Service) Login(ctx context.Context, in LoginInput, ip string) (*Registration, error) {
+	name, platform, err := deviceFields(in.DeviceName, in.Platform)
+	if strings.TrimSpace(in.Account) == "" {
+		err = addField(err, "account", "The account name is required.")
+	}
+	if strings.TrimSpace(in.Email) == "" {
+		err = addField(err, "email", "The email is required.")
+	}
+	if in.Password == "" {
+		err = addField(err, "password", "The password is required.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	account, u, via, err := s.portal.Authenticate(ctx,
+		portal.SignInInput{Account: in.Account, Email: in.Email, Password: in.Password, TOTP: in.TOTP}, ip, models.EventClient)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	token := secret.Token()
+	d := newDevice(u, name, platform, models.ViaPassword, token, now)
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		// Counting on the user's row only while enabled orders this with a concurrent Disable.
+		if err := tx.CountNewDevice(ctx, u.AccountID, u.ID); errors.Is(err, models.ErrNotFound) {
+			return ErrUserDisabled
+		} else if err != nil {
+			return err
+		}
+		if err := tx.CreateDevice(ctx, d); err != nil {
+			return err
+		}
+		return tx.CreateEvent(ctx, registeredEvent(u, d, clientActor(u, ip), via))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Registration{Device: d, Token: token, User: u, Account: account}, nil
+}
+
+// Session is a device whose credential works, and its user.
+type Session struct {
+	Device *models.Device
+	User   *models.SDPUser
+}
+
+// Session checks a device token: it works until the device is signed out (by an admin, the
+// user, Reset password or Disable) or its user is disabled; anything else is ErrInvalidToken.
+// It records when the device was last seen, at most once a minute.
+func (s *Service) Session(ctx context.Context, token string) (*Session, error) {
+	if token == "" || len(token) > 128 {
+		return nil, ErrInvalidToken
+	}
+	d, err := s.store.DeviceByTokenHash(ctx, secret.Hash(token))
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !d.Active() {
+		return nil, ErrInvalidToken
+	}
+	u, err := s.store.User(ctx, d.AccountID, d.SDPUserID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Status != models.UserEnabled {
+		return nil, ErrInvalidToken
+	}
+	now := s.now()
+	if now.Sub(d.LastSeenAt) >= seenEvery {
+		if err := s.store.TouchDevice(ctx, d.ID, now, now.Add(-seenEvery)); err != nil {
+			return nil, err
+		}
+		d.LastSeenAt = now
+	}
+	return &Session{Device: d, User: u}, nil
+}
+
+// UserDevices lists the devices of a user of the admin's account (404 for another account's).
+func (s *Service) UserDevices(ctx context.Context, admin *models.Admin, userID int64) ([]models.Device, error) {
+	if _, err := s.store.User(ctx, admin.AccountID, userID); err != nil {
+		return nil, err
+	}
+	return s.store.UserDevices(ctx, admin.AccountID, userID, listLimit)
+}
+
+// Device loads a device of a user of the admin's account (for the sign-out confirmation).
+func (s *Service) Device(ctx context.Context, admin *models.Admin, userID, deviceID int64) (*models.Device, error) {
+	return s.store.Device(ctx, admin.AccountID, userID, deviceID)
+}
+
+// OwnDevices lists a portal user's own devices.
+func (s *Service) OwnDevices(ctx context.Context, u *models.SDPUser) ([]models.Device, error) {
+	return s.store.UserDevices(ctx, u.AccountID, u.ID, listLimit)
+}
+
+// OwnDevice loads one of a portal user's own devices; anyone else's is models.ErrNotFound.
+func (s *Service) OwnDevice(ctx context.Context, u *models.SDPUser, deviceID int64) (*models.Device, error) {
+	return s.store.Device(ctx, u.AccountID, u.ID, deviceID)
+}
+
+// SignOutByAdmin ends the credential of a device of a user of the admin's account (admins and
+// helpdesk staff both may).
+func (s *Service) SignOutByAdmin(ctx context.Context, admin *models.Admin, ip string, userID, deviceID int64) (*models.Device, error) {
+	return s.signOut(ctx, admin.AccountID, userID, deviceID, ReasonAdmin, models.AdminActor(admin, ip))
+}
+
+// SignOutOwn ends the credential of one of a portal user's own devices.
+func (s *Service) SignOutOwn(ctx context.Context, u *models.SDPUser, ip string, deviceID int64) (*models.Device, error) {
+	return s.signOut(ctx, u.AccountID, u.ID, deviceID, ReasonUser, models.UserActor(u, ip))
+}
+
+// signOut ends one device's credential: another account's or user's device is
+// models.ErrNotFound, a device signed out already is ErrAlreadySignedOut.
+func (s *Service) signOut(ctx context.Context, accountID, userID, deviceID int64, reason string, who models.Actor) (*models.Device, error) {
+	var d *models.Device
+	err := s.store.Tx(ctx, func(tx *store.Store) error {
+		// The user's row first (locked on PostgreSQL), then the device's: the order Disable
+		// and Reset password take them in, so that the two never deadlock.
+		us, err := tx.UsersByIDs(ctx, accountID, []int64{userID})
+		if err != nil {
+			return err
+		}
+		if len(us) == 0 {
+			return models.ErrNotFound
+		}
+		if d, err = tx.Device(ctx, accountID, userID, deviceID); err != nil {
+			return err
+		}
+		now := s.now()
+		if err := tx.RevokeDevice(ctx, accountID, userID, deviceID, now, reason); errors.Is(err, models.ErrNotFound) {
+			return ErrAlreadySignedOut // signed out before, or by a concurrent request
+		} else if err != nil {
+			return err
+		}
+		d.RevokedAt, d.RevokedReason = &now, reason
+		if err := tx.UncountDevice(ctx, accountID, userID); err != nil {
+			return err
+		}
+		return tx.CreateEvent(ctx, signedOutEvent(&us[0], d.ID, d.Name, reason, who))
+	})
+	return d, err
+}
+
+// revokeBatch is how many users RevokeForUsers handles per statement: well under the
+// databases' limits on bound parameters.
+const revokeBatch = 1000
+
+// RevokeForUsers signs out every active device of the given users of an account inside the
+// caller's transaction tx (Reset password, Disable): a batch of users per statement, one Signed
+// Out event per device, the users' device counters lowered.
+func (s *Service) RevokeForUsers(ctx context.Context, tx *store.Store, accountID int64, userIDs []int64, reason string, who models.Actor) error {
+	now := s.now()
+	for start := 0; start < len(userIDs); start += s.batch {
+		ids := userIDs[start:min(start+s.batch, len(userIDs))]
+		revoked, err := tx.RevokeUsersDevices(ctx, accountID, ids, now, reason)
+		if err != nil || len(revoked) == 0 {
+			return err
+		}
+		owners := make([]int64, 0, len(revoked))
+		seen := map[int64]bool{}
+		for _, d := range revoked {
+			if !seen[d.SDPUserID] {
+				seen[d.SDPUserID] = true
+				owners = append(owners, d.SDPUserID)
+			}
+		}
+		us, err := tx.UsersByIDs(ctx, accountID, owners)
+		if err != nil {
+			return err
+		}
+		byID := make(map[int64]*models.SDPUser, len(us))
+		for i := range us {
+			byID[us[i].ID] = &us[i]
+		}
+		events := make([]*models.Event, 0, len(revoked))
+		for _, d := range revoked {
+			if u := byID[d.SDPUserID]; u != nil {
+				events = append(events, signedOutEvent(u, d.ID, d.Name, reason, who))
+			}
+		}
+		if err := tx.CreateEvents(ctx, events); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func newDevice(u *models.SDPUser, name, platform, via, token string, now time.Time) *models.Device {
+	return &models.Device{AccountID: u.AccountID, SDPUserID: u.ID, Name: name, Platform: platform, RegisteredVia: via,
+		TokenHash: secret.Hash(token), RegisteredAt: now, LastSeenAt: now}
+}
+
+// clientActor is a user's VPN client acting on their behalf.
+func clientActor(u *models.SDPUser, ip string) models.Actor {
+	return models.Actor{Type: models.ActorClient, Label: u.Email, IP: ip}
+}
+
+func registeredEvent(u *models.SDPUser, d *models.Device, who models.Actor, via string) *models.Event {
+	details := map[string]string{"device": d.Name, "via": via}
+	if d.Platform != "" {
+		details["platform"] = d.Platform
+	}
+	e := models.UserEvent(u, models.EventDevice, models.SubDeviceRegistered, who, details)
+	e.DeviceID = &d.ID
+	return e
+}
+
+func signedOutEvent(u *models.SDPUser, deviceID int64, name, reason string, who models.Actor) *models.Event {
+	e := models.UserEvent(u, models.EventDevice, models.SubDeviceSignedOut, who, map[string]string{"device": name, "reason": reason})
+	e.DeviceID = &deviceID
+	return e
+}
+
+// Device field limits: names show in tables; platforms are short words (macos, windows, ios).
+const (
+	maxNameLen     = 100
+	maxPlatformLen = 40
+)
+
+// deviceFields checks and tidies the device name (required) and platform (optional).
+func deviceFields(name, platform string) (string, string, error) {
+	name, platform = strings.TrimSpace(name), strings.TrimSpace(platform)
+	var ve models.ValidationError
+	switch {
+	case name == "":
+		ve.Add("device_name", "The device name is required.")
+	case !printable(name) || utf8.RuneCountInString(name) > maxNameLen:
+		ve.Add("device_name", fmt.Sprintf("The device name must be printable text of at most %d characters.", maxNameLen))
+	}
+	if !printable(platform) || utf8.RuneCountInString(platform) > maxPlatformLen {
+		ve.Add("platform", fmt.Sprintf("The platform must be printable text of at most %d characters.", maxPlatformLen))
+	}
+	return name, platform, ve.OrNil()
+}
+
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// addField adds a field message to err (a *models.ValidationError or nil).
+func addField(err error, field, msg string) error {
+	var ve *models.ValidationError
+	if !errors.As(err, &ve) {
+		ve = &models.ValidationError{}
+	}
+	ve.Add(field, msg)
+	return ve
+}

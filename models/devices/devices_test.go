@@ -1,0 +1,146 @@
+package devices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"onramp/models"
+	"onramp/models/codes"
+	"onramp/models/password"
+	"onramp/models/portal"
+	"onramp/models/secret"
+	"onramp/models/store"
+	"onramp/models/store/storetest"
+)
+
+func TestDeviceFields(t *testing.T) {
+	tests := []struct {
+		name, platform     string
+		wantName, wantPlat string
+		bad                string // the field refused, "" when accepted
+	}{
+		{"  Grace's laptop ", " macos ", "Grace's laptop", "macos", ""},
+		{"Ноутбук 💻", "", "Ноутбук 💻", "", ""},
+		{strings.Repeat("x", maxNameLen), strings.Repeat("p", maxPlatformLen), strings.Repeat("x", maxNameLen), strings.Repeat("p", maxPlatformLen), ""},
+		{"", "linux", "", "", "device_name"},
+		{"   ", "linux", "", "", "device_name"},
+		{strings.Repeat("x", maxNameLen+1), "", "", "", "device_name"},
+		{"lap\ntop", "", "", "", "device_name"},
+		{"lap\x1btop", "", "", "", "device_name"},
+		{"bad\xffutf8", "", "", "", "device_name"},
+		{"laptop", strings.Repeat("p", maxPlatformLen+1), "", "", "platform"},
+		{"laptop", "mac\tos", "", "", "platform"},
+	}
+	for _, tt := range tests {
+		name, plat, err := deviceFields(tt.name, tt.platform)
+		var ve *models.ValidationError
+		switch {
+		case tt.bad == "" && (err != nil || name != tt.wantName || plat != tt.wantPlat):
+			t.Errorf("deviceFields(%q, %q) = %q, %q, %v", tt.name, tt.platform, name, plat, err)
+		case tt.bad != "" && (!errors.As(err, &ve) || ve.Fields[tt.bad] == ""):
+			t.Errorf("deviceFields(%q, %q): %v, want an error on %s", tt.name, tt.platform, err, tt.bad)
+		}
+	}
+}
+
+// TestRevokeForUsersAcrossBatches signs out the devices of more users than one statement
+// takes, inside the caller's transaction, and leaves other users' devices alone.
+func TestRevokeForUsersAcrossBatches(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := context.Background()
+	keys := secret.NewKeys([]byte("devices-test-secret-devices-test-secret"))
+	svc := New(s, codes.NewSealer(keys), portal.New(s, password.NewFastHasher(), keys, portal.Config{}))
+	svc.batch = 10 // three statements for the users below
+	account := models.NewAccount("acme")
+	if err := s.CreateAccount(ctx, account); err != nil {
+		t.Fatal(err)
+	}
+	n := 2*svc.batch + 5
+	us := make([]*models.SDPUser, n+1)
+	for i := range us {
+		us[i] = &models.SDPUser{AccountID: account.ID, FirstName: "U", LastName: fmt.Sprint(i), Email: fmt.Sprintf("u%04d@example.com", i),
+			Origin: models.OriginManual, Status: models.UserEnabled, Activation: models.ActivationActive, Devices: 1}
+	}
+	if err := s.CreateUsers(ctx, us); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	tokens := make([]string, len(us))
+	err := s.Tx(ctx, func(tx *store.Store) error {
+		for i, u := range us {
+			tokens[i] = secret.Token()
+			if err := tx.CreateDevice(ctx, newDevice(u, "laptop", "linux", models.ViaCode, tokens[i], now)); err != nil {
+				return err
+			}
+		}
+		// The first user has a second device, already signed out: it must stay as it was.
+		old := newDevice(us[0], "old phone", "ios", models.ViaPassword, secret.Token(), now)
+		old.RevokedAt, old.RevokedReason = &now, ReasonUser
+		return tx.CreateDevice(ctx, old)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = us[i].ID
+	}
+	who := models.Actor{Type: models.ActorAdmin, Label: "boss@example.com"}
+	err = s.Tx(ctx, func(tx *store.Store) error {
+		return svc.RevokeForUsers(ctx, tx, account.ID, ids, ReasonUserDisabled, who)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tok := range tokens {
+		_, err := svc.Session(ctx, tok)
+		if i < n && !errors.Is(err, ErrInvalidToken) {
+			t.Fatalf("user %d's device still works: %v", i, err)
+		}
+		if i == n && err != nil {
+			t.Fatalf("the last user's device was signed out: %v", err)
+		}
+	}
+	for _, i := range []int{0, svc.batch, n - 1, n} {
+		u, err := s.User(ctx, account.ID, us[i].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 0, false: 1}[i < n]; u.Devices != want {
+			t.Fatalf("user %d has %d devices counted, want %d", i, u.Devices, want)
+		}
+	}
+	evs, err := s.RecentEvents(ctx, account.ID, 2*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedOut := 0
+	for _, e := range evs {
+		if e.Type == models.EventDevice && e.SubType == models.SubDeviceSignedOut && e.DeviceID != nil && e.SDPUserID != nil &&
+			strings.Contains(e.Details, ReasonUserDisabled) {
+			signedOut++
+		}
+	}
+	if signedOut != n {
+		t.Fatalf("%d Signed Out events, want %d (one per device)", signedOut, n)
+	}
+	ds, err := s.UserDevices(ctx, account.ID, us[0].ID, 10)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("%d devices (%v)", len(ds), err)
+	}
+	for _, d := range ds {
+		if d.Name == "old phone" && d.RevokedReason != ReasonUser {
+			t.Fatalf("an already signed-out device was signed out again: %q", d.RevokedReason)
+		}
+	}
+	// Nothing to do is not an error.
+	if err := s.Tx(ctx, func(tx *store.Store) error {
+		return svc.RevokeForUsers(ctx, tx, account.ID, nil, ReasonPasswordReset, who)
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,283 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"onramp/models"
+)
+
+// Registration codes and "Generate for new users" runs. A user's active_codes counter is the
+// number of their codes that still hold an encrypted copy (neither used, revoked nor wiped after
+// expiry): every statement that wipes copies keeps it in step.
+
+// CreateCodes inserts codes, filling in their ids: a thousand rows per INSERT on PostgreSQL,
+// fifty on SQLite, whose driver matches each bound parameter to its argument by a linear
+// search (binding costs the square of a statement's parameters: a 12,000-parameter INSERT
+// spends longer binding than inserting, and in-process statements cost next to nothing).
+func (s *Store) CreateCodes(ctx context.Context, cs []*models.RegistrationCode) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	return wrap(s.q(ctx).CreateInBatches(cs, s.insertBatch(1000)).Error)
+}
+
+// insertBatch is how many rows one multi-row INSERT of the given PostgreSQL size carries here.
+func (s *Store) insertBatch(pg int) int {
+	if s.dialect == "postgres" {
+		return pg
+	}
+	return min(pg, 50)
+}
+
+// AddUserCode records on the account's users among ids that each got one more code.
+func (s *Store) AddUserCode(ctx context.Context, accountID int64, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return wrap(s.q(ctx).Model(&models.SDPUser{}).Where("account_id = ? AND id IN ?", accountID, ids).
+		Updates(map[string]any{"had_code": true, "active_codes": gorm.Expr("active_codes + 1"), "updated_at": nowUTC()}).Error)
+}
+
+// UsersWithoutCode returns up to limit enabled users of an account that never had a code, with
+// ids up to maxID, in id order, locked for the transaction on PostgreSQL (a code generated for
+// one of them meanwhile by another transaction is seen once the lock is granted). The predicate
+// is the literal one of the partial index sdp_users_account_nocode_idx.
+func (s *Store) UsersWithoutCode(ctx context.Context, accountID, maxID int64, limit int) ([]models.SDPUser, error) {
+	var rows []models.SDPUser
+	q := s.q(ctx).Where("account_id = ? AND id <= ? AND status = ?", accountID, maxID, models.UserEnabled).
+		Where(s.boolFalse("had_code")).Order("id").Limit(limit)
+	if s.dialect == "postgres" {
+		q = q.Clauses(lockForUpdate)
+	}
+	return rows, wrap(q.Find(&rows).Error)
+}
+
+// CountUsersWithoutCode counts the enabled users of an account that never had a code: the
+// number "Generate for new users" works through.
+func (s *Store) CountUsersWithoutCode(ctx context.Context, accountID int64) (int64, error) {
+	return s.CountUsers(ctx, accountID, UserFilter{Status: models.UserEnabled, NeverHadCode: true})
+}
+
+// MaxUserID is the newest user id of an account (0 without users).
+func (s *Store) MaxUserID(ctx context.Context, accountID int64) (int64, error) {
+	var id *int64
+	err := s.q(ctx).Model(&models.SDPUser{}).Where("account_id = ?", accountID).Select("MAX(id)").Scan(&id).Error
+	if err != nil || id == nil {
+		return 0, wrap(err)
+	}
+	return *id, nil
+}
+
+// CodeRef names a code and its user.
+type CodeRef struct {
+	ID        int64
+	AccountID int64
+	SDPUserID int64
+}
+
+// RevokeUserCodes revokes the active codes of the account's users among ids at now (revoked_at
+// set, encrypted copy wiped), wipes the copies their expired codes may still hold, sets their
+// active_codes to 0 and returns the codes it revoked. Codes already used, revoked or expired
+// keep their state.
+func (s *Store) RevokeUserCodes(ctx context.Context, accountID int64, ids []int64, now time.Time) ([]CodeRef, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var out []CodeRef
+	err := s.q(ctx).Raw(`UPDATE registration_codes SET revoked_at = ?, encrypted = ''
+		WHERE account_id = ? AND sdp_user_id IN ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?
+		RETURNING id, account_id, sdp_user_id`, now, accountID, ids, now).Scan(&out).Error
+	if err != nil {
+		return nil, wrap(err)
+	}
+	err = s.q(ctx).Exec(`UPDATE registration_codes SET encrypted = '' WHERE account_id = ? AND sdp_user_id IN ? AND encrypted <> ''`,
+		accountID, ids).Error
+	if err != nil {
+		return nil, wrap(err)
+	}
+	err = s.q(ctx).Model(&models.SDPUser{}).Where("account_id = ? AND id IN ?", accountID, ids).
+		Updates(map[string]any{"active_codes": 0, "updated_at": now}).Error
+	return out, wrap(err)
+}
+
+// UserEmails maps the account's users among ids to their emails (for events).
+func (s *Store) UserEmails(ctx context.Context, accountID int64, ids []int64) (map[int64]string, error) {
+	var rows []struct {
+		ID    int64
+		Email string
+	}
+	if len(ids) > 0 {
+		if err := s.q(ctx).Model(&models.SDPUser{}).Select("id, email").Where("account_id = ? AND id IN ?", accountID, ids).
+			Scan(&rows).Error; err != nil {
+			return nil, wrap(err)
+		}
+	}
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Email
+	}
+	return out, nil
+}
+
+// ExpiredUnwipedCodes returns up to limit codes, of every account, that expired by now and still
+// hold an encrypted copy (the partial index registration_codes_wipe_idx finds them).
+func (s *Store) ExpiredUnwipedCodes(ctx context.Context, now time.Time, limit int) ([]CodeRef, error) {
+	var out []CodeRef
+	err := s.q(ctx).Model(&models.RegistrationCode{}).Select("id, account_id, sdp_user_id").
+		Where("encrypted <> '' AND expires_at <= ?", now).Order("expires_at").Limit(limit).Scan(&out).Error
+	return out, wrap(err)
+}
+
+// LockUsers takes the row locks of users (PostgreSQL; SQLite's transactions already hold the
+// write lock), in id order. Callers that change a user's codes lock the user first, as the Users
+// Actions do, so that two transactions never wait on each other in opposite orders.
+func (s *Store) LockUsers(ctx context.Context, ids []int64) error {
+	if s.dialect != "postgres" || len(ids) == 0 {
+		return nil
+	}
+	var got []int64
+	return wrap(s.q(ctx).Model(&models.SDPUser{}).Where("id IN ?", ids).Order("id").Clauses(lockForUpdate).Pluck("id", &got).Error)
+}
+
+// WipeExpiredCodes wipes the encrypted copy of the codes among ids that expired by now and still
+// hold one, and returns those it wiped (a code used or revoked meanwhile is not among them).
+func (s *Store) WipeExpiredCodes(ctx context.Context, ids []int64, now time.Time) ([]CodeRef, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var out []CodeRef
+	err := s.q(ctx).Raw(`UPDATE registration_codes SET encrypted = ''
+		WHERE id IN ? AND encrypted <> '' AND expires_at <= ?
+		RETURNING id, account_id, sdp_user_id`, ids, now).Scan(&out).Error
+	return out, wrap(err)
+}
+
+// RemoveUserCodes takes n codes off the active_codes of the users among ids (never below zero).
+func (s *Store) RemoveUserCodes(ctx context.Context, ids []int64, n int) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return wrap(s.q(ctx).Exec(`UPDATE sdp_users SET active_codes = CASE WHEN active_codes > ? THEN active_codes - ? ELSE 0 END
+		WHERE id IN ?`, n, n, ids).Error)
+}
+
+// CodeExportRow is one line of the registration codes CSV, still sealed.
+type CodeExportRow struct {
+	ID        int64
+	Encrypted string
+	ExpiresAt time.Time
+	FirstName string
+	LastName  string
+	Email     string
+}
+
+// ActiveCodesAfter returns up to limit of an account's active codes (not used, not revoked, not
+// expired at now) with ids above after, in id order, with their users' names: the CSV reads
+// them a page at a time so that its memory does not grow with the number of codes. The
+// used_at/revoked_at predicate is the literal one of the partial index
+// registration_codes_open_idx (account_id, id).
+// The rows are scanned by hand: GORM's reflection-based Scan took half the export's time.
+func (s *Store) ActiveCodesAfter(ctx context.Context, accountID int64, now time.Time, after int64, limit int) ([]CodeExportRow, error) {
+	rows, err := s.q(ctx).Raw(`SELECT c.id, c.encrypted, c.expires_at, u.first_name, u.last_name, u.email
+		FROM registration_codes c JOIN sdp_users u ON u.id = c.sdp_user_id
+		WHERE c.account_id = ? AND c.used_at IS NULL AND c.revoked_at IS NULL AND c.id > ? AND c.expires_at > ? AND c.encrypted <> ''
+		ORDER BY c.id LIMIT ?`, accountID, after, now, limit).Rows()
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	out := make([]CodeExportRow, 0, limit)
+	for rows.Next() {
+		var r CodeExportRow
+		if err := rows.Scan(&r.ID, &r.Encrypted, &r.ExpiresAt, &r.FirstName, &r.LastName, &r.Email); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, wrap(rows.Err())
+}
+
+// UserCode is a code as the user page shows it, with the email of the admin who generated it.
+type UserCode struct {
+	models.RegistrationCode
+	AdminEmail string
+}
+
+// UserCodes returns the newest codes of one user of an account.
+func (s *Store) UserCodes(ctx context.Context, accountID, userID int64, limit int) ([]UserCode, error) {
+	var rows []models.RegistrationCode
+	err := s.q(ctx).Where("account_id = ? AND sdp_user_id = ?", accountID, userID).Order("id DESC").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, wrap(err)
+	}
+	ids := map[int64]bool{}
+	for _, c := range rows {
+		if c.GeneratedByAdminID != nil {
+			ids[*c.GeneratedByAdminID] = true
+		}
+	}
+	emails := map[int64]string{}
+	if len(ids) > 0 {
+		list := make([]int64, 0, len(ids))
+		for id := range ids {
+			list = append(list, id)
+		}
+		var admins []models.Admin
+		if err := s.q(ctx).Select("id, email").Where("account_id = ? AND id IN ?", accountID, list).Find(&admins).Error; err != nil {
+			return nil, wrap(err)
+		}
+		for _, a := range admins {
+			emails[a.ID] = a.Email
+		}
+	}
+	out := make([]UserCode, len(rows))
+	for i, c := range rows {
+		out[i] = UserCode{RegistrationCode: c}
+		if c.GeneratedByAdminID != nil {
+			out[i].AdminEmail = emails[*c.GeneratedByAdminID]
+		}
+	}
+	return out, nil
+}
+
+// CreateRun inserts a run; while the account has one queued or running, it is
+// models.ErrConflict (a partial unique index keeps one open run per account).
+func (s *Store) CreateRun(ctx context.Context, r *models.CodeGenerationRun) error {
+	return wrap(s.q(ctx).Create(r).Error)
+}
+
+// Run loads a run of an account.
+func (s *Store) Run(ctx context.Context, accountID, id int64) (*models.CodeGenerationRun, error) {
+	return first[models.CodeGenerationRun](s.q(ctx).Where("account_id = ? AND id = ?", accountID, id))
+}
+
+// RunForWork loads a run by id alone: the background job is not acting for any one admin.
+func (s *Store) RunForWork(ctx context.Context, id int64) (*models.CodeGenerationRun, error) {
+	return first[models.CodeGenerationRun](s.q(ctx).Where("id = ?", id))
+}
+
+// LatestRun loads the newest run of an account.
+func (s *Store) LatestRun(ctx context.Context, accountID int64) (*models.CodeGenerationRun, error) {
+	return first[models.CodeGenerationRun](s.q(ctx).Where("account_id = ?", accountID).Order("id DESC").Limit(1))
+}
+
+// OpenRun loads the account's queued or running run.
+func (s *Store) OpenRun(ctx context.Context, accountID int64) (*models.CodeGenerationRun, error) {
+	return first[models.CodeGenerationRun](s.q(ctx).Where("account_id = ? AND status IN ?", accountID,
+		[]models.RunStatus{models.RunQueued, models.RunRunning}).Limit(1))
+}
+
+// UpdateRun saves columns of a run.
+func (s *Store) UpdateRun(ctx context.Context, id int64, cols map[string]any) error {
+	cols["updated_at"] = nowUTC()
+	return affected(s.q(ctx).Model(&models.CodeGenerationRun{}).Where("id = ?", id).Updates(cols))
+}
+
+// AddRunProgress adds n to a run's count of generated codes.
+func (s *Store) AddRunProgress(ctx context.Context, id int64, n int) error {
+	return affected(s.q(ctx).Model(&models.CodeGenerationRun{}).Where("id = ?", id).
+		Updates(map[string]any{"done": gorm.Expr("done + ?", n), "updated_at": nowUTC()}))
+}
