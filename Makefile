@@ -21,12 +21,12 @@ build: generate ## build bin/onramp
 
 .PHONY: generate
 generate: ## regenerate the templ views
-	@$(GO) tool templ generate -path views >/dev/null 2>&1 || $(GO) tool templ generate -path views
+	@$(GO) tool templ generate >/dev/null 2>&1 || $(GO) tool templ generate
 
 .PHONY: check-generated
 check-generated: ## fail when the committed templ code is not what templ generates
 	@before=$$(cat $(GENERATED) | sha256sum); \
-	$(GO) tool templ generate -path views >/dev/null 2>&1 || exit 1; \
+	$(GO) tool templ generate >/dev/null 2>&1 || exit 1; \
 	after=$$(cat $$(find views -name '*_templ.go' | sort) | sha256sum); \
 	if [ "$$before" != "$$after" ]; then echo "generated templ code was stale: it is regenerated now, commit it"; exit 1; fi
 
