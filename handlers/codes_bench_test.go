@@ -3,13 +3,10 @@ package handlers_test
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -31,36 +28,7 @@ type codesBench struct {
 
 func newCodesBench(b *testing.B) *codesBench {
 	b.Helper()
-	base := os.Getenv("BENCH_DATABASE_URL")
-	if base == "" {
-		b.Fatal("BENCH_DATABASE_URL must point at a PostgreSQL database (make bench sets it)")
-	}
-	ctx := context.Background()
-	const schema = "bench_codes"
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE SCHEMA IF NOT EXISTS " + schema); err != nil {
-		b.Fatal(err)
-	}
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, err := store.Open(ctx, u.String(), store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = s.Close() })
-	m, err := s.Migrator()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		b.Fatal(err)
-	}
+	s := benchSchema(b, "bench_codes", false)
 	cb := &codesBench{s: s, app: newAppOn(b, s)}
 	// The app's clock is the real one here: codes must expire in real time.
 	cb.app.codes.WithClock(func() time.Time { return time.Now().UTC() })

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -23,36 +22,9 @@ import (
 // benchmark's "now", so that "last 7 days" always covers the same rows).
 func benchEventsStore(b *testing.B, n int) (*store.Store, time.Time) {
 	b.Helper()
-	base := os.Getenv("BENCH_DATABASE_URL")
-	if base == "" {
-		b.Fatal("BENCH_DATABASE_URL must point at a PostgreSQL database (make bench sets it)")
-	}
 	ctx := context.Background()
 	schema := fmt.Sprintf("bench_events_%d", n)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE SCHEMA IF NOT EXISTS " + schema); err != nil {
-		b.Fatal(err)
-	}
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, err := store.Open(ctx, u.String(), store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = s.Close() })
-	m, err := s.Migrator()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		b.Fatal(err)
-	}
+	s := benchSchema(b, schema, false)
 	account, err := s.AccountByName(ctx, "bench")
 	if err != nil {
 		account = models.NewAccount("bench")

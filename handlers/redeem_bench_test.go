@@ -1,15 +1,11 @@
 package handlers_test
 
 import (
-	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -21,44 +17,12 @@ import (
 	"onramp/models/store"
 )
 
-// freshBenchStore is an empty, migrated schema of its own on BENCH_DATABASE_URL, dropped after.
+// freshBenchStore is an empty, migrated schema of its own, dropped after the benchmark.
 func freshBenchStore(b *testing.B) *store.Store {
 	b.Helper()
-	base := os.Getenv("BENCH_DATABASE_URL")
-	if base == "" {
-		b.Fatal("BENCH_DATABASE_URL must point at a PostgreSQL database (make bench sets it)")
-	}
 	raw := make([]byte, 4)
 	_, _ = rand.Read(raw)
-	schema := "bench_tmp_" + hex.EncodeToString(raw)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		admin.Close()
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, err := store.Open(context.Background(), u.String(), store.Options{MaxOpenConns: 32})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = s.Close() })
-	m, err := s.Migrator()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := m.Up(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	return s
+	return benchSchema(b, "bench_tmp_"+hex.EncodeToString(raw), true)
 }
 
 // latencies runs work for every item with 16 concurrent workers and returns each call's time.
