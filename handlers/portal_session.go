@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -84,23 +83,15 @@ func (h *Handler) loadPortal(c echo.Context) error {
 // startPortalSession puts a new session token in a fresh portal cookie (nothing of the old one
 // carries across a sign-in).
 func (h *Handler) startPortalSession(c echo.Context, token string) error {
-	s := h.portalCookie(c)
-	s.Values = map[any]any{tokenKey: token}
-	return s.Save(c.Request(), c.Response())
+	return startToken(c, h.portalCookie(c), token)
 }
 
 // endPortalSession removes the token from the portal cookie, keeping flashes.
-func (h *Handler) endPortalSession(c echo.Context) error {
-	s := h.portalCookie(c)
-	delete(s.Values, tokenKey)
-	return s.Save(c.Request(), c.Response())
-}
+func (h *Handler) endPortalSession(c echo.Context) error { return endToken(c, h.portalCookie(c)) }
 
 // portalFlash queues a message for the next portal page.
 func (h *Handler) portalFlash(c echo.Context, kind views.FlashKind, msg string) error {
-	s := h.portalCookie(c)
-	s.AddFlash(string(kind) + "|" + msg)
-	return s.Save(c.Request(), c.Response())
+	return addFlash(c, h.portalCookie(c), kind, msg)
 }
 
 // portalRedirect flashes a message and answers with a redirect (303 or HX-Redirect).
@@ -109,22 +100,6 @@ func (h *Handler) portalRedirect(c echo.Context, kind views.FlashKind, msg, targ
 		return err
 	}
 	return redirect(c, target)
-}
-
-func (h *Handler) popPortalFlashes(c echo.Context) []views.Flash {
-	s := h.portalCookie(c)
-	raw := s.Flashes()
-	if len(raw) == 0 {
-		return nil
-	}
-	_ = s.Save(c.Request(), c.Response())
-	out := make([]views.Flash, 0, len(raw))
-	for _, r := range raw {
-		str, _ := r.(string)
-		kind, msg, _ := strings.Cut(str, "|")
-		out = append(out, views.Flash{Kind: views.FlashKind(kind), Message: msg})
-	}
-	return out
 }
 
 // portalPage builds the typed context of a portal page. It never carries the console's viewer
@@ -136,23 +111,13 @@ func (h *Handler) portalPage(c echo.Context, title string) views.PortalPage {
 		Nonce:   middleware.Nonce(c.Request().Context()),
 		CSRF:    csrf,
 		Routes:  c.Echo().Reverse,
-		Flashes: h.popPortalFlashes(c),
+		Flashes: takeFlashes(c, h.portalCookie(c)),
 	}}
 	if cur := currentPortal(c); cur != nil {
 		pp.User = &views.PortalViewer{Name: cur.User.FullName(), Email: cur.User.Email, MFA: cur.User.MFAConfigured}
 		pp.Account = cur.Account.Name
 	}
 	return pp
-}
-
-// toPortalLogin sends a signed-out visitor of a portal page to the portal's sign-in page,
-// remembering where they were going.
-func (h *Handler) toPortalLogin(c echo.Context) error {
-	target := c.Echo().Reverse("portal.login")
-	if c.Request().Method == http.MethodGet {
-		target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
-	}
-	return redirect(c, target)
 }
 
 // portalNext accepts only a local portal path for ?next=.

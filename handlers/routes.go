@@ -141,7 +141,7 @@ func (h *Handler) requirePortal(c echo.Context, a access, next echo.HandlerFunc)
 		return err
 	}
 	if a == portalUser && currentPortal(c) == nil {
-		return h.toPortalLogin(c)
+		return toSignIn(c, "portal.login")
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return next(c)

@@ -61,30 +61,30 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// startSession puts a new session token in a fresh cookie (the old cookie's values are dropped,
+// The console and the portal each have a cookie of their own (sessions never cross over); both
+// hold a session token and flashes, handled by the functions below.
+
+// startToken puts a new session token in a fresh cookie (the old cookie's values are dropped,
 // flashes included, so nothing carries across a sign-in).
-func (h *Handler) startSession(c echo.Context, token string) error {
-	s := h.cookie(c)
+func startToken(c echo.Context, s *sessions.Session, token string) error {
 	s.Values = map[any]any{tokenKey: token}
 	return s.Save(c.Request(), c.Response())
 }
 
-// endSession removes the token from the cookie, keeping flashes.
-func (h *Handler) endSession(c echo.Context) error {
-	s := h.cookie(c)
+// endToken removes the token from a cookie, keeping its flashes.
+func endToken(c echo.Context, s *sessions.Session) error {
 	delete(s.Values, tokenKey)
 	return s.Save(c.Request(), c.Response())
 }
 
-// flash queues a message for the next page.
-func (h *Handler) flash(c echo.Context, kind views.FlashKind, msg string) error {
-	s := h.cookie(c)
+// addFlash queues a message for the next page.
+func addFlash(c echo.Context, s *sessions.Session, kind views.FlashKind, msg string) error {
 	s.AddFlash(string(kind) + "|" + msg)
 	return s.Save(c.Request(), c.Response())
 }
 
-func (h *Handler) popFlashes(c echo.Context) []views.Flash {
-	s := h.cookie(c)
+// takeFlashes returns the queued messages and forgets them.
+func takeFlashes(c echo.Context, s *sessions.Session) []views.Flash {
 	raw := s.Flashes()
 	if len(raw) == 0 {
 		return nil
@@ -99,17 +99,35 @@ func (h *Handler) popFlashes(c echo.Context) []views.Flash {
 	return out
 }
 
-// toLogin sends a signed-out visitor to the sign-in page, remembering where they were going;
-// on the MyVPN portal that is the portal's own sign-in page.
-func (h *Handler) toLogin(c echo.Context) error {
-	if isPortalPath(c) {
-		return h.toPortalLogin(c)
-	}
-	target := c.Echo().Reverse("login")
+// toSignIn redirects to a sign-in route, remembering the page a GET was going to.
+func toSignIn(c echo.Context, route string) error {
+	target := c.Echo().Reverse(route)
 	if c.Request().Method == http.MethodGet {
 		target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
 	}
 	return redirect(c, target)
+}
+
+func (h *Handler) startSession(c echo.Context, token string) error {
+	return startToken(c, h.cookie(c), token)
+}
+
+func (h *Handler) endSession(c echo.Context) error { return endToken(c, h.cookie(c)) }
+
+// flash queues a message for the next console page.
+func (h *Handler) flash(c echo.Context, kind views.FlashKind, msg string) error {
+	return addFlash(c, h.cookie(c), kind, msg)
+}
+
+func (h *Handler) popFlashes(c echo.Context) []views.Flash { return takeFlashes(c, h.cookie(c)) }
+
+// toLogin sends a signed-out visitor to the sign-in page, remembering where they were going;
+// on the MyVPN portal that is the portal's own sign-in page.
+func (h *Handler) toLogin(c echo.Context) error {
+	if isPortalPath(c) {
+		return toSignIn(c, "portal.login")
+	}
+	return toSignIn(c, "login")
 }
 
 // safeNext accepts only a local path, so that ?next= cannot send anyone to another site.
