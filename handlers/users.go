@@ -1,12 +1,10 @@
 package handlers
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -14,6 +12,7 @@ import (
 
 	"onramp/handlers/forms"
 	"onramp/models"
+	"onramp/models/events"
 	"onramp/models/store"
 	"onramp/models/users"
 	"onramp/views"
@@ -185,7 +184,7 @@ func (h *Handler) usersShow(c echo.Context) error {
 	for _, e := range evs {
 		r := eventRow(e)
 		v.Events = append(v.Events, userpages.EventRow{Time: r.Time, ISOTime: r.ISOTime, What: r.What, Actor: r.Actor, IP: r.IP,
-			Details: detailsText(e.Details)})
+			Details: events.DetailsText(e.Details)})
 	}
 	if v.DeviceList, err = h.userDeviceRows(c, u.ID); err != nil { // devices.go
 		return err
@@ -196,27 +195,6 @@ func (h *Handler) usersShow(c echo.Context) error {
 	}
 	v.Codes = codeRows(cs, h.Codes.Now()) // codes.go
 	return render(c, http.StatusOK, userpages.ShowPage(h.page(c, u.FullName(), "users.list"), v))
-}
-
-// detailsText shows an event's JSON details as "key: value" pairs.
-func detailsText(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	var m map[string]string
-	if err := json.Unmarshal([]byte(raw), &m); err != nil {
-		return raw
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = strings.ReplaceAll(k, "_", " ") + ": " + m[k]
-	}
-	return strings.Join(parts, "; ")
 }
 
 // usersActions runs the confirm-then-do pattern for the Actions menu: without confirm=1 it
