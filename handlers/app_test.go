@@ -121,12 +121,7 @@ func (a *testApp) createAdmin(account, email string, role models.Role) *models.A
 // eventCount counts events of a sub-type across the deployment.
 func (a *testApp) eventCount(sub string) int {
 	a.t.Helper()
-	var n int
-	q := "SELECT COUNT(*) FROM events WHERE sub_type = '" + strings.ReplaceAll(sub, "'", "''") + "'"
-	if err := a.store.SQLDB().QueryRow(q).Scan(&n); err != nil {
-		a.t.Fatal(err)
-	}
-	return n
+	return a.countSQL("SELECT COUNT(*) FROM events WHERE sub_type = ?", sub)
 }
 
 // client is a browser-like HTTP client with a cookie jar that does not follow redirects.

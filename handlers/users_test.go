@@ -498,20 +498,13 @@ func allUsers() users.Selection { return users.Selection{All: true} }
 func (a *testApp) insertPortalSession(userID int64, token string) string {
 	a.t.Helper()
 	id := secret.Hash(token)
-	q := fmt.Sprintf("INSERT INTO portal_sessions (id, sdp_user_id, created_at, last_seen_at, expires_at) VALUES ('%s', %d, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", id, userID)
-	if _, err := a.store.SQLDB().Exec(q); err != nil {
-		a.t.Fatal(err)
-	}
+	a.execSQL("INSERT INTO portal_sessions (id, sdp_user_id, created_at, last_seen_at, expires_at) VALUES (?, ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", id, userID)
 	return id
 }
 
 func (a *testApp) portalSessionExists(id string) bool {
 	a.t.Helper()
-	var n int
-	if err := a.store.SQLDB().QueryRow(fmt.Sprintf("SELECT COUNT(*) FROM portal_sessions WHERE id = '%s'", id)).Scan(&n); err != nil {
-		a.t.Fatal(err)
-	}
-	return n > 0
+	return a.countSQL("SELECT COUNT(*) FROM portal_sessions WHERE id = ?", id) > 0
 }
 
 // usersWithOutbox is the users service over the app's database with another outbox.
