@@ -61,7 +61,7 @@ func userJSON(u *models.SDPUser) clientUser {
 func (h *Handler) clientRegister(c echo.Context) error {
 	var req registerRequest
 	if err := decodeJSON(c, &req); err != nil {
-		return err
+		return h.Devices.RefuseRequest(c.Request().Context(), devices.CallRegister, c.RealIP(), err)
 	}
 	reg, err := h.Devices.Register(c.Request().Context(),
 		devices.RegisterInput{Code: req.Code, DeviceName: req.DeviceName, Platform: req.Platform}, c.RealIP())
@@ -74,7 +74,7 @@ func (h *Handler) clientRegister(c echo.Context) error {
 func (h *Handler) clientLogin(c echo.Context) error {
 	var req loginRequest
 	if err := decodeJSON(c, &req); err != nil {
-		return err
+		return h.Devices.RefuseRequest(c.Request().Context(), devices.CallLogin, c.RealIP(), err)
 	}
 	reg, err := h.Devices.Login(c.Request().Context(), devices.LoginInput{Account: req.Account, Email: req.Email,
 		Password: req.Password, TOTP: req.TOTP, DeviceName: req.DeviceName, Platform: req.Platform}, c.RealIP())
@@ -85,7 +85,7 @@ func (h *Handler) clientLogin(c echo.Context) error {
 }
 
 func (h *Handler) clientSession(c echo.Context) error {
-	sess, err := h.Devices.Session(c.Request().Context(), bearerToken(c))
+	sess, err := h.Devices.Session(c.Request().Context(), bearerToken(c), c.RealIP())
 	if err != nil {
 		if errors.Is(err, devices.ErrInvalidToken) {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)

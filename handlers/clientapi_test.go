@@ -568,3 +568,74 @@ func TestClientRateLimits(t *testing.T) {
 		t.Fatal("no Retry-After")
 	}
 }
+
+// TestClientOutcomesWriteEvents: every outcome of the client API writes an event (SPEC §9), and
+// outcomes that repeat cheaply write one per run: refusals without a credential once a minute
+// per address, call and kind, a device's session checks once an hour per device and kind.
+func TestClientOutcomesWriteEvents(t *testing.T) {
+	a := newApp(t)
+	u := a.sdpUser("acme", "grace@example.com")
+	code := a.insertCode(u, time.Hour)
+	count := func(typ models.EventType, sub, details string) int {
+		t.Helper()
+		return a.clientEvents(typ, sub, details)
+	}
+	expectCount := func(what string, got, want int) {
+		t.Helper()
+		if got != want {
+			t.Fatalf("%s: %d events, want %d", what, got, want)
+		}
+	}
+
+	// Unreadable requests: 400 and a Request Refused naming the call and the fields, never a value.
+	for range 3 {
+		expectAPI(t, a.api("POST", "/api/v1/client/register", "", map[string]string{"code": code}), http.StatusBadRequest, "invalid_request")
+	}
+	expectCount("bad register", count(models.EventClient, models.SubClientRequestRefused, `"reason":"wrong or missing device_name"`), 1)
+	expectAPI(t, a.api("POST", "/api/v1/client/login", "", "not json"), http.StatusBadRequest, "invalid_request")
+	expectCount("bad login", count(models.EventClient, models.SubClientRequestRefused, `"call":"login"`), 1)
+	a.advance(devices.RefusalEventEvery)
+	expectAPI(t, a.api("POST", "/api/v1/client/register", "", map[string]string{"code": code}), http.StatusBadRequest, "invalid_request")
+	expectCount("bad register a minute later", count(models.EventClient, models.SubClientRequestRefused, `"call":"register"`), 2)
+
+	// Past the rate limit: one Rate Limited event for the run of 429s.
+	for range devices.DefaultLimits.IPFailBurst {
+		expectAPI(t, a.api("POST", "/api/v1/client/register", "", registerBody(codes.Format(codes.New()), "laptop")), http.StatusUnauthorized, "invalid_code")
+	}
+	for range 5 {
+		expectAPI(t, a.api("POST", "/api/v1/client/register", "", registerBody(code, "laptop")), http.StatusTooManyRequests, "rate_limited")
+	}
+	expectCount("rate limited", count(models.EventClient, models.SubClientRateLimited, `"call":"register"`), 1)
+	a.advance(devices.DefaultLimits.IPFailEvery)
+
+	// Session checks of a good device: one Session Checked an hour.
+	token, _ := a.register(code, "laptop")
+	for range 3 {
+		expectAPI(t, a.api("GET", "/api/v1/client/session", token, nil), http.StatusOK, "")
+	}
+	expectCount("checked", count(models.EventDevice, models.SubDeviceSessionChecked, `"device":"laptop"`), 1)
+	a.advance(devices.SessionEventEvery)
+	expectAPI(t, a.api("GET", "/api/v1/client/session", token, nil), http.StatusOK, "")
+	expectCount("checked an hour later", count(models.EventDevice, models.SubDeviceSessionChecked, `"device":"laptop"`), 2)
+	if n := a.countSQL("SELECT COUNT(*) FROM events WHERE sub_type = ? AND sdp_user_id = ? AND device_id IS NOT NULL",
+		models.SubDeviceSessionChecked, u.ID); n != 2 {
+		t.Fatalf("%d Session Checked events name the user and device, want 2", n)
+	}
+
+	// Disabled: the device's checks are refused, with one Session Refused saying why.
+	a.setUser(u, map[string]any{"status": models.UserDisabled})
+	for range 3 {
+		expectAPI(t, a.api("GET", "/api/v1/client/session", token, nil), http.StatusUnauthorized, "invalid_token")
+	}
+	expectCount("refused", count(models.EventDevice, models.SubDeviceSessionRefused, `"reason":"user disabled"`), 1)
+
+	// Tokens of no device: Token Rejected, without an account.
+	for range 3 {
+		expectAPI(t, a.api("GET", "/api/v1/client/session", "x"+token[1:], nil), http.StatusUnauthorized, "invalid_token")
+	}
+	expectAPI(t, a.api("GET", "/api/v1/client/session", "", nil), http.StatusUnauthorized, "invalid_token")
+	if n := a.countSQL("SELECT COUNT(*) FROM events WHERE sub_type = ? AND account_id IS NULL", models.SubClientTokenRejected); n != 1 {
+		t.Fatalf("%d Token Rejected events, want 1 for the run", n)
+	}
+	assertNoSecretInEvents(t, a, token, strings.ReplaceAll(code, "-", ""), code)
+}

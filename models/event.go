@@ -46,11 +46,16 @@ const (
 	SubCodeRevoked   = "Revoked"
 	SubCodesDownload = "Downloaded"
 
-	SubDeviceRegistered = "Registered"
-	SubDeviceSignedOut  = "Signed Out"
+	SubDeviceRegistered     = "Registered"
+	SubDeviceSignedOut      = "Signed Out"
+	SubDeviceSessionChecked = "Session Checked"
+	SubDeviceSessionRefused = "Session Refused"
 
-	SubClientSignInFailed = "Sign-in Failed"
-	SubClientCodeRejected = "Code Rejected"
+	SubClientSignInFailed   = "Sign-in Failed"
+	SubClientCodeRejected   = "Code Rejected"
+	SubClientRequestRefused = "Request Refused"
+	SubClientRateLimited    = "Rate Limited"
+	SubClientTokenRejected  = "Token Rejected"
 
 	SubDirectorySync = "Sync"
 )

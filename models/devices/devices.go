@@ -12,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -49,6 +51,23 @@ var DefaultLimits = Limits{
 // one write a minute.
 const seenEvery = time.Minute
 
+// Every outcome of the client API writes an event (SPEC §9), but outcomes that repeat cheaply
+// write one event per run instead of one per request, so that a polling client or a flood of
+// junk cannot fill the events table: refusals anyone can cause without a credential (an
+// unreadable request, a request past the rate limit, an unknown token) one per address, call and
+// kind per minute; a device's own session checks, good or refused, one per device per hour.
+const (
+	RefusalEventEvery = time.Minute
+	SessionEventEvery = time.Hour
+)
+
+// The calls of the client API, as events name them.
+const (
+	CallRegister = "register"
+	CallLogin    = "login"
+	CallSession  = "session"
+)
+
 // listLimit caps the devices a page lists for one user.
 const listLimit = 200
 
@@ -83,6 +102,9 @@ type Service struct {
 
 	byIP   *ratelimit.Limiter
 	global *ratelimit.Limiter
+	// refusals and sessions pace the events of repeated outcomes (RefusalEventEvery, SessionEventEvery).
+	refusals *ratelimit.Limiter
+	sessions *ratelimit.Limiter
 	// batch is how many users RevokeForUsers handles per statement.
 	batch int
 }
@@ -90,7 +112,8 @@ type Service struct {
 // New builds the service. Codes are found by sealer's lookup hash; client password sign-in
 // goes through the portal's checks.
 func New(s *store.Store, sealer *codes.Sealer, p *portal.Service) *Service {
-	svc := &Service{store: s, sealer: sealer, portal: p, now: func() time.Time { return time.Now().UTC() }, batch: revokeBatch}
+	svc := &Service{store: s, sealer: sealer, portal: p, now: func() time.Time { return time.Now().UTC() }, batch: revokeBatch,
+		refusals: ratelimit.New(1, RefusalEventEvery), sessions: ratelimit.New(1, SessionEventEvery)}
 	return svc.WithLimits(DefaultLimits)
 }
 
@@ -107,6 +130,8 @@ func (s *Service) WithClock(now func() time.Time) *Service {
 	s.now = now
 	s.byIP.WithClock(now)
 	s.global.WithClock(now)
+	s.refusals.WithClock(now)
+	s.sessions.WithClock(now)
 	return s
 }
 
@@ -142,10 +167,10 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (*R
 		err = addField(err, "code", "The registration code is required.")
 	}
 	if err != nil {
-		return nil, err
+		return nil, s.RefuseRequest(ctx, CallRegister, ip, err)
 	}
 	if err := s.checkLimits(ip); err != nil {
-		return nil, err
+		return nil, s.noteLimited(ctx, CallRegister, ip, err)
 	}
 	rej := rejection{name: name, platform: platform, ip: ip}
 	code, err := codes.Normalize(in.Code)
@@ -269,6 +294,63 @@ func (s *Service) reject(ctx context.Context, r rejection, reason string, fail e
 	return fail
 }
 
+// RefuseRequest records a request of call that the API cannot act on (400 invalid_request: not
+// one JSON object, or fields missing or wrong) and returns err. Only the names of the fields go
+// into the event: their values may hold a code or a password.
+func (s *Service) RefuseRequest(ctx context.Context, call, ip string, err error) error {
+	reason := "not one JSON object of string fields"
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		fields := slices.Sorted(maps.Keys(ve.Fields))
+		reason = "wrong or missing " + strings.Join(fields, ", ")
+	}
+	return s.noteRefusal(ctx, call, ip, models.SubClientRequestRefused, map[string]string{"reason": reason}, err)
+}
+
+// noteLimited records a refusal of call past a rate limit (err is a *models.RateLimitError)
+// and returns err.
+func (s *Service) noteLimited(ctx context.Context, call, ip string, err error) error {
+	var rl *models.RateLimitError
+	if !errors.As(err, &rl) {
+		return err
+	}
+	return s.noteRefusal(ctx, call, ip, models.SubClientRateLimited,
+		map[string]string{"retry_after": rl.RetryAfter.Round(time.Second).String()}, err)
+}
+
+// noteRefusal writes a Client event of a refusal that names no account, at most once per
+// address, call and kind per RefusalEventEvery, and returns fail.
+func (s *Service) noteRefusal(ctx context.Context, call, ip, sub string, details map[string]string, fail error) error {
+	if !s.refusals.Take(sub + "\x00" + call + "\x00" + ip) {
+		return fail
+	}
+	details["call"] = call
+	details["recorded"] = "once a minute per address"
+	e := models.NewEvent(nil, models.EventClient, sub, models.Actor{Type: models.ActorClient, IP: ip}, "", details)
+	if err := s.store.CreateEvent(ctx, e); err != nil {
+		return err
+	}
+	return fail
+}
+
+// noteSession writes a device's Session Checked or Session Refused event, at most once per
+// device and kind per SessionEventEvery, and returns fail.
+func (s *Service) noteSession(ctx context.Context, u *models.SDPUser, d *models.Device, ip, sub, reason string, fail error) error {
+	if !s.sessions.Take(fmt.Sprintf("%s\x00%d", sub, d.ID)) {
+		return fail
+	}
+	details := map[string]string{"device": d.Name, "recorded": "once an hour per device"}
+	if reason != "" {
+		details["reason"] = reason
+	}
+	e := models.UserEvent(u, models.EventDevice, sub, clientActor(u, ip), details)
+	e.DeviceID = &d.ID
+	if err := s.store.CreateEvent(ctx, e); err != nil {
+		return err
+	}
+	return fail
+}
+
 func (s *Service) checkLimits(ip string) error {
 	okI, waitI := s.byIP.Check(ip)
 	okG, waitG := s.global.Check(globalKey)
@@ -293,12 +375,12 @@ func (s *Service) Login(ctx context.Context, in LoginInput, ip string) (*Registr
 		err = addField(err, "password", "The password is required.")
 	}
 	if err != nil {
-		return nil, err
+		return nil, s.RefuseRequest(ctx, CallLogin, ip, err)
 	}
 	account, u, via, err := s.portal.Authenticate(ctx,
 		portal.SignInInput{Account: in.Account, Email: in.Email, Password: in.Password, TOTP: in.TOTP}, ip, models.EventClient)
 	if err != nil {
-		return nil, err
+		return nil, s.noteLimited(ctx, CallLogin, ip, err)
 	}
 	now := s.now()
 	token := secret.Token()
@@ -327,32 +409,40 @@ type Session struct {
 	User   *models.SDPUser
 }
 
-// Session checks a device token: it works until the device is signed out (by an admin, the
-// user, Reset password or Disable) or its user is disabled; anything else is ErrInvalidToken.
-// It records when the device was last seen, at most once a minute.
-func (s *Service) Session(ctx context.Context, token string) (*Session, error) {
-	if token == "" || len(token) > 128 {
-		return nil, ErrInvalidToken
+// Session checks a device token from ip: it works until the device is signed out (by an admin,
+// the user, Reset password or Disable) or its user is disabled; anything else is
+// ErrInvalidToken. It records when the device was last seen, at most once a minute, and writes
+// Session Checked / Session Refused (or, for a token of no device, Token Rejected) events, paced
+// as noteSession and noteRefusal say.
+func (s *Service) Session(ctx context.Context, token, ip string) (*Session, error) {
+	unknown := func(reason string) (*Session, error) {
+		return nil, s.noteRefusal(ctx, CallSession, ip, models.SubClientTokenRejected, map[string]string{"reason": reason}, ErrInvalidToken)
+	}
+	if token == "" {
+		return unknown("no bearer token")
+	}
+	if len(token) > 128 {
+		return unknown("unknown token")
 	}
 	d, err := s.store.DeviceByTokenHash(ctx, secret.Hash(token))
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, ErrInvalidToken
+		return unknown("unknown token")
 	}
 	if err != nil {
 		return nil, err
-	}
-	if !d.Active() {
-		return nil, ErrInvalidToken
 	}
 	u, err := s.store.User(ctx, d.AccountID, d.SDPUserID)
 	if errors.Is(err, models.ErrNotFound) {
-		return nil, ErrInvalidToken
+		return unknown("user deleted")
 	}
 	if err != nil {
 		return nil, err
 	}
-	if u.Status != models.UserEnabled {
-		return nil, ErrInvalidToken
+	switch {
+	case !d.Active():
+		return nil, s.noteSession(ctx, u, d, ip, models.SubDeviceSessionRefused, "device signed out: "+d.RevokedReason, ErrInvalidToken)
+	case u.Status != models.UserEnabled:
+		return nil, s.noteSession(ctx, u, d, ip, models.SubDeviceSessionRefused, ReasonUserDisabled, ErrInvalidToken)
 	}
 	now := s.now()
 	if now.Sub(d.LastSeenAt) >= seenEvery {
@@ -360,6 +450,9 @@ func (s *Service) Session(ctx context.Context, token string) (*Session, error) {
 			return nil, err
 		}
 		d.LastSeenAt = now
+	}
+	if err := s.noteSession(ctx, u, d, ip, models.SubDeviceSessionChecked, "", nil); err != nil {
+		return nil, err
 	}
 	return &Session{Device: d, User: u}, nil
 }

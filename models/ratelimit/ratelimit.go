@@ -72,6 +72,15 @@ func (l *Limiter) Fail(key string) {
 	l.get(key, now).AllowN(now, 1)
 }
 
+// Take spends one token of key and reports whether there was one: a limiter of burst 1 then
+// lets one thing per key happen once per Every (one event for a run of identical refusals).
+func (l *Limiter) Take(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	return l.get(key, now).AllowN(now, 1)
+}
+
 // Reset forgets key's failures (after a success).
 func (l *Limiter) Reset(key string) {
 	l.mu.Lock()

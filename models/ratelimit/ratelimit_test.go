@@ -34,3 +34,22 @@ func TestLimiter(t *testing.T) {
 		t.Fatal("blocked after reset")
 	}
 }
+
+func TestTake(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := New(1, time.Hour).WithClock(func() time.Time { return now })
+	if !l.Take("a") || l.Take("a") {
+		t.Fatal("burst 1 must allow exactly one take")
+	}
+	if !l.Take("b") {
+		t.Fatal("another key shares the budget")
+	}
+	now = now.Add(59 * time.Minute)
+	if l.Take("a") {
+		t.Fatal("a take before the refill")
+	}
+	now = now.Add(time.Minute)
+	if !l.Take("a") {
+		t.Fatal("no take after the refill")
+	}
+}
