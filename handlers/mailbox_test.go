@@ -64,13 +64,13 @@ type failingOutbox struct {
 	queued    int
 }
 
-func (o *failingOutbox) QueueInvitation(ctx context.Context, tx *store.Store, inv mail.Invitation) error {
-	if o.queued++; o.queued > o.failAfter {
+func (o *failingOutbox) QueueInvitations(ctx context.Context, tx *store.Store, invs []mail.Invitation) error {
+	if o.queued += len(invs); o.queued > o.failAfter {
 		return errQueueDown
 	}
-	return o.real.QueueInvitation(ctx, tx, inv)
+	return o.real.QueueInvitations(ctx, tx, invs)
 }
 
-func (o *failingOutbox) QueueDisabledNotice(ctx context.Context, tx *store.Store, n mail.DisabledNotice) error {
-	return o.real.QueueDisabledNotice(ctx, tx, n)
+func (o *failingOutbox) QueueDisabledNotices(ctx context.Context, tx *store.Store, ns []mail.DisabledNotice) error {
+	return o.real.QueueDisabledNotices(ctx, tx, ns)
 }

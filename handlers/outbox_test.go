@@ -70,8 +70,8 @@ func (a *testApp) queueInvitation(admin *models.Admin, to string) {
 		a.t.Fatal(err)
 	}
 	err = a.store.Tx(ctx, func(tx *store.Store) error {
-		return a.outbox.QueueInvitation(ctx, tx, mail.Invitation{AccountID: acct.ID, AccountName: acct.Name, To: to, FirstName: "Ann",
-			ActivationURL: "http://onramp.test/myvpn/activate/tok-" + strings.ReplaceAll(to, "@", "-"), ExpiresAt: time.Now().Add(24 * time.Hour)})
+		return a.outbox.QueueInvitations(ctx, tx, []mail.Invitation{{AccountID: acct.ID, AccountName: acct.Name, To: to, FirstName: "Ann",
+			ActivationURL: "http://onramp.test/myvpn/activate/tok-" + strings.ReplaceAll(to, "@", "-"), ExpiresAt: time.Now().Add(24 * time.Hour)}})
 	})
 	if err != nil {
 		a.t.Fatal(err)

@@ -173,23 +173,33 @@ func (o *Outbox) Delivering() bool { return o.sender != nil }
 // From is the From address of every message.
 func (o *Outbox) From() string { return o.from }
 
-// QueueInvitation renders an invitation and queues it in tx, the caller's transaction: the
-// message exists if and only if the change that caused it commits.
-func (o *Outbox) QueueInvitation(ctx context.Context, tx *store.Store, inv Invitation) error {
-	r, err := o.renderer.Invitation(ctx, inv)
-	if err != nil {
-		return fmt.Errorf("mail: render invitation: %w", err)
+// QueueInvitations renders invitations and queues them in tx, the caller's transaction: the
+// messages exist if and only if the change that caused them commits. Rows and delivery jobs are
+// inserted in batches, so a bulk action over thousands of users costs a few statements.
+func (o *Outbox) QueueInvitations(ctx context.Context, tx *store.Store, invs []Invitation) error {
+	ms := make([]*models.MailMessage, len(invs))
+	for i, inv := range invs {
+		r, err := o.renderer.Invitation(ctx, inv)
+		if err != nil {
+			return fmt.Errorf("mail: render invitation: %w", err)
+		}
+		ms[i] = newMessage(models.MailInvitation, inv.AccountID, inv.SDPUserID, inv.To, r)
 	}
-	return o.queue(ctx, tx, newMessage(models.MailInvitation, inv.AccountID, inv.SDPUserID, inv.To, r))
+	return o.queue(ctx, tx, ms)
 }
 
-// QueueDisabledNotice renders a disabled-user notice and queues it in tx (see QueueInvitation).
-func (o *Outbox) QueueDisabledNotice(ctx context.Context, tx *store.Store, n DisabledNotice) error {
-	r, err := o.renderer.DisabledNotice(ctx, n)
-	if err != nil {
-		return fmt.Errorf("mail: render disabled notice: %w", err)
+// QueueDisabledNotices renders disabled-user notices and queues them in tx (see
+// QueueInvitations).
+func (o *Outbox) QueueDisabledNotices(ctx context.Context, tx *store.Store, ns []DisabledNotice) error {
+	ms := make([]*models.MailMessage, len(ns))
+	for i, n := range ns {
+		r, err := o.renderer.DisabledNotice(ctx, n)
+		if err != nil {
+			return fmt.Errorf("mail: render disabled notice: %w", err)
+		}
+		ms[i] = newMessage(models.MailDisabledNotice, n.AccountID, n.SDPUserID, n.To, r)
 	}
-	return o.queue(ctx, tx, newMessage(models.MailDisabledNotice, n.AccountID, n.SDPUserID, n.To, r))
+	return o.queue(ctx, tx, ms)
 }
 
 func newMessage(kind models.MailKind, accountID, userID int64, to string, r Rendered) *models.MailMessage {
@@ -200,28 +210,37 @@ func newMessage(kind models.MailKind, accountID, userID int64, to string, r Rend
 	return m
 }
 
-func (o *Outbox) queue(ctx context.Context, tx *store.Store, m *models.MailMessage) error {
+func (o *Outbox) queue(ctx context.Context, tx *store.Store, ms []*models.MailMessage) error {
+	if len(ms) == 0 {
+		return nil
+	}
 	sqlTx, ok := tx.SQLTx()
 	if !ok {
-		// Called outside a transaction: open one, so that row and job still go together.
-		return tx.Tx(ctx, func(tx *store.Store) error { return o.queue(ctx, tx, m) })
+		// Called outside a transaction: open one, so that rows and jobs still go together.
+		return tx.Tx(ctx, func(tx *store.Store) error { return o.queue(ctx, tx, ms) })
 	}
-	if m.AccountID == 0 || m.ToEmail == "" {
-		return errors.New("mail: a message needs an account and a recipient")
-	}
-	m.MessageID = o.newMessageID()
-	m.Status = models.MailQueued
+	status := models.MailQueued
 	if o.sender == nil {
-		m.Status = models.MailHeld
+		status = models.MailHeld
 	}
-	if err := tx.CreateMailMessage(ctx, m); err != nil {
+	for _, m := range ms {
+		if m.AccountID == 0 || m.ToEmail == "" {
+			return errors.New("mail: a message needs an account and a recipient")
+		}
+		m.MessageID = o.newMessageID()
+		m.Status = status
+	}
+	if err := tx.CreateMailMessages(ctx, ms); err != nil {
 		return fmt.Errorf("mail: %w", err)
 	}
 	if o.sender == nil {
 		return nil
 	}
-	_, err := o.river.InsertTx(ctx, sqlTx, deliverArgs{MailMessageID: m.ID}, &river.InsertOpts{Queue: queueName})
-	if err != nil {
+	jobs := make([]river.InsertManyParams, len(ms))
+	for i, m := range ms {
+		jobs[i] = river.InsertManyParams{Args: deliverArgs{MailMessageID: m.ID}, InsertOpts: &river.InsertOpts{Queue: queueName}}
+	}
+	if _, err := o.river.InsertManyTx(ctx, sqlTx, jobs); err != nil {
 		return fmt.Errorf("mail: queue delivery: %w", err)
 	}
 	return nil

@@ -88,12 +88,11 @@ func (e *env) invitation(i int) mail.Invitation {
 func (e *env) queue(n int) {
 	e.t.Helper()
 	err := e.store.Tx(e.t.Context(), func(tx *store.Store) error {
-		for i := range n {
-			if err := e.outbox.QueueInvitation(e.t.Context(), tx, e.invitation(i)); err != nil {
-				return err
-			}
+		invs := make([]mail.Invitation, n)
+		for i := range invs {
+			invs[i] = e.invitation(i)
 		}
-		return nil
+		return e.outbox.QueueInvitations(e.t.Context(), tx, invs)
 	})
 	if err != nil {
 		e.t.Fatal(err)
@@ -195,10 +194,10 @@ func TestRolledBackTransactionQueuesNothing(t *testing.T) {
 	e := newEnv(t, smtp.URL(), 0)
 	boom := errors.New("the user could not be created")
 	err := e.store.Tx(t.Context(), func(tx *store.Store) error {
-		if err := e.outbox.QueueInvitation(t.Context(), tx, e.invitation(0)); err != nil {
+		if err := e.outbox.QueueInvitations(t.Context(), tx, []mail.Invitation{e.invitation(0)}); err != nil {
 			return err
 		}
-		if err := e.outbox.QueueDisabledNotice(t.Context(), tx, mail.DisabledNotice{AccountID: e.account.ID, To: "x@example.com"}); err != nil {
+		if err := e.outbox.QueueDisabledNotices(t.Context(), tx, []mail.DisabledNotice{{AccountID: e.account.ID, To: "x@example.com"}}); err != nil {
 			return err
 		}
 		return boom
@@ -348,7 +347,7 @@ func TestWithoutSMTPMessagesAreHeld(t *testing.T) {
 	}
 	e.queue(2)
 	// Outside a transaction too: the outbox opens one.
-	if err := e.outbox.QueueDisabledNotice(t.Context(), e.store, mail.DisabledNotice{AccountID: e.account.ID, To: "bob@example.com"}); err != nil {
+	if err := e.outbox.QueueDisabledNotices(t.Context(), e.store, []mail.DisabledNotice{{AccountID: e.account.ID, To: "bob@example.com"}}); err != nil {
 		t.Fatal(err)
 	}
 	ms := e.messages()

@@ -15,9 +15,9 @@ func (s *Store) SQLTx() (*sql.Tx, bool) {
 	return tx, ok
 }
 
-// CreateMailMessage inserts a rendered email.
-func (s *Store) CreateMailMessage(ctx context.Context, m *models.MailMessage) error {
-	return wrap(s.q(ctx).Create(m).Error)
+// CreateMailMessages inserts rendered emails, a batch per statement.
+func (s *Store) CreateMailMessages(ctx context.Context, ms []*models.MailMessage) error {
+	return wrap(s.q(ctx).CreateInBatches(ms, s.insertBatch(500)).Error)
 }
 
 // MailMessage loads an email of an account.

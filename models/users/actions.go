@@ -316,14 +316,11 @@ func (s *Service) disable(ctx context.Context, tx *store.Store, account *models.
 	if !account.NotifiesDisabledUsers() {
 		return nil
 	}
+	notices := make([]mail.DisabledNotice, len(us))
 	for i := range us {
-		u := &us[i]
-		if err := s.outbox.QueueDisabledNotice(ctx, tx, mail.DisabledNotice{AccountID: account.ID, SDPUserID: u.ID,
-			AccountName: account.Name, To: u.Email, FirstName: u.FirstName}); err != nil {
-			return err
-		}
+		notices[i] = mail.DisabledNotice{AccountID: account.ID, SDPUserID: us[i].ID, AccountName: account.Name, To: us[i].Email, FirstName: us[i].FirstName}
 	}
-	return nil
+	return s.outbox.QueueDisabledNotices(ctx, tx, notices)
 }
 
 func (s *Service) setStatus(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, st models.UserStatus, sub string, who models.Actor) error {

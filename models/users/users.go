@@ -24,8 +24,8 @@ const batchSize = 1000
 
 // Outbox queues email inside the caller's transaction (models/mail implements it).
 type Outbox interface {
-	QueueInvitation(ctx context.Context, tx *store.Store, inv mail.Invitation) error
-	QueueDisabledNotice(ctx context.Context, tx *store.Store, n mail.DisabledNotice) error
+	QueueInvitations(ctx context.Context, tx *store.Store, invs []mail.Invitation) error
+	QueueDisabledNotices(ctx context.Context, tx *store.Store, ns []mail.DisabledNotice) error
 }
 
 // CodeIssuer generates registration codes inside the caller's transaction (models/codes).
@@ -181,14 +181,16 @@ func (s *Service) invite(ctx context.Context, tx *store.Store, account *models.A
 		return err
 	}
 	events := make([]*models.Event, len(us))
+	invs := make([]mail.Invitation, len(us))
 	for i := range us {
 		u := &us[i]
 		u.Activation = models.ActivationInvitationSent
-		if err := s.outbox.QueueInvitation(ctx, tx, mail.Invitation{AccountID: account.ID, SDPUserID: u.ID, AccountName: account.Name,
-			To: u.Email, FirstName: u.FirstName, ActivationURL: links[i], ExpiresAt: now.Add(s.cfg.ActivationTTL)}); err != nil {
-			return err
-		}
+		invs[i] = mail.Invitation{AccountID: account.ID, SDPUserID: u.ID, AccountName: account.Name,
+			To: u.Email, FirstName: u.FirstName, ActivationURL: links[i], ExpiresAt: now.Add(s.cfg.ActivationTTL)}
 		events[i] = models.UserEvent(u, models.EventUser, models.SubUserInvited, who, map[string]string{"reason": why})
+	}
+	if err := s.outbox.QueueInvitations(ctx, tx, invs); err != nil {
+		return err
 	}
 	return tx.CreateEvents(ctx, events)
 }
