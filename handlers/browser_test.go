@@ -126,6 +126,24 @@ func TestBrowserConfirmDialog(t *testing.T) {
 	if got, _ := a.store.AdminByID(t.Context(), bob.ID); got.Status != models.AdminActive {
 		t.Fatal("bob was disabled before the confirmation")
 	}
+	// Confirming says it is working and cannot be clicked twice (seen with the submission held
+	// back for a moment, then let go).
+	busy, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`new Promise(done => {
+		const form = document.querySelector("dialog[data-testid=confirm-dialog] form.confirm-form");
+		const hold = e => e.preventDefault();
+		form.addEventListener("submit", hold);
+		form.querySelector("[data-testid=confirm-ok]").click();
+		setTimeout(() => {
+			const ok = !form.querySelector("[data-testid=confirm-progress]").hidden &&
+				form.querySelector("[data-testid=confirm-ok]").disabled && form.getAttribute("aria-busy") === "true";
+			form.removeEventListener("submit", hold);
+			form.querySelectorAll("button").forEach(b => { b.disabled = false; });
+			done(ok);
+		}, 50);
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil || !busy {
+		t.Fatalf("the confirmation did not show its progress or left its button enabled (%v)", err)
+	}
 	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`dialog[data-testid=confirm-dialog] [data-testid=confirm-ok]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash]`)),

@@ -12,6 +12,20 @@
     }
   });
 
+  // A confirmed action can take a while (thousands of users): say so, and make a second click
+  // impossible, rather than leave a button that seems to do nothing.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form.classList || !form.classList.contains("confirm-form")) { return; }
+    if (ev.submitter && ev.submitter.getAttribute("formmethod") === "dialog") { return; }
+    var progress = form.querySelector(".confirm-progress");
+    if (progress) { progress.hidden = false; }
+    form.setAttribute("aria-busy", "true");
+    setTimeout(function () {
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    }, 0);
+  });
+
   // Close open menus when clicking elsewhere or pressing Escape.
   document.addEventListener("click", function (ev) {
     document.querySelectorAll("details.menu[open]").forEach(function (d) {
