@@ -201,7 +201,7 @@ func (h *Handler) eventsCSV(c echo.Context) error {
 	}
 	cur := current(c)
 	name := fmt.Sprintf("events-%s-%s.csv", cur.Account.Name, time.Now().UTC().Format("2006-01-02"))
-	return h.Events.ExportCSV(c.Request().Context(), cur.Admin, eventCriteria(f), func() io.Writer {
+	return h.Events.ExportCSV(c.Request().Context(), cur.Admin, c.RealIP(), eventCriteria(f), func() io.Writer {
 		hdr := c.Response().Header()
 		hdr.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 		hdr.Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", name))

@@ -412,10 +412,18 @@ func TestEventsCSV(t *testing.T) {
 	if second := rows[2]; second[2] != "Sign-in Failed" || second[3] == "" || second[6] == "" || second[8] != "192.0.2.1" || !strings.HasPrefix(second[9], "note: n") {
 		t.Fatalf("second row %q", second)
 	}
-	// Everything in the range, across export batches, with no other account's row.
+	// An export is itself an event: who, which filter, how many rows.
+	exported := fmt.Sprintf(`%%"rows":"%d"%%`, len(want))
+	if n := fx.app.countSQL("SELECT COUNT(*) FROM events WHERE type = ? AND sub_type = ? AND actor_label = ? AND details LIKE ? AND details LIKE ?",
+		string(models.EventAdmin), models.SubEventsExported, "boss@example.com", exported, `%range=all type=Client%`); n != 1 {
+		t.Fatalf("%d Events Exported events for the Client export", n)
+	}
+	// Everything in the range (the export above's event too), across export batches, with no
+	// other account's row.
+	before := fx.all()
 	r = c.get("/events.csv?range=all")
 	rows, err = csv.NewReader(strings.NewReader(r.body)).ReadAll()
-	if err != nil || len(rows) != len(fx.all())+1 { // + the header
+	if err != nil || len(rows) != len(before)+1 { // + the header
 		t.Fatalf("%d rows (%v)", len(rows), err)
 	}
 	// A bad filter is an error page, not half a file.

@@ -30,6 +30,7 @@ const (
 	SubRoleChanged     = "Role Changed"
 	SubPasswordChanged = "Password Changed"
 	SubSettingsChanged = "Settings Changed"
+	SubEventsExported  = "Events Exported"
 
 	SubUserCreated       = "Created"
 	SubUserInvited       = "Invited"

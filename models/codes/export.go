@@ -8,7 +8,6 @@ import (
 
 	"onramp/models"
 	"onramp/models/csvsafe"
-	"onramp/models/store"
 )
 
 // CSVHeader is the first row of the codes CSV (SPEC §5).
@@ -46,10 +45,8 @@ func (s *Service) WriteCSV(ctx context.Context, actor *models.Admin, ip string, 
 			details["undecryptable"] = strconv.Itoa(undecryptable)
 		}
 		// The download happened even if the client went away: record it regardless.
-		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
 		e := models.NewEvent(&actor.AccountID, models.EventCode, models.SubCodesDownload, models.AdminActor(actor, ip), "", details)
-		if eerr := s.store.Tx(ectx, func(tx *store.Store) error { return tx.CreateEvent(ectx, e) }); eerr != nil {
+		if eerr := s.store.RecordEvent(ctx, e); eerr != nil {
 			s.log.Error("recording a registration codes download", "account_id", actor.AccountID, "error", eerr)
 		}
 	}()

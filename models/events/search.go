@@ -101,6 +101,25 @@ type Criteria struct {
 	Q         string // the start of the email
 }
 
+// summary lists the criteria that are set, as name=value pairs, for the export's event.
+func (c Criteria) summary() string {
+	var parts []string
+	for _, p := range [][2]string{{"range", c.Range}, {"from", c.From}, {"to", c.To}, {"type", c.Type}, {"subtype", c.SubType},
+		{"user", c.User}, {"actor_type", c.ActorType}, {"actor", c.Actor}, {"q", c.Q}} {
+		if p[1] != "" {
+			parts = append(parts, p[0]+"="+p[1])
+		}
+	}
+	if len(parts) == 0 {
+		return "range=" + string(DefaultRange)
+	}
+	s := strings.Join(parts, " ")
+	if len(s) > 500 {
+		s = strings.ToValidUTF8(s[:500], "") + "…"
+	}
+	return s
+}
+
 // Custom reports whether the criteria use the from / to bounds.
 func (c Criteria) Custom() bool { return Range(c.Range) == RangeCustom }
 
@@ -473,7 +492,7 @@ var CSVHeader = []string{"Time (UTC)", "Type", "Sub-type", "Actor type", "Actor"
 // triggers neutralised), newest first, reading them in keyset batches so that memory stays flat.
 // The criteria are checked first: open is called only once they are valid, before the first
 // byte, so that the caller can still answer a mistake with an error page.
-func (s *Service) ExportCSV(ctx context.Context, actor *models.Admin, c Criteria, open func() io.Writer) error {
+func (s *Service) ExportCSV(ctx context.Context, actor *models.Admin, ip string, c Criteria, open func() io.Writer) (err error) {
 	kinds, err := s.store.EventKinds(ctx, actor.AccountID)
 	if err != nil {
 		return err
@@ -482,11 +501,25 @@ func (s *Service) ExportCSV(ctx context.Context, actor *models.Admin, c Criteria
 	if err != nil {
 		return err
 	}
+	rows := 0
+	defer func() {
+		// Who took which events out of the console is itself an event, even for a download
+		// that stopped half-way.
+		details := map[string]string{"rows": strconv.Itoa(rows), "filter": c.summary()}
+		if err != nil {
+			details["complete"] = "no"
+		}
+		e := models.NewEvent(&actor.AccountID, models.EventAdmin, models.SubEventsExported, models.AdminActor(actor, ip), "", details)
+		if rerr := s.store.RecordEvent(ctx, e); err == nil {
+			err = rerr
+		}
+	}()
 	w := csvsafe.NewWriter(open())
 	if err := w.Write(CSVHeader...); err != nil {
 		return err
 	}
 	err = s.store.EachEvent(ctx, actor.AccountID, f, exportBatch, func(batch []models.Event) error {
+		rows += len(batch)
 		for i := range batch {
 			e := &batch[i]
 			if err := w.Write(e.OccurredAt.UTC().Format("2006-01-02 15:04:05"), string(e.Type), e.SubType, string(e.ActorType),

@@ -15,6 +15,14 @@ func (s *Store) CreateEvent(ctx context.Context, e *models.Event) error {
 	return wrap(s.q(ctx).Create(e).Error)
 }
 
+// RecordEvent writes e even when ctx is cancelled (a download whose client went away still
+// happened), giving up after 10 seconds.
+func (s *Store) RecordEvent(ctx context.Context, e *models.Event) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return s.CreateEvent(ctx, e)
+}
+
 // RecentEvents returns an account's newest events.
 func (s *Store) RecentEvents(ctx context.Context, accountID int64, limit int) ([]models.Event, error) {
 	var rows []models.Event
