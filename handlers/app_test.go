@@ -26,6 +26,7 @@ import (
 	"onramp/models/password"
 	"onramp/models/portal"
 	"onramp/models/provisioning"
+	"onramp/models/runs"
 	"onramp/models/secret"
 	"onramp/models/store"
 	"onramp/models/store/storetest"
@@ -48,6 +49,8 @@ type testApp struct {
 	// codes generates and exports codes; its jobs run on the outbox's River client, started by
 	// startJobs (codes_test.go).
 	codes *codes.Service
+	// runs works through code generations and large user actions (on the same River client).
+	runs *runs.Runner
 
 	mu  sync.Mutex
 	now time.Time
@@ -69,12 +72,13 @@ func newAppOn(t testing.TB, s *store.Store, opts ...appOption) *testApp {
 	a.admins = admins.New(s, hasher, time.Hour)
 	keys := secret.NewKeys([]byte("test-secret-test-secret-test-secret!"))
 	a.portal = portal.New(s, hasher, keys, portal.Config{}).WithClock(a.clock)
-	a.codes = codes.NewService(s, keys, codes.Config{}).WithClock(a.clock)
-	a.outbox = newTestOutbox(t, s, append(opts, withJobs(a.codes))) // outbox_test.go
-	a.codes.UseQueue(a.outbox.Queue())
+	a.runs = runs.New(s, nil).WithClock(a.clock)
+	a.codes = codes.NewService(s, keys, codes.Config{Runs: a.runs}).WithClock(a.clock)
+	a.outbox = newTestOutbox(t, s, append(opts, withJobs(a.codes), withJobs(a.runs))) // outbox_test.go
+	a.runs.UseQueue(a.outbox.Queue())
 	a.sealer = codes.NewSealer(keys)
 	a.devices = devices.New(s, a.sealer, a.portal).WithClock(a.clock)
-	a.users = users.New(s, a.outbox, users.Config{BaseURL: "http://onramp.test", Codes: a.codes, Devices: a.devices}).WithClock(a.clock)
+	a.users = users.New(s, a.outbox, users.Config{BaseURL: "http://onramp.test", Codes: a.codes, Devices: a.devices, Runs: a.runs}).WithClock(a.clock)
 	router := handlers.New(handlers.Deps{
 		Auth:         a.auth,
 		Admins:       a.admins,

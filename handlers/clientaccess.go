@@ -26,30 +26,16 @@ func (h *Handler) clientAccessPage(c echo.Context) error {
 	v := capages.Section{Method: ov.Account.ProvisioningMethod.Label(), MethodIsCode: ov.Account.ProvisioningMethod == models.MethodRegistrationCode,
 		Expiry: provisioning.FromAccount(ov.Account).ExpiryLabel(), NewUsers: ov.NewUsers}
 	if ov.Latest != nil {
-		r := runView(c, ov.Latest)
+		r := codeRunView(c, ov.Latest)
 		v.Run = &r
 	}
 	return render(c, http.StatusOK, capages.Page(h.page(c, "Client Access", "clientaccess"), v))
 }
 
-func runView(c echo.Context, r *models.CodeGenerationRun) capages.Run {
-	v := capages.Run{Status: string(r.Status), Total: r.Total, Done: r.Done, Percent: r.Percent(), Error: r.Error,
-		StartedBy: r.ActorLabel, Created: r.CreatedAt.UTC().Format(timeLayout), Open: r.Open(),
-		PollURL: c.Echo().Reverse("clientaccess.run", r.ID)}
-	switch r.Status {
-	case models.RunQueued:
-		v.Label, v.Badge = "Queued", "neutral"
-	case models.RunRunning:
-		v.Label, v.Badge = "Running", "info"
-	case models.RunDone:
-		v.Label, v.Badge = "Done", "success"
-	default:
-		v.Label, v.Badge = "Failed", "danger"
-	}
-	if r.FinishedAt != nil {
-		v.Finished = r.FinishedAt.UTC().Format(timeLayout)
-	}
-	return v
+// codeRunView is a generation run as the Client Access page shows it.
+func codeRunView(c echo.Context, r *models.Run) components.Run {
+	return runView(r, "code-run", "Latest run", fmt.Sprintf("%d of %d codes generated (%d%%).", r.Done, r.Total, r.Percent()),
+		c.Echo().Reverse("clientaccess.run", r.ID), c.Echo().Reverse("clientaccess"))
 }
 
 // clientAccessGenerate is "Generate Registration Code For New Users", confirm-then-do: without
@@ -119,5 +105,5 @@ func (h *Handler) clientAccessRun(c echo.Context) error {
 	if !run.Open() {
 		c.Response().Header().Set("HX-Refresh", "true")
 	}
-	return render(c, http.StatusOK, capages.RunStatus(h.page(c, "", "clientaccess"), runView(c, run)))
+	return render(c, http.StatusOK, capages.RunStatus(h.page(c, "", "clientaccess"), codeRunView(c, run)))
 }

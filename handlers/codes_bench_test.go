@@ -74,7 +74,7 @@ func (cb *codesBench) resetCodes(b *testing.B, accountID int64) {
 	b.Helper()
 	cb.exec(b, "DELETE FROM registration_codes WHERE account_id = $1", accountID)
 	cb.exec(b, "DELETE FROM events WHERE account_id = $1 AND type = 'Registration Code'", accountID)
-	cb.exec(b, "DELETE FROM code_generation_runs WHERE account_id = $1", accountID)
+	cb.exec(b, "DELETE FROM runs WHERE account_id = $1", accountID)
 	cb.exec(b, "UPDATE sdp_users SET had_code = false, active_codes = 0, status = 'enabled' WHERE account_id = $1", accountID)
 	// Every round rewrites 100,000 users, codes and events: without a vacuum the dead rows of
 	// the rounds before would slow the next one down, whichever it is.
@@ -85,7 +85,7 @@ func (cb *codesBench) resetCodes(b *testing.B, accountID int64) {
 
 // generate runs "Generate for new users" as a click does (the run and its River job, picked up
 // by the started client) and waits for the run to finish.
-func (cb *codesBench) generate(b *testing.B, boss *models.Admin) *models.CodeGenerationRun {
+func (cb *codesBench) generate(b *testing.B, boss *models.Admin) *models.Run {
 	b.Helper()
 	ctx := context.Background()
 	run, err := cb.app.codes.StartRun(ctx, boss, "127.0.0.1")

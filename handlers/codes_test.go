@@ -131,7 +131,7 @@ func TestGenerateForNewUsers(t *testing.T) {
 	expectStatus(t, c.post("/access/client-access/generate-codes", url.Values{"confirm": {"1"}}), http.StatusSeeOther)
 	expectBody(t, c.get("/access/client-access"), "already being generated")
 	var runs int
-	if err := a.store.SQLDB().QueryRow("SELECT COUNT(*) FROM code_generation_runs").Scan(&runs); err != nil || runs != 1 {
+	if err := a.store.SQLDB().QueryRow("SELECT COUNT(*) FROM runs").Scan(&runs); err != nil || runs != 1 {
 		t.Fatalf("%d runs %v", runs, err)
 	}
 	// Without htmx the fragment's URL goes back to the page.

@@ -55,6 +55,7 @@ func (h *Handler) routes() []route {
 		{http.MethodGet, "/access/users/new", "users.new", h.usersNew, adminOnly},
 		{http.MethodGet, "/access/users/:id", "users.show", h.usersShow, signedIn},
 		{http.MethodPost, "/access/users/actions", "users.actions", h.usersActions, signedIn},
+		{http.MethodGet, "/access/users/runs/:id", "users.run", h.usersRun, signedIn},
 		{http.MethodGet, "/access/directory-services/provisioning", "provisioning", h.provisioningPage, adminOnly},
 		{http.MethodPost, "/access/directory-services/provisioning", "provisioning.save", h.provisioningSave, adminOnly},
 		{http.MethodGet, "/access/directory-services/provisioning/codes.csv", "provisioning.codes", h.codesCSV, adminOnly},

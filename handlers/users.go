@@ -246,9 +246,13 @@ func (h *Handler) usersActions(c echo.Context) error {
 			}
 		}
 		fields = append(fields, viewFilter(sf).Hidden()...)
+		msg := a.Warning(n, account)
+		if sel.All && n > users.InRequestLimit {
+			msg += fmt.Sprintf(" It runs in the background, %d users at a time, and you can follow its progress.", users.InRequestLimit)
+		}
 		p := components.ConfirmProps{
-			Title:        fmt.Sprintf("%s: %d %s?", a.Label(), n, map[bool]string{true: "user", false: "users"}[n == 1]),
-			Message:      a.Warning(n, account),
+			Title:        fmt.Sprintf("%s: %d %s?", a.Label(), n, plural(int(n), "user", "users")),
+			Message:      msg,
 			Action:       c.Echo().Reverse("users.actions"),
 			ConfirmLabel: a.Label(),
 			CancelURL:    back,
@@ -261,17 +265,54 @@ func (h *Handler) usersActions(c echo.Context) error {
 		}
 		return render(c, http.StatusOK, confirm.Page(h.page(c, p.Title, "users.list"), "Users", p))
 	}
-	res, err := h.Users.Bulk(ctx, cur.Admin, c.RealIP(), a, sel)
+	out, err := h.Users.Perform(ctx, cur.Admin, c.RealIP(), a, sel)
+	if errors.Is(err, users.ErrActionInProgress) && out.Run != nil {
+		if err := h.flash(c, views.FlashError, "Another action on many users is still running: wait for it to end, then confirm this one again."); err != nil {
+			return err
+		}
+		return redirect(c, c.Echo().Reverse("users.run", out.Run.ID))
+	}
 	if err != nil {
 		return err
+	}
+	if out.Run != nil {
+		return redirect(c, c.Echo().Reverse("users.run", out.Run.ID))
 	}
 	if a == users.ActionDelete && f.Back == "user" {
 		back = c.Echo().Reverse("users.list")
 	}
-	if err := h.flash(c, views.FlashSuccess, resultMessage(a, res)); err != nil {
+	if err := h.flash(c, views.FlashSuccess, resultMessage(a, out.Result)); err != nil {
 		return err
 	}
 	return redirect(c, back)
+}
+
+// usersRun follows an action running in the background: the page, or for htmx the progress
+// block it polls every second until the run ends.
+func (h *Handler) usersRun(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return models.ErrNotFound
+	}
+	run, err := h.Users.Run(c.Request().Context(), current(c).Admin, id)
+	if err != nil {
+		return err
+	}
+	a := users.Action(run.Action)
+	self := c.Echo().Reverse("users.run", run.ID)
+	v := userpages.ActionRun{
+		Title: fmt.Sprintf("%s: %d %s", a.Label(), run.Total, plural(run.Total, "user", "users")),
+		Run: runView(run, "user-run", "Progress", fmt.Sprintf("%d of %d users done (%d%%).", run.Done, run.Total, run.Percent()),
+			self, self),
+		BackURL: c.Echo().Reverse("users.list"),
+	}
+	if run.Status == models.RunDone || run.Status == models.RunFailed {
+		v.Result = resultMessage(a, users.Result{Affected: run.Affected, Skipped: run.Skipped()})
+	}
+	if isHTMX(c) {
+		return render(c, http.StatusOK, userpages.ActionRunStatus(v))
+	}
+	return render(c, http.StatusOK, userpages.ActionRunPage(h.page(c, v.Title, "users.list"), v))
 }
 
 func resultMessage(a users.Action, r users.Result) string {

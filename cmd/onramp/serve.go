@@ -19,6 +19,7 @@ import (
 	"onramp/models/password"
 	"onramp/models/portal"
 	"onramp/models/provisioning"
+	"onramp/models/runs"
 	"onramp/models/secret"
 	"onramp/models/users"
 )
@@ -53,18 +54,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	authSvc := auth.New(s, hasher, auth.Config{IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax})
 	keys := secret.NewKeys(cfg.Secret)
 	portalSvc := portal.New(s, hasher, keys, portal.Config{})
-	codesSvc := codes.NewService(s, keys, codes.Config{Logger: log})
-	// One River client runs mail delivery and the codes jobs (generation runs, expiry).
-	outbox, err := newOutbox(cfg, s, log, codesSvc) // mail.go
+	runner := runs.New(s, log)
+	codesSvc := codes.NewService(s, keys, codes.Config{Logger: log, Runs: runner})
+	// One River client runs mail delivery, the runs (code generation, large user actions) and
+	// the codes' expiry.
+	outbox, err := newOutbox(cfg, s, log, codesSvc, runner) // mail.go
 	if err != nil {
 		return err
 	}
-	codesSvc.UseQueue(outbox.Queue())
+	runner.UseQueue(outbox.Queue())
 	devicesSvc := devices.New(s, codesSvc.Sealer(), portalSvc)
 	router := handlers.New(handlers.Deps{
 		Auth:         authSvc,
 		Admins:       admins.New(s, hasher, authSvc.Config().PasswordLinkTTL),
-		Users:        users.New(s, outbox, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL, Codes: codesSvc, Devices: devicesSvc}),
+		Users:        users.New(s, outbox, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL, Codes: codesSvc, Devices: devicesSvc, Runs: runner}),
 		Provisioning: provisioning.New(s),
 		Events:       events.New(s),
 		DB:           s,

@@ -2,15 +2,12 @@ package codes
 
 import (
 	"context"
-	"database/sql"
 	"log/slog"
 	"strconv"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
-
 	"onramp/models"
+	"onramp/models/runs"
 	"onramp/models/secret"
 	"onramp/models/store"
 )
@@ -18,16 +15,11 @@ import (
 // batchSize is how many users (or codes) one statement of a bulk operation touches.
 const batchSize = 1000
 
-// Queue inserts River jobs in the caller's transaction. The River client that models/mail
-// builds (one per database) implements it; this service registers its workers on that client
-// through RegisterJobs.
-type Queue interface {
-	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-}
-
 // Config tunes the service.
 type Config struct {
 	Logger *slog.Logger
+	// Runs runs "Generate for new users" in the background; the service adds its batch to it.
+	Runs *runs.Runner
 	// ExpiryInterval is how often the expiry job wipes the copies of expired codes; 0 means
 	// a minute.
 	ExpiryInterval time.Duration
@@ -38,17 +30,19 @@ type Config struct {
 type Service struct {
 	store       *store.Store
 	sealer      *Sealer
-	queue       Queue
+	runs        *runs.Runner
 	log         *slog.Logger
 	now         func() time.Time
 	expiryEvery time.Duration
 }
 
-// NewService builds the service; its background jobs run once UseQueue has given it the
-// River client.
+// NewService builds the service and adds its generation batch to cfg.Runs.
 func NewService(s *store.Store, keys *secret.Keys, cfg Config) *Service {
-	svc := &Service{store: s, sealer: NewSealer(keys), log: cfg.Logger, expiryEvery: cfg.ExpiryInterval,
+	svc := &Service{store: s, sealer: NewSealer(keys), log: cfg.Logger, expiryEvery: cfg.ExpiryInterval, runs: cfg.Runs,
 		now: func() time.Time { return time.Now().UTC() }}
+	if cfg.Runs != nil {
+		cfg.Runs.Handle(models.RunGenerateCodes, svc.generateBatch)
+	}
 	if svc.log == nil {
 		svc.log = slog.New(slog.DiscardHandler)
 	}
@@ -60,10 +54,6 @@ func NewService(s *store.Store, keys *secret.Keys, cfg Config) *Service {
 
 // WithClock replaces the clock (tests).
 func (s *Service) WithClock(now func() time.Time) *Service { s.now = now; return s }
-
-// UseQueue gives the service the River client its jobs are inserted with. It is set after
-// construction because that client is built with this service's workers (RegisterJobs).
-func (s *Service) UseQueue(q Queue) { s.queue = q }
 
 // Sealer is the service's sealer (the client API finds codes with the same keys).
 func (s *Service) Sealer() *Sealer { return s.sealer }

@@ -17,6 +17,7 @@ import (
 
 	"onramp/models"
 	"onramp/models/codes"
+	"onramp/models/runs"
 	"onramp/models/secret"
 	"onramp/models/store"
 	"onramp/models/store/storetest"
@@ -40,6 +41,7 @@ type fixture struct {
 	t       *testing.T
 	store   *store.Store
 	svc     *codes.Service
+	runs    *runs.Runner
 	queue   *fakeQueue
 	boss    *models.Admin
 	help    *models.Admin
@@ -53,8 +55,9 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{t: t, store: storetest.Open(t), queue: &fakeQueue{}, now: time.Now().UTC()}
-	f.svc = codes.NewService(f.store, secret.NewKeys([]byte("test-secret-test-secret-test-secret!")), codes.Config{}).WithClock(f.clock)
-	f.svc.UseQueue(f.queue)
+	f.runs = runs.New(f.store, nil).WithClock(f.clock)
+	f.runs.UseQueue(f.queue)
+	f.svc = codes.NewService(f.store, secret.NewKeys([]byte("test-secret-test-secret-test-secret!")), codes.Config{Runs: f.runs}).WithClock(f.clock)
 	f.account = models.NewAccount("acme")
 	if err := f.store.CreateAccount(ctx, f.account); err != nil {
 		t.Fatal(err)
@@ -282,7 +285,7 @@ func TestGenerateForNewUsers(t *testing.T) {
 	// A user created after the click is not part of the run.
 	late := f.seed(1, func(_ int, u *models.SDPUser) { u.Email = "late@example.com" })[0]
 
-	if err := f.svc.WorkForTest(ctx, run.ID, 1, 5, 0); err != nil {
+	if err := f.runs.Attempt(ctx, run.ID, 1, 5, 0); err != nil {
 		t.Fatal(err)
 	}
 	run, _ = f.svc.Run(ctx, f.boss, run.ID)
@@ -320,7 +323,7 @@ func TestGenerateForNewUsers(t *testing.T) {
 	if err != nil || run2.Total != 1 {
 		t.Fatalf("second run %+v %v", run2, err)
 	}
-	if err := f.svc.WorkForTest(ctx, run2.ID, 1, 5, 0); err != nil {
+	if err := f.runs.Attempt(ctx, run2.ID, 1, 5, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.StartRun(ctx, f.boss, ""); !errors.Is(err, codes.ErrNothingToGenerate) {
@@ -341,7 +344,7 @@ func TestGenerationRunResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.WorkForTest(ctx, run.ID, 1, 5, 2); err != nil {
+	if err := f.runs.Attempt(ctx, run.ID, 1, 5, 2); err != nil {
 		t.Fatal(err)
 	}
 	run, _ = f.svc.Run(ctx, f.boss, run.ID)
@@ -355,7 +358,7 @@ func TestGenerationRunResumes(t *testing.T) {
 	// while attempts remain.
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := f.svc.WorkForTest(cancelled, run.ID, 2, 5, 0); err == nil {
+	if err := f.runs.Attempt(cancelled, run.ID, 2, 5, 0); err == nil {
 		t.Fatal("a cancelled attempt succeeded")
 	}
 	run, _ = f.svc.Run(ctx, f.boss, run.ID)
@@ -363,7 +366,7 @@ func TestGenerationRunResumes(t *testing.T) {
 		t.Fatalf("after a failed attempt: %+v", run)
 	}
 	// The next attempt resumes.
-	if err := f.svc.WorkForTest(ctx, run.ID, 3, 5, 0); err != nil {
+	if err := f.runs.Attempt(ctx, run.ID, 3, 5, 0); err != nil {
 		t.Fatal(err)
 	}
 	run, _ = f.svc.Run(ctx, f.boss, run.ID)
@@ -380,7 +383,7 @@ func TestGenerationRunResumes(t *testing.T) {
 		t.Fatalf("%d events", n)
 	}
 	// A job run again after the run finished does nothing.
-	if err := f.svc.WorkForTest(ctx, run.ID, 4, 5, 0); err != nil {
+	if err := f.runs.Attempt(ctx, run.ID, 4, 5, 0); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.count("SELECT COUNT(*) FROM registration_codes"); n != 2100 {
@@ -398,7 +401,7 @@ func TestRunFailsAfterTheLastAttempt(t *testing.T) {
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := f.svc.WorkForTest(cancelled, run.ID, 5, 5, 0); err == nil {
+	if err := f.runs.Attempt(cancelled, run.ID, 5, 5, 0); err == nil {
 		t.Fatal("no error")
 	}
 	run, _ = f.svc.Run(ctx, f.boss, run.ID)
@@ -409,6 +412,31 @@ func TestRunFailsAfterTheLastAttempt(t *testing.T) {
 	run2, err := f.svc.StartRun(ctx, f.boss, "")
 	if err != nil || run2.ID == run.ID || run2.Total != 3 {
 		t.Fatalf("restart %+v %v", run2, err)
+	}
+}
+
+// A run whose job was lost (no progress for hours) no longer blocks the account: the next
+// click marks it failed and starts anew.
+func TestStaleRunIsReplaced(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.seed(3, nil)
+	run, err := f.svc.StartRun(ctx, f.boss, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.advance(time.Hour)
+	if again, err := f.svc.StartRun(ctx, f.boss, ""); !errors.Is(err, codes.ErrRunInProgress) || again.ID != run.ID {
+		t.Fatalf("an hour later: %+v %v", again, err)
+	}
+	f.advance(2 * time.Hour)
+	run2, err := f.svc.StartRun(ctx, f.boss, "")
+	if err != nil || run2.ID == run.ID {
+		t.Fatalf("three hours later: %+v %v", run2, err)
+	}
+	old, _ := f.svc.Run(ctx, f.boss, run.ID)
+	if old.Status != models.RunFailed || !strings.Contains(old.Error, "stopped making progress") || old.FinishedAt == nil {
+		t.Fatalf("the stale run: %+v", old)
 	}
 }
 
@@ -595,7 +623,7 @@ func TestWriteCSVManyRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.WorkForTest(ctx, run.ID, 1, 5, 0); err != nil {
+	if err := f.runs.Attempt(ctx, run.ID, 1, 5, 0); err != nil {
 		t.Fatal(err)
 	}
 	out, n := csvOf(t, f, f.boss)

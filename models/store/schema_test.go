@@ -25,7 +25,7 @@ var persisted = []any{
 	&models.SDPUser{},
 	&models.PortalSession{},
 	&models.RegistrationCode{},
-	&models.CodeGenerationRun{},
+	&models.Run{},
 	&models.Device{},
 	&models.MailMessage{},
 }

@@ -1,7 +1,8 @@
 // Package users owns the SDP users of an account: creating them (with an invitation when the
 // account's settings ask for one), listing and finding them, and the bulk actions of the Users
 // page (generate registration code, resend invitation, reset password, disable, enable,
-// delete), each all-or-nothing and batched so that 100,000 users go through in one request.
+// delete), batched: up to a thousand users all-or-nothing in the request, more as a resumable
+// background run (models/runs).
 package users
 
 import (
@@ -12,6 +13,7 @@ import (
 
 	"onramp/models"
 	"onramp/models/mail"
+	"onramp/models/runs"
 	"onramp/models/secret"
 	"onramp/models/store"
 )
@@ -42,6 +44,9 @@ type Config struct {
 	Codes CodeIssuer
 	// Devices signs out the devices of users whose password is reset or who are disabled.
 	Devices DeviceRevoker
+	// Runs runs actions over more than a thousand users in the background; the service adds
+	// its batch to it. Without it every action runs in the request.
+	Runs *runs.Runner
 }
 
 // DeviceRevoker signs out every device of some users inside the caller's transaction
@@ -63,7 +68,11 @@ func New(s *store.Store, o Outbox, cfg Config) *Service {
 	if cfg.ActivationTTL == 0 {
 		cfg.ActivationTTL = 24 * time.Hour
 	}
-	return &Service{store: s, outbox: o, cfg: cfg, now: func() time.Time { return time.Now().UTC() }}
+	svc := &Service{store: s, outbox: o, cfg: cfg, now: func() time.Time { return time.Now().UTC() }}
+	if cfg.Runs != nil {
+		cfg.Runs.Handle(models.RunUserAction, svc.actionBatch)
+	}
+	return svc
 }
 
 // WithClock replaces the clock (tests).

@@ -1,0 +1,151 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"onramp/models"
+	"onramp/models/users"
+)
+
+var userRunStatusRE = regexp.MustCompile(`data-testid="user-run" data-status="(\w+)"`)
+
+// An action over more users than a request should take (all matching the filter, past
+// users.InRequestLimit) runs in the background a batch per transaction, resumes after a failed
+// attempt without doing anyone twice, and leaves out users created after the confirmation.
+func TestLargeUserActionRunsInTheBackground(t *testing.T) {
+	a := newApp(t)
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	n := users.InRequestLimit*2 + 500
+	us := a.seedUsers(boss.AccountID, n, nil)
+	c := a.client()
+	c.signIn("boss@example.com")
+	c.get("/access/users")
+	form := url.Values{"action": {"disable"}, "all_matching": {"1"}, "status": {"enabled"}}
+
+	// The warning says the action will run in the background.
+	r := c.post("/access/users/actions", form)
+	expectStatus(t, r, http.StatusOK)
+	expectBody(t, r, fmt.Sprintf("Disable: %d users?", n))
+	expectBody(t, r, "It runs in the background")
+
+	form.Set("confirm", "1")
+	r = c.post("/access/users/actions", form)
+	expectStatus(t, r, http.StatusSeeOther)
+	runURL := r.Header.Get("Location")
+	var id int64
+	if _, err := fmt.Sscanf(runURL, "/access/users/runs/%d", &id); err != nil {
+		t.Fatalf("redirected to %q", runURL)
+	}
+	r = c.get(runURL)
+	expectStatus(t, r, http.StatusOK)
+	expectBody(t, r, `data-testid="user-run" data-status="queued"`)
+	expectBody(t, r, `hx-trigger="every 1s"`)
+	expectBody(t, r, fmt.Sprintf("0 of %d users done (0%%)", n))
+	if got := a.user(boss.AccountID, us[0].ID); got.Status != models.UserEnabled {
+		t.Fatal("a user was disabled before the run's job ran")
+	}
+	// A second large action while this one is open starts nothing and shows the open one.
+	other := url.Values{"action": {"enable"}, "all_matching": {"1"}, "confirm": {"1"}}
+	r = c.post("/access/users/actions", other)
+	expectStatus(t, r, http.StatusSeeOther)
+	if r.Header.Get("Location") != runURL {
+		t.Fatalf("second action went to %q", r.Header.Get("Location"))
+	}
+	expectBody(t, c.get(runURL), "Another action on many users is still running")
+	if k := a.countSQL("SELECT COUNT(*) FROM runs WHERE kind = ?", string(models.RunUserAction)); k != 1 {
+		t.Fatalf("%d runs", k)
+	}
+	// A user created after the confirmation is not part of it.
+	late := a.seedUsers(boss.AccountID, 1, func(_ int, u *models.SDPUser) { u.Email = "late@example.com" })[0]
+
+	ctx := context.Background()
+	// One batch (as if the server stopped after it), then an attempt that fails, then one that
+	// finishes: every user once.
+	if err := a.runs.Attempt(ctx, id, 1, 5, 1); err != nil {
+		t.Fatal(err)
+	}
+	r = c.get(runURL)
+	expectBody(t, r, `data-status="running"`)
+	expectBody(t, r, fmt.Sprintf("%d of %d users done", users.InRequestLimit, n))
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := a.runs.Attempt(cancelled, id, 2, 5, 0); err == nil {
+		t.Fatal("a cancelled attempt succeeded")
+	}
+	expectBody(t, c.get(runURL), "attempt 2 of 5 failed")
+	if err := a.runs.Attempt(ctx, id, 3, 5, 0); err != nil {
+		t.Fatal(err)
+	}
+	r = c.get(runURL)
+	if m := userRunStatusRE.FindStringSubmatch(r.body); m == nil || m[1] != "done" || strings.Contains(r.body, "hx-trigger") {
+		t.Fatalf("finished page: %s", snippet(r.body))
+	}
+	expectBody(t, r, fmt.Sprintf("Disabled %d users.", n))
+	expectBody(t, r, `data-testid="user-run-back"`)
+	for _, u := range []*models.SDPUser{us[0], us[users.InRequestLimit], us[n-1]} {
+		if got := a.user(boss.AccountID, u.ID); got.Status != models.UserDisabled {
+			t.Fatalf("user %d is %s", u.ID, got.Status)
+		}
+	}
+	if got := a.user(boss.AccountID, late.ID); got.Status != models.UserEnabled {
+		t.Fatal("a user created after the confirmation was disabled")
+	}
+	if k := a.eventCount(models.SubUserDisabled); k != n {
+		t.Fatalf("%d Disabled events for %d users", k, n)
+	}
+
+	// The page is the account's: another account's admin gets 404, and so does a code
+	// generation's id.
+	a.createAdmin("globex", "hank@globex.example", models.RoleAdmin)
+	stranger := a.client()
+	stranger.signIn("hank@globex.example")
+	expectStatus(t, stranger.get(runURL), http.StatusNotFound)
+	genID := a.countSQL("SELECT COALESCE(MAX(id), 0) FROM runs") + 1
+	a.execSQL(`INSERT INTO runs (id, account_id, kind, status, total, max_user_id, actor_type, created_at, updated_at)
+		VALUES (?, ?, 'generate_codes', 'done', 0, 0, 'admin', ?, ?)`, genID, boss.AccountID, a.clock(), a.clock())
+	expectStatus(t, c.get(fmt.Sprintf("/access/users/runs/%d", genID)), http.StatusNotFound)
+	expectStatus(t, c.get("/access/users/runs/x"), http.StatusNotFound)
+}
+
+// The runs' worker is wired into the job queue: a large action finishes on its own, and the
+// page's fragment (what htmx polls) shows the result.
+func TestLargeUserActionFinishesThroughTheQueue(t *testing.T) {
+	a := newApp(t)
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleHelpdesk)
+	n := users.InRequestLimit + 10
+	a.seedUsers(boss.AccountID, n, nil)
+	a.startJobs()
+	c := a.client()
+	c.signIn("boss@example.com")
+	c.get("/access/users")
+	r := c.post("/access/users/actions", url.Values{"action": {"generate_code"}, "all_matching": {"1"}, "confirm": {"1"}})
+	expectStatus(t, r, http.StatusSeeOther)
+	runURL := r.Header.Get("Location")
+	c.header.Set("HX-Request", "true")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r = c.get(runURL)
+		expectStatus(t, r, http.StatusOK)
+		if m := userRunStatusRE.FindStringSubmatch(r.body); m != nil && m[1] == "done" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run never finished: %s", snippet(r.body))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if strings.Contains(r.body, "<html") {
+		t.Fatal("htmx got a whole page instead of the progress block")
+	}
+	expectBody(t, r, fmt.Sprintf("Generated a registration code for %d users.", n))
+	if k := a.eventCount(models.SubCodeGenerated); k != n {
+		t.Fatalf("%d codes generated for %d users", k, n)
+	}
+}

@@ -1,0 +1,263 @@
+// Package runs drives bulk work that takes longer than a request should: "Generate for new
+// users" and Users actions over large selections. A run is a row (models.Run) that the console
+// shows with its progress, and a River job, inserted in the same transaction, that names only
+// the row. The job commits one batch of users per transaction, each with the run's progress,
+// so a run that stops (crash, restart, error) continues after its last committed batch when
+// the job is tried again. A run that fails for good says so, with how far it got.
+//
+// The services own what a batch does (Handle); this package owns starting, attempts, progress
+// and failure, the same for every kind.
+package runs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"onramp/models"
+	"onramp/models/store"
+)
+
+// queueName is the River queue of the runs (beside mail's, on the same client).
+const queueName = "runs"
+
+// maxAttempts is how many times the job of a run is tried. Each attempt resumes where the
+// last one stopped, so retrying costs nothing; after the last the run is marked failed.
+const maxAttempts = 5
+
+// attemptTimeout bounds one attempt. A timed-out attempt is retried and resumes.
+const attemptTimeout = time.Hour
+
+// staleAfter is how long an open run may go without progress before a new start may replace
+// it: longer than an attempt's timeout plus River's rescue of a job whose worker died.
+const staleAfter = 2*attemptTimeout + 10*time.Minute
+
+// ErrInProgress: the account already has a run of that kind queued or running.
+var ErrInProgress = fmt.Errorf("%w: the same kind of work is already in progress", models.ErrConflict)
+
+// errGone is a job whose run no longer exists (its account was deleted).
+var errGone = errors.New("runs: the run no longer exists")
+
+// Queue inserts River jobs in the caller's transaction: the River client that models/mail
+// builds (one per database) implements it.
+type Queue interface {
+	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// Step is what one batch did.
+type Step struct {
+	Done     int   // users the batch went through; 0 means the run has nothing left
+	Affected int   // of them, users it changed
+	After    int64 // the last user id it went through (0: not tracked)
+}
+
+// Batch commits one batch of a run's work in tx, the transaction its progress is saved in.
+type Batch func(ctx context.Context, tx *store.Store, run *models.Run) (Step, error)
+
+// Runner starts runs and works through them.
+type Runner struct {
+	store *store.Store
+	queue Queue
+	log   *slog.Logger
+	now   func() time.Time
+
+	mu      sync.RWMutex // services add their batches while wiring, beside a started queue in tests
+	batches map[models.RunKind]Batch
+}
+
+// New builds a runner; the kinds it runs are added with Handle, its queue with UseQueue.
+func New(s *store.Store, log *slog.Logger) *Runner {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{store: s, log: log, now: func() time.Time { return time.Now().UTC() }, batches: map[models.RunKind]Batch{}}
+}
+
+// WithClock replaces the clock (tests).
+func (r *Runner) WithClock(now func() time.Time) *Runner { r.now = now; return r }
+
+// Handle says how to do a batch of runs of kind. Call it while wiring, before jobs start.
+func (r *Runner) Handle(kind models.RunKind, b Batch) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.batches[kind] = b
+}
+
+func (r *Runner) batch(kind models.RunKind) (Batch, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	b, ok := r.batches[kind]
+	return b, ok
+}
+
+// UseQueue gives the runner the River client its jobs are inserted with. It is set after
+// construction because that client is built with the runner's worker (RegisterJobs).
+func (r *Runner) UseQueue(q Queue) { r.queue = q }
+
+type workArgs struct {
+	RunID int64 `json:"run_id"`
+}
+
+func (workArgs) Kind() string { return "runs.work" }
+
+type worker struct {
+	river.WorkerDefaults[workArgs]
+	r *Runner
+}
+
+func (w *worker) Timeout(*river.Job[workArgs]) time.Duration { return attemptTimeout }
+
+func (w *worker) Work(ctx context.Context, job *river.Job[workArgs]) error {
+	return w.r.Attempt(ctx, job.Args.RunID, job.Attempt, job.MaxAttempts, 0)
+}
+
+// RegisterJobs adds the runs' worker to the shared River client (see mail.Config.Jobs).
+func (r *Runner) RegisterJobs(w *river.Workers) (map[string]river.QueueConfig, []*river.PeriodicJob) {
+	river.AddWorker(w, &worker{r: r})
+	return map[string]river.QueueConfig{queueName: {MaxWorkers: 4}}, nil
+}
+
+// Start inserts run (its account, kind, total, bounds and actor filled in) and its job in tx.
+// While the account has an open run of the same kind it returns that run and ErrInProgress;
+// an open run that has made no progress for a long time (its job is gone) is marked failed
+// and replaced.
+func (r *Runner) Start(ctx context.Context, tx *store.Store, run *models.Run) (*models.Run, error) {
+	if r.queue == nil {
+		return nil, errors.New("runs: no job queue (UseQueue was not called)")
+	}
+	if _, ok := r.batch(run.Kind); !ok {
+		return nil, fmt.Errorf("runs: no handler for %q", run.Kind)
+	}
+	now := r.now()
+	open, err := tx.OpenRun(ctx, run.AccountID, run.Kind)
+	switch {
+	case err == nil && now.Sub(open.UpdatedAt) < staleAfter:
+		return open, ErrInProgress
+	case err == nil:
+		if err := tx.UpdateRun(ctx, open.ID, map[string]any{"status": models.RunFailed, "finished_at": now,
+			"error": "stopped making progress; start again to continue"}); err != nil {
+			return nil, err
+		}
+	case !errors.Is(err, models.ErrNotFound):
+		return nil, err
+	}
+	run.Status, run.CreatedAt, run.UpdatedAt = models.RunQueued, now, now
+	if err := tx.CreateRun(ctx, run); err != nil {
+		return nil, err // models.ErrConflict: another start won the race for the open run
+	}
+	sqlTx, ok := tx.SQLTx()
+	if !ok {
+		return nil, errors.New("runs: Start outside a transaction")
+	}
+	if _, err := r.queue.InsertTx(ctx, sqlTx, workArgs{RunID: run.ID}, &river.InsertOpts{Queue: queueName, MaxAttempts: maxAttempts}); err != nil {
+		return nil, fmt.Errorf("runs: queue the run: %w", err)
+	}
+	return run, nil
+}
+
+// Attempt is one attempt of a run's job (attempt of attempts): it commits batches until the
+// run's batch says nothing is left, or after maxBatches batches when that is positive (tests
+// stop a run half-way this way, as a crash would).
+func (r *Runner) Attempt(ctx context.Context, runID int64, attempt, attempts, maxBatches int) (err error) {
+	log := r.log.With("run_id", runID, "attempt", attempt)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error: %v", p)
+		}
+		if err != nil && !errors.Is(err, errGone) {
+			r.recordFailure(runID, attempt, attempts, err, log)
+		}
+	}()
+	run, err := r.store.RunForWork(ctx, runID)
+	if errors.Is(err, models.ErrNotFound) {
+		return river.JobCancel(errGone)
+	}
+	if err != nil {
+		return err
+	}
+	if !run.Open() {
+		return nil // finished by an earlier attempt
+	}
+	batch, ok := r.batch(run.Kind)
+	if !ok {
+		return fmt.Errorf("runs: no handler for %q", run.Kind)
+	}
+	cols := map[string]any{"status": models.RunRunning, "error": ""} // an earlier attempt's error is behind us
+	if run.StartedAt == nil {
+		cols["started_at"] = r.now()
+	}
+	if err := r.store.Tx(ctx, func(tx *store.Store) error { return tx.UpdateRun(ctx, run.ID, cols) }); err != nil {
+		return err
+	}
+	for batches := 0; maxBatches <= 0 || batches < maxBatches; batches++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var step Step
+		err := r.store.Tx(ctx, func(tx *store.Store) error {
+			var err error
+			if step, err = batch(ctx, tx, run); err != nil || step.Done == 0 {
+				return err
+			}
+			return tx.AddRunProgress(ctx, run.ID, step.Done, step.Affected, step.After)
+		})
+		if err != nil {
+			return err
+		}
+		if step.Done == 0 {
+			now := r.now()
+			err := r.store.Tx(ctx, func(tx *store.Store) error {
+				return tx.UpdateRun(ctx, run.ID, map[string]any{"status": models.RunDone, "finished_at": now, "error": ""})
+			})
+			if err == nil {
+				log.Info("run finished", "kind", run.Kind, "account_id", run.AccountID)
+			}
+			return err
+		}
+		run.Done += step.Done
+		run.Affected += step.Affected
+		if step.After > 0 {
+			run.AfterUserID = step.After
+		}
+	}
+	return nil
+}
+
+// recordFailure shows an attempt's error on the run: the run stays running while River has
+// attempts left (the next one resumes), and is failed after the last.
+func (r *Runner) recordFailure(runID int64, attempt, attempts int, err error, log *slog.Logger) {
+	text := oneLine(err.Error())
+	cols := map[string]any{"error": fmt.Sprintf("attempt %d of %d failed: %s", attempt, attempts, text)}
+	if attempt >= attempts {
+		cols["status"] = models.RunFailed
+		cols["finished_at"] = r.now()
+	}
+	log.Warn("run attempt failed", "error", text)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.store.Tx(ctx, func(tx *store.Store) error { return tx.UpdateRun(ctx, runID, cols) }); err != nil {
+		log.Warn("saving a failed run", "error", err)
+	}
+}
+
+// oneLine shortens an error for the page: one line, at most 300 bytes.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:300]
+		for !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+		s += "…"
+	}
+	return s
+}
