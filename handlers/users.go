@@ -121,6 +121,13 @@ func (h *Handler) usersList(c echo.Context) error {
 	if n := len(v.Rows); n > 0 {
 		v.Pagination.Summary = fmt.Sprintf("Showing %d users", n)
 	}
+	run, err := h.Users.OpenRun(ctx, cur.Admin)
+	if err != nil {
+		return err
+	}
+	if run != nil {
+		v.Running = &userpages.RunningAction{Label: actionRunTitle(run), Percent: run.Percent(), URL: c.Echo().Reverse("users.run", run.ID)}
+	}
 	return render(c, http.StatusOK, userpages.ListPage(h.page(c, "Users", "users.list"), v))
 }
 
@@ -287,6 +294,11 @@ func (h *Handler) usersActions(c echo.Context) error {
 	return redirect(c, back)
 }
 
+// actionRunTitle names a background action: "Disable: 100000 users".
+func actionRunTitle(run *models.Run) string {
+	return fmt.Sprintf("%s: %d %s", users.Action(run.Action).Label(), run.Total, plural(run.Total, "user", "users"))
+}
+
 // usersRun follows an action running in the background: the page, or for htmx the progress
 // block it polls every second until the run ends.
 func (h *Handler) usersRun(c echo.Context) error {
@@ -301,7 +313,7 @@ func (h *Handler) usersRun(c echo.Context) error {
 	a := users.Action(run.Action)
 	self := c.Echo().Reverse("users.run", run.ID)
 	v := userpages.ActionRun{
-		Title: fmt.Sprintf("%s: %d %s", a.Label(), run.Total, plural(run.Total, "user", "users")),
+		Title: actionRunTitle(run),
 		Run: runView(run, "user-run", "Progress", fmt.Sprintf("%d of %d users done (%d%%).", run.Done, run.Total, run.Percent()),
 			self, self),
 		BackURL: c.Echo().Reverse("users.list"),

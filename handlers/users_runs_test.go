@@ -62,6 +62,10 @@ func TestLargeUserActionRunsInTheBackground(t *testing.T) {
 	if k := a.countSQL("SELECT COUNT(*) FROM runs WHERE kind = ?", string(models.RunUserAction)); k != 1 {
 		t.Fatalf("%d runs", k)
 	}
+	// The Users list says an action is running, and links to it.
+	r = c.get("/access/users")
+	expectBody(t, r, `data-testid="running-action"`)
+	expectBody(t, r, fmt.Sprintf(`href="%s"`, runURL))
 	// A user created after the confirmation is not part of it.
 	late := a.seedUsers(boss.AccountID, 1, func(_ int, u *models.SDPUser) { u.Email = "late@example.com" })[0]
 
@@ -89,6 +93,9 @@ func TestLargeUserActionRunsInTheBackground(t *testing.T) {
 	}
 	expectBody(t, r, fmt.Sprintf("Disabled %d users.", n))
 	expectBody(t, r, `data-testid="user-run-back"`)
+	if strings.Contains(c.get("/access/users").body, `data-testid="running-action"`) {
+		t.Fatal("the Users list still says an action is running")
+	}
 	for _, u := range []*models.SDPUser{us[0], us[users.InRequestLimit], us[n-1]} {
 		if got := a.user(boss.AccountID, u.ID); got.Status != models.UserDisabled {
 			t.Fatalf("user %d is %s", u.ID, got.Status)

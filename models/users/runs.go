@@ -80,6 +80,15 @@ func (s *Service) start(ctx context.Context, actor *models.Admin, ip string, a A
 	return run, err
 }
 
+// OpenRun returns the action of the actor's account running in the background, or nil.
+func (s *Service) OpenRun(ctx context.Context, actor *models.Admin) (*models.Run, error) {
+	run, err := s.store.OpenRun(ctx, actor.AccountID, models.RunUserAction)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	}
+	return run, err
+}
+
 // Run returns a background action of the actor's account.
 func (s *Service) Run(ctx context.Context, actor *models.Admin, id int64) (*models.Run, error) {
 	run, err := s.store.Run(ctx, actor.AccountID, id)
