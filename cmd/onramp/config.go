@@ -22,6 +22,9 @@ type config struct {
 	BaseURL     string
 	SessionIdle time.Duration
 	SessionMax  time.Duration
+	// PortalIdle and PortalMax are the MyVPN portal's session timeouts.
+	PortalIdle time.Duration
+	PortalMax  time.Duration
 	// ActivationTTL is how long an invitation's activation link works.
 	ActivationTTL time.Duration
 	TrustProxy    bool
@@ -56,6 +59,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	if c.SessionMax, err = duration(getenv, "ONRAMP_SESSION_MAX", 12*time.Hour); err != nil {
+		return c, err
+	}
+	if c.PortalIdle, err = duration(getenv, "ONRAMP_PORTAL_SESSION_IDLE", 30*time.Minute); err != nil {
+		return c, err
+	}
+	if c.PortalMax, err = duration(getenv, "ONRAMP_PORTAL_SESSION_MAX", 12*time.Hour); err != nil {
 		return c, err
 	}
 	if c.ActivationTTL, err = duration(getenv, "ONRAMP_ACTIVATION_TTL", 24*time.Hour); err != nil {

@@ -168,3 +168,19 @@ func TestDemoFillsAnAccount(t *testing.T) {
 		t.Fatalf("unrealistic mix: %d with MFA, %d disabled", mfa, disabled)
 	}
 }
+
+func TestSessionTimeouts(t *testing.T) {
+	c, err := loadConfig(testEnv(t, nil))
+	if err != nil || c.SessionIdle != 30*time.Minute || c.SessionMax != 12*time.Hour || c.PortalIdle != 30*time.Minute || c.PortalMax != 12*time.Hour {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	c, err = loadConfig(testEnv(t, map[string]string{"ONRAMP_SESSION_IDLE": "10m", "ONRAMP_PORTAL_SESSION_IDLE": "5m", "ONRAMP_PORTAL_SESSION_MAX": "2h"}))
+	if err != nil || c.SessionIdle != 10*time.Minute || c.PortalIdle != 5*time.Minute || c.PortalMax != 2*time.Hour {
+		t.Fatalf("set: %v %v %v %v", c.SessionIdle, c.PortalIdle, c.PortalMax, err)
+	}
+	for _, bad := range []string{"soon", "-5m", "0s"} {
+		if _, err := loadConfig(testEnv(t, map[string]string{"ONRAMP_PORTAL_SESSION_MAX": bad})); err == nil || !strings.Contains(err.Error(), "ONRAMP_PORTAL_SESSION_MAX") {
+			t.Fatalf("%q: %v", bad, err)
+		}
+	}
+}
