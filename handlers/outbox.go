@@ -10,6 +10,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"onramp/models"
+	"onramp/views"
+	"onramp/views/components"
+	"onramp/views/pages/confirm"
 	outboxpages "onramp/views/pages/outbox"
 )
 
@@ -20,6 +23,11 @@ func (h *Handler) outboxList(c echo.Context) error {
 		return err
 	}
 	v := outboxpages.List{Delivering: h.Outbox.Delivering()}
+	if v.Delivering && after == 0 {
+		if v.Held, v.Sendable, err = h.Outbox.Held(c.Request().Context(), current(c).Admin); err != nil {
+			return err
+		}
+	}
 	for _, m := range page.Messages {
 		v.Rows = append(v.Rows, outboxpages.Row{
 			URL: c.Echo().Reverse("outbox.message", m.ID), To: m.ToEmail, Kind: m.Kind.Label(), Subject: m.Subject,
@@ -35,6 +43,53 @@ func (h *Handler) outboxList(c echo.Context) error {
 		v.Pagination.NextURL = fmt.Sprintf("%s?after=%d", list, page.NextAfter)
 	}
 	return render(c, http.StatusOK, outboxpages.Page(h.page(c, "Outbox", "outbox"), v))
+}
+
+// outboxSendHeld sends the held messages worth sending once SMTP is configured,
+// confirm-then-do: without confirm=1 it answers with the warning (a dialog for htmx, a page
+// otherwise).
+func (h *Handler) outboxSendHeld(c echo.Context) error {
+	cur := current(c)
+	ctx := c.Request().Context()
+	back := c.Echo().Reverse("outbox")
+	held, sendable, err := h.Outbox.Held(ctx, cur.Admin)
+	if err != nil {
+		return err
+	}
+	if c.FormValue("confirm") != "1" {
+		if sendable == 0 || !h.Outbox.Delivering() {
+			if err := h.flash(c, views.FlashInfo, "There is no held message to send."); err != nil {
+				return err
+			}
+			return redirect(c, back)
+		}
+		msg := fmt.Sprintf("%d %s sent now: each user's newest invitation whose activation link still works, and the notice of each user who is still disabled.",
+			sendable, plural(int(sendable), "message will be", "messages will be"))
+		if rest := held - sendable; rest > 0 {
+			msg += fmt.Sprintf(" The other %d held %s: their links no longer work or their news is out of date (use Resend invitation for those users).",
+				rest, plural(int(rest), "message stays held", "messages stay held"))
+		}
+		p := components.ConfirmProps{
+			Title:        fmt.Sprintf("Send %d held %s?", sendable, plural(int(sendable), "message", "messages")),
+			Message:      msg,
+			Action:       c.Echo().Reverse("outbox.send_held"),
+			ConfirmLabel: "Send now",
+			CancelURL:    back,
+			CSRF:         h.page(c, "", "").CSRF,
+		}
+		if isHTMX(c) {
+			return render(c, http.StatusOK, components.ConfirmDialog(p))
+		}
+		return render(c, http.StatusOK, confirm.Page(h.page(c, p.Title, "outbox"), "Outbox", p))
+	}
+	n, err := h.Outbox.SendHeld(ctx, cur.Admin, c.RealIP())
+	if err != nil {
+		return err
+	}
+	if err := h.flash(c, views.FlashSuccess, fmt.Sprintf("%d held %s queued for delivery.", n, plural(n, "message", "messages"))); err != nil {
+		return err
+	}
+	return redirect(c, back)
 }
 
 func (h *Handler) outboxMessage(c echo.Context) error {

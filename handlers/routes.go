@@ -87,6 +87,7 @@ func (h *Handler) routes() []route {
 		{http.MethodGet, "/events/:id", "events.show", h.eventsShow, signedIn},
 
 		{http.MethodGet, "/outbox", "outbox", h.outboxList, adminOnly},
+		{http.MethodPost, "/outbox/send-held", "outbox.send_held", h.outboxSendHeld, adminOnly},
 		{http.MethodGet, "/outbox/:id", "outbox.message", h.outboxMessage, adminOnly},
 		{http.MethodGet, "/outbox/:id/html", "outbox.html", h.outboxHTML, adminOnly},
 

@@ -31,6 +31,7 @@ const (
 	SubPasswordChanged = "Password Changed"
 	SubSettingsChanged = "Settings Changed"
 	SubEventsExported  = "Events Exported"
+	SubHeldMailSent    = "Held Mail Sent"
 
 	SubUserCreated       = "Created"
 	SubUserInvited       = "Invited"

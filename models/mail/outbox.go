@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -236,14 +237,62 @@ func (o *Outbox) queue(ctx context.Context, tx *store.Store, ms []*models.MailMe
 	if o.sender == nil {
 		return nil
 	}
-	jobs := make([]river.InsertManyParams, len(ms))
+	ids := make([]int64, len(ms))
 	for i, m := range ms {
-		jobs[i] = river.InsertManyParams{Args: deliverArgs{MailMessageID: m.ID}, InsertOpts: &river.InsertOpts{Queue: queueName}}
+		ids[i] = m.ID
 	}
-	if _, err := o.river.InsertManyTx(ctx, sqlTx, jobs); err != nil {
-		return fmt.Errorf("mail: queue delivery: %w", err)
+	return o.deliverLater(ctx, sqlTx, ids)
+}
+
+// deliverLater inserts the delivery jobs of messages in the caller's transaction.
+func (o *Outbox) deliverLater(ctx context.Context, sqlTx *sql.Tx, ids []int64) error {
+	for start := 0; start < len(ids); start += 1000 {
+		batch := ids[start:min(start+1000, len(ids))]
+		jobs := make([]river.InsertManyParams, len(batch))
+		for i, id := range batch {
+			jobs[i] = river.InsertManyParams{Args: deliverArgs{MailMessageID: id}, InsertOpts: &river.InsertOpts{Queue: queueName}}
+		}
+		if _, err := o.river.InsertManyTx(ctx, sqlTx, jobs); err != nil {
+			return fmt.Errorf("mail: queue delivery: %w", err)
+		}
 	}
 	return nil
+}
+
+// Held counts the actor's account's held messages, and of them those SendHeld would send.
+func (o *Outbox) Held(ctx context.Context, actor *models.Admin) (held, sendable int64, err error) {
+	return o.store.CountHeldMail(ctx, actor.AccountID, time.Now().UTC())
+}
+
+// ErrNoSMTP: held messages cannot be sent while no SMTP server is configured.
+var ErrNoSMTP = fmt.Errorf("%w: no SMTP server is configured (SMTP_URL)", models.ErrConflict)
+
+// SendHeld queues for delivery the held messages of the actor's account that still make sense
+// now that an SMTP server is configured: each user's newest invitation while its activation
+// link works, and each still-disabled user's newest disabled notice. The others stay held. It
+// returns how many it queued, and writes a Held Mail Sent event.
+func (o *Outbox) SendHeld(ctx context.Context, actor *models.Admin, ip string) (int, error) {
+	if o.sender == nil {
+		return 0, ErrNoSMTP
+	}
+	var n int
+	err := o.store.Tx(ctx, func(tx *store.Store) error {
+		ids, err := tx.QueueHeldMail(ctx, actor.AccountID, time.Now().UTC())
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		n = len(ids)
+		sqlTx, ok := tx.SQLTx()
+		if !ok {
+			return errors.New("mail: SendHeld outside a transaction")
+		}
+		if err := o.deliverLater(ctx, sqlTx, ids); err != nil {
+			return err
+		}
+		return tx.CreateEvent(ctx, models.NewEvent(&actor.AccountID, models.EventAdmin, models.SubHeldMailSent,
+			models.AdminActor(actor, ip), "", map[string]string{"messages": strconv.Itoa(n)}))
+	})
+	return n, err
 }
 
 // newMessageID makes an RFC 5322 Message-ID, fixed when the message is queued so that every

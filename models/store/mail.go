@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"time"
+
+	"gorm.io/gorm"
 
 	"onramp/models"
 )
@@ -63,4 +66,47 @@ func (s *Store) ListMailMessages(ctx context.Context, accountID, after int64, li
 func (s *Store) UpdateUnsentMail(ctx context.Context, id int64, cols map[string]any) error {
 	cols["updated_at"] = nowUTC()
 	return affected(s.q(ctx).Model(&models.MailMessage{}).Where("id = ? AND status <> ?", id, models.MailSent).Updates(cols))
+}
+
+// heldSendable selects an account's held messages that still make sense once SMTP is
+// configured: the newest invitation of a user whose activation link (the newest) still works,
+// and the newest disabled notice of a user who is still disabled. Older held messages carry
+// dead links or old news, and stay held.
+func (s *Store) heldSendable(ctx context.Context, accountID int64, now time.Time) *gorm.DB {
+	return s.q(ctx).Model(&models.MailMessage{}).Where(`account_id = ? AND status = ? AND sdp_user_id IS NOT NULL
+		AND id = (SELECT MAX(m2.id) FROM mail_messages m2 WHERE m2.sdp_user_id = mail_messages.sdp_user_id AND m2.kind = mail_messages.kind)
+		AND ((kind = ? AND EXISTS (SELECT 1 FROM one_time_tokens t WHERE t.sdp_user_id = mail_messages.sdp_user_id
+				AND t.purpose = ? AND t.used_at IS NULL AND t.expires_at > ?))
+			OR (kind = ? AND EXISTS (SELECT 1 FROM sdp_users u WHERE u.id = mail_messages.sdp_user_id AND u.status = ?)))`,
+		accountID, models.MailHeld, models.MailInvitation, models.TokenUserActivation, now, models.MailDisabledNotice, models.UserDisabled)
+}
+
+// CountHeldMail counts an account's held messages, and of them those worth sending now (see
+// heldSendable).
+func (s *Store) CountHeldMail(ctx context.Context, accountID int64, now time.Time) (held, sendable int64, err error) {
+	if err := s.q(ctx).Model(&models.MailMessage{}).Where("account_id = ? AND status = ?", accountID, models.MailHeld).Count(&held).Error; err != nil {
+		return 0, 0, wrap(err)
+	}
+	if held == 0 {
+		return 0, 0, nil
+	}
+	return held, sendable, wrap(s.heldSendable(ctx, accountID, now).Count(&sendable).Error)
+}
+
+// QueueHeldMail turns an account's sendable held messages (see heldSendable) back to queued
+// and returns their ids.
+func (s *Store) QueueHeldMail(ctx context.Context, accountID int64, now time.Time) ([]int64, error) {
+	var ids []int64
+	if err := s.heldSendable(ctx, accountID, now).Order("id").Pluck("id", &ids).Error; err != nil {
+		return nil, wrap(err)
+	}
+	for start := 0; start < len(ids); start += 1000 {
+		batch := ids[start:min(start+1000, len(ids))]
+		err := s.q(ctx).Model(&models.MailMessage{}).Where("id IN ? AND status = ?", batch, models.MailHeld).
+			Updates(map[string]any{"status": models.MailQueued, "updated_at": nowUTC()}).Error
+		if err != nil {
+			return nil, wrap(err)
+		}
+	}
+	return ids, nil
 }
