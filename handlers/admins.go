@@ -31,7 +31,7 @@ func (h *Handler) renderAdmins(c echo.Context, status int, after int64, form adm
 	v := adminpages.List{Form: form}
 	for _, a := range page.Admins {
 		r := adminpages.Row{ID: a.ID, Name: a.Name, Email: a.Email, Role: string(a.Role), Disabled: a.Status == models.AdminDisabled,
-			Pending: !a.HasPassword(), LastSignIn: "Never", IsSelf: a.ID == cur.Admin.ID}
+			Pending: !a.HasPassword(), LastSignIn: "Never", IsSelf: a.ID == cur.Admin.ID, TwoStep: a.HasTOTP()}
 		if a.LastSignInAt != nil {
 			r.LastSignIn = a.LastSignInAt.UTC().Format(timeLayout) + " UTC"
 		}
@@ -88,7 +88,7 @@ func (h *Handler) adminAction(c echo.Context, warn func(*models.Admin, forms.Adm
 	}
 	cur := current(c)
 	if id == cur.Admin.ID {
-		return echo.NewHTTPError(http.StatusForbidden, "You cannot change your own role or status; ask another admin.")
+		return echo.NewHTTPError(http.StatusForbidden, "You cannot change your own role, status or two-step verification here; ask another admin.")
 	}
 	ctx := c.Request().Context()
 	if !f.Confirmed() {
@@ -207,5 +207,27 @@ func (h *Handler) adminsLink(c echo.Context) error {
 				return err
 			}
 			return h.renderLink(c, a, token, false)
+		})
+}
+
+// adminsTwoStepRemove turns off another admin's two-step verification (a lost phone), after
+// the warning.
+func (h *Handler) adminsTwoStepRemove(c echo.Context) error {
+	return h.adminAction(c,
+		func(a *models.Admin, _ forms.AdminAction) components.ConfirmProps {
+			return components.ConfirmProps{
+				Title: "Turn off two-step verification for " + a.Name + "?",
+				Message: a.Email + " will sign in with their password alone until they set up two-step verification again. " +
+					"Do this for someone who lost their authenticator app, once you know it is them who asks.",
+				ConfirmLabel: "Turn off",
+				Danger:       true,
+			}
+		},
+		func(actor *models.Admin, id int64, _ forms.AdminAction) error {
+			a, err := h.Admins.TurnOffTwoStep(c.Request().Context(), actor, c.RealIP(), id)
+			if err != nil {
+				return err
+			}
+			return h.backToAdmins(c, views.FlashSuccess, "Two-step verification is off for "+a.Name+".")
 		})
 }

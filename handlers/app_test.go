@@ -68,9 +68,9 @@ func newAppOn(t testing.TB, s *store.Store, opts ...appOption) *testApp {
 	t.Helper()
 	a := &testApp{t: t, store: s, now: time.Now().UTC()}
 	hasher := password.NewFastHasher()
-	a.auth = auth.New(s, hasher, auth.Config{}).WithClock(a.clock)
-	a.admins = admins.New(s, hasher, time.Hour)
 	keys := secret.NewKeys([]byte("test-secret-test-secret-test-secret!"))
+	a.auth = auth.New(s, hasher, keys, auth.Config{}).WithClock(a.clock)
+	a.admins = admins.New(s, hasher, time.Hour)
 	a.portal = portal.New(s, hasher, keys, portal.Config{}).WithClock(a.clock)
 	a.runs = runs.New(s, nil).WithClock(a.clock)
 	a.codes = codes.NewService(s, keys, codes.Config{Runs: a.runs}).WithClock(a.clock)

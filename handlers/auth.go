@@ -34,18 +34,19 @@ func (h *Handler) login(c echo.Context) error {
 			return err
 		}
 	}
-	_, token, err := h.Auth.SignIn(ctx, f.Email, f.Password, c.RealIP(), c.Request().UserAgent())
-	var rl *models.RateLimitError
-	switch {
-	case errors.As(err, &rl):
-		c.Response().Header().Set("Retry-After", fmt.Sprint(retrySeconds(rl)))
-		msg := fmt.Sprintf("Too many failed sign-in attempts. Try again in %s.", humanWait(rl.RetryAfter))
-		return render(c, http.StatusTooManyRequests, authpages.Login(h.page(c, "Sign in", ""), authpages.LoginForm{Email: f.Email, Error: msg}))
-	case errors.Is(err, models.ErrUnauthorized):
-		return render(c, http.StatusUnauthorized, authpages.Login(h.page(c, "Sign in", ""),
-			authpages.LoginForm{Email: f.Email, Error: "The email or password is not right."}))
-	case err != nil:
-		return err
+	_, token, err := h.Auth.SignIn(ctx, auth.SignInInput{Email: f.Email, Password: f.Password, TOTP: f.TOTP},
+		c.RealIP(), c.Request().UserAgent())
+	if err != nil {
+		r, ok := signInRefusal(c, err, auth.ErrMFARequired, auth.ErrWrongCode)
+		switch {
+		case ok:
+		case errors.Is(err, models.ErrUnauthorized):
+			r.msg = "The email or password is not right."
+		default:
+			return err
+		}
+		return render(c, r.status, authpages.Login(h.page(c, "Sign in", ""),
+			authpages.LoginForm{Email: f.Email, Error: r.msg, CodeError: r.codeMsg}))
 	}
 	if err := h.startSession(c, token); err != nil {
 		return err
@@ -55,6 +56,35 @@ func (h *Handler) login(c echo.Context) error {
 		next = c.Echo().Reverse("home")
 	}
 	return redirect(c, next)
+}
+
+// refusal is how a sign-in form answers a refused sign-in: a status, and a message for the
+// whole form or for its authenticator code field.
+type refusal struct {
+	status       int
+	msg, codeMsg string
+}
+
+// signInRefusal words the refusals the console's and the portal's sign-in share: too many
+// failures, and a missing or wrong authenticator code (each side has its own errors for those,
+// given as mfaRequired and wrongCode). For any other error ok is false and r is a 401 without
+// a message, for the caller to word.
+func signInRefusal(c echo.Context, err, mfaRequired, wrongCode error) (r refusal, ok bool) {
+	r.status = http.StatusUnauthorized
+	var rl *models.RateLimitError
+	switch {
+	case errors.As(err, &rl):
+		c.Response().Header().Set("Retry-After", fmt.Sprint(retrySeconds(rl)))
+		r.status, r.msg = http.StatusTooManyRequests,
+			fmt.Sprintf("Too many failed sign-in attempts. Try again in %s.", humanWait(rl.RetryAfter))
+	case errors.Is(err, mfaRequired):
+		r.codeMsg = "Your account has two-step verification: enter your password again with the code from your authenticator app."
+	case errors.Is(err, wrongCode):
+		r.codeMsg = "The authenticator code is not right. Enter your password again with the 6 digits your app shows now."
+	default:
+		return r, false
+	}
+	return r, true
 }
 
 func humanWait(d time.Duration) string {

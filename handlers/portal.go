@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -116,29 +115,21 @@ func (h *Handler) portalLogin(c echo.Context) error {
 		}
 		return redirect(c, next)
 	}
-	form := portalpages.LoginForm{Account: f.Account, Email: f.Email}
-	status := http.StatusUnauthorized
-	var rl *models.RateLimitError
+	r, ok := signInRefusal(c, err, portal.ErrMFARequired, portal.ErrWrongCode)
 	switch {
-	case errors.As(err, &rl):
-		c.Response().Header().Set("Retry-After", fmt.Sprint(retrySeconds(rl)))
-		status, form.Error = http.StatusTooManyRequests,
-			fmt.Sprintf("Too many failed sign-in attempts. Try again in %s.", humanWait(rl.RetryAfter))
-	case errors.Is(err, portal.ErrMFARequired):
-		form.CodeError = "Your account has two-step verification: enter your password again with the code from your authenticator app."
-	case errors.Is(err, portal.ErrWrongCode):
-		form.CodeError = "The authenticator code is not right. Enter your password again with the 6 digits your app shows now."
+	case ok:
 	case errors.Is(err, portal.ErrNotActivated):
-		status, form.Error = http.StatusForbidden,
+		r.status, r.msg = http.StatusForbidden,
 			"Your account is not activated yet. Open the invitation link in your email to choose a password, or ask your administrator for a new invitation."
 	case errors.Is(err, portal.ErrUserDisabled):
-		status, form.Error = http.StatusForbidden, "Your account is disabled. Ask your administrator."
+		r.status, r.msg = http.StatusForbidden, "Your account is disabled. Ask your administrator."
 	case errors.Is(err, models.ErrUnauthorized):
-		form.Error = "The account name, email or password is not right."
+		r.msg = "The account name, email or password is not right."
 	default:
 		return err
 	}
-	return render(c, status, portalpages.Login(h.portalPage(c, "Sign in"), form))
+	return render(c, r.status, portalpages.Login(h.portalPage(c, "Sign in"),
+		portalpages.LoginForm{Account: f.Account, Email: f.Email, Error: r.msg, CodeError: r.codeMsg}))
 }
 
 func (h *Handler) portalLogout(c echo.Context) error {

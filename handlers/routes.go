@@ -49,6 +49,9 @@ func (h *Handler) routes() []route {
 		{http.MethodGet, "/", "home", h.home, signedIn},
 		{http.MethodGet, "/account/password", "account.password", h.changePasswordPage, signedIn},
 		{http.MethodPost, "/account/password", "account.password.submit", h.changePassword, signedIn},
+		{http.MethodGet, "/account/two-step", "account.twostep", h.twoStepPage, signedIn},
+		{http.MethodPost, "/account/two-step", "account.twostep.submit", h.twoStepConfirm, signedIn},
+		{http.MethodPost, "/account/two-step/remove", "account.twostep.remove", h.twoStepRemove, signedIn},
 
 		{http.MethodGet, "/access/users", "users.list", h.usersList, signedIn},
 		{http.MethodPost, "/access/users", "users.create", h.usersCreate, adminOnly},
@@ -97,6 +100,7 @@ func (h *Handler) routes() []route {
 		{http.MethodPost, "/settings/administrators/:id/disable", "admins.disable", h.adminsDisable, adminOnly},
 		{http.MethodPost, "/settings/administrators/:id/enable", "admins.enable", h.adminsEnable, adminOnly},
 		{http.MethodPost, "/settings/administrators/:id/link", "admins.link", h.adminsLink, adminOnly},
+		{http.MethodPost, "/settings/administrators/:id/two-step/remove", "admins.twostep.remove", h.adminsTwoStepRemove, adminOnly},
 	}
 }
 

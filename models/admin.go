@@ -42,6 +42,10 @@ type Admin struct {
 	Role         Role
 	Status       AdminStatus
 	PasswordHash string
+	// TOTPSecret is the two-step verification key, sealed (AES-256-GCM); "" when it is off.
+	TOTPSecret string
+	// TOTPLastStep is the last TOTP time step a code was accepted for: a code works once.
+	TOTPLastStep int64
 	LastSignInAt *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -49,6 +53,9 @@ type Admin struct {
 
 // HasPassword reports whether the admin finished setting a password.
 func (a *Admin) HasPassword() bool { return a.PasswordHash != "" }
+
+// HasTOTP reports whether signing in asks for an authenticator code as well as the password.
+func (a *Admin) HasTOTP() bool { return a.TOTPSecret != "" }
 
 // NormalizeEmail trims and lowercases an address; emails compare case-insensitively everywhere.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

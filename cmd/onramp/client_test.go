@@ -65,7 +65,7 @@ func newClientServer(t *testing.T) *clientServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	authSvc := auth.New(s, hasher, auth.Config{})
+	authSvc := auth.New(s, hasher, keys, auth.Config{})
 	srv := httptest.NewServer(handlers.New(handlers.Deps{
 		Auth: authSvc, Admins: admins.New(s, hasher, time.Hour), Users: users.New(s, outbox, users.Config{BaseURL: "http://onramp.test", Devices: cs.devices}),
 		Provisioning: provisioning.New(s), Events: events.New(s), DB: s, Portal: cs.portal, Devices: cs.devices, Outbox: outbox,

@@ -51,8 +51,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 
 	hasher := password.NewHasher()
-	authSvc := auth.New(s, hasher, auth.Config{IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax})
 	keys := secret.NewKeys(cfg.Secret)
+	authSvc := auth.New(s, hasher, keys, auth.Config{IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax})
 	portalSvc := portal.New(s, hasher, keys, portal.Config{IdleTimeout: cfg.PortalIdle, AbsoluteTimeout: cfg.PortalMax})
 	runner := runs.New(s, log)
 	codesSvc := codes.NewService(s, keys, codes.Config{Logger: log, Runs: runner})

@@ -4,10 +4,12 @@ package forms
 
 import "onramp/models"
 
-// Login is the admin sign-in form.
+// Login is the admin sign-in form; totp is the authenticator code of admins with two-step
+// verification.
 type Login struct {
 	Email    string `form:"email"`
 	Password string `form:"password"`
+	TOTP     string `form:"totp"`
 }
 
 // Setup is the first-run form.

@@ -1,6 +1,6 @@
 // Package admins owns the Administrators page's rules: listing an account's admins, adding one
-// with a one-time set-password link, changing roles and disabling, and never leaving an account
-// without an active admin.
+// with a one-time set-password link, changing roles and disabling, turning off another admin's
+// two-step verification, and never leaving an account without an active admin.
 package admins
 
 import (
@@ -191,6 +191,38 @@ func (s *Service) SetDisabled(ctx context.Context, actor *models.Admin, ip strin
 		target.Status = status
 		return tx.CreateEvent(ctx, models.NewEvent(&actor.AccountID, models.EventAdmin, sub,
 			models.AdminActor(actor, ip), target.Email, nil))
+	})
+	return target, err
+}
+
+// TurnOffTwoStep turns off another admin's two-step verification, for someone who lost their
+// authenticator: they sign in with the password alone again, and can set it up anew. Only
+// admins may (helpdesk gets models.ErrForbidden), and not on themselves: their own page asks
+// for a code or the password. Their sessions are kept: the reset lowers what the next sign-in
+// asks, and ending sessions would not undo that. The event names both: the actor and the
+// admin it is about.
+func (s *Service) TurnOffTwoStep(ctx context.Context, actor *models.Admin, ip string, id int64) (*models.Admin, error) {
+	if actor.Role != models.RoleAdmin {
+		return nil, models.ErrForbidden
+	}
+	if id == actor.ID {
+		return nil, models.NewValidationError("", "Turn off your own two-step verification from your account menu.")
+	}
+	var target *models.Admin
+	err := s.store.Tx(ctx, func(tx *store.Store) error {
+		var err error
+		if target, err = tx.Admin(ctx, actor.AccountID, id); err != nil {
+			return err
+		}
+		if !target.HasTOTP() {
+			return models.NewValidationError("", target.Name+" does not have two-step verification on.")
+		}
+		if err := tx.UpdateAdmin(ctx, actor.AccountID, id, map[string]any{"totp_secret": ""}); err != nil {
+			return err
+		}
+		target.TOTPSecret = ""
+		return tx.CreateEvent(ctx, models.NewEvent(&actor.AccountID, models.EventAdmin, models.SubMFARemoved,
+			models.AdminActor(actor, ip), target.Email, map[string]string{"verified_with": "turned off by another admin", "by": actor.Email}))
 	})
 	return target, err
 }

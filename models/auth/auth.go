@@ -1,11 +1,14 @@
 // Package auth owns how people get into the console: the first-run setup link, admin sign-in with
-// its rate limits, server-side sessions with idle and absolute timeouts, one-time set-password
-// links and password changes. It knows nothing of HTTP: callers pass the client's IP.
+// its rate limits and optional two-step verification (TOTP), server-side sessions with idle and
+// absolute timeouts, one-time set-password links and password changes. It knows nothing of
+// HTTP: callers pass the client's IP.
 package auth
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"onramp/models"
@@ -13,6 +16,7 @@ import (
 	"onramp/models/ratelimit"
 	"onramp/models/secret"
 	"onramp/models/store"
+	"onramp/models/twostep"
 )
 
 // Config holds the timeouts and limits; zero values take the defaults.
@@ -29,6 +33,20 @@ const (
 	EmailFailEvery = 3 * time.Minute
 	IPFailBurst    = 30
 	IPFailEvery    = 20 * time.Second
+	// Secret checks of a signed-in admin (the code that confirms or turns off two-step
+	// verification, or the password that turns it off), per admin: a stolen session must not be
+	// able to brute-force the code.
+	CheckFailBurst = 5
+	CheckFailEvery = time.Minute
+)
+
+// Errors of sign-in beyond models.ErrUnauthorized, returned only after the password was right,
+// so that they tell nothing to someone without it. They wrap models.ErrUnauthorized.
+var (
+	// ErrMFARequired: the admin has two-step verification and sent no code.
+	ErrMFARequired = fmt.Errorf("%w: authenticator code required", models.ErrUnauthorized)
+	// ErrWrongCode: the code was wrong or was used already.
+	ErrWrongCode = fmt.Errorf("%w: wrong authenticator code", models.ErrUnauthorized)
 )
 
 // touchEvery limits session writes: activity is recorded at most once a minute.
@@ -42,10 +60,13 @@ type Service struct {
 	now     func() time.Time
 	byEmail *ratelimit.Limiter
 	byIP    *ratelimit.Limiter
+	checks  *ratelimit.Limiter
+	box     *twostep.Sealer // seals admins' TOTP keys and pending enrollments
 }
 
-// New builds the service.
-func New(s *store.Store, h *password.Hasher, cfg Config) *Service {
+// New builds the service. Admins' TOTP keys are encrypted with a key derived from keys for
+// "admin-totp" (the portal's users have their own, "totp").
+func New(s *store.Store, h *password.Hasher, keys *secret.Keys, cfg Config) *Service {
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 30 * time.Minute
 	}
@@ -58,17 +79,21 @@ func New(s *store.Store, h *password.Hasher, cfg Config) *Service {
 	if cfg.PasswordLinkTTL == 0 {
 		cfg.PasswordLinkTTL = 72 * time.Hour
 	}
-	svc := &Service{store: s, hasher: h, cfg: cfg, now: func() time.Time { return time.Now().UTC() }}
-	svc.byEmail = ratelimit.New(EmailFailBurst, EmailFailEvery)
-	svc.byIP = ratelimit.New(IPFailBurst, IPFailEvery)
-	return svc
+	return &Service{
+		store: s, hasher: h, cfg: cfg, now: func() time.Time { return time.Now().UTC() },
+		byEmail: ratelimit.New(EmailFailBurst, EmailFailEvery),
+		byIP:    ratelimit.New(IPFailBurst, IPFailEvery),
+		checks:  ratelimit.New(CheckFailBurst, CheckFailEvery),
+		box:     twostep.NewSealer(keys.Derive("admin-totp")),
+	}
 }
 
-// WithClock replaces the clock (tests).
+// WithClock replaces the clock (tests); TOTP codes are checked against it too.
 func (s *Service) WithClock(now func() time.Time) *Service {
 	s.now = now
-	s.byEmail.WithClock(now)
-	s.byIP.WithClock(now)
+	for _, l := range []*ratelimit.Limiter{s.byEmail, s.byIP, s.checks} {
+		l.WithClock(now)
+	}
 	return s
 }
 
@@ -197,10 +222,19 @@ func (s *Service) CompleteSetup(ctx context.Context, token string, in SetupInput
 	return s.startSession(ctx, admin, account, ip, userAgent)
 }
 
-// SignIn checks an email and password. Every failure gives models.ErrUnauthorized, whether the
-// email exists or not, and spends a token of both the email's and the IP's failure budget.
-func (s *Service) SignIn(ctx context.Context, email, pw, ip, userAgent string) (*Current, string, error) {
-	email = models.NormalizeEmail(email)
+// SignInInput is what the sign-in form asks for; TOTP is the authenticator code, needed only
+// by admins who turned two-step verification on.
+type SignInInput struct {
+	Email, Password, TOTP string
+}
+
+// SignIn checks an email, a password and, for an admin with two-step verification, the
+// authenticator code. A wrong password, an unknown email or a disabled admin all give
+// models.ErrUnauthorized; only after the right password does a missing code give
+// ErrMFARequired and a wrong or replayed one ErrWrongCode. Every failure spends a token of
+// both the email's and the IP's failure budget and writes a Sign-in Failed event.
+func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent string) (*Current, string, error) {
+	email := models.NormalizeEmail(in.Email)
 	if err := s.checkLimits(email, ip); err != nil {
 		return nil, "", err
 	}
@@ -212,20 +246,32 @@ func (s *Service) SignIn(ctx context.Context, email, pw, ip, userAgent string) (
 	if admin != nil {
 		hash = admin.PasswordHash
 	}
-	ok := s.hasher.Verify(pw, hash) // runs even for unknown emails, so timing does not tell
-	if !ok || admin == nil || admin.Status != models.AdminActive {
+	ok := s.hasher.Verify(in.Password, hash) // runs even for unknown emails, so timing does not tell
+	reason, fail := "", error(nil)
+	switch {
+	case admin == nil:
+		reason, fail = "unknown email", models.ErrUnauthorized
+	case admin.Status != models.AdminActive:
+		reason, fail = "admin disabled", models.ErrUnauthorized
+	case !admin.HasPassword():
+		reason, fail = "password not set", models.ErrUnauthorized
+	case !ok:
+		reason, fail = "wrong password", models.ErrUnauthorized
+	case admin.HasTOTP() && strings.TrimSpace(in.TOTP) == "":
+		reason, fail = "authenticator code missing", ErrMFARequired
+	case admin.HasTOTP():
+		step, err := s.checkCode(ctx, admin, in.TOTP)
+		if err != nil {
+			return nil, "", err
+		}
+		if step == 0 {
+			reason, fail = "wrong authenticator code", ErrWrongCode
+		}
+	}
+	if fail != nil {
 		s.byEmail.Fail(email)
 		s.byIP.Fail(ip)
-		reason := "wrong password"
 		var accountID *int64
-		switch {
-		case admin == nil:
-			reason = "unknown email"
-		case admin.Status != models.AdminActive:
-			reason = "admin disabled"
-		case !admin.HasPassword():
-			reason = "password not set"
-		}
 		if admin != nil {
 			accountID = &admin.AccountID
 		}
@@ -234,7 +280,7 @@ func (s *Service) SignIn(ctx context.Context, email, pw, ip, userAgent string) (
 		if err := s.store.CreateEvent(ctx, ev); err != nil {
 			return nil, "", err
 		}
-		return nil, "", models.ErrUnauthorized
+		return nil, "", fail
 	}
 	s.byEmail.Reset(email)
 	account, err := s.store.Account(ctx, admin.AccountID)

@@ -349,12 +349,7 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 }
 
 // checkLimit refuses a signed-in user's secret check after too many failures.
-func (s *Service) checkLimit(u *models.SDPUser) error {
-	if ok, wait := s.checks.Check(userKey(u)); !ok {
-		return &models.RateLimitError{RetryAfter: wait}
-	}
-	return nil
-}
+func (s *Service) checkLimit(u *models.SDPUser) error { return s.budget(u).Check() }
 
 func userKey(u *models.SDPUser) string { return strconv.FormatInt(u.ID, 10) }
 

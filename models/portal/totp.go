@@ -1,45 +1,19 @@
 package portal
 
 import (
-	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"encoding/base64"
-	"errors"
 	"fmt"
-	"image/png"
 	"strconv"
-	"strings"
 	"time"
-
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"onramp/models"
 	"onramp/models/store"
+	"onramp/models/twostep"
 )
 
-// TOTP parameters: the ones every authenticator app understands (RFC 6238 defaults).
-const (
-	totpPeriod = 30 * time.Second
-	// enrollTTL is how long a started enrollment can be confirmed: time enough to install an
-	// authenticator app.
-	enrollTTL = 30 * time.Minute
-	qrSize    = 240
-)
-
-var totpOpts = totp.ValidateOpts{Period: uint(totpPeriod / time.Second), Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
-
-// Enrollment is a TOTP key waiting for its first code. Nothing is stored until the code is
-// confirmed: the key travels in Pending, sealed (AES-256-GCM) to this user and session, so that
-// an abandoned enrollment leaves nothing behind and a forged one does not open.
-type Enrollment struct {
-	Secret  string // base32, for typing into the app by hand
-	QRCode  string // data: URL of a PNG of the otpauth:// URL
-	Pending string // for the confirmation form's hidden field
-}
+// Enrollment is a TOTP key waiting for its first code (see twostep.Enrollment): the pending
+// value is sealed to this user and session.
+type Enrollment = twostep.Enrollment
 
 // BeginTOTP starts an enrollment with a new random key. A user who has MFA already gets
 // models.ErrConflict.
@@ -47,29 +21,17 @@ func (s *Service) BeginTOTP(cur *Current) (*Enrollment, error) {
 	if cur.User.MFAConfigured {
 		return nil, fmt.Errorf("%w: two-step verification is already set up", models.ErrConflict)
 	}
-	key, err := totp.Generate(totp.GenerateOpts{
-		Issuer:      "Onramp (" + cur.Account.Name + ")",
-		AccountName: cur.User.Email,
-		Period:      totpOpts.Period,
-		Digits:      totpOpts.Digits,
-		Algorithm:   totpOpts.Algorithm,
-	})
-	if err != nil {
-		return nil, err
-	}
-	exp := s.now().Add(enrollTTL).Unix()
-	pending := s.box.seal(strconv.FormatInt(exp, 10)+"|"+key.URL(), enrollAAD(cur))
-	return enrollment(key, pending)
+	return twostep.Begin(s.box.Sealer, "Onramp ("+cur.Account.Name+")", cur.User.Email, enrollAAD(cur), s.now())
 }
 
 // ResumeTOTP rebuilds the enrollment of a pending value, to show the same key again after a
 // wrong code. An expired or foreign pending value gives a fresh enrollment.
 func (s *Service) ResumeTOTP(cur *Current, pending string) (*Enrollment, error) {
-	key, err := s.openPending(cur, pending)
+	e, err := twostep.Resume(s.box.Sealer, pending, enrollAAD(cur), s.now())
 	if err != nil {
 		return s.BeginTOTP(cur)
 	}
-	return enrollment(key, pending)
+	return e, nil
 }
 
 // ConfirmTOTP checks a code against a pending enrollment and, when it is right, stores the key
@@ -79,19 +41,11 @@ func (s *Service) ConfirmTOTP(ctx context.Context, cur *Current, pending, code, 
 	if u.MFAConfigured {
 		return fmt.Errorf("%w: two-step verification is already set up", models.ErrConflict)
 	}
-	if err := s.checkLimit(u); err != nil {
+	sealed, step, err := twostep.Confirm(s.box.Sealer, s.budget(u), twostep.AAD{Enroll: enrollAAD(cur), Secret: secretAAD(u)},
+		pending, code, s.now())
+	if err != nil {
 		return err
 	}
-	key, err := s.openPending(cur, pending)
-	if err != nil {
-		return models.NewValidationError("", "The setup took too long. Scan the new code below and try again.")
-	}
-	step := matchStep(key.Secret(), code, s.now())
-	if step == 0 {
-		s.checks.Fail(userKey(u))
-		return models.NewValidationError("totp", "The code is not right. Enter the 6 digits your app shows now.")
-	}
-	sealed := s.box.seal(key.Secret(), secretAAD(u))
 	return s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.UpdateUser(ctx, u.AccountID, u.ID, map[string]any{
 			"mfa_configured": true, "totp_secret": sealed, "totp_last_step": step}); err != nil {
@@ -109,29 +63,11 @@ func (s *Service) RemoveTOTP(ctx context.Context, cur *Current, code, pw, ip str
 	if !u.MFAConfigured {
 		return nil
 	}
-	if err := s.checkLimit(u); err != nil {
+	how, err := twostep.Prove(s.budget(u), code, pw,
+		func(code string) (int64, error) { return s.checkCode(ctx, u, code) },
+		func(pw string) bool { return s.hasher.Verify(pw, u.PasswordHash) })
+	if err != nil {
 		return err
-	}
-	how := ""
-	switch {
-	case strings.TrimSpace(code) != "":
-		step, err := s.checkCode(ctx, u, code)
-		if err != nil {
-			return err
-		}
-		if step == 0 {
-			s.checks.Fail(userKey(u))
-			return models.NewValidationError("totp", "The code is not right. Enter the 6 digits your app shows now.")
-		}
-		how = "authenticator code"
-	case pw != "":
-		if !s.hasher.Verify(pw, u.PasswordHash) {
-			s.checks.Fail(userKey(u))
-			return models.NewValidationError("password", "This is not your current password.")
-		}
-		how = "password"
-	default:
-		return models.NewValidationError("totp", "Enter the code your authenticator app shows, or your password.")
 	}
 	return s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.UpdateUser(ctx, u.AccountID, u.ID, map[string]any{"mfa_configured": false, "totp_secret": ""}); err != nil {
@@ -152,108 +88,37 @@ func (s *Service) TOTPSecret(u *models.SDPUser) (string, error) {
 }
 
 // checkCode returns the time step a user's code is valid for and records it as used, or 0 when
-// the code is wrong or was used already (RFC 6238 §5.2: a code is accepted once).
+// the code is wrong or was used already.
 func (s *Service) checkCode(ctx context.Context, u *models.SDPUser, code string) (int64, error) {
 	key, err := s.TOTPSecret(u)
 	if err != nil {
 		return 0, fmt.Errorf("portal: TOTP key of user %d: %w", u.ID, err)
 	}
-	step := matchStep(key, code, s.now())
-	if step == 0 {
-		return 0, nil
-	}
-	switch err := s.store.RecordTOTPStep(ctx, u.ID, step); {
-	case errors.Is(err, models.ErrNotFound):
-		return 0, nil // replayed
-	case err != nil:
-		return 0, err
-	}
-	return step, nil
+	return twostep.Verify(key, code, s.now(), func(step int64) error { return s.store.RecordTOTPStep(ctx, u.ID, step) })
 }
 
-// matchStep returns the time step that code is valid for, allowing one step of clock drift
-// either way, or 0.
-func matchStep(key, code string, now time.Time) int64 {
-	code = strings.Join(strings.Fields(code), "")
-	if len(code) != totpOpts.Digits.Length() {
-		return 0
-	}
-	for _, drift := range []time.Duration{0, -totpPeriod, totpPeriod} {
-		at := now.Add(drift)
-		if ok, err := totp.ValidateCustom(code, key, at, totpOpts); err == nil && ok {
-			return at.Unix() / int64(totpPeriod/time.Second)
-		}
-	}
-	return 0
-}
+// matchStep is twostep.MatchStep under the name the portal's tests know it by.
+func matchStep(key, code string, now time.Time) int64 { return twostep.MatchStep(key, code, now) }
 
-func (s *Service) openPending(cur *Current, pending string) (*otp.Key, error) {
-	plain, err := s.box.open(pending, enrollAAD(cur))
-	if err != nil {
-		return nil, err
-	}
-	expS, url, ok := strings.Cut(plain, "|")
-	exp, perr := strconv.ParseInt(expS, 10, 64)
-	if !ok || perr != nil || s.now().Unix() > exp {
-		return nil, errors.New("portal: enrollment expired")
-	}
-	return otp.NewKeyFromURL(url)
-}
-
-func enrollment(key *otp.Key, pending string) (*Enrollment, error) {
-	img, err := key.Image(qrSize, qrSize)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return nil, err
-	}
-	return &Enrollment{
-		Secret:  key.Secret(),
-		QRCode:  "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()),
-		Pending: pending,
-	}, nil
+// budget is the user's failure limit of secret checks while signed in (CheckFailBurst).
+func (s *Service) budget(u *models.SDPUser) twostep.Budget {
+	return twostep.Budget{Limiter: s.checks, Key: userKey(u)}
 }
 
 // Associated data binds a ciphertext to its purpose and owner: a stored key copied to another
-// user's row, or a pending enrollment posted from another session, does not decrypt.
+// user's row, or a pending enrollment posted from another session, does not decrypt. These
+// strings are part of the stored format: changing them makes every stored key unreadable.
 func secretAAD(u *models.SDPUser) string { return "totp-secret|" + strconv.FormatInt(u.ID, 10) }
 
 func enrollAAD(cur *Current) string {
 	return "totp-enroll|" + strconv.FormatInt(cur.User.ID, 10) + "|" + cur.SessionID
 }
 
-// sealer encrypts short strings with AES-256-GCM; the output is base64url(nonce || ciphertext).
-type sealer struct{ aead cipher.AEAD }
+// sealer is the portal's twostep.Sealer, under the key derived for "totp".
+type sealer struct{ *twostep.Sealer }
 
-func newSealer(key []byte) *sealer {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		panic(err) // the key is always 32 bytes (secret.Keys.Derive)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
-	return &sealer{aead: aead}
-}
+func newSealer(key []byte) *sealer { return &sealer{twostep.NewSealer(key)} }
 
-func (b *sealer) seal(plain, aad string) string {
-	nonce := make([]byte, b.aead.NonceSize())
-	_, _ = rand.Read(nonce) // crypto/rand.Read never fails on supported platforms
-	return base64.RawURLEncoding.EncodeToString(b.aead.Seal(nonce, nonce, []byte(plain), []byte(aad)))
-}
+func (b *sealer) seal(plain, aad string) string { return b.Seal(plain, aad) }
 
-func (b *sealer) open(sealed, aad string) (string, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(sealed)
-	if err != nil || len(raw) < b.aead.NonceSize() {
-		return "", errors.New("portal: malformed ciphertext")
-	}
-	n := b.aead.NonceSize()
-	plain, err := b.aead.Open(nil, raw[:n], raw[n:], []byte(aad))
-	if err != nil {
-		return "", errors.New("portal: ciphertext does not open")
-	}
-	return string(plain), nil
-}
+func (b *sealer) open(sealed, aad string) (string, error) { return b.Open(sealed, aad) }

@@ -84,3 +84,11 @@ func (s *Store) LockAdmins(ctx context.Context, accountID int64) error {
 	// SQLite transactions are IMMEDIATE: the write lock is already held.
 	return nil
 }
+
+// RecordAdminTOTPStep accepts a TOTP time step for an admin only if it is later than the last
+// one accepted: of two uses of one code (a replay, or two concurrent sign-ins) one gets
+// models.ErrNotFound.
+func (s *Store) RecordAdminTOTPStep(ctx context.Context, accountID, adminID, step int64) error {
+	return affected(s.q(ctx).Model(&models.Admin{}).
+		Where("account_id = ? AND id = ? AND totp_last_step < ?", accountID, adminID, step).Update("totp_last_step", step))
+}
