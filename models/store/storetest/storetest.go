@@ -45,40 +45,23 @@ func migrate(s *store.Store) error {
 	return err
 }
 
-// template is a migrated SQLite file made once per test binary: copying it is much faster than
-// migrating every test's database (River's migrations alone take a third of a second under
-// -race).
+// template is a migrated SQLite database made once per test binary and kept in memory: copying
+// it is much faster than migrating every test's database (River's migrations alone take a third
+// of a second under -race), and no file outlives the binary.
 var template struct {
 	once sync.Once
-	path string
+	raw  []byte
 	err  error
 }
 
 func openSQLiteCopy(t testing.TB) *store.Store {
 	t.Helper()
-	template.once.Do(func() {
-		dir, err := os.MkdirTemp("", "onramp-storetest-")
-		if err != nil {
-			template.err = err
-			return
-		}
-		template.path = filepath.Join(dir, "template.db")
-		s, err := store.Open(context.Background(), "", store.Options{SQLitePath: template.path})
-		if err != nil {
-			template.err = err
-			return
-		}
-		template.err = errors.Join(migrate(s), checkpoint(s), s.Close())
-	})
+	template.once.Do(func() { template.raw, template.err = migratedSQLite() })
 	if template.err != nil {
 		t.Fatal(template.err)
 	}
 	path := filepath.Join(t.TempDir(), "onramp.db")
-	raw, err := os.ReadFile(template.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
+	if err := os.WriteFile(path, template.raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s, err := store.Open(context.Background(), "", store.Options{SQLitePath: path, MaxOpenConns: 8})
@@ -87,6 +70,25 @@ func openSQLiteCopy(t testing.TB) *store.Store {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// migratedSQLite migrates a SQLite file in a temporary folder, which it removes, and returns
+// the file's bytes.
+func migratedSQLite() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "onramp-storetest-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "template.db")
+	s, err := store.Open(context.Background(), "", store.Options{SQLitePath: path})
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(migrate(s), checkpoint(s), s.Close()); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
 }
 
 // checkpoint moves the write-ahead log into the database file, so that the file alone is a
