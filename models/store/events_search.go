@@ -170,15 +170,22 @@ type EventKind struct {
 
 // EventKinds lists every (type, sub-type) an account's events have, in order. A DISTINCT would
 // read every event; this recursive query hops along the (account_id, type, sub_type, …) index,
-// two seeks per kind, so its cost does not grow with the number of events.
+// a few seeks per kind, so its cost does not grow with the number of events. Each hop is the
+// next sub-type of the same type or else the first of the next type, rather than one row-value
+// comparison (type, sub_type) > (…): SQLite seeks on type alone for that and then walks every
+// event of the type (13 s at 10,000,000 events, against 8 ms this way).
 func (s *Store) EventKinds(ctx context.Context, accountID int64) ([]EventKind, error) {
+	const (
+		nextSub  = `(SELECT e.sub_type FROM events e WHERE e.account_id = @a AND e.type = k.type AND e.sub_type > k.sub_type ORDER BY e.sub_type LIMIT 1)`
+		nextType = `(SELECT e.type FROM events e WHERE e.account_id = @a AND e.type > k.type ORDER BY e.type LIMIT 1)`
+	)
 	var out []EventKind
 	err := s.q(ctx).Raw(`WITH RECURSIVE k(type, sub_type) AS (
-	SELECT (SELECT type FROM events WHERE account_id = @a ORDER BY type, sub_type LIMIT 1),
-	       (SELECT sub_type FROM events WHERE account_id = @a ORDER BY type, sub_type LIMIT 1)
+	SELECT f.t, (SELECT e.sub_type FROM events e WHERE e.account_id = @a AND e.type = f.t ORDER BY e.sub_type LIMIT 1)
+	FROM (SELECT (SELECT e.type FROM events e WHERE e.account_id = @a ORDER BY e.type LIMIT 1) AS t) f
 	UNION ALL
-	SELECT (SELECT e.type FROM events e WHERE e.account_id = @a AND (e.type, e.sub_type) > (k.type, k.sub_type) ORDER BY e.type, e.sub_type LIMIT 1),
-	       (SELECT e.sub_type FROM events e WHERE e.account_id = @a AND (e.type, e.sub_type) > (k.type, k.sub_type) ORDER BY e.type, e.sub_type LIMIT 1)
+	SELECT CASE WHEN `+nextSub+` IS NOT NULL THEN k.type ELSE `+nextType+` END,
+	       COALESCE(`+nextSub+`, (SELECT e.sub_type FROM events e WHERE e.account_id = @a AND e.type = `+nextType+` ORDER BY e.sub_type LIMIT 1))
 	FROM k WHERE k.type IS NOT NULL
 ) SELECT type, sub_type FROM k WHERE type IS NOT NULL LIMIT 500`, map[string]any{"a": accountID}).Scan(&out).Error
 	return out, wrap(err)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,6 +118,18 @@ func TestSearchEventsWalksEveryRowOnceInOrder(t *testing.T) {
 		if n != int64(len(got)) {
 			t.Fatalf("%+v: counts sum to %d, list has %d", f, n, len(got))
 		}
+	}
+	// The account's kinds, in order, each once (two sub-types of one type, one type after another).
+	kinds, err := s.EventKinds(ctx, acme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, k := range kinds {
+		names = append(names, string(k.Type)+"/"+k.SubType)
+	}
+	if want := "Admin/Signed In,Portal/Signed In,User/Created,User/Disabled"; strings.Join(names, ",") != want {
+		t.Fatalf("kinds %v, want %s", names, want)
 	}
 }
 
