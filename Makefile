@@ -61,17 +61,36 @@ test-pg: ## the suite on a local PostgreSQL (database $(TEST_PG_DB), created whe
 		psql "$(PG_URL)/postgres" -qc "CREATE DATABASE $(TEST_PG_DB)"
 	TEST_DATABASE_URL="$(PG_URL)/$(TEST_PG_DB)?sslmode=disable" $(GO) test -race -count=1 ./...
 
-BENCH_PG_DB     ?= onramp_bench
+BENCH_PG_DB       ?= onramp_bench
+# The SQLite pass keeps one file per data set here (data/ is git-ignored).
+BENCH_SQLITE_DIR  ?= data/bench
+# Which databases make bench runs: both (PostgreSQL, then SQLite), postgres or sqlite.
+BENCH_DB          ?= both
 # Benchmarks of bulk work (seconds per iteration) run a few times, the pages 200 times.
-BENCH_BULK      ?= BulkAction|Codes
-BENCH_BULK_TIME ?= 3x
+BENCH_BULK        ?= BulkAction|Codes
+BENCH_BULK_TIME   ?= 3x
+BENCH_PAGE_TIME   ?= 200x
+BENCH_DBS         = $(if $(filter both,$(BENCH_DB)),postgres sqlite,$(BENCH_DB))
+
+# bench-pass runs the page benchmarks, then the bulk ones (pattern $(2)), on the database $(1).
+define bench-pass
+	BENCH_DATABASE_URL="$(1)" $(GO) test -run '^$$' -bench . -skip '$(2)' -benchtime $(BENCH_PAGE_TIME) -timeout 90m ./handlers/
+	BENCH_DATABASE_URL="$(1)" $(GO) test -run '^$$' -bench '$(2)' -benchtime $(BENCH_BULK_TIME) -timeout 120m ./handlers/
+endef
 
 .PHONY: bench
-bench: ## benchmarks on a local PostgreSQL (database $(BENCH_PG_DB); data seeded once): x_raw = time / raw SQL time
+bench: ## benchmarks on a local PostgreSQL (database onramp_bench) then SQLite (files in data/bench), data seeded once; BENCH_DB=postgres or sqlite runs one; x_raw = time / raw SQL time
+	$(if $(filter-out postgres sqlite,$(BENCH_DBS)),$(error BENCH_DB must be both, postgres or sqlite, not "$(BENCH_DB)"))
+ifneq ($(filter postgres,$(BENCH_DBS)),)
+	@echo "== PostgreSQL"
 	@psql "$(PG_URL)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_PG_DB)'" | grep -q 1 || \
 		psql "$(PG_URL)/postgres" -qc "CREATE DATABASE $(BENCH_PG_DB)"
-	BENCH_DATABASE_URL="$(PG_URL)/$(BENCH_PG_DB)?sslmode=disable" $(GO) test -run '^$$' -bench . -skip '$(BENCH_BULK)' -benchtime 200x -timeout 60m ./handlers/
-	BENCH_DATABASE_URL="$(PG_URL)/$(BENCH_PG_DB)?sslmode=disable" $(GO) test -run '^$$' -bench '$(BENCH_BULK)' -benchtime $(BENCH_BULK_TIME) -timeout 90m ./handlers/
+	$(call bench-pass,$(PG_URL)/$(BENCH_PG_DB)?sslmode=disable,$(BENCH_BULK))
+endif
+ifneq ($(filter sqlite,$(BENCH_DBS)),)
+	@echo "== SQLite"
+	$(call bench-pass,sqlite:$(abspath $(BENCH_SQLITE_DIR)),$(BENCH_BULK))
+endif
 
 .PHONY: clean
 clean: ## remove build output (keeps ./data)

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,39 +16,82 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"onramp/migrations"
 	"onramp/models"
 	"onramp/models/demo"
 	"onramp/models/store"
 	"onramp/models/users"
 )
 
-// benchSchema opens a migrated PostgreSQL schema on BENCH_DATABASE_URL. A named schema is kept
-// between runs (large data sets are seeded once); with temporary it is dropped afterwards.
+// benchDialect is the database BENCH_DATABASE_URL names: postgres://… is a PostgreSQL database,
+// sqlite:<directory> a folder of SQLite files.
+func benchDialect(b *testing.B) migrations.Dialect {
+	b.Helper()
+	switch base := os.Getenv("BENCH_DATABASE_URL"); {
+	case strings.HasPrefix(base, "postgres://") || strings.HasPrefix(base, "postgresql://"):
+		return migrations.Postgres
+	case strings.HasPrefix(base, "sqlite:") && len(base) > len("sqlite:"):
+		return migrations.SQLite
+	}
+	b.Fatal("BENCH_DATABASE_URL must be postgres://… or sqlite:<directory> (make bench sets it)")
+	return ""
+}
+
+// benchDB is the first part of the benchmarks' names, "db=postgres" or "db=sqlite", so that the
+// passes of make bench over both databases can be told apart in one output.
+func benchDB(b *testing.B) string { return "db=" + string(benchDialect(b)) }
+
+// byDialect picks the PostgreSQL or the SQLite form of a statement (or of its arguments), where
+// one form cannot serve both.
+func byDialect[T any](s *store.Store, pg, sqlite T) T {
+	if s.Dialect() == migrations.Postgres {
+		return pg
+	}
+	return sqlite
+}
+
+// benchSchema opens a migrated database of its own named schema on BENCH_DATABASE_URL: a schema
+// of that PostgreSQL database, or the file <directory>/<schema>.db for sqlite:<directory> (a
+// relative directory is taken from this package's folder, where go test runs). A named one is
+// kept between runs (large data sets are seeded once); with temporary it is dropped (the file
+// deleted) afterwards.
 func benchSchema(b *testing.B, schema string, temporary bool) *store.Store {
 	b.Helper()
 	base := os.Getenv("BENCH_DATABASE_URL")
-	if base == "" {
-		b.Fatal("BENCH_DATABASE_URL must point at a PostgreSQL database (make bench sets it)")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := admin.Exec("CREATE SCHEMA IF NOT EXISTS " + schema); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
+	dbURL := ""
+	if benchDialect(b) == migrations.SQLite {
+		path := filepath.Join(strings.TrimPrefix(base, "sqlite:"), schema+".db")
+		dbURL = "sqlite:" + path
 		if temporary {
-			_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+			// Registered before the store's Close, so it runs after it.
+			b.Cleanup(func() {
+				for _, suffix := range []string{"", "-wal", "-shm"} {
+					_ = os.Remove(path + suffix)
+				}
+			})
 		}
-		admin.Close()
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+	} else {
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := admin.Exec("CREATE SCHEMA IF NOT EXISTS " + schema); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			if temporary {
+				_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+			}
+			admin.Close()
+		})
+		u, _ := url.Parse(base)
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		dbURL = u.String()
+	}
 	ctx := context.Background()
-	s, err := store.Open(ctx, u.String(), store.Options{MaxOpenConns: 32})
+	s, err := store.Open(ctx, dbURL, store.Options{MaxOpenConns: 32})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -62,27 +106,38 @@ func benchSchema(b *testing.B, schema string, temporary bool) *store.Store {
 	return s
 }
 
-// benchStore opens (and fills once) a PostgreSQL schema holding an account with n users. The
-// schema is kept between runs: seeding a million users takes a minute, measuring does not.
+// benchStore opens (and fills once) a benchmark database (benchSchema) holding an account with
+// n users. It is kept between runs: seeding a million users takes minutes, measuring does not.
 func benchStore(b *testing.B, prefix string, n int) *store.Store {
 	b.Helper()
-	ctx := context.Background()
-	schema := fmt.Sprintf("%s_%d", prefix, n)
-	s := benchSchema(b, schema, false)
-	have := int64(0)
-	if a, err := s.AccountByName(ctx, "bench"); err == nil {
-		have, _ = s.CountUsers(ctx, a.ID, store.UserFilter{})
-	}
-	if have < int64(n) {
-		b.Logf("seeding %d users into %s (once)…", int64(n)-have, schema)
-		if _, err := demo.Fill(ctx, s, "bench", n-int(have), nil); err != nil {
-			b.Fatal(err)
-		}
+	s := benchSchema(b, fmt.Sprintf("%s_%d", prefix, n), false)
+	if fillUsers(b, s, "bench", n) {
 		if _, err := s.SQLDB().Exec("ANALYZE sdp_users"); err != nil {
 			b.Fatal(err)
 		}
 	}
 	return s
+}
+
+// fillUsers tops the account named name (created when missing) up to n users with demo.Fill and
+// reports whether it had to.
+func fillUsers(b *testing.B, s *store.Store, name string, n int) bool {
+	b.Helper()
+	ctx := context.Background()
+	have := int64(0)
+	if a, err := s.AccountByName(ctx, name); err == nil {
+		have, _ = s.CountUsers(ctx, a.ID, store.UserFilter{})
+	}
+	if have >= int64(n) {
+		return false
+	}
+	start := time.Now()
+	b.Logf("seeding %d users into %s (once)…", int64(n)-have, name)
+	if _, err := demo.Fill(ctx, s, name, n-int(have), nil); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("seeded in %s", time.Since(start).Round(time.Second))
+	return true
 }
 
 // BenchmarkUsersPage measures the server time of the Users page at 100,000 and 1,000,000 users
@@ -117,20 +172,27 @@ func BenchmarkUsersPage(b *testing.B) {
 		var minID, midID int64
 		_ = s.SQLDB().QueryRow("SELECT MIN(id), MIN(id) + (MAX(id) - MIN(id)) / 2 FROM sdp_users WHERE account_id = $1", account.ID).Scan(&minID, &midID)
 		const cols = "id, account_id, first_name, last_name, email, phone, origin, status, activation, mfa_configured, had_code, active_codes, devices, created_at"
+		// The name prefix and the MFA flag in the form each database's indexes serve (as the store
+		// writes them): LIKE on PostgreSQL's pattern-ops indexes, ranges on SQLite; the partial
+		// index's own predicate.
+		names := byDialect(s, "lower(first_name) LIKE $4 OR lower(last_name) LIKE $4",
+			"(lower(first_name) >= $2 AND lower(first_name) < $3) OR (lower(last_name) >= $2 AND lower(last_name) < $3)")
+		searchArgs := byDialect(s, []any{account.ID, "nora", "nora\U0010FFFF", "nora%"}, []any{account.ID, "nora", "nora\U0010FFFF"})
+		mfa := byDialect(s, "mfa_configured", "mfa_configured = 1")
 		cases := []struct {
 			name, path, raw string
 			args            []any
 		}{
 			{"first", "/access/users", "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 ORDER BY id DESC LIMIT 51", []any{account.ID}},
-			{"search", "/access/users?q=nora", "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND ((email >= $2 AND email < $3) OR lower(first_name) LIKE $4 OR lower(last_name) LIKE $4) ORDER BY id DESC LIMIT 51",
-				[]any{account.ID, "nora", "nora\U0010FFFF", "nora%"}},
-			{"filtered", "/access/users?mfa=yes&status=disabled", "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND status = 'disabled' AND mfa_configured ORDER BY id DESC LIMIT 51", []any{account.ID}},
+			{"search", "/access/users?q=nora", "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND ((email >= $2 AND email < $3) OR " + names + ") ORDER BY id DESC LIMIT 51",
+				searchArgs},
+			{"filtered", "/access/users?mfa=yes&status=disabled", "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND status = 'disabled' AND " + mfa + " ORDER BY id DESC LIMIT 51", []any{account.ID}},
 			{"deep", fmt.Sprintf("/access/users?after=%d", minID+60), "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT 51", []any{account.ID, minID + 60}},
 			{"deep-by-name", "/access/users?sort=name&after=" + nameCursor(b, s, account.ID, midID), "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND (name_key, id) > ($2, $3) ORDER BY name_key, id LIMIT 51",
 				[]any{account.ID, nameKey(b, s, midID), midID}},
 		}
 		for _, tc := range cases {
-			b.Run(fmt.Sprintf("users=%d/%s", n, tc.name), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/users=%d/%s", benchDB(b), n, tc.name), func(b *testing.B) {
 				req := func() *http.Request {
 					r := httptest.NewRequest(http.MethodGet, tc.path, nil)
 					for _, ck := range cookies {
@@ -142,6 +204,10 @@ func BenchmarkUsersPage(b *testing.B) {
 				a.srv.Config.Handler.ServeHTTP(rec, req())
 				if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-testid="users-table"`) {
 					b.Fatalf("%s: %d\n%.500s", tc.path, rec.Code, rec.Body.String())
+				}
+				// The page shows the seeded rows the raw query finds.
+				if email := fmt.Sprint(firstRow(b, s.SQLDB(), tc.raw, tc.args...)[4]); !strings.Contains(rec.Body.String(), email) {
+					b.Fatalf("%s does not show %s, the raw query's first row", tc.path, email)
 				}
 				// The raw database doing the same work, in the same run.
 				rawStart := time.Now()
@@ -179,6 +245,29 @@ func BenchmarkUsersPage(b *testing.B) {
 	}
 }
 
+// firstRow is the first row of a raw query, each column as the driver reads it.
+func firstRow(b *testing.B, db *sql.DB, q string, args ...any) []any {
+	b.Helper()
+	rows, err := db.Query(q, args...)
+	if err != nil {
+		b.Fatalf("%v\n%s", err, q)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if !rows.Next() {
+		b.Fatalf("no row: %v\n%s", rows.Err(), q)
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		b.Fatal(err)
+	}
+	return vals
+}
+
 func nameKey(b *testing.B, s *store.Store, id int64) string {
 	var k string
 	if err := s.SQLDB().QueryRow("SELECT name_key FROM sdp_users WHERE id = $1", id).Scan(&k); err != nil {
@@ -193,10 +282,12 @@ func nameCursor(b *testing.B, s *store.Store, accountID, id int64) string {
 }
 
 // BenchmarkBulkAction disables every user of a 100,000-user account through the Users Actions
-// (one transaction, a thousand users per statement, an event and a notification email per user)
-// next to raw SQL doing the same writes (one UPDATE, one INSERT … SELECT of the events and one of
-// the emails) in the same run.
-func BenchmarkBulkAction(b *testing.B) {
+// (a background run: a thousand users per transaction, an event and a notification email per
+// user) next to raw SQL doing the same writes (one UPDATE, one INSERT … SELECT of the events and
+// one of the emails) in the same run.
+func BenchmarkBulkAction(b *testing.B) { b.Run(benchDB(b), benchBulkAction) }
+
+func benchBulkAction(b *testing.B) {
 	const n = 100_000
 	// Its own schema: disabling users would change what the page benchmarks filter on.
 	s := benchStore(b, "bench_bulk", n)
@@ -218,13 +309,18 @@ func BenchmarkBulkAction(b *testing.B) {
 		b.StopTimer()
 		enableAll()
 		b.StartTimer()
-		res, err := a.users.Bulk(ctx, boss, "127.0.0.1", users.ActionDisable, users.Selection{All: true})
-		if err != nil {
+		// What confirming the action does: it starts a run, whose job (run here, in full) disables
+		// a batch of users per transaction.
+		out, err := a.users.Perform(ctx, boss, "127.0.0.1", users.ActionDisable, users.Selection{All: true})
+		if err != nil || out.Run == nil {
+			b.Fatalf("no run: %+v %v", out, err)
+		}
+		if err := a.runs.Attempt(ctx, out.Run.ID, 1, 1, 0); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		if res.Affected != n {
-			b.Fatalf("disable affected %d", res.Affected)
+		if run, err := a.users.Run(ctx, boss, out.Run.ID); err != nil || run.Status != models.RunDone || run.Affected != n {
+			b.Fatalf("disable run %+v %v", run, err)
 		}
 		enableAll()
 		start := time.Now()
@@ -232,15 +328,20 @@ func BenchmarkBulkAction(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, q := range []string{
-			"UPDATE sdp_users SET status = 'disabled', updated_at = now() WHERE account_id = $1 AND status = 'enabled'",
-			`INSERT INTO events (account_id, occurred_at, type, sub_type, actor_type, actor_label, email, sdp_user_id, source_ip, details)
-				SELECT account_id, now(), 'User', 'Disabled', 'admin', 'bench', email, id, '127.0.0.1', '' FROM sdp_users WHERE account_id = $1`,
-			`INSERT INTO mail_messages (account_id, sdp_user_id, kind, to_email, subject, text_body, html_body, message_id, status, attempts, last_error, created_at, updated_at)
+		// The time and a message id unique to the round are bound: the same SQL runs on both databases.
+		now, tag := start.UTC(), strconv.FormatInt(start.UnixNano(), 36)
+		for _, st := range []struct {
+			q    string
+			args []any
+		}{
+			{"UPDATE sdp_users SET status = 'disabled', updated_at = $2 WHERE account_id = $1 AND status = 'enabled'", []any{boss.AccountID, now}},
+			{`INSERT INTO events (account_id, occurred_at, type, sub_type, actor_type, actor_label, email, sdp_user_id, source_ip, details)
+				SELECT account_id, $2, 'User', 'Disabled', 'admin', 'bench', email, id, '127.0.0.1', '' FROM sdp_users WHERE account_id = $1`, []any{boss.AccountID, now}},
+			{`INSERT INTO mail_messages (account_id, sdp_user_id, kind, to_email, subject, text_body, html_body, message_id, status, attempts, last_error, created_at, updated_at)
 				SELECT account_id, id, 'disabled_notice', email, 'Your access was disabled', 'Hello, your access was disabled.', '<p>Hello, your access was disabled.</p>',
-				'<raw-' || id || '-' || md5(random()::text) || '@bench>', 'held', 0, '', now(), now() FROM sdp_users WHERE account_id = $1`,
+				'<raw-' || id || '-' || $3 || '@bench>', 'held', 0, '', $2, $2 FROM sdp_users WHERE account_id = $1`, []any{boss.AccountID, now, tag}},
 		} {
-			if _, err := tx.Exec(q, boss.AccountID); err != nil {
+			if _, err := tx.Exec(st.q, st.args...); err != nil {
 				b.Fatal(err)
 			}
 		}
