@@ -14,7 +14,6 @@ import (
 	"onramp/views"
 	"onramp/views/components"
 	adminpages "onramp/views/pages/admins"
-	"onramp/views/pages/confirm"
 )
 
 func (h *Handler) adminsList(c echo.Context) error {
@@ -100,10 +99,7 @@ func (h *Handler) adminAction(c echo.Context, warn func(*models.Admin, forms.Adm
 		p.CSRF = h.page(c, "", "").CSRF
 		p.Action = c.Request().URL.Path
 		p.CancelURL = c.Echo().Reverse("admins.list")
-		if isHTMX(c) {
-			return render(c, http.StatusOK, components.ConfirmDialog(p))
-		}
-		return render(c, http.StatusOK, confirm.Page(h.page(c, p.Title, "admins.list"), "Administrators", p))
+		return h.askConfirm(c, p, "admins.list", "Administrators")
 	}
 	err = do(cur.Admin, id, f)
 	var ve *models.ValidationError

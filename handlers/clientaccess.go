@@ -14,7 +14,6 @@ import (
 	"onramp/views"
 	"onramp/views/components"
 	capages "onramp/views/pages/clientaccess"
-	"onramp/views/pages/confirm"
 )
 
 // clientAccessPage is Access > Client Access with its User Provisioning section.
@@ -65,10 +64,7 @@ func (h *Handler) clientAccessGenerate(c echo.Context) error {
 			CancelURL:    back,
 			CSRF:         h.page(c, "", "").CSRF,
 		}
-		if isHTMX(c) {
-			return render(c, http.StatusOK, components.ConfirmDialog(p))
-		}
-		return render(c, http.StatusOK, confirm.Page(h.page(c, p.Title, "clientaccess"), "Client Access", p))
+		return h.askConfirm(c, p, "clientaccess", "Client Access")
 	}
 	run, err := h.Codes.StartRun(ctx, cur.Admin, c.RealIP())
 	kind, msg := views.FlashSuccess, ""

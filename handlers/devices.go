@@ -12,7 +12,6 @@ import (
 	"onramp/models/devices"
 	"onramp/views"
 	"onramp/views/components"
-	"onramp/views/pages/confirm"
 	portalpages "onramp/views/pages/portal"
 )
 
@@ -98,10 +97,7 @@ func (h *Handler) usersDeviceSignOut(c echo.Context) error {
 			return h.flashRedirect(c, views.FlashInfo, fmt.Sprintf("%q is already signed out.", d.Name), back)
 		}
 		p := signOutConfirm(d, c.Echo().Reverse("users.device.signout", userID, deviceID), back, h.page(c, "", "").CSRF)
-		if isHTMX(c) {
-			return render(c, http.StatusOK, components.ConfirmDialog(p))
-		}
-		return render(c, http.StatusOK, confirm.Page(h.page(c, p.Title, "users.list"), "Users", p))
+		return h.askConfirm(c, p, "users.list", "Users")
 	}
 	d, err := h.Devices.SignOutByAdmin(ctx, cur.Admin, c.RealIP(), userID, deviceID)
 	switch {

@@ -12,7 +12,6 @@ import (
 	"onramp/models"
 	"onramp/views"
 	"onramp/views/components"
-	"onramp/views/pages/confirm"
 	outboxpages "onramp/views/pages/outbox"
 )
 
@@ -77,10 +76,7 @@ func (h *Handler) outboxSendHeld(c echo.Context) error {
 			CancelURL:    back,
 			CSRF:         h.page(c, "", "").CSRF,
 		}
-		if isHTMX(c) {
-			return render(c, http.StatusOK, components.ConfirmDialog(p))
-		}
-		return render(c, http.StatusOK, confirm.Page(h.page(c, p.Title, "outbox"), "Outbox", p))
+		return h.askConfirm(c, p, "outbox", "Outbox")
 	}
 	n, err := h.Outbox.SendHeld(ctx, cur.Admin, c.RealIP())
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 
 	"onramp/handlers/middleware"
 	"onramp/views"
+	"onramp/views/components"
+	"onramp/views/pages/confirm"
 )
 
 // page builds the typed context every view gets.
@@ -49,4 +51,14 @@ func redirect(c echo.Context, url string) error {
 		return c.NoContent(http.StatusNoContent)
 	}
 	return c.Redirect(http.StatusSeeOther, url)
+}
+
+// askConfirm answers a confirm-then-do action without confirm=1: its warning as a dialog for
+// htmx, else as a confirmation page in the console section named section (nav is the
+// navigation entry to highlight).
+func (h *Handler) askConfirm(c echo.Context, p components.ConfirmProps, nav, section string) error {
+	if isHTMX(c) {
+		return render(c, http.StatusOK, components.ConfirmDialog(p))
+	}
+	return render(c, http.StatusOK, confirm.Page(h.page(c, p.Title, nav), section, p))
 }

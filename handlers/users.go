@@ -17,7 +17,6 @@ import (
 	"onramp/models/users"
 	"onramp/views"
 	"onramp/views/components"
-	"onramp/views/pages/confirm"
 	userpages "onramp/views/pages/users"
 )
 
@@ -267,10 +266,7 @@ func (h *Handler) usersActions(c echo.Context) error {
 			CSRF:         h.page(c, "", "").CSRF,
 			Fields:       fields,
 		}
-		if isHTMX(c) {
-			return render(c, http.StatusOK, components.ConfirmDialog(p))
-		}
-		return render(c, http.StatusOK, confirm.Page(h.page(c, p.Title, "users.list"), "Users", p))
+		return h.askConfirm(c, p, "users.list", "Users")
 	}
 	out, err := h.Users.Perform(ctx, cur.Admin, c.RealIP(), a, sel)
 	if errors.Is(err, users.ErrActionInProgress) && out.Run != nil {
