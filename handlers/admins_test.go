@@ -96,7 +96,7 @@ func TestNewPasswordLinkKillsOlder(t *testing.T) {
 	r := c.post("/settings/administrators", url.Values{"email": {"hal@example.com"}, "name": {"Hal"}, "role": {"helpdesk"}})
 	first := linkRE.FindStringSubmatch(r.body)[1]
 	var halID int64
-	page, _ := a.admins.List(t.Context(), boss, 0)
+	page, _ := a.Admins.List(t.Context(), boss, 0)
 	for _, ad := range page.Admins {
 		if ad.Email == "hal@example.com" {
 			halID = ad.ID
@@ -172,14 +172,14 @@ func TestLastAdminStays(t *testing.T) {
 	// Promote helpdesk, then demote the boss through the service as the new admin: fine.
 	r := c.post(fmt.Sprintf("/settings/administrators/%d/role", help.ID), url.Values{"role": {"admin"}, "confirm": {"1"}})
 	expectStatus(t, r, http.StatusSeeOther)
-	if _, err := a.admins.SetRole(t.Context(), help, "", boss.ID, models.RoleHelpdesk); err != nil {
+	if _, err := a.Admins.SetRole(t.Context(), help, "", boss.ID, models.RoleHelpdesk); err != nil {
 		t.Fatal(err)
 	}
 	// Now help is the last admin: the boss (helpdesk) cannot be the one left, and help cannot be demoted or disabled.
-	if _, err := a.admins.SetRole(t.Context(), help, "", help.ID, models.RoleHelpdesk); err == nil {
+	if _, err := a.Admins.SetRole(t.Context(), help, "", help.ID, models.RoleHelpdesk); err == nil {
 		t.Fatal("the last admin was demoted")
 	}
-	if _, err := a.admins.SetDisabled(t.Context(), help, "", help.ID, true); err == nil {
+	if _, err := a.Admins.SetDisabled(t.Context(), help, "", help.ID, true); err == nil {
 		t.Fatal("the last admin was disabled")
 	}
 	c.signIn("boss@example.com")
@@ -192,8 +192,8 @@ func TestAdminsCannotDisableEachOtherAtOnce(t *testing.T) {
 		x := a.createAdmin("acme", "x@example.com", models.RoleAdmin)
 		y := a.createAdmin("acme", "y@example.com", models.RoleAdmin)
 		errs := make(chan error, 2)
-		go func() { _, err := a.admins.SetDisabled(t.Context(), x, "", y.ID, true); errs <- err }()
-		go func() { _, err := a.admins.SetDisabled(t.Context(), y, "", x.ID, true); errs <- err }()
+		go func() { _, err := a.Admins.SetDisabled(t.Context(), x, "", y.ID, true); errs <- err }()
+		go func() { _, err := a.Admins.SetDisabled(t.Context(), y, "", x.ID, true); errs <- err }()
 		e1, e2 := <-errs, <-errs
 		if (e1 == nil) == (e2 == nil) {
 			t.Fatalf("round %d: both or neither succeeded: %v / %v", round, e1, e2)
@@ -232,7 +232,7 @@ func TestAdminsPagination(t *testing.T) {
 	a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	boss, _ := a.store.AdminByEmail(t.Context(), "boss@example.com")
 	for i := 0; i < 55; i++ {
-		if _, _, err := a.admins.Add(t.Context(), boss, "", addInput(i)); err != nil {
+		if _, _, err := a.Admins.Add(t.Context(), boss, "", addInput(i)); err != nil {
 			t.Fatal(err)
 		}
 	}

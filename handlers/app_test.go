@@ -18,45 +18,37 @@ import (
 	"onramp/handlers"
 	"onramp/models"
 	"onramp/models/admins"
-	"onramp/models/auth"
 	"onramp/models/codes"
-	"onramp/models/devices"
-	"onramp/models/events"
+	"onramp/models/jobs"
 	"onramp/models/mail"
 	"onramp/models/password"
-	"onramp/models/portal"
-	"onramp/models/provisioning"
-	"onramp/models/runs"
 	"onramp/models/secret"
+	"onramp/models/services"
 	"onramp/models/store"
 	"onramp/models/store/storetest"
-	"onramp/models/users"
+	"onramp/views/emails"
 )
 
-// testApp is the real router on an httptest server over a fresh database.
+// testApp is the real router on an httptest server over a fresh database, with the services
+// serve builds (models/services).
 type testApp struct {
-	t      testing.TB
-	srv    *httptest.Server
-	store  *store.Store
-	auth   *auth.Service
-	admins *admins.Service
-	users  *users.Service
-	portal *portal.Service
-	outbox *mail.Outbox
-	// devices is the client API's service; sealer finds codes (tests insert codes with it).
-	devices *devices.Service
-	sealer  *codes.Sealer
-	// codes generates and exports codes; its jobs run on the outbox's River client, started by
-	// startJobs (codes_test.go).
-	codes *codes.Service
-	// runs works through code generations and large user actions (on the same River client).
-	runs *runs.Runner
+	t     testing.TB
+	srv   *httptest.Server
+	store *store.Store
+	*services.Services
+	// sealer finds codes (tests insert codes with it).
+	sealer *codes.Sealer
+	// jobsStarted is set once startJobs ran (withSMTP starts them at once).
+	jobsStarted bool
 
 	mu  sync.Mutex
 	now time.Time
 }
 
 const testPassword = "violet harbour lantern"
+
+// appOption changes how newApp builds the services.
+type appOption func(testing.TB, *services.Config)
 
 func newApp(t *testing.T, opts ...appOption) *testApp {
 	t.Helper()
@@ -67,36 +59,54 @@ func newApp(t *testing.T, opts ...appOption) *testApp {
 func newAppOn(t testing.TB, s *store.Store, opts ...appOption) *testApp {
 	t.Helper()
 	a := &testApp{t: t, store: s, now: time.Now().UTC()}
-	hasher := password.NewFastHasher()
 	keys := secret.NewKeys([]byte("test-secret-test-secret-test-secret!"))
-	a.auth = auth.New(s, hasher, keys, auth.Config{}).WithClock(a.clock)
-	a.admins = admins.New(s, hasher, time.Hour)
-	a.portal = portal.New(s, hasher, keys, portal.Config{}).WithClock(a.clock)
-	a.runs = runs.New(s, nil).WithClock(a.clock)
-	a.codes = codes.NewService(s, keys, codes.Config{Runs: a.runs}).WithClock(a.clock)
-	a.outbox = newTestOutbox(t, s, append(opts, withJobs(a.codes), withJobs(a.runs))) // outbox_test.go
-	a.runs.UseQueue(a.outbox.Queue())
-	a.sealer = codes.NewSealer(keys)
-	a.devices = devices.New(s, a.sealer, a.portal).WithClock(a.clock)
-	a.users = users.New(s, a.outbox, users.Config{BaseURL: "http://onramp.test", Codes: a.codes, Devices: a.devices, Runs: a.runs}).WithClock(a.clock)
-	router := handlers.New(handlers.Deps{
-		Auth:         a.auth,
-		Admins:       a.admins,
-		Users:        a.users,
-		Provisioning: provisioning.New(s),
-		Events:       events.New(s).WithClock(a.clock),
-		DB:           s,
-		Portal:       a.portal,
-		Devices:      a.devices,
-		Codes:        a.codes,
-		Outbox:       a.outbox,
-		Keys:         keys,
-		BaseURL:      "http://onramp.test",
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	cfg := services.Config{
+		Keys:     keys,
+		Hasher:   password.NewFastHasher(),
+		BaseURL:  "http://onramp.test",
+		Mail:     mail.Config{From: "Onramp <onramp@onramp.test>", MaxAttempts: 100},
+		Renderer: emails.NewRenderer("http://onramp.test"),
+		Jobs:     jobs.Config{RetryDelay: 20 * time.Millisecond, PollInterval: 20 * time.Millisecond},
+		Clock:    a.clock,
+	}
+	for _, o := range opts {
+		o(t, &cfg)
+	}
+	sv, err := services.New(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Services = sv
+	a.sealer = sv.Codes.Sealer()
+	// River runs only when there is an SMTP server to deliver to, or when a test starts it.
+	if cfg.Mail.Sender != nil {
+		a.startJobs()
+	}
+	router := handlers.New(sv, handlers.Config{Keys: keys, BaseURL: "http://onramp.test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	a.srv = httptest.NewServer(router)
 	t.Cleanup(a.srv.Close)
 	return a
+}
+
+// startJobs starts the River client (mail delivery, the runs and the codes jobs) until the test
+// ends, stopping it before the database closes. Without it a run stays queued, which some
+// tests want.
+func (a *testApp) startJobs() {
+	a.t.Helper()
+	if a.jobsStarted {
+		return
+	}
+	a.jobsStarted = true
+	if err := a.Jobs.Start(context.Background()); err != nil {
+		a.t.Fatal(err)
+	}
+	a.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.Jobs.Stop(ctx); err != nil {
+			a.t.Errorf("stopping the jobs: %v", err)
+		}
+	})
 }
 
 func (a *testApp) clock() time.Time {
@@ -115,7 +125,7 @@ func (a *testApp) advance(d time.Duration) {
 // createAdmin makes an admin with testPassword in account (created when missing).
 func (a *testApp) createAdmin(account, email string, role models.Role) *models.Admin {
 	a.t.Helper()
-	adm, _, err := a.admins.Create(context.Background(), admins.CreateInput{Account: account, Email: email, Name: "Test " + string(role), Role: role, Password: testPassword})
+	adm, _, err := a.Admins.Create(context.Background(), admins.CreateInput{Account: account, Email: email, Name: "Test " + string(role), Role: role, Password: testPassword})
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 func TestSetupLinkWorksOnce(t *testing.T) {
 	a := newApp(t)
-	token, err := a.auth.EnsureSetupLink(context.Background())
+	token, err := a.Auth.EnsureSetupLink(context.Background())
 	if err != nil || token == "" {
 		t.Fatalf("setup link: %q %v", token, err)
 	}
@@ -43,7 +43,7 @@ func TestSetupLinkWorksOnce(t *testing.T) {
 	expectStatus(t, a.client().get("/setup?token="+token), http.StatusGone)
 	r = c.post("/setup?token="+token, url.Values{"account": {"other"}, "email": {"eve@example.com"}, "name": {"Eve"}, "password": {testPassword}})
 	expectStatus(t, r, http.StatusGone)
-	if token2, _ := a.auth.EnsureSetupLink(context.Background()); token2 != "" {
+	if token2, _ := a.Auth.EnsureSetupLink(context.Background()); token2 != "" {
 		t.Fatal("a setup link was issued although an admin exists")
 	}
 	if n := a.eventCount(models.SubAccountCreated); n != 1 {
@@ -53,8 +53,8 @@ func TestSetupLinkWorksOnce(t *testing.T) {
 
 func TestSetupLinkReplacedByNewer(t *testing.T) {
 	a := newApp(t)
-	old, _ := a.auth.EnsureSetupLink(context.Background())
-	fresh, _ := a.auth.EnsureSetupLink(context.Background())
+	old, _ := a.Auth.EnsureSetupLink(context.Background())
+	fresh, _ := a.Auth.EnsureSetupLink(context.Background())
 	c := a.client()
 	expectStatus(t, c.get("/setup?token="+old), http.StatusGone)
 	expectStatus(t, c.get("/setup?token="+fresh), http.StatusOK)
@@ -162,7 +162,7 @@ func TestDisabledAdminCannotSignIn(t *testing.T) {
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	bob := a.createAdmin("acme", "bob@example.com", models.RoleAdmin)
-	if _, err := a.admins.SetDisabled(context.Background(), boss, "", bob.ID, true); err != nil {
+	if _, err := a.Admins.SetDisabled(context.Background(), boss, "", bob.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	c := a.client()

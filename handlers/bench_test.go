@@ -311,15 +311,15 @@ func benchBulkAction(b *testing.B) {
 		b.StartTimer()
 		// What confirming the action does: it starts a run, whose job (run here, in full) disables
 		// a batch of users per transaction.
-		out, err := a.users.Perform(ctx, boss, "127.0.0.1", users.ActionDisable, users.Selection{All: true})
+		out, err := a.Users.Perform(ctx, boss, "127.0.0.1", users.ActionDisable, users.Selection{All: true})
 		if err != nil || out.Run == nil {
 			b.Fatalf("no run: %+v %v", out, err)
 		}
-		if err := a.runs.Attempt(ctx, out.Run.ID, 1, 1, 0); err != nil {
+		if err := a.Runs.Attempt(ctx, out.Run.ID, 1, 1, 0); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		if run, err := a.users.Run(ctx, boss, out.Run.ID); err != nil || run.Status != models.RunDone || run.Affected != n {
+		if run, err := a.Users.Run(ctx, boss, out.Run.ID); err != nil || run.Status != models.RunDone || run.Affected != n {
 			b.Fatalf("disable run %+v %v", run, err)
 		}
 		enableAll()

@@ -217,7 +217,7 @@ func TestClientRegister(t *testing.T) {
 func TestClientRegisterConcurrently(t *testing.T) {
 	a := newApp(t)
 	// One address hammers one code here: the failure limits would answer 429 instead of 410.
-	a.devices.WithLimits(devices.Limits{IPFailBurst: 100000, IPFailEvery: time.Second, GlobalFailBurst: 100000, GlobalFailEvery: time.Second})
+	a.Devices.WithLimits(devices.Limits{IPFailBurst: 100000, IPFailEvery: time.Second, GlobalFailBurst: 100000, GlobalFailEvery: time.Second})
 	u := a.sdpUser("acme", "grace@example.com")
 	const clients, rounds = 200, 4
 	for round := 0; round < rounds; round++ {
@@ -428,7 +428,7 @@ func TestClientResetAndDisableEndDevices(t *testing.T) {
 	ctx := context.Background()
 	who := models.AdminActor(admin, "192.0.2.1")
 	err := a.store.Tx(ctx, func(tx *store.Store) error {
-		return a.devices.RevokeForUsers(ctx, tx, admin.AccountID, []int64{grace.ID, ada.ID}, devices.ReasonPasswordReset, who)
+		return a.Devices.RevokeForUsers(ctx, tx, admin.AccountID, []int64{grace.ID, ada.ID}, devices.ReasonPasswordReset, who)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -446,7 +446,7 @@ func TestClientResetAndDisableEndDevices(t *testing.T) {
 	// Another account's admin reaches nothing.
 	stranger := a.createAdmin("globex", "eve@example.com", models.RoleAdmin)
 	err = a.store.Tx(ctx, func(tx *store.Store) error {
-		return a.devices.RevokeForUsers(ctx, tx, stranger.AccountID, []int64{other.ID}, devices.ReasonUserDisabled, models.AdminActor(stranger, ""))
+		return a.Devices.RevokeForUsers(ctx, tx, stranger.AccountID, []int64{other.ID}, devices.ReasonUserDisabled, models.AdminActor(stranger, ""))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -551,7 +551,7 @@ func TestClientRateLimits(t *testing.T) {
 	expectAPI(t, reg(good), http.StatusCreated, "")
 
 	// The global cap holds across addresses (here: one address with a generous own limit).
-	a.devices.WithLimits(devices.Limits{IPFailBurst: 1000, IPFailEvery: time.Second, GlobalFailBurst: 3, GlobalFailEvery: time.Minute})
+	a.Devices.WithLimits(devices.Limits{IPFailBurst: 1000, IPFailEvery: time.Second, GlobalFailBurst: 3, GlobalFailEvery: time.Minute})
 	for i := 0; i < 3; i++ {
 		expectAPI(t, reg("ABCD-EFGH-JKMN-PQR0"), http.StatusUnauthorized, "invalid_code")
 	}

@@ -30,7 +30,7 @@ func newCodesBench(b *testing.B) *codesBench {
 	s := benchSchema(b, "bench_codes", false)
 	cb := &codesBench{s: s, app: newAppOn(b, s)}
 	// The app's clock is the real one here: codes must expire in real time.
-	cb.app.codes.WithClock(func() time.Time { return time.Now().UTC() })
+	cb.app.Codes.WithClock(func() time.Time { return time.Now().UTC() })
 	cb.app.startJobs()
 	return cb
 }
@@ -79,13 +79,13 @@ func (cb *codesBench) resetCodes(b *testing.B, accountID int64) {
 func (cb *codesBench) generate(b *testing.B, boss *models.Admin) *models.Run {
 	b.Helper()
 	ctx := context.Background()
-	run, err := cb.app.codes.StartRun(ctx, boss, "127.0.0.1")
+	run, err := cb.app.Codes.StartRun(ctx, boss, "127.0.0.1")
 	if err != nil {
 		b.Fatal(err)
 	}
 	for run.Open() {
 		time.Sleep(5 * time.Millisecond)
-		if run, err = cb.app.codes.Run(ctx, boss, run.ID); err != nil {
+		if run, err = cb.app.Codes.Run(ctx, boss, run.ID); err != nil {
 			b.Fatal(err)
 		}
 	}

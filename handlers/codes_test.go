@@ -13,30 +13,8 @@ import (
 
 	"onramp/models"
 	"onramp/models/codes"
-	"onramp/models/mail"
 	"onramp/models/store"
 )
-
-// withJobs runs a service's River jobs on the test outbox's client (as serve does).
-func withJobs(j mail.Jobs) appOption {
-	return func(_ testing.TB, c *mail.Config) { c.Jobs = append(c.Jobs, j) }
-}
-
-// startJobs starts the River client (mail delivery and the codes jobs) until the test ends.
-// Without it a generation run stays queued, which some tests want.
-func (a *testApp) startJobs() {
-	a.t.Helper()
-	if err := a.outbox.Start(context.Background()); err != nil {
-		a.t.Fatal(err)
-	}
-	a.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := a.outbox.Stop(ctx); err != nil {
-			a.t.Errorf("stopping the jobs: %v", err)
-		}
-	})
-}
 
 // userCodes lists a user's codes, newest first.
 func (a *testApp) userCodes(accountID, userID int64) []store.UserCode {
@@ -51,7 +29,7 @@ func (a *testApp) userCodes(accountID, userID int64) []store.UserCode {
 // codeText decrypts a code (tests check it never shows where it must not).
 func (a *testApp) codeText(c store.UserCode) string {
 	a.t.Helper()
-	text, err := a.codes.Sealer().Open(c.AccountID, c.Encrypted)
+	text, err := a.Codes.Sealer().Open(c.AccountID, c.Encrypted)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -82,7 +60,7 @@ func TestGenerateForNewUsers(t *testing.T) {
 		}
 	})
 	// User 6 has a code already: untouched by "new users".
-	if _, err := a.codes.GenerateForUsers(t.Context(), boss, "", []int64{us[6].ID}); err != nil {
+	if _, err := a.Codes.GenerateForUsers(t.Context(), boss, "", []int64{us[6].ID}); err != nil {
 		t.Fatal(err)
 	}
 	c := a.client()
@@ -261,7 +239,7 @@ func TestCodesCSV(t *testing.T) {
 	for i, u := range us {
 		ids[i] = u.ID
 	}
-	if _, err := a.codes.GenerateForUsers(t.Context(), boss, "", ids); err != nil {
+	if _, err := a.Codes.GenerateForUsers(t.Context(), boss, "", ids); err != nil {
 		t.Fatal(err)
 	}
 	now := a.clock()
@@ -378,7 +356,7 @@ func TestGenerateCodeActionAndUserPage(t *testing.T) {
 	}
 	// Expired codes show as such once their time has passed; the expiry job wipes their copies.
 	a.advance(7*24*time.Hour + time.Second)
-	n, err := a.codes.ExpireCodes(t.Context())
+	n, err := a.Codes.ExpireCodes(t.Context())
 	if err != nil || n != 3 {
 		t.Fatalf("expired %d %v", n, err)
 	}
@@ -403,7 +381,7 @@ func TestResetPasswordRevokesCodes(t *testing.T) {
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	us := a.seedUsers(boss.AccountID, 2, nil)
 	for range 2 {
-		if _, err := a.codes.GenerateForUsers(t.Context(), boss, "", []int64{us[0].ID, us[1].ID}); err != nil {
+		if _, err := a.Codes.GenerateForUsers(t.Context(), boss, "", []int64{us[0].ID, us[1].ID}); err != nil {
 			t.Fatal(err)
 		}
 	}

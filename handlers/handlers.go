@@ -3,7 +3,6 @@
 package handlers
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -13,42 +12,15 @@ import (
 	echomw "github.com/labstack/echo/v4/middleware"
 
 	"onramp/handlers/middleware"
-	"onramp/models/admins"
-	"onramp/models/auth"
-	"onramp/models/codes"
-	"onramp/models/devices"
-	"onramp/models/events"
-	"onramp/models/mail"
-	"onramp/models/portal"
-	"onramp/models/provisioning"
 	"onramp/models/secret"
-	"onramp/models/users"
+	"onramp/models/services"
 	"onramp/static"
 )
 
-// Pinger reports whether the database answers.
-type Pinger interface {
-	Ping(ctx context.Context) error
-}
-
-// Deps is everything the HTTP layer needs, built by main.
-type Deps struct {
-	Auth   *auth.Service
-	Admins *admins.Service
-	Events *events.Service
-	Users  *users.Service
-	// Provisioning reads and saves the account's User Provisioning settings.
-	Provisioning *provisioning.Service
-	// Portal is the MyVPN end-user portal: activation, sign-in, password, MFA.
-	Portal *portal.Service
-	// Devices registers VPN clients (client API) and lists and signs out devices.
-	Devices *devices.Service
-	// Codes generates, lists and exports registration codes (Client Access, CSV, user page).
-	Codes *codes.Service
-	// Outbox queues and delivers email; the Outbox page lists it.
-	Outbox *mail.Outbox
-	DB     Pinger
-	Keys   *secret.Keys
+// Config is how the HTTP layer is served.
+type Config struct {
+	// Keys derive the cookie keys.
+	Keys *secret.Keys
 	// BaseURL is the public URL of the console (for links shown to people).
 	BaseURL string
 	// Secure marks cookies Secure and sends HSTS: set when served over HTTPS.
@@ -62,18 +34,19 @@ type Deps struct {
 
 // Handler holds the dependencies of every handler.
 type Handler struct {
-	Deps
+	*services.Services
+	Config
 	cookies       *sessions.CookieStore
 	portalCookies *sessions.CookieStore // the MyVPN portal's own cookie (portal_session.go)
 }
 
 // New builds the router with every route and middleware.
-func New(d Deps) *echo.Echo {
-	h := &Handler{Deps: d}
+func New(sv *services.Services, d Config) *echo.Echo {
+	h := &Handler{Services: sv, Config: d}
 	h.cookies = sessions.NewCookieStore(d.Keys.Derive("cookie-hash"), d.Keys.Derive("cookie-block"))
 	h.cookies.Options = &sessions.Options{
 		Path:     "/",
-		MaxAge:   int(d.Auth.Config().AbsoluteTimeout / time.Second),
+		MaxAge:   int(sv.Auth.Config().AbsoluteTimeout / time.Second),
 		HttpOnly: true,
 		Secure:   d.Secure,
 		SameSite: http.SameSiteLaxMode,

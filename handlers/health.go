@@ -13,7 +13,7 @@ func (h *Handler) healthz(c echo.Context) error {
 
 // readyz says the database answers; load balancers send no traffic until it does.
 func (h *Handler) readyz(c echo.Context) error {
-	if err := h.DB.Ping(c.Request().Context()); err != nil {
+	if err := h.Services.Ping(c.Request().Context()); err != nil {
 		return c.String(http.StatusServiceUnavailable, "database unavailable")
 	}
 	return c.String(http.StatusOK, "ready")

@@ -25,7 +25,7 @@ func TestOutboxSendsHeldMailOnceSMTPIsConfigured(t *testing.T) {
 	ctx := t.Context()
 	create := func(email string) *models.SDPUser {
 		t.Helper()
-		u, err := before.users.Create(ctx, boss, "", usersInput(email))
+		u, err := before.Users.Create(ctx, boss, "", usersInput(email))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,7 +33,7 @@ func TestOutboxSendsHeldMailOnceSMTPIsConfigured(t *testing.T) {
 	}
 	act := func(a users.Action, u *models.SDPUser) {
 		t.Helper()
-		if _, err := before.users.Bulk(ctx, boss, "", a, users.Selection{IDs: []int64{u.ID}}); err != nil {
+		if _, err := before.Users.Bulk(ctx, boss, "", a, users.Selection{IDs: []int64{u.ID}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,53 +12,22 @@ import (
 	"onramp/models"
 	"onramp/models/mail"
 	"onramp/models/mail/mailtest"
+	"onramp/models/services"
 	"onramp/models/store"
-	"onramp/views/emails"
 )
-
-// appOption changes how newApp builds the app's outbox.
-type appOption func(testing.TB, *mail.Config)
 
 // withSMTP delivers the app's mail to a test SMTP server through the real River worker, with
 // retries milliseconds apart. Without it, mail is held (no SMTP configured).
 func withSMTP(srv *mailtest.Server) appOption {
-	return func(t testing.TB, c *mail.Config) {
+	return func(t testing.TB, c *services.Config) {
 		sc, err := mail.ParseSMTPURL(srv.URL())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Sender, err = mail.NewSMTPSender(sc); err != nil {
+		if c.Mail.Sender, err = mail.NewSMTPSender(sc); err != nil {
 			t.Fatal(err)
 		}
 	}
-}
-
-// newTestOutbox builds a test app's outbox with the real templ renderer. River runs only when
-// there is an SMTP server to deliver to, and stops before the database closes.
-func newTestOutbox(t testing.TB, s *store.Store, opts []appOption) *mail.Outbox {
-	t.Helper()
-	cfg := mail.Config{From: "Onramp <onramp@onramp.test>", RetryDelay: 20 * time.Millisecond, PollInterval: 20 * time.Millisecond, MaxAttempts: 100}
-	for _, o := range opts {
-		o(t, &cfg)
-	}
-	o, err := mail.NewOutbox(s, emails.NewRenderer("http://onramp.test"), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Sender == nil {
-		return o
-	}
-	if err := o.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := o.Stop(ctx); err != nil {
-			t.Errorf("stopping the outbox: %v", err)
-		}
-	})
-	return o
 }
 
 // queueInvitation queues an invitation for to in the account of admin, as the users service does.
@@ -70,7 +39,7 @@ func (a *testApp) queueInvitation(admin *models.Admin, to string) {
 		a.t.Fatal(err)
 	}
 	err = a.store.Tx(ctx, func(tx *store.Store) error {
-		return a.outbox.QueueInvitations(ctx, tx, []mail.Invitation{{AccountID: acct.ID, AccountName: acct.Name, To: to, FirstName: "Ann",
+		return a.Outbox.QueueInvitations(ctx, tx, []mail.Invitation{{AccountID: acct.ID, AccountName: acct.Name, To: to, FirstName: "Ann",
 			ActivationURL: "http://onramp.test/myvpn/activate/tok-" + strings.ReplaceAll(to, "@", "-"), ExpiresAt: time.Now().Add(24 * time.Hour)}})
 	})
 	if err != nil {

@@ -530,7 +530,7 @@ func TestPortalTOTP(t *testing.T) {
 	if strings.Contains(got.TOTPSecret, key) {
 		t.Fatal("the TOTP key is stored in clear")
 	}
-	if stored, err := a.portal.TOTPSecret(got); err != nil || stored != key {
+	if stored, err := a.Portal.TOTPSecret(got); err != nil || stored != key {
 		t.Fatalf("stored key %q %v, want the one shown", stored, err)
 	}
 	if n := a.portalEvents(models.EventUser, models.SubMFAEnrolled); n != 1 {

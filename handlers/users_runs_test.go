@@ -72,7 +72,7 @@ func TestLargeUserActionRunsInTheBackground(t *testing.T) {
 	ctx := context.Background()
 	// One batch (as if the server stopped after it), then an attempt that fails, then one that
 	// finishes: every user once.
-	if err := a.runs.Attempt(ctx, id, 1, 5, 1); err != nil {
+	if err := a.Runs.Attempt(ctx, id, 1, 5, 1); err != nil {
 		t.Fatal(err)
 	}
 	r = c.get(runURL)
@@ -80,11 +80,11 @@ func TestLargeUserActionRunsInTheBackground(t *testing.T) {
 	expectBody(t, r, fmt.Sprintf("%d of %d users done", users.InRequestLimit, n))
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := a.runs.Attempt(cancelled, id, 2, 5, 0); err == nil {
+	if err := a.Runs.Attempt(cancelled, id, 2, 5, 0); err == nil {
 		t.Fatal("a cancelled attempt succeeded")
 	}
 	expectBody(t, c.get(runURL), "attempt 2 of 5 failed")
-	if err := a.runs.Attempt(ctx, id, 3, 5, 0); err != nil {
+	if err := a.Runs.Attempt(ctx, id, 3, 5, 0); err != nil {
 		t.Fatal(err)
 	}
 	r = c.get(runURL)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"onramp/models"
+	"onramp/models/jobs"
+	"onramp/models/runs"
 	"onramp/models/secret"
 	"onramp/models/users"
 )
@@ -82,7 +84,7 @@ func TestCreateUserQueuesInvitation(t *testing.T) {
 	expectBody(t, r, "already exists")
 	// The same email in another account is another user.
 	other := a.createAdmin("globex", "hank@globex.example", models.RoleAdmin)
-	if _, err := a.users.Create(t.Context(), other, "", usersInput("grace.hopper@example.com")); err != nil {
+	if _, err := a.Users.Create(t.Context(), other, "", usersInput("grace.hopper@example.com")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -96,7 +98,7 @@ func TestNoInvitationUnderRegistrationCodeOrOptionOff(t *testing.T) {
 	r := c.post("/access/directory-services/provisioning", url.Values{"method": {"invitation_email"}, "invite_directory": {"on"},
 		"notify_disabled": {"on"}, "code_expiry_value": {"7"}, "code_expiry_unit": {"days"}})
 	expectStatus(t, r, http.StatusSeeOther)
-	u, err := a.users.Create(t.Context(), boss, "", usersInput("one@example.com"))
+	u, err := a.Users.Create(t.Context(), boss, "", usersInput("one@example.com"))
 	if err != nil || u.Activation != models.ActivationNew || len(a.invitationLinks(boss.AccountID, "one@example.com")) != 0 {
 		t.Fatalf("option 1 off still invited: %+v %v", u, err)
 	}
@@ -104,7 +106,7 @@ func TestNoInvitationUnderRegistrationCodeOrOptionOff(t *testing.T) {
 	r = c.post("/access/directory-services/provisioning", url.Values{"method": {"registration_code"}, "invite_manual": {"on"},
 		"code_expiry_value": {"12"}, "code_expiry_unit": {"hours"}})
 	expectStatus(t, r, http.StatusSeeOther)
-	if _, err := a.users.Create(t.Context(), boss, "", usersInput("two@example.com")); err != nil || len(a.invitationLinks(boss.AccountID, "two@example.com")) != 0 {
+	if _, err := a.Users.Create(t.Context(), boss, "", usersInput("two@example.com")); err != nil || len(a.invitationLinks(boss.AccountID, "two@example.com")) != 0 {
 		t.Fatalf("registration code method invited: %v", err)
 	}
 }
@@ -384,7 +386,7 @@ func TestBulkDisableWithConfirmation(t *testing.T) {
 func TestResendInvitationKillsOlderLink(t *testing.T) {
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
-	u, err := a.users.Create(t.Context(), boss, "", usersInput("ada@example.com"))
+	u, err := a.Users.Create(t.Context(), boss, "", usersInput("ada@example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,7 +470,7 @@ func TestBulkActionIsAllOrNothing(t *testing.T) {
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	us := a.seedUsers(boss.AccountID, 2500, nil)
-	failing := &failingOutbox{real: a.outbox, failAfter: 2100}
+	failing := &failingOutbox{real: a.Outbox, failAfter: 2100}
 	svc := a.usersWithOutbox(failing)
 	_, err := svc.Bulk(t.Context(), boss, "", "resend_invitation", allUsers())
 	if err == nil {
@@ -482,7 +484,7 @@ func TestBulkActionIsAllOrNothing(t *testing.T) {
 	if n := a.eventCount(models.SubUserInvited); n != 0 {
 		t.Fatalf("%d Invited events survived the rollback", n)
 	}
-	res, err := a.users.Bulk(t.Context(), boss, "", "resend_invitation", allUsers())
+	res, err := a.Users.Bulk(t.Context(), boss, "", "resend_invitation", allUsers())
 	if err != nil || res.Affected != 2500 {
 		t.Fatalf("retry: %+v %v", res, err)
 	}
@@ -509,5 +511,10 @@ func (a *testApp) portalSessionExists(id string) bool {
 
 // usersWithOutbox is the users service over the app's database with another outbox.
 func (a *testApp) usersWithOutbox(o users.Outbox) *users.Service {
-	return users.New(a.store, o, users.Config{BaseURL: "http://onramp.test", Devices: a.devices})
+	a.t.Helper()
+	j, err := jobs.New(a.store, jobs.Config{}) // the runner's worker is on the app's queue already
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return users.New(a.store, o, a.Codes, a.Devices, runs.New(a.store, j, nil), users.Config{BaseURL: "http://onramp.test"})
 }

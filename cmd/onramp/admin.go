@@ -40,20 +40,12 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(getenv)
+	o, err := open(ctx, getenv, stderr, true)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
-	s, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if err := migrateUp(ctx, s, log); err != nil {
-		return err
-	}
-	svc := admins.New(s, password.NewHasher(), 0)
+	defer o.store.Close()
+	svc := admins.New(o.store, password.NewHasher(), 0)
 	a, created, err := svc.Create(ctx, admins.CreateInput{Account: *account, Email: *email, Name: *name, Role: models.Role(*role), Password: pw})
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {

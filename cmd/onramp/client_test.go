@@ -20,19 +20,15 @@ import (
 	"onramp/handlers"
 	"onramp/migrations"
 	"onramp/models"
-	"onramp/models/admins"
-	"onramp/models/auth"
 	"onramp/models/codes"
 	"onramp/models/devices"
-	"onramp/models/events"
 	"onramp/models/mail"
 	"onramp/models/password"
 	"onramp/models/portal"
-	"onramp/models/provisioning"
 	"onramp/models/secret"
+	"onramp/models/services"
 	"onramp/models/store"
 	"onramp/models/store/storetest"
-	"onramp/models/users"
 	"onramp/views/emails"
 )
 
@@ -57,20 +53,13 @@ func newClientServer(t *testing.T) *clientServer {
 	s := storetest.Open(t)
 	cs := &clientServer{t: t, store: s, now: time.Now().UTC()}
 	keys := secret.NewKeys([]byte("client-test-secret-client-test-secret"))
-	hasher := password.NewFastHasher()
-	cs.sealer = codes.NewSealer(keys)
-	cs.portal = portal.New(s, hasher, keys, portal.Config{}).WithClock(cs.clock)
-	cs.devices = devices.New(s, cs.sealer, cs.portal).WithClock(cs.clock)
-	outbox, err := mail.NewOutbox(s, emails.NewRenderer("http://onramp.test"), mail.Config{From: "Onramp <onramp@onramp.test>"})
+	sv, err := services.New(s, services.Config{Keys: keys, Hasher: password.NewFastHasher(), BaseURL: "http://onramp.test",
+		Mail: mail.Config{From: "Onramp <onramp@onramp.test>"}, Renderer: emails.NewRenderer("http://onramp.test"), Clock: cs.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	authSvc := auth.New(s, hasher, keys, auth.Config{})
-	srv := httptest.NewServer(handlers.New(handlers.Deps{
-		Auth: authSvc, Admins: admins.New(s, hasher, time.Hour), Users: users.New(s, outbox, users.Config{BaseURL: "http://onramp.test", Devices: cs.devices}),
-		Provisioning: provisioning.New(s), Events: events.New(s), DB: s, Portal: cs.portal, Devices: cs.devices, Outbox: outbox,
-		Keys: keys, BaseURL: "http://onramp.test", Logger: slog.New(slog.DiscardHandler),
-	}))
+	cs.sealer, cs.portal, cs.devices = sv.Codes.Sealer(), sv.Portal, sv.Devices
+	srv := httptest.NewServer(handlers.New(sv, handlers.Config{Keys: keys, BaseURL: "http://onramp.test", Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(srv.Close)
 	cs.url = srv.URL
 	cs.account = models.NewAccount("acme")

@@ -22,22 +22,14 @@ func demoCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if *account == "" {
 		return errors.New("demo: --account is required")
 	}
-	cfg, err := loadConfig(getenv)
+	o, err := open(ctx, getenv, stderr, true)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
-	s, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if err := migrateUp(ctx, s, log); err != nil {
-		return err
-	}
+	defer o.store.Close()
 	started := time.Now()
 	last := time.Now()
-	a, err := demo.Fill(ctx, s, *account, *n, func(done, total int) {
+	a, err := demo.Fill(ctx, o.store, *account, *n, func(done, total int) {
 		if time.Since(last) > 2*time.Second || done == total {
 			fmt.Fprintf(stdout, "\r%d / %d users", done, total)
 			last = time.Now()

@@ -6,25 +6,22 @@ import (
 	"net/url"
 
 	"onramp/models/mail"
-	"onramp/models/store"
-	"onramp/views/emails"
 )
 
-// newOutbox builds the mail queue from SMTP_URL and MAIL_FROM. Without SMTP_URL (the default)
-// mail is kept in the console's outbox with status held, so that a newcomer can still pass an
-// activation link on. Its River client also runs the other services' jobs.
-func newOutbox(cfg config, s *store.Store, log *slog.Logger, jobs ...mail.Jobs) (*mail.Outbox, error) {
-	c := mail.Config{From: cfg.MailFrom, Logger: log, Jobs: jobs}
+// mailConfig reads SMTP_URL and MAIL_FROM. Without SMTP_URL (the default) mail is kept in the
+// console's outbox with status held, so that a newcomer can still pass an activation link on.
+func mailConfig(cfg config, log *slog.Logger) (mail.Config, error) {
+	c := mail.Config{From: cfg.MailFrom, Logger: log}
 	if cfg.SMTPURL != "" {
 		if c.From == "" {
-			return nil, errors.New("MAIL_FROM is required with SMTP_URL (for example MAIL_FROM='Onramp <vpn@example.com>')")
+			return c, errors.New("MAIL_FROM is required with SMTP_URL (for example MAIL_FROM='Onramp <vpn@example.com>')")
 		}
 		sc, err := mail.ParseSMTPURL(cfg.SMTPURL)
 		if err != nil {
-			return nil, err
+			return c, err
 		}
 		if c.Sender, err = mail.NewSMTPSender(sc); err != nil {
-			return nil, err
+			return c, err
 		}
 		log.Info("email is delivered over SMTP", "host", sc.Host, "port", sc.Port, "tls", string(sc.TLS))
 	} else {
@@ -38,5 +35,5 @@ func newOutbox(cfg config, s *store.Store, log *slog.Logger, jobs ...mail.Jobs) 
 		}
 		c.From = "Onramp <onramp@" + host + ">"
 	}
-	return mail.NewOutbox(s, emails.NewRenderer(cfg.BaseURL), c)
+	return c, nil
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"onramp/models/jobs"
+	"onramp/models/mail"
 	"onramp/models/store/storetest"
 )
 
@@ -26,7 +28,15 @@ func TestMailConfiguration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o, err := newOutbox(cfg, s, log)
+		j, err := jobs.New(s, jobs.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mc, err := mailConfig(cfg, log)
+		var o *mail.Outbox
+		if err == nil {
+			o, err = mail.NewOutbox(s, j, nil, mc) // the From address is checked here
+		}
 		switch {
 		case c.err != "":
 			if err == nil || !strings.Contains(err.Error(), c.err) || strings.Contains(err.Error(), "topsecret") {

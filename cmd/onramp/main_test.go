@@ -148,11 +148,11 @@ func TestDemoFillsAnAccount(t *testing.T) {
 	if err := run(ctx, []string{"demo", "--account", "demo", "--users", "0"}, env, nil, &out, &bytes.Buffer{}); err == nil {
 		t.Fatal("--users 0 accepted")
 	}
-	cfg, _ := loadConfig(env)
-	s, err := openStore(ctx, cfg, newLogger(cfg, io.Discard))
+	o, err := open(ctx, env, io.Discard, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := o.store
 	defer s.Close()
 	a, err := s.AccountByName(ctx, "demo")
 	if err != nil {

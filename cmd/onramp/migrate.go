@@ -12,21 +12,16 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if len(args) > 0 {
 		sub = args[0]
 	}
-	cfg, err := loadConfig(getenv)
+	if sub != "up" && sub != "status" {
+		return fmt.Errorf("migrate: unknown subcommand %q (use up or status)", sub)
+	}
+	o, err := open(ctx, getenv, stderr, sub == "up")
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
-	s, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	switch sub {
-	case "up":
-		return migrateUp(ctx, s, log)
-	case "status":
-		m, err := s.Migrator()
+	defer o.store.Close()
+	if sub == "status" {
+		m, err := o.store.Migrator()
 		if err != nil {
 			return err
 		}
@@ -45,5 +40,5 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		return w.Flush()
 	}
-	return fmt.Errorf("migrate: unknown subcommand %q (use up or status)", sub)
+	return nil
 }

@@ -11,17 +11,11 @@ import (
 	"time"
 
 	"onramp/handlers"
-	"onramp/models/admins"
 	"onramp/models/auth"
-	"onramp/models/codes"
-	"onramp/models/devices"
-	"onramp/models/events"
-	"onramp/models/password"
 	"onramp/models/portal"
-	"onramp/models/provisioning"
-	"onramp/models/runs"
 	"onramp/models/secret"
-	"onramp/models/users"
+	"onramp/models/services"
+	"onramp/views/emails"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -31,59 +25,37 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(getenv)
+	o, err := open(ctx, getenv, stderr, !*noMigrate)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
-	s, err := openStore(ctx, cfg, log)
+	defer o.store.Close()
+	if err := o.checkSchema(ctx); err != nil {
+		return err
+	}
+	cfg, log := o.cfg, o.log
+	mc, err := mailConfig(cfg, log)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	if !*noMigrate {
-		if err := migrateUp(ctx, s, log); err != nil {
-			return err
-		}
-	}
-	if err := checkSchema(ctx, s); err != nil {
-		return err
-	}
-
-	hasher := password.NewHasher()
 	keys := secret.NewKeys(cfg.Secret)
-	authSvc := auth.New(s, hasher, keys, auth.Config{IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax})
-	portalSvc := portal.New(s, hasher, keys, portal.Config{IdleTimeout: cfg.PortalIdle, AbsoluteTimeout: cfg.PortalMax})
-	runner := runs.New(s, log)
-	codesSvc := codes.NewService(s, keys, codes.Config{Logger: log, Runs: runner})
-	// One River client runs mail delivery, the runs (code generation, large user actions) and
-	// the codes' expiry.
-	outbox, err := newOutbox(cfg, s, log, codesSvc, runner) // mail.go
+	sv, err := services.New(o.store, services.Config{
+		Keys:          keys,
+		BaseURL:       cfg.BaseURL,
+		ActivationTTL: cfg.ActivationTTL,
+		Auth:          auth.Config{IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax},
+		Portal:        portal.Config{IdleTimeout: cfg.PortalIdle, AbsoluteTimeout: cfg.PortalMax},
+		Mail:          mc,
+		Renderer:      emails.NewRenderer(cfg.BaseURL),
+		Logger:        log,
+	})
 	if err != nil {
 		return err
 	}
-	runner.UseQueue(outbox.Queue())
-	devicesSvc := devices.New(s, codesSvc.Sealer(), portalSvc)
-	router := handlers.New(handlers.Deps{
-		Auth:         authSvc,
-		Admins:       admins.New(s, hasher, authSvc.Config().PasswordLinkTTL),
-		Users:        users.New(s, outbox, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL, Codes: codesSvc, Devices: devicesSvc, Runs: runner}),
-		Provisioning: provisioning.New(s),
-		Events:       events.New(s),
-		DB:           s,
-		Portal:       portalSvc,
-		Devices:      devicesSvc,
-		Codes:        codesSvc,
-		Outbox:       outbox,
-		Keys:         keys,
-		BaseURL:      cfg.BaseURL,
-		Secure:       cfg.secure(),
-		Dev:          cfg.dev(),
-		TrustProxy:   cfg.TrustProxy,
-		Logger:       log,
-	})
+	router := handlers.New(sv, handlers.Config{Keys: keys, BaseURL: cfg.BaseURL, Secure: cfg.secure(), Dev: cfg.dev(),
+		TrustProxy: cfg.TrustProxy, Logger: log})
 
-	if token, err := authSvc.EnsureSetupLink(ctx); err != nil {
+	if token, err := sv.Auth.EnsureSetupLink(ctx); err != nil {
 		return err
 	} else if token != "" {
 		// The one secret Onramp ever logs, on purpose: whoever can read the server's log on
@@ -104,51 +76,37 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("onramp is listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "env", cfg.Env,
-		"database", string(s.Dialect()), "secret", cfg.secretSource)
-
-	jobsCtx, stopJobs := context.WithCancel(context.Background())
-	jobsDone := make(chan struct{})
-	go func() {
-		defer close(jobsDone)
-		housekeeping(jobsCtx, log, authSvc.PurgeSessions, portalSvc.PurgeSessions)
-	}()
-
-	// Mail delivery and the codes jobs (River) run beside the housekeeping and stop with it,
-	// before the database.
-	if err := outbox.Start(ctx); err != nil {
-		stopJobs()
-		<-jobsDone
+	// Mail delivery, the runs of bulk work and the periodic jobs.
+	if err := sv.Jobs.Start(ctx); err != nil {
 		return err
 	}
-	stopMail := func(ctx context.Context) {
-		if err := outbox.Stop(ctx); err != nil {
-			log.Warn("stopping mail delivery", "error", err)
-		}
-	}
-
+	housekeepingCtx, stopHousekeeping := context.WithCancel(context.Background())
+	defer stopHousekeeping()
+	go housekeeping(housekeepingCtx, log, sv.Auth.PurgeSessions, sv.Portal.PurgeSessions)
+	log.Info("onramp is listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "env", cfg.Env,
+		"database", string(o.store.Dialect()), "secret", cfg.secretSource)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-
 	select {
-	case err := <-serveErr:
-		stopMail(context.Background())
-		stopJobs()
-		<-jobsDone
-		return err
+	case err = <-serveErr:
 	case <-ctx.Done():
+		log.Info("shutting down")
 	}
-	// Shutdown in order: stop taking requests and let in-flight ones finish, then the jobs,
-	// then (deferred) the database.
-	log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	return errors.Join(err, shutdown(srv, sv, log))
+}
+
+// shutdown stops the server in order: HTTP first (no new requests; in-flight ones finish),
+// then the jobs (running ones finish or are retried after a restart), and the database last
+// (serve's deferred Close), so that nothing still running loses its connection.
+func shutdown(srv *http.Server, sv *services.Services, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err = srv.Shutdown(shutCtx)
-	stopMail(shutCtx)
-	stopJobs()
-	<-jobsDone
+	err := srv.Shutdown(ctx)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
+	}
+	if jerr := sv.Jobs.Stop(ctx); jerr != nil {
+		log.Warn("stopping the jobs", "error", jerr)
 	}
 	log.Info("stopped")
 	return err

@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"onramp/models"
+	"onramp/models/jobs"
 	"onramp/models/runs"
 	"onramp/models/store"
 )
@@ -18,9 +19,6 @@ import (
 // each with its codes, events, counters and the run's progress. A user's had_code flips in the
 // transaction that creates their code, so a run that stops and starts again continues with the
 // users still without a code and never gives anyone two.
-
-// queueName is the River queue of the expiry job (beside mail's, on the same client).
-const queueName = "codes"
 
 // Errors of StartRun.
 var (
@@ -47,18 +45,12 @@ func (w *expireWorker) Work(ctx context.Context, _ *river.Job[expireArgs]) error
 	return err
 }
 
-// RegisterJobs adds the expiry worker to the shared River client (see mail.Config.Jobs) and
-// schedules it. Expiry is a River periodic job rather than a ticker of each server: River's
-// leader inserts it, so one server runs it at a time however many there are, and a failed run
+// registerJobs adds the expiry worker and schedules it. Expiry is a periodic job rather than a
+// ticker of each server: one server runs it at a time however many there are, and a failed run
 // is retried like any job.
-func (s *Service) RegisterJobs(w *river.Workers) (map[string]river.QueueConfig, []*river.PeriodicJob) {
-	river.AddWorker(w, &expireWorker{s: s})
-	expire := river.NewPeriodicJob(river.PeriodicInterval(s.expiryEvery),
-		func() (river.JobArgs, *river.InsertOpts) {
-			return expireArgs{}, &river.InsertOpts{Queue: queueName, MaxAttempts: 3}
-		},
-		&river.PeriodicJobOpts{ID: "codes.expire", RunOnStart: true})
-	return map[string]river.QueueConfig{queueName: {MaxWorkers: 2}}, []*river.PeriodicJob{expire}
+func (s *Service) registerJobs(j *jobs.Jobs) {
+	jobs.AddWorker(j, &expireWorker{s: s})
+	j.Every("codes.expire", s.expiryEvery, expireArgs{}, &river.InsertOpts{Queue: jobs.QueueCodes, MaxAttempts: 3}, true)
 }
 
 // Overview is the User Provisioning section of the Client Access page.
@@ -107,9 +99,6 @@ func (s *Service) Run(ctx context.Context, actor *models.Admin, id int64) (*mode
 func (s *Service) StartRun(ctx context.Context, actor *models.Admin, ip string) (*models.Run, error) {
 	if actor.Role != models.RoleAdmin {
 		return nil, models.ErrForbidden
-	}
-	if s.runs == nil {
-		return nil, errors.New("codes: no runner (Config.Runs)")
 	}
 	who := models.AdminActor(actor, ip)
 	var run *models.Run

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"onramp/models"
+	"onramp/models/jobs"
 	"onramp/models/runs"
 	"onramp/models/secret"
 	"onramp/models/store"
@@ -18,8 +19,6 @@ const batchSize = 1000
 // Config tunes the service.
 type Config struct {
 	Logger *slog.Logger
-	// Runs runs "Generate for new users" in the background; the service adds its batch to it.
-	Runs *runs.Runner
 	// ExpiryInterval is how often the expiry job wipes the copies of expired codes; 0 means
 	// a minute.
 	ExpiryInterval time.Duration
@@ -36,19 +35,18 @@ type Service struct {
 	expiryEvery time.Duration
 }
 
-// NewService builds the service and adds its generation batch to cfg.Runs.
-func NewService(s *store.Store, keys *secret.Keys, cfg Config) *Service {
-	svc := &Service{store: s, sealer: NewSealer(keys), log: cfg.Logger, expiryEvery: cfg.ExpiryInterval, runs: cfg.Runs,
+// NewService builds the service: "Generate for new users" runs on r, the expiry job on j.
+func NewService(s *store.Store, keys *secret.Keys, j *jobs.Jobs, r *runs.Runner, cfg Config) *Service {
+	svc := &Service{store: s, sealer: NewSealer(keys), log: cfg.Logger, expiryEvery: cfg.ExpiryInterval, runs: r,
 		now: func() time.Time { return time.Now().UTC() }}
-	if cfg.Runs != nil {
-		cfg.Runs.Handle(models.RunGenerateCodes, svc.generateBatch)
-	}
 	if svc.log == nil {
 		svc.log = slog.New(slog.DiscardHandler)
 	}
 	if svc.expiryEvery <= 0 {
 		svc.expiryEvery = time.Minute
 	}
+	r.Handle(models.RunGenerateCodes, svc.generateBatch)
+	svc.registerJobs(j)
 	return svc
 }
 

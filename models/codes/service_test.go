@@ -3,7 +3,6 @@ package codes_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -12,37 +11,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
-
 	"onramp/models"
 	"onramp/models/codes"
+	"onramp/models/jobs"
 	"onramp/models/runs"
 	"onramp/models/secret"
 	"onramp/models/store"
 	"onramp/models/store/storetest"
 )
 
-// fakeQueue records the jobs a test's service inserts (the River client is tested through the
-// HTTP tests; here the job's work is called directly).
-type fakeQueue struct {
-	mu   sync.Mutex
-	jobs []river.JobArgs
-}
-
-func (q *fakeQueue) InsertTx(_ context.Context, _ *sql.Tx, args river.JobArgs, _ *river.InsertOpts) (*rivertype.JobInsertResult, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.jobs = append(q.jobs, args)
-	return &rivertype.JobInsertResult{}, nil
-}
-
 type fixture struct {
 	t       *testing.T
 	store   *store.Store
 	svc     *codes.Service
 	runs    *runs.Runner
-	queue   *fakeQueue
 	boss    *models.Admin
 	help    *models.Admin
 	account *models.Account
@@ -54,10 +36,14 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{t: t, store: storetest.Open(t), queue: &fakeQueue{}, now: time.Now().UTC()}
-	f.runs = runs.New(f.store, nil).WithClock(f.clock)
-	f.runs.UseQueue(f.queue)
-	f.svc = codes.NewService(f.store, secret.NewKeys([]byte("test-secret-test-secret-test-secret!")), codes.Config{Runs: f.runs}).WithClock(f.clock)
+	f := &fixture{t: t, store: storetest.Open(t), now: time.Now().UTC()}
+	// The job queue is never started: a test calls the run's attempts itself.
+	j, err := jobs.New(f.store, jobs.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.runs = runs.New(f.store, j, nil).WithClock(f.clock)
+	f.svc = codes.NewService(f.store, secret.NewKeys([]byte("test-secret-test-secret-test-secret!")), j, f.runs, codes.Config{}).WithClock(f.clock)
 	f.account = models.NewAccount("acme")
 	if err := f.store.CreateAccount(ctx, f.account); err != nil {
 		t.Fatal(err)
@@ -274,8 +260,12 @@ func TestGenerateForNewUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Status != models.RunQueued || run.Total != 6 || len(f.queue.jobs) != 1 {
-		t.Fatalf("run %+v, %d jobs", run, len(f.queue.jobs))
+	var jobsQueued int
+	if err := f.store.SQLDB().QueryRow("SELECT COUNT(*) FROM river_job WHERE kind = 'runs.work'").Scan(&jobsQueued); err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != models.RunQueued || run.Total != 6 || jobsQueued != 1 {
+		t.Fatalf("run %+v, %d jobs", run, jobsQueued)
 	}
 	// One run per account at a time.
 	again, err := f.svc.StartRun(ctx, f.boss, "")

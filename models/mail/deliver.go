@@ -2,7 +2,6 @@ package mail
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"onramp/models"
 	"onramp/models/store"
@@ -29,7 +27,15 @@ type deliverWorker struct {
 	o *Outbox
 }
 
-func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
+// Work makes one attempt. A panic is recorded on the message like any failed attempt, so that
+// even a bug leaves the message visible (failed after the last attempt) rather than stuck as
+// retrying.
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = w.o.crashed(ctx, job, p)
+		}
+	}()
 	return w.o.deliver(ctx, job.Args.MailMessageID, job.Attempt, job.MaxAttempts)
 }
 
@@ -84,29 +90,19 @@ func (o *Outbox) deliver(ctx context.Context, id int64, attempt, maxAttempts int
 	return errors.New(text)
 }
 
-// crashHandler records a panic of the worker on the message: even a bug leaves the message
-// visible (failed after the last attempt) rather than stuck as retrying.
-type crashHandler struct{ o *Outbox }
-
-func (crashHandler) HandleError(context.Context, *rivertype.JobRow, error) *river.ErrorHandlerResult {
-	return nil // deliver records its own errors
-}
-
-func (h crashHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, _ string) *river.ErrorHandlerResult {
-	var args deliverArgs
-	if err := json.Unmarshal(job.EncodedArgs, &args); err != nil || job.Kind != args.Kind() {
-		return nil
-	}
+// crashed records a panicked attempt on its message and returns the error River retries on.
+func (o *Outbox) crashed(ctx context.Context, job *river.Job[deliverArgs], panicVal any) error {
 	status := models.MailRetrying
 	if job.Attempt >= job.MaxAttempts {
 		status = models.MailFailed
 	}
-	h.o.log.Error("mail delivery crashed", "mail_id", args.MailMessageID, "attempt", job.Attempt, "panic", fmt.Sprint(panicVal))
-	if err := h.o.save(ctx, args.MailMessageID, map[string]any{"status": status, "attempts": job.Attempt,
+	id := job.Args.MailMessageID
+	o.log.Error("mail delivery crashed", "mail_id", id, "attempt", job.Attempt, "panic", fmt.Sprint(panicVal))
+	if err := o.save(ctx, id, map[string]any{"status": status, "attempts": job.Attempt,
 		"last_error": "internal error: the delivery crashed (see the server log)"}); err != nil {
-		h.o.log.Error("saving a crashed mail attempt", "mail_id", args.MailMessageID, "error", err)
+		o.log.Error("saving a crashed mail attempt", "mail_id", id, "error", err)
 	}
-	return nil
+	return fmt.Errorf("mail: delivery of message %d crashed", id)
 }
 
 // save records an attempt on an unsent message. It runs in a transaction of its own: on SQLite

@@ -3,7 +3,6 @@ package mail
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,10 +13,9 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
-	"onramp/migrations"
 	"onramp/models"
+	"onramp/models/jobs"
 	"onramp/models/store"
 )
 
@@ -29,9 +27,6 @@ const PageSize = 50
 // days after the first: an SMTP outage over a long weekend loses nothing.
 const DefaultMaxAttempts = 20
 
-// queueName is River's queue for mail, so that mail never waits behind other kinds of job.
-const queueName = "mail"
-
 // Config tunes an Outbox.
 type Config struct {
 	// From is the From address (MAIL_FROM); its domain also names the Message-IDs.
@@ -41,49 +36,32 @@ type Config struct {
 	Sender Sender
 	// MaxAttempts is how many delivery attempts a message gets; 0 means DefaultMaxAttempts.
 	MaxAttempts int
-	// RetryDelay replaces River's exponential backoff by a fixed delay. Tests use a few
-	// milliseconds; production leaves it 0.
-	RetryDelay time.Duration
-	// PollInterval is how often the queue looks for due messages; 0 means one second.
-	PollInterval time.Duration
-	// Workers is how many messages are delivered at once; 0 means 4.
-	Workers int
-	Logger  *slog.Logger
-	// Jobs are other services' background jobs, run by the outbox's River client. There is one
-	// client per database on purpose: River's rescuer discards a stuck job whose kind its own
-	// client has no worker for, so a second client would throw away the first one's jobs.
-	Jobs []Jobs
-}
-
-// Jobs is a service with background work on the shared River client (models/codes, say).
-type Jobs interface {
-	// RegisterJobs adds the service's workers and returns the queues they run on and the
-	// service's periodic jobs.
-	RegisterJobs(w *river.Workers) (map[string]river.QueueConfig, []*river.PeriodicJob)
+	Logger      *slog.Logger
 }
 
 // Outbox queues email in the transaction of the change that causes it and delivers it in the
-// background with River, retrying with backoff. Every message is a mail_messages row whose
-// status admins see; the River job only names that row.
+// background as River jobs, retrying with backoff. Every message is a mail_messages row whose
+// status admins see; the job only names that row.
 type Outbox struct {
 	store       *store.Store
+	jobs        *jobs.Jobs
 	renderer    Renderer
 	sender      Sender
 	from        string
 	domain      string
 	maxAttempts int
 	log         *slog.Logger
-	river       *river.Client[*sql.Tx]
 }
 
-// NewOutbox builds the outbox and its River client (not started: see Start).
-func NewOutbox(s *store.Store, r Renderer, c Config) (*Outbox, error) {
+// NewOutbox builds the outbox and registers its delivery worker with j.
+func NewOutbox(s *store.Store, j *jobs.Jobs, r Renderer, c Config) (*Outbox, error) {
 	addr, err := mail.ParseAddress(c.From)
 	if err != nil {
 		return nil, fmt.Errorf("mail: the From address %q is not valid (MAIL_FROM): %w", c.From, err)
 	}
 	o := &Outbox{
 		store:       s,
+		jobs:        j,
 		renderer:    r,
 		sender:      c.Sender,
 		from:        addr.String(),
@@ -97,76 +75,9 @@ func NewOutbox(s *store.Store, r Renderer, c Config) (*Outbox, error) {
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &deliverWorker{o: o})
-	queues := map[string]river.QueueConfig{}
-	var periodic []*river.PeriodicJob
-	for _, j := range c.Jobs {
-		q, p := j.RegisterJobs(workers)
-		for name, qc := range q {
-			queues[name] = qc
-		}
-		periodic = append(periodic, p...)
-	}
-	poll := c.PollInterval
-	if poll <= 0 {
-		poll = time.Second
-	}
-	n := c.Workers
-	if n <= 0 {
-		n = 4
-	}
-	queues[queueName] = river.QueueConfig{MaxWorkers: n}
-	rc := &river.Config{
-		Queues:            queues,
-		Workers:           workers,
-		PeriodicJobs:      periodic,
-		MaxAttempts:       o.maxAttempts,
-		FetchPollInterval: poll,
-		FetchCooldown:     min(poll, 100*time.Millisecond),
-		// Deliveries still running at shutdown get this long, then their context is cancelled
-		// and River tries them again after the restart.
-		SoftStopTimeout: 10 * time.Second,
-		ErrorHandler:    crashHandler{o},
-		Logger:          o.log,
-	}
-	if c.RetryDelay > 0 {
-		rc.RetryPolicy = fixedDelay(c.RetryDelay)
-	}
-	o.river, err = river.NewClient(migrations.RiverDriver(s.SQLDB(), s.Dialect()), rc)
-	if err != nil {
-		return nil, fmt.Errorf("mail: %w", err)
-	}
+	jobs.AddWorker(j, &deliverWorker{o: o})
 	return o, nil
 }
-
-// fixedDelay is a retry policy without backoff, for tests.
-type fixedDelay time.Duration
-
-func (d fixedDelay) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(d)) }
-
-// Start begins delivering queued messages in the background. Without a Sender it still runs,
-// to mark as held any message queued by an earlier run that had one.
-func (o *Outbox) Start(ctx context.Context) error {
-	// Only Stop ends the client: a cancelled request context must not.
-	return o.river.Start(context.WithoutCancel(ctx))
-}
-
-// Stop waits for deliveries in progress, cancelling them when ctx ends first (River tries
-// them again after a restart). Call it before the database closes.
-func (o *Outbox) Stop(ctx context.Context) error {
-	err := o.river.Stop(ctx)
-	if err != nil && ctx.Err() != nil {
-		hard, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		err = errors.Join(err, o.river.StopAndCancel(hard))
-	}
-	return err
-}
-
-// Queue is the River client, for services that insert their own jobs in their transactions
-// (registered through Config.Jobs).
-func (o *Outbox) Queue() *river.Client[*sql.Tx] { return o.river }
 
 // Delivering reports whether an SMTP server is configured; without one messages are held.
 func (o *Outbox) Delivering() bool { return o.sender != nil }
@@ -215,8 +126,7 @@ func (o *Outbox) queue(ctx context.Context, tx *store.Store, ms []*models.MailMe
 	if len(ms) == 0 {
 		return nil
 	}
-	sqlTx, ok := tx.SQLTx()
-	if !ok {
+	if !tx.InTx() {
 		// Called outside a transaction: open one, so that rows and jobs still go together.
 		return tx.Tx(ctx, func(tx *store.Store) error { return o.queue(ctx, tx, ms) })
 	}
@@ -241,22 +151,17 @@ func (o *Outbox) queue(ctx context.Context, tx *store.Store, ms []*models.MailMe
 	for i, m := range ms {
 		ids[i] = m.ID
 	}
-	return o.deliverLater(ctx, sqlTx, ids)
+	return o.deliverLater(ctx, tx, ids)
 }
 
-// deliverLater inserts the delivery jobs of messages in the caller's transaction.
-func (o *Outbox) deliverLater(ctx context.Context, sqlTx *sql.Tx, ids []int64) error {
-	for start := 0; start < len(ids); start += 1000 {
-		batch := ids[start:min(start+1000, len(ids))]
-		jobs := make([]river.InsertManyParams, len(batch))
-		for i, id := range batch {
-			jobs[i] = river.InsertManyParams{Args: deliverArgs{MailMessageID: id}, InsertOpts: &river.InsertOpts{Queue: queueName}}
-		}
-		if _, err := o.river.InsertManyTx(ctx, sqlTx, jobs); err != nil {
-			return fmt.Errorf("mail: queue delivery: %w", err)
-		}
+// deliverLater inserts the delivery jobs of messages in tx, the caller's transaction.
+func (o *Outbox) deliverLater(ctx context.Context, tx *store.Store, ids []int64) error {
+	params := make([]river.InsertManyParams, len(ids))
+	opts := &river.InsertOpts{Queue: jobs.QueueMail, MaxAttempts: o.maxAttempts}
+	for i, id := range ids {
+		params[i] = river.InsertManyParams{Args: deliverArgs{MailMessageID: id}, InsertOpts: opts}
 	}
-	return nil
+	return o.jobs.InsertManyTx(ctx, tx, params)
 }
 
 // Held counts the actor's account's held messages, and of them those SendHeld would send.
@@ -282,11 +187,7 @@ func (o *Outbox) SendHeld(ctx context.Context, actor *models.Admin, ip string) (
 			return err
 		}
 		n = len(ids)
-		sqlTx, ok := tx.SQLTx()
-		if !ok {
-			return errors.New("mail: SendHeld outside a transaction")
-		}
-		if err := o.deliverLater(ctx, sqlTx, ids); err != nil {
+		if err := o.deliverLater(ctx, tx, ids); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, models.NewEvent(&actor.AccountID, models.EventAdmin, models.SubHeldMailSent,

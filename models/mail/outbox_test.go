@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"onramp/models"
+	"onramp/models/jobs"
 	"onramp/models/mail"
 	"onramp/models/mail/mailtest"
 	"onramp/models/store"
@@ -59,20 +60,22 @@ func newEnvSender(t *testing.T, sender mail.Sender, maxAttempts int) *env {
 	if err := s.CreateAccount(t.Context(), acct); err != nil {
 		t.Fatal(err)
 	}
-	cfg := mail.Config{From: "Onramp <onramp@example.com>", Sender: sender, MaxAttempts: maxAttempts,
-		RetryDelay: 20 * time.Millisecond, PollInterval: 20 * time.Millisecond}
-	o, err := mail.NewOutbox(s, fakeRenderer{}, cfg)
+	j, err := jobs.New(s, jobs.Config{RetryDelay: 20 * time.Millisecond, PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := o.Start(t.Context()); err != nil {
+	o, err := mail.NewOutbox(s, j, fakeRenderer{}, mail.Config{From: "Onramp <onramp@example.com>", Sender: sender, MaxAttempts: maxAttempts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	// Registered after the store's Close, so it runs before it: jobs stop, then the database.
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := o.Stop(ctx); err != nil {
+		if err := j.Stop(ctx); err != nil {
 			t.Errorf("stopping the outbox: %v", err)
 		}
 	})

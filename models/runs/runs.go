@@ -11,24 +11,19 @@ package runs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"onramp/models"
+	"onramp/models/jobs"
 	"onramp/models/store"
 )
-
-// queueName is the River queue of the runs (beside mail's, on the same client).
-const queueName = "runs"
 
 // maxAttempts is how many times the job of a run is tried. Each attempt resumes where the
 // last one stopped, so retrying costs nothing; after the last the run is marked failed.
@@ -47,12 +42,6 @@ var ErrInProgress = fmt.Errorf("%w: the same kind of work is already in progress
 // errGone is a job whose run no longer exists (its account was deleted).
 var errGone = errors.New("runs: the run no longer exists")
 
-// Queue inserts River jobs in the caller's transaction: the River client that models/mail
-// builds (one per database) implements it.
-type Queue interface {
-	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-}
-
 // Step is what one batch did.
 type Step struct {
 	Done     int   // users the batch went through; 0 means the run has nothing left
@@ -66,42 +55,28 @@ type Batch func(ctx context.Context, tx *store.Store, run *models.Run) (Step, er
 // Runner starts runs and works through them.
 type Runner struct {
 	store *store.Store
-	queue Queue
+	jobs  *jobs.Jobs
 	log   *slog.Logger
 	now   func() time.Time
-
-	mu      sync.RWMutex // services add their batches while wiring, beside a started queue in tests
+	// batches is filled while wiring (Handle), before the jobs start, and only read after.
 	batches map[models.RunKind]Batch
 }
 
-// New builds a runner; the kinds it runs are added with Handle, its queue with UseQueue.
-func New(s *store.Store, log *slog.Logger) *Runner {
+// New builds a runner and registers its worker with j; the kinds it runs are added with Handle.
+func New(s *store.Store, j *jobs.Jobs, log *slog.Logger) *Runner {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{store: s, log: log, now: func() time.Time { return time.Now().UTC() }, batches: map[models.RunKind]Batch{}}
+	r := &Runner{store: s, jobs: j, log: log, now: func() time.Time { return time.Now().UTC() }, batches: map[models.RunKind]Batch{}}
+	jobs.AddWorker(j, &worker{r: r})
+	return r
 }
 
 // WithClock replaces the clock (tests).
 func (r *Runner) WithClock(now func() time.Time) *Runner { r.now = now; return r }
 
 // Handle says how to do a batch of runs of kind. Call it while wiring, before jobs start.
-func (r *Runner) Handle(kind models.RunKind, b Batch) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.batches[kind] = b
-}
-
-func (r *Runner) batch(kind models.RunKind) (Batch, bool) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	b, ok := r.batches[kind]
-	return b, ok
-}
-
-// UseQueue gives the runner the River client its jobs are inserted with. It is set after
-// construction because that client is built with the runner's worker (RegisterJobs).
-func (r *Runner) UseQueue(q Queue) { r.queue = q }
+func (r *Runner) Handle(kind models.RunKind, b Batch) { r.batches[kind] = b }
 
 type workArgs struct {
 	RunID int64 `json:"run_id"`
@@ -120,21 +95,12 @@ func (w *worker) Work(ctx context.Context, job *river.Job[workArgs]) error {
 	return w.r.Attempt(ctx, job.Args.RunID, job.Attempt, job.MaxAttempts, 0)
 }
 
-// RegisterJobs adds the runs' worker to the shared River client (see mail.Config.Jobs).
-func (r *Runner) RegisterJobs(w *river.Workers) (map[string]river.QueueConfig, []*river.PeriodicJob) {
-	river.AddWorker(w, &worker{r: r})
-	return map[string]river.QueueConfig{queueName: {MaxWorkers: 4}}, nil
-}
-
 // Start inserts run (its account, kind, total, bounds and actor filled in) and its job in tx.
 // While the account has an open run of the same kind it returns that run and ErrInProgress;
 // an open run that has made no progress for a long time (its job is gone) is marked failed
 // and replaced.
 func (r *Runner) Start(ctx context.Context, tx *store.Store, run *models.Run) (*models.Run, error) {
-	if r.queue == nil {
-		return nil, errors.New("runs: no job queue (UseQueue was not called)")
-	}
-	if _, ok := r.batch(run.Kind); !ok {
+	if _, ok := r.batches[run.Kind]; !ok {
 		return nil, fmt.Errorf("runs: no handler for %q", run.Kind)
 	}
 	now := r.now()
@@ -154,12 +120,8 @@ func (r *Runner) Start(ctx context.Context, tx *store.Store, run *models.Run) (*
 	if err := tx.CreateRun(ctx, run); err != nil {
 		return nil, err // models.ErrConflict: another start won the race for the open run
 	}
-	sqlTx, ok := tx.SQLTx()
-	if !ok {
-		return nil, errors.New("runs: Start outside a transaction")
-	}
-	if _, err := r.queue.InsertTx(ctx, sqlTx, workArgs{RunID: run.ID}, &river.InsertOpts{Queue: queueName, MaxAttempts: maxAttempts}); err != nil {
-		return nil, fmt.Errorf("runs: queue the run: %w", err)
+	if err := r.jobs.InsertTx(ctx, tx, workArgs{RunID: run.ID}, &river.InsertOpts{Queue: jobs.QueueRuns, MaxAttempts: maxAttempts}); err != nil {
+		return nil, err
 	}
 	return run, nil
 }
@@ -187,7 +149,7 @@ func (r *Runner) Attempt(ctx context.Context, runID int64, attempt, attempts, ma
 	if !run.Open() {
 		return nil // finished by an earlier attempt
 	}
-	batch, ok := r.batch(run.Kind)
+	batch, ok := r.batches[run.Kind]
 	if !ok {
 		return fmt.Errorf("runs: no handler for %q", run.Kind)
 	}

@@ -18,6 +18,12 @@ func (s *Store) SQLTx() (*sql.Tx, bool) {
 	return tx, ok
 }
 
+// InTx reports whether this Store runs inside Tx.
+func (s *Store) InTx() bool {
+	_, ok := s.SQLTx()
+	return ok
+}
+
 // CreateMailMessages inserts rendered emails, a batch per statement.
 func (s *Store) CreateMailMessages(ctx context.Context, ms []*models.MailMessage) error {
 	return wrap(s.q(ctx).CreateInBatches(ms, s.insertBatch(500)).Error)

@@ -2,7 +2,6 @@ package users
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"onramp/models"
@@ -216,10 +215,7 @@ func eachBatch(ctx context.Context, tx *store.Store, accountID int64, sel Select
 func (s *Service) apply(ctx context.Context, tx *store.Store, account *models.Account, a Action, us []models.SDPUser, who models.Actor) (int, error) {
 	switch a {
 	case ActionGenerateCode:
-		if s.cfg.Codes == nil {
-			return 0, errors.New("users: no code issuer configured")
-		}
-		return s.cfg.Codes.IssueForUsers(ctx, tx, account, us, who)
+		return s.codes.IssueForUsers(ctx, tx, account, us, who)
 	case ActionResendInvitation:
 		eligible := filter(us, func(u *models.SDPUser) bool {
 			return u.Status == models.UserEnabled && u.Activation != models.ActivationActive
@@ -285,7 +281,7 @@ func (s *Service) resetPasswords(ctx context.Context, tx *store.Store, account *
 	if err := codes.RevokeForUsersAt(ctx, tx, account.ID, ids, who, s.now()); err != nil {
 		return err
 	}
-	if err := s.cfg.Devices.RevokeForUsers(ctx, tx, account.ID, ids, devices.ReasonPasswordReset, who); err != nil {
+	if err := s.devices.RevokeForUsers(ctx, tx, account.ID, ids, devices.ReasonPasswordReset, who); err != nil {
 		return err
 	}
 	if err := tx.CreateEvents(ctx, events(us, models.SubUserPasswordReset, who, nil)); err != nil {
@@ -310,7 +306,7 @@ func (s *Service) disable(ctx context.Context, tx *store.Store, account *models.
 	if err := tx.RetireUserTokens(ctx, models.TokenUserActivation, ids, s.now()); err != nil {
 		return err
 	}
-	if err := s.cfg.Devices.RevokeForUsers(ctx, tx, account.ID, ids, devices.ReasonUserDisabled, who); err != nil {
+	if err := s.devices.RevokeForUsers(ctx, tx, account.ID, ids, devices.ReasonUserDisabled, who); err != nil {
 		return err
 	}
 	if !account.NotifiesDisabledUsers() {

@@ -38,7 +38,7 @@ func (s *Service) Perform(ctx context.Context, actor *models.Admin, ip string, a
 	if !a.Allowed(actor.Role) {
 		return Outcome{}, models.ErrForbidden
 	}
-	if sel.All && s.cfg.Runs != nil {
+	if sel.All {
 		n, err := s.store.CountUsers(ctx, actor.AccountID, sel.Filter)
 		if err != nil {
 			return Outcome{}, err
@@ -66,7 +66,7 @@ func (s *Service) start(ctx context.Context, actor *models.Admin, ip string, a A
 		if err != nil {
 			return err
 		}
-		run, err = s.cfg.Runs.Start(ctx, tx, &models.Run{AccountID: actor.AccountID, Kind: models.RunUserAction, Action: string(a),
+		run, err = s.runs.Start(ctx, tx, &models.Run{AccountID: actor.AccountID, Kind: models.RunUserAction, Action: string(a),
 			Filter: string(filter), Total: int(n), MaxUserID: maxID, AdminID: who.ID, ActorType: who.Type, ActorLabel: who.Label, SourceIP: ip})
 		return err
 	})

@@ -35,18 +35,10 @@ type CodeIssuer interface {
 	IssueForUsers(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, who models.Actor) (int, error)
 }
 
-// Config holds what invitations and codes need.
+// Config holds what invitations need.
 type Config struct {
 	BaseURL       string        // public URL of the server, for activation links
 	ActivationTTL time.Duration // default 24 hours
-	// Codes generates the codes of the "Generate registration code" action; without it that
-	// action is refused.
-	Codes CodeIssuer
-	// Devices signs out the devices of users whose password is reset or who are disabled.
-	Devices DeviceRevoker
-	// Runs runs actions over more than a thousand users in the background; the service adds
-	// its batch to it. Without it every action runs in the request.
-	Runs *runs.Runner
 }
 
 // DeviceRevoker signs out every device of some users inside the caller's transaction
@@ -57,21 +49,22 @@ type DeviceRevoker interface {
 
 // Service manages SDP users.
 type Service struct {
-	store  *store.Store
-	outbox Outbox
-	cfg    Config
-	now    func() time.Time
+	store   *store.Store
+	outbox  Outbox
+	codes   CodeIssuer    // the codes of the "Generate registration code" action
+	devices DeviceRevoker // signs out the devices of users whose password is reset or who are disabled
+	runs    *runs.Runner  // actions over more than a thousand users, in the background
+	cfg     Config
+	now     func() time.Time
 }
 
-// New builds the service.
-func New(s *store.Store, o Outbox, cfg Config) *Service {
+// New builds the service and adds its action batch to r.
+func New(s *store.Store, o Outbox, c CodeIssuer, d DeviceRevoker, r *runs.Runner, cfg Config) *Service {
 	if cfg.ActivationTTL == 0 {
 		cfg.ActivationTTL = 24 * time.Hour
 	}
-	svc := &Service{store: s, outbox: o, cfg: cfg, now: func() time.Time { return time.Now().UTC() }}
-	if cfg.Runs != nil {
-		cfg.Runs.Handle(models.RunUserAction, svc.actionBatch)
-	}
+	svc := &Service{store: s, outbox: o, codes: c, devices: d, runs: r, cfg: cfg, now: func() time.Time { return time.Now().UTC() }}
+	r.Handle(models.RunUserAction, svc.actionBatch)
 	return svc
 }
 

@@ -1,0 +1,149 @@
+// Package jobs owns the one River client of the process: every background job (mail delivery,
+// the runs of bulk work, the expiry of registration codes) runs on it. It is built before the
+// services that enqueue; each service registers its workers while it is constructed, inserts its
+// jobs in the transaction of the change that causes them, and main starts the client once every
+// service is wired and stops it after HTTP and before the database.
+//
+// There is one client per database on purpose: River's rescuer discards a stuck job whose kind
+// its own client has no worker for, so a second client would throw away the first one's jobs.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"onramp/migrations"
+	"onramp/models/store"
+)
+
+// The queues, each with its own workers, so that mail never waits behind bulk work. The names
+// are stored with every job: renaming one strands the jobs already queued under the old name.
+const (
+	QueueMail  = "mail"  // delivery of email (models/mail)
+	QueueRuns  = "runs"  // bulk work in batches (models/runs)
+	QueueCodes = "codes" // the expiry of registration codes (models/codes)
+)
+
+var queues = map[string]river.QueueConfig{QueueMail: {MaxWorkers: 4}, QueueRuns: {MaxWorkers: 4}, QueueCodes: {MaxWorkers: 2}}
+
+// Config tunes the client.
+type Config struct {
+	// PollInterval is how often queues look for due jobs; 0 means one second.
+	PollInterval time.Duration
+	// RetryDelay replaces River's exponential backoff (attempt⁴ seconds) by a fixed delay.
+	// Tests use a few milliseconds; production leaves it 0.
+	RetryDelay time.Duration
+	Logger     *slog.Logger
+}
+
+// Jobs is the River client with its workers.
+type Jobs struct {
+	client  *river.Client[*sql.Tx]
+	workers *river.Workers
+}
+
+// New builds the client over the store's database, with no worker yet: services add theirs
+// with AddWorker before Start.
+func New(s *store.Store, cfg Config) (*Jobs, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	poll := cfg.PollInterval
+	if poll <= 0 {
+		poll = time.Second
+	}
+	j := &Jobs{workers: river.NewWorkers()}
+	rc := &river.Config{
+		Queues:            queues,
+		Workers:           j.workers,
+		FetchPollInterval: poll,
+		FetchCooldown:     min(poll, 100*time.Millisecond),
+		// Jobs still running at shutdown get this long, then their context is cancelled and
+		// River tries them again after the restart.
+		SoftStopTimeout: 10 * time.Second,
+		Logger:          log,
+	}
+	if cfg.RetryDelay > 0 {
+		rc.RetryPolicy = fixedDelay(cfg.RetryDelay)
+	}
+	client, err := river.NewClient(migrations.RiverDriver(s.SQLDB(), s.Dialect()), rc)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	j.client = client
+	return j, nil
+}
+
+// fixedDelay is a retry policy without backoff, for tests.
+type fixedDelay time.Duration
+
+func (d fixedDelay) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(d)) }
+
+// AddWorker registers the worker of a job kind. Call it while wiring, before Start (River reads
+// its workers once started); a kind registered twice panics, as a wiring mistake should.
+func AddWorker[T river.JobArgs](j *Jobs, w river.Worker[T]) { river.AddWorker(j.workers, w) }
+
+// Every schedules a periodic job: River's leader inserts it, so one server runs it at a time
+// however many there are, and a failed run is retried like any job. With runOnStart it also
+// runs as soon as the client starts.
+func (j *Jobs) Every(id string, interval time.Duration, args river.JobArgs, opts *river.InsertOpts, runOnStart bool) {
+	j.client.PeriodicJobs().Add(river.NewPeriodicJob(river.PeriodicInterval(interval),
+		func() (river.JobArgs, *river.InsertOpts) { return args, opts },
+		&river.PeriodicJobOpts{ID: id, RunOnStart: runOnStart}))
+}
+
+// InsertTx inserts a job in tx, the caller's transaction: the job exists if and only if the
+// change that caused it commits.
+func (j *Jobs) InsertTx(ctx context.Context, tx *store.Store, args river.JobArgs, opts *river.InsertOpts) error {
+	sqlTx, ok := tx.SQLTx()
+	if !ok {
+		return fmt.Errorf("jobs: %s inserted outside a transaction", args.Kind())
+	}
+	if _, err := j.client.InsertTx(ctx, sqlTx, args, opts); err != nil {
+		return fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// insertBatch is how many jobs one statement of InsertManyTx carries.
+const insertBatch = 1000
+
+// InsertManyTx inserts jobs in tx (see InsertTx), a thousand per statement.
+func (j *Jobs) InsertManyTx(ctx context.Context, tx *store.Store, jobs []river.InsertManyParams) error {
+	sqlTx, ok := tx.SQLTx()
+	if !ok {
+		return errors.New("jobs: jobs inserted outside a transaction")
+	}
+	for start := 0; start < len(jobs); start += insertBatch {
+		if _, err := j.client.InsertManyTx(ctx, sqlTx, jobs[start:min(start+insertBatch, len(jobs))]); err != nil {
+			return fmt.Errorf("jobs: insert: %w", err)
+		}
+	}
+	return nil
+}
+
+// Start begins working jobs in the background, until Stop.
+func (j *Jobs) Start(ctx context.Context) error {
+	// Only Stop ends the client: a cancelled request or test context must not.
+	return j.client.Start(context.WithoutCancel(ctx))
+}
+
+// Stop waits for the jobs in progress, cancelling them when ctx ends first (River tries them
+// again after a restart). Call it before the database closes.
+func (j *Jobs) Stop(ctx context.Context) error {
+	err := j.client.Stop(ctx)
+	if err != nil && ctx.Err() != nil {
+		hard, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = errors.Join(err, j.client.StopAndCancel(hard))
+	}
+	return err
+}

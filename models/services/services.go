@@ -1,0 +1,118 @@
+// Package services is the wiring: it builds every application service once, in dependency
+// order, over one store and one job queue. `onramp serve` and every test harness call it, so
+// that the service graph they run is the same one.
+package services
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"onramp/models/admins"
+	"onramp/models/auth"
+	"onramp/models/codes"
+	"onramp/models/devices"
+	"onramp/models/events"
+	"onramp/models/jobs"
+	"onramp/models/mail"
+	"onramp/models/password"
+	"onramp/models/portal"
+	"onramp/models/provisioning"
+	"onramp/models/runs"
+	"onramp/models/secret"
+	"onramp/models/store"
+	"onramp/models/users"
+)
+
+// Config is what the services need from outside: keys, URLs, timeouts and the email renderer
+// (views/emails), which the models cannot import.
+type Config struct {
+	Keys *secret.Keys
+	// Hasher hashes passwords; nil means the production argon2id parameters.
+	Hasher *password.Hasher
+	// BaseURL is the public URL of the server, for links in emails.
+	BaseURL       string
+	ActivationTTL time.Duration // how long an invitation's activation link works (0: the default)
+	Auth          auth.Config
+	Portal        portal.Config
+	Mail          mail.Config
+	Renderer      mail.Renderer
+	Jobs          jobs.Config
+	Logger        *slog.Logger
+	// Clock replaces the time of every service (tests); nil means the real time.
+	Clock func() time.Time
+}
+
+// Services is the application: every use case, and the job queue they share.
+type Services struct {
+	Store        *store.Store
+	Jobs         *jobs.Jobs
+	Runs         *runs.Runner
+	Auth         *auth.Service
+	Admins       *admins.Service
+	Portal       *portal.Service
+	Outbox       *mail.Outbox
+	Codes        *codes.Service
+	Devices      *devices.Service
+	Users        *users.Service
+	Provisioning *provisioning.Service
+	Events       *events.Service
+}
+
+// New builds the services over s. The job queue is built first, so that each service registers
+// its workers as it is built; start it (Jobs.Start) once New returns.
+func New(s *store.Store, cfg Config) (*Services, error) {
+	if cfg.Keys == nil || cfg.Renderer == nil {
+		return nil, fmt.Errorf("services: keys and an email renderer are required")
+	}
+	hasher := cfg.Hasher
+	if hasher == nil {
+		hasher = password.NewHasher()
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	j, err := jobs.New(s, withLogger(cfg.Jobs, log))
+	if err != nil {
+		return nil, err
+	}
+	mc := cfg.Mail
+	if mc.Logger == nil {
+		mc.Logger = log
+	}
+	outbox, err := mail.NewOutbox(s, j, cfg.Renderer, mc)
+	if err != nil {
+		return nil, err
+	}
+	sv := &Services{Store: s, Jobs: j, Outbox: outbox, Provisioning: provisioning.New(s)}
+	sv.Runs = runs.New(s, j, log)
+	sv.Auth = auth.New(s, hasher, cfg.Keys, cfg.Auth)
+	sv.Admins = admins.New(s, hasher, sv.Auth.Config().PasswordLinkTTL)
+	sv.Portal = portal.New(s, hasher, cfg.Keys, cfg.Portal)
+	sv.Codes = codes.NewService(s, cfg.Keys, j, sv.Runs, codes.Config{Logger: log})
+	sv.Devices = devices.New(s, sv.Codes.Sealer(), sv.Portal)
+	sv.Users = users.New(s, outbox, sv.Codes, sv.Devices, sv.Runs, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL})
+	sv.Events = events.New(s)
+	if now := cfg.Clock; now != nil {
+		sv.Runs.WithClock(now)
+		sv.Auth.WithClock(now)
+		sv.Portal.WithClock(now)
+		sv.Codes.WithClock(now)
+		sv.Devices.WithClock(now)
+		sv.Users.WithClock(now)
+		sv.Events.WithClock(now)
+	}
+	return sv, nil
+}
+
+// Ping checks that the database answers (the readiness probe).
+func (sv *Services) Ping(ctx context.Context) error { return sv.Store.Ping(ctx) }
+
+func withLogger(c jobs.Config, log *slog.Logger) jobs.Config {
+	if c.Logger == nil {
+		c.Logger = log
+	}
+	return c
+}
