@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -356,4 +357,41 @@ func TestHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectStatus(t, c.get("/readyz"), http.StatusServiceUnavailable)
+}
+
+// TestChangePasswordHasAFailureBudget: on the console and on the portal alike, a signed-in
+// session cannot keep guessing the current password: after 5 wrong ones the form answers 429
+// with Retry-After, even with the right one, until a minute has passed.
+func TestChangePasswordHasAFailureBudget(t *testing.T) {
+	for _, door := range []struct{ name, path string }{{"console", "/account/password"}, {"portal", "/myvpn/password"}} {
+		t.Run(door.name, func(t *testing.T) {
+			a := newApp(t)
+			c := a.client()
+			if door.name == "console" {
+				a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+				c.signIn("ada@example.com")
+			} else {
+				a.activeSDPUser("acme", "ada@example.com")
+				c.portalSignIn("acme", "ada@example.com", testPassword, "")
+			}
+			c.get(door.path)
+			form := func(current string) url.Values {
+				return url.Values{"current_password": {current}, "password": {"a brand new passphrase"}, "password_confirm": {"a brand new passphrase"}}
+			}
+			for i := range 12 {
+				r := c.post(door.path, form(fmt.Sprintf("guess number %d", i)))
+				want := http.StatusUnprocessableEntity
+				if i >= 5 {
+					want = http.StatusTooManyRequests
+				}
+				expectStatus(t, r, want)
+				if want == http.StatusTooManyRequests && r.Header.Get("Retry-After") == "" {
+					t.Fatal("429 without Retry-After")
+				}
+			}
+			expectStatus(t, c.post(door.path, form(testPassword)), http.StatusTooManyRequests)
+			a.advance(time.Minute)
+			expectStatus(t, c.post(door.path, form(testPassword)), http.StatusSeeOther)
+		})
+	}
 }

@@ -46,7 +46,7 @@ func New(sv *services.Services, d Config) *echo.Echo {
 	h.cookies = sessions.NewCookieStore(d.Keys.Derive("cookie-hash"), d.Keys.Derive("cookie-block"))
 	h.cookies.Options = &sessions.Options{
 		Path:     "/",
-		MaxAge:   int(sv.Auth.Config().AbsoluteTimeout / time.Second),
+		MaxAge:   int(sv.Auth.Sessions().Config().AbsoluteTimeout / time.Second),
 		HttpOnly: true,
 		Secure:   d.Secure,
 		SameSite: http.SameSiteLaxMode,

@@ -46,7 +46,7 @@ func newPortalCookies(h *Handler) *sessions.CookieStore {
 	cs := sessions.NewCookieStore(h.Keys.Derive("portal-cookie-hash"), h.Keys.Derive("portal-cookie-block"))
 	cs.Options = &sessions.Options{
 		Path:     portalPath,
-		MaxAge:   int(h.Portal.Config().AbsoluteTimeout.Seconds()),
+		MaxAge:   int(h.Portal.Sessions().Config().AbsoluteTimeout.Seconds()),
 		HttpOnly: true,
 		Secure:   h.Secure,
 		SameSite: http.SameSiteLaxMode,

@@ -411,7 +411,7 @@ func TestPortalSessionsEndedByTheConsole(t *testing.T) {
 	expectStatus(t, laptop.get("/myvpn"), http.StatusOK)
 
 	// What Reset password and Disable do: delete every portal session of the user.
-	if err := a.store.DeletePortalSessions(context.Background(), u.ID, ""); err != nil {
+	if err := a.store.DeleteOwnerSessions(context.Background(), models.PortalSession, u.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	expectPortalLogin(t, laptop.get("/myvpn"))
@@ -608,7 +608,7 @@ func TestPortalActivationWithMFAAsksForTheCode(t *testing.T) {
 
 	// An admin's Reset password keeps MFA; the new link sets a password but does not sign in.
 	a.setUser(u, map[string]any{"password_hash": "", "activation": models.ActivationNew})
-	if err := a.store.DeletePortalSessions(context.Background(), u.ID, ""); err != nil {
+	if err := a.store.DeleteOwnerSessions(context.Background(), models.PortalSession, u.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	link := a.activationLink(u, 24*time.Hour)

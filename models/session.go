@@ -2,11 +2,20 @@ package models
 
 import "time"
 
-// AdminSession is the server-side half of a console sign-in: the cookie carries a random token,
-// the database keeps its hash, so deleting this row ends the session wherever the cookie is.
-type AdminSession struct {
+// SessionKind says whose sessions these are: the console's admins or the portal's SDP users.
+// Each kind has its own table, cookie and limits; a session of one never opens the other.
+type SessionKind string
+
+const (
+	ConsoleSession SessionKind = "console" // an admin's (admin_sessions)
+	PortalSession  SessionKind = "portal"  // an SDP user's on MyVPN (portal_sessions)
+)
+
+// Session is the server-side half of a sign-in: the cookie carries a random token, the database
+// keeps its hash, so deleting this row ends the session wherever the cookie is.
+type Session struct {
 	ID         string // SHA-256 of the token, hex
-	AdminID    int64
+	OwnerID    int64  // the admin's or the SDP user's id, by kind
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time

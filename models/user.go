@@ -69,14 +69,3 @@ func (u *SDPUser) FullName() string { return strings.TrimSpace(u.FirstName + " "
 func UserNameKey(first, last string) string {
 	return strings.ToLower(strings.TrimSpace(last) + " " + strings.TrimSpace(first))
 }
-
-// PortalSession is a MyVPN portal sign-in, server-side like AdminSession.
-type PortalSession struct {
-	ID         string // SHA-256 of the token, hex
-	SDPUserID  int64
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-	ExpiresAt  time.Time
-	IP         string
-	UserAgent  string
-}

@@ -12,9 +12,9 @@ import (
 
 	"onramp/handlers"
 	"onramp/models/auth"
-	"onramp/models/portal"
 	"onramp/models/secret"
 	"onramp/models/services"
+	"onramp/models/sessions"
 	"onramp/views/emails"
 )
 
@@ -43,8 +43,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Keys:          keys,
 		BaseURL:       cfg.BaseURL,
 		ActivationTTL: cfg.ActivationTTL,
-		Auth:          auth.Config{IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax},
-		Portal:        portal.Config{IdleTimeout: cfg.PortalIdle, AbsoluteTimeout: cfg.PortalMax},
+		Auth:          auth.Config{Sessions: sessions.Config{IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax}},
+		Portal:        sessions.Config{IdleTimeout: cfg.PortalIdle, AbsoluteTimeout: cfg.PortalMax},
 		Mail:          mc,
 		Renderer:      emails.NewRenderer(cfg.BaseURL),
 		Logger:        log,
@@ -80,9 +80,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := sv.Jobs.Start(ctx); err != nil {
 		return err
 	}
-	housekeepingCtx, stopHousekeeping := context.WithCancel(context.Background())
-	defer stopHousekeeping()
-	go housekeeping(housekeepingCtx, log, sv.Auth.PurgeSessions, sv.Portal.PurgeSessions)
 	log.Info("onramp is listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "env", cfg.Env,
 		"database", string(o.store.Dialect()), "secret", cfg.secretSource)
 	serveErr := make(chan error, 1)
@@ -110,24 +107,4 @@ func shutdown(srv *http.Server, sv *services.Services, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return err
-}
-
-// housekeeping deletes expired sessions (console and portal) every ten minutes until ctx ends.
-func housekeeping(ctx context.Context, log *slog.Logger, purges ...func(context.Context) (int64, error)) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			for _, purge := range purges {
-				if n, err := purge(ctx); err != nil {
-					log.Warn("purging sessions failed", "error", err)
-				} else if n > 0 {
-					log.Info("purged expired sessions", "count", n)
-				}
-			}
-		}
-	}
 }

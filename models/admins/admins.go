@@ -184,7 +184,7 @@ func (s *Service) SetDisabled(ctx context.Context, actor *models.Admin, ip strin
 			return err
 		}
 		if disabled {
-			if err := tx.DeleteAdminSessions(ctx, id, ""); err != nil {
+			if err := tx.DeleteOwnerSessions(ctx, models.ConsoleSession, id, ""); err != nil {
 				return err
 			}
 		}

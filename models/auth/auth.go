@@ -13,32 +13,18 @@ import (
 
 	"onramp/models"
 	"onramp/models/password"
-	"onramp/models/ratelimit"
 	"onramp/models/secret"
+	"onramp/models/sessions"
 	"onramp/models/store"
 	"onramp/models/twostep"
 )
 
-// Config holds the timeouts and limits; zero values take the defaults.
+// Config holds the timeouts; zero values take the defaults.
 type Config struct {
-	IdleTimeout     time.Duration // default 30 minutes
-	AbsoluteTimeout time.Duration // default 12 hours
+	Sessions        sessions.Config
 	SetupLinkTTL    time.Duration // default 24 hours
 	PasswordLinkTTL time.Duration // default 72 hours
 }
-
-// Sign-in failure limits (documented in the README).
-const (
-	EmailFailBurst = 5
-	EmailFailEvery = 3 * time.Minute
-	IPFailBurst    = 30
-	IPFailEvery    = 20 * time.Second
-	// Secret checks of a signed-in admin (the code that confirms or turns off two-step
-	// verification, or the password that turns it off), per admin: a stolen session must not be
-	// able to brute-force the code.
-	CheckFailBurst = 5
-	CheckFailEvery = time.Minute
-)
 
 // Errors of sign-in beyond models.ErrUnauthorized, returned only after the password was right,
 // so that they tell nothing to someone without it. They wrap models.ErrUnauthorized.
@@ -49,56 +35,46 @@ var (
 	ErrWrongCode = fmt.Errorf("%w: wrong authenticator code", models.ErrUnauthorized)
 )
 
-// touchEvery limits session writes: activity is recorded at most once a minute.
-const touchEvery = time.Minute
-
 // Service implements sign-in and sessions.
 type Service struct {
-	store   *store.Store
-	hasher  *password.Hasher
-	cfg     Config
-	now     func() time.Time
-	byEmail *ratelimit.Limiter
-	byIP    *ratelimit.Limiter
-	checks  *ratelimit.Limiter
-	box     *twostep.Sealer // seals admins' TOTP keys and pending enrollments
+	store    *store.Store
+	hasher   *password.Hasher
+	cfg      Config
+	now      func() time.Time
+	sessions *sessions.Manager // console sessions, and the sign-in and secret-check budgets
+	box      *twostep.Sealer   // seals admins' TOTP keys and pending enrollments
 }
 
 // New builds the service. Admins' TOTP keys are encrypted with a key derived from keys for
 // "admin-totp" (the portal's users have their own, "totp").
 func New(s *store.Store, h *password.Hasher, keys *secret.Keys, cfg Config) *Service {
-	if cfg.IdleTimeout == 0 {
-		cfg.IdleTimeout = 30 * time.Minute
-	}
-	if cfg.AbsoluteTimeout == 0 {
-		cfg.AbsoluteTimeout = 12 * time.Hour
-	}
 	if cfg.SetupLinkTTL == 0 {
 		cfg.SetupLinkTTL = 24 * time.Hour
 	}
 	if cfg.PasswordLinkTTL == 0 {
 		cfg.PasswordLinkTTL = 72 * time.Hour
 	}
+	sm := sessions.New(s, models.ConsoleSession, h, cfg.Sessions)
+	cfg.Sessions = sm.Config()
 	return &Service{
 		store: s, hasher: h, cfg: cfg, now: func() time.Time { return time.Now().UTC() },
-		byEmail: ratelimit.New(EmailFailBurst, EmailFailEvery),
-		byIP:    ratelimit.New(IPFailBurst, IPFailEvery),
-		checks:  ratelimit.New(CheckFailBurst, CheckFailEvery),
-		box:     twostep.NewSealer(keys.Derive("admin-totp")),
+		sessions: sm,
+		box:      twostep.NewSealer(keys.Derive("admin-totp")),
 	}
 }
 
 // WithClock replaces the clock (tests); TOTP codes are checked against it too.
 func (s *Service) WithClock(now func() time.Time) *Service {
 	s.now = now
-	for _, l := range []*ratelimit.Limiter{s.byEmail, s.byIP, s.checks} {
-		l.WithClock(now)
-	}
+	s.sessions.WithClock(now)
 	return s
 }
 
 // Config returns the effective configuration.
 func (s *Service) Config() Config { return s.cfg }
+
+// Sessions is the console's session manager (for the purge job).
+func (s *Service) Sessions() *sessions.Manager { return s.sessions }
 
 // Current is who is signed in on a request.
 type Current struct {
@@ -235,7 +211,7 @@ type SignInInput struct {
 // both the email's and the IP's failure budget and writes a Sign-in Failed event.
 func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent string) (*Current, string, error) {
 	email := models.NormalizeEmail(in.Email)
-	if err := s.checkLimits(email, ip); err != nil {
+	if err := s.sessions.CheckSignIn(email, ip); err != nil {
 		return nil, "", err
 	}
 	admin, err := s.store.AdminByEmail(ctx, email)
@@ -269,8 +245,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 		}
 	}
 	if fail != nil {
-		s.byEmail.Fail(email)
-		s.byIP.Fail(ip)
+		s.sessions.FailSignIn(email, ip)
 		var accountID *int64
 		if admin != nil {
 			accountID = &admin.AccountID
@@ -282,7 +257,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 		}
 		return nil, "", fail
 	}
-	s.byEmail.Reset(email)
+	s.sessions.SignedIn(email)
 	account, err := s.store.Account(ctx, admin.AccountID)
 	if err != nil {
 		return nil, "", err
@@ -290,29 +265,16 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 	return s.startSession(ctx, admin, account, ip, userAgent)
 }
 
-func (s *Service) checkLimits(email, ip string) error {
-	okE, waitE := s.byEmail.Check(email)
-	okI, waitI := s.byIP.Check(ip)
-	if okE && okI {
-		return nil
-	}
-	return &models.RateLimitError{RetryAfter: max(waitE, waitI)}
-}
-
 // startSession creates a new session (a new id at every sign-in) and returns its token.
 func (s *Service) startSession(ctx context.Context, admin *models.Admin, account *models.Account, ip, userAgent string) (*Current, string, error) {
-	token := secret.Token()
-	now := s.now()
-	if len(userAgent) > 255 {
-		userAgent = userAgent[:255]
-	}
-	sess := &models.AdminSession{ID: secret.Hash(token), AdminID: admin.ID, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.cfg.AbsoluteTimeout), IP: ip, UserAgent: userAgent}
+	var token string
+	var sess *models.Session
 	err := s.store.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.CreateSession(ctx, sess); err != nil {
+		var err error
+		if token, sess, err = s.sessions.Start(ctx, tx, admin.ID, ip, userAgent); err != nil {
 			return err
 		}
-		if err := tx.UpdateAdmin(ctx, admin.AccountID, admin.ID, map[string]any{"last_sign_in_at": now}); err != nil {
+		if err := tx.UpdateAdmin(ctx, admin.AccountID, admin.ID, map[string]any{"last_sign_in_at": sess.CreatedAt}); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, models.NewEvent(&admin.AccountID, models.EventAdmin, models.SubSignedIn,
@@ -327,42 +289,30 @@ func (s *Service) startSession(ctx context.Context, admin *models.Admin, account
 // Resolve finds who a session token belongs to. A token that is unknown, expired (idle or
 // absolute) or whose admin is disabled gives models.ErrUnauthorized.
 func (s *Service) Resolve(ctx context.Context, token string) (*Current, error) {
-	if token == "" {
-		return nil, models.ErrUnauthorized
-	}
-	id := secret.Hash(token)
-	sess, err := s.store.Session(ctx, id)
-	if err != nil {
-		return nil, unauthorizedIfMissing(err)
-	}
-	now := s.now()
-	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > s.cfg.IdleTimeout {
-		_ = s.store.DeleteSession(ctx, id)
-		return nil, models.ErrUnauthorized
-	}
-	admin, err := s.store.AdminByID(ctx, sess.AdminID)
-	if err != nil {
-		return nil, unauthorizedIfMissing(err)
-	}
-	if admin.Status != models.AdminActive {
-		return nil, models.ErrUnauthorized
-	}
-	account, err := s.store.Account(ctx, admin.AccountID)
+	cur := &Current{}
+	sess, err := s.sessions.Resolve(ctx, token, func(ctx context.Context, adminID int64) error {
+		admin, err := s.store.AdminByID(ctx, adminID)
+		if err != nil {
+			return err
+		}
+		if admin.Status != models.AdminActive {
+			return models.ErrUnauthorized
+		}
+		cur.Admin = admin
+		cur.Account, err = s.store.Account(ctx, admin.AccountID)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if now.Sub(sess.LastSeenAt) > touchEvery {
-		if err := s.store.TouchSession(ctx, id, now); err != nil {
-			return nil, err
-		}
-	}
-	return &Current{Admin: admin, Account: account, SessionID: id}, nil
+	cur.SessionID = sess.ID
+	return cur, nil
 }
 
 // SignOut ends the session of token.
 func (s *Service) SignOut(ctx context.Context, cur *Current, ip string) error {
 	return s.store.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.DeleteSession(ctx, cur.SessionID); err != nil {
+		if err := s.sessions.End(ctx, tx, cur.SessionID); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, models.NewEvent(&cur.Admin.AccountID, models.EventAdmin, models.SubSignedOut,
@@ -370,16 +320,10 @@ func (s *Service) SignOut(ctx context.Context, cur *Current, ip string) error {
 	})
 }
 
-// ChangePassword sets a new password after checking the current one, and ends every other
-// session of the admin.
+// ChangePassword sets a new password after checking the current one (against the admin's
+// budget of secret checks), and ends every other session of the admin.
 func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, next, ip string) error {
-	if !s.hasher.Verify(current, cur.Admin.PasswordHash) {
-		return models.NewValidationError("current_password", "This is not your current password.")
-	}
-	if m := password.Validate(next); m != "" {
-		return models.NewValidationError("password", m)
-	}
-	hash, err := s.hasher.Hash(next)
+	hash, err := s.sessions.NewPassword(cur.Admin.ID, cur.Admin.PasswordHash, current, next)
 	if err != nil {
 		return err
 	}
@@ -392,7 +336,7 @@ func (s *Service) setPassword(ctx context.Context, tx *store.Store, admin *model
 	if err := tx.UpdateAdmin(ctx, admin.AccountID, admin.ID, map[string]any{"password_hash": hash}); err != nil {
 		return err
 	}
-	if err := tx.DeleteAdminSessions(ctx, admin.ID, keepSession); err != nil {
+	if err := s.sessions.EndOthers(ctx, tx, admin.ID, keepSession); err != nil {
 		return err
 	}
 	return tx.CreateEvent(ctx, models.NewEvent(&admin.AccountID, models.EventAdmin, models.SubPasswordChanged,
@@ -447,11 +391,6 @@ func (s *Service) UsePasswordLink(ctx context.Context, token, pw, ip string) (*m
 	return admin, err
 }
 
-// PurgeSessions deletes expired sessions; the server calls it now and then.
-func (s *Service) PurgeSessions(ctx context.Context) (int64, error) {
-	return s.store.DeleteExpiredSessions(ctx, s.now(), s.cfg.IdleTimeout)
-}
-
 func goneIfMissing(err error) error {
 	if errors.Is(err, models.ErrNotFound) {
 		return models.ErrGone
@@ -459,14 +398,7 @@ func goneIfMissing(err error) error {
 	return err
 }
 
-func unauthorizedIfMissing(err error) error {
-	if errors.Is(err, models.ErrNotFound) {
-		return models.ErrUnauthorized
-	}
-	return err
-}
-
 // Discard deletes a session without an event (a browser signing in again over an old session).
 func (s *Service) Discard(ctx context.Context, sessionID string) error {
-	return s.store.DeleteSession(ctx, sessionID)
+	return s.sessions.End(ctx, s.store, sessionID)
 }

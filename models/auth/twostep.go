@@ -53,7 +53,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, cur *Current, pending, code, 
 		if err := tx.UpdateAdmin(ctx, a.AccountID, a.ID, map[string]any{"totp_secret": sealed, "totp_last_step": step}); err != nil {
 			return err
 		}
-		if err := tx.DeleteAdminSessions(ctx, a.ID, cur.SessionID); err != nil {
+		if err := s.sessions.EndOthers(ctx, tx, a.ID, cur.SessionID); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, models.NewEvent(&a.AccountID, models.EventAdmin, models.SubMFAEnrolled,
@@ -103,10 +103,8 @@ func (s *Service) checkCode(ctx context.Context, a *models.Admin, code string) (
 	})
 }
 
-// budget is the admin's failure limit of secret checks while signed in (CheckFailBurst).
-func (s *Service) budget(a *models.Admin) twostep.Budget {
-	return twostep.Budget{Limiter: s.checks, Key: strconv.FormatInt(a.ID, 10)}
-}
+// budget is the admin's failure limit of secret checks while signed in.
+func (s *Service) budget(a *models.Admin) twostep.Budget { return s.sessions.Budget(a.ID) }
 
 // Associated data binds a ciphertext to its purpose and owner (see twostep.Sealer). The
 // prefixes differ from the portal's, and so does the key: an SDP user's sealed key copied into

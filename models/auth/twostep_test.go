@@ -14,6 +14,7 @@ import (
 	"onramp/models/auth"
 	"onramp/models/password"
 	"onramp/models/secret"
+	"onramp/models/sessions"
 	"onramp/models/store"
 	"onramp/models/store/storetest"
 )
@@ -211,7 +212,7 @@ func TestSignInAcceptsOneStepOfDrift(t *testing.T) {
 func TestWrongCodesSpendTheSignInLimit(t *testing.T) {
 	f := newFixture(t)
 	key, _ := f.enroll()
-	for i := 0; i < auth.EmailFailBurst; i++ {
+	for i := 0; i < sessions.SignInFailBurst; i++ {
 		code, want := f.wrongCode(key), auth.ErrWrongCode
 		if i == 0 {
 			code, want = "", auth.ErrMFARequired
@@ -223,9 +224,9 @@ func TestWrongCodesSpendTheSignInLimit(t *testing.T) {
 	// Even the right code is refused now, without being checked.
 	var rl *models.RateLimitError
 	if _, err := f.signIn(pw, f.code(key, 0)); !errors.As(err, &rl) {
-		t.Fatalf("after %d failures: %v", auth.EmailFailBurst, err)
+		t.Fatalf("after %d failures: %v", sessions.SignInFailBurst, err)
 	}
-	f.advance(auth.EmailFailEvery)
+	f.advance(sessions.SignInFailEvery)
 	if _, err := f.signIn(pw, f.code(key, 0)); err != nil {
 		t.Fatalf("after waiting: %v", err)
 	}
@@ -293,7 +294,7 @@ func TestEnrollTwoStep(t *testing.T) {
 func countSessions(f *fixture, ids ...string) (int, error) {
 	n := 0
 	for _, id := range ids {
-		_, err := f.store.Session(context.Background(), id)
+		_, err := f.store.Session(context.Background(), models.ConsoleSession, id)
 		switch {
 		case err == nil:
 			n++
@@ -325,14 +326,14 @@ func TestRemoveTwoStep(t *testing.T) {
 		t.Fatalf("wrong password: %v", err)
 	}
 	// Wrong secrets are limited per admin: a stolen session cannot guess its way through.
-	for i := 2; i < auth.CheckFailBurst; i++ {
+	for i := 2; i < sessions.CheckFailBurst; i++ {
 		_ = f.svc.RemoveTOTP(ctx, cur, "", "not my password", "ip")
 	}
 	var rl *models.RateLimitError
 	if err := f.svc.RemoveTOTP(ctx, cur, "", pw, "ip"); !errors.As(err, &rl) {
-		t.Fatalf("after %d failures: %v", auth.CheckFailBurst, err)
+		t.Fatalf("after %d failures: %v", sessions.CheckFailBurst, err)
 	}
-	f.advance(auth.CheckFailEvery)
+	f.advance(sessions.CheckFailEvery)
 	if err := f.svc.RemoveTOTP(ctx, cur, "", pw, "ip"); err != nil {
 		t.Fatal(err)
 	}

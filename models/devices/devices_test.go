@@ -13,6 +13,7 @@ import (
 	"onramp/models/password"
 	"onramp/models/portal"
 	"onramp/models/secret"
+	"onramp/models/sessions"
 	"onramp/models/store"
 	"onramp/models/store/storetest"
 )
@@ -53,7 +54,7 @@ func TestRevokeForUsersAcrossBatches(t *testing.T) {
 	s := storetest.Open(t)
 	ctx := context.Background()
 	keys := secret.NewKeys([]byte("devices-test-secret-devices-test-secret"))
-	svc := New(s, codes.NewSealer(keys), portal.New(s, password.NewFastHasher(), keys, portal.Config{}))
+	svc := New(s, codes.NewSealer(keys), portal.New(s, password.NewFastHasher(), keys, sessions.Config{}))
 	svc.batch = 10 // three statements for the users below
 	account := models.NewAccount("acme")
 	if err := s.CreateAccount(ctx, account); err != nil {

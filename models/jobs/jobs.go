@@ -29,9 +29,12 @@ const (
 	QueueMail  = "mail"  // delivery of email (models/mail)
 	QueueRuns  = "runs"  // bulk work in batches (models/runs)
 	QueueCodes = "codes" // the expiry of registration codes (models/codes)
+	// QueueMaintenance is housekeeping, such as the purge of expired sessions.
+	QueueMaintenance = "maintenance"
 )
 
-var queues = map[string]river.QueueConfig{QueueMail: {MaxWorkers: 4}, QueueRuns: {MaxWorkers: 4}, QueueCodes: {MaxWorkers: 2}}
+var queues = map[string]river.QueueConfig{QueueMail: {MaxWorkers: 4}, QueueRuns: {MaxWorkers: 4}, QueueCodes: {MaxWorkers: 2},
+	QueueMaintenance: {MaxWorkers: 1}}
 
 // Config tunes the client.
 type Config struct {

@@ -115,7 +115,7 @@ func (s *Service) Activate(ctx context.Context, token string, in ActivateInput, 
 			return err
 		}
 		// Whatever sessions survived (there should be none) belonged to the old password.
-		if err := tx.DeletePortalSessions(ctx, u.ID, ""); err != nil {
+		if err := s.sessions.EndOthers(ctx, tx, u.ID, ""); err != nil {
 			return err
 		}
 		u.PasswordHash, u.Activation = hash, models.ActivationActive

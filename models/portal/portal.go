@@ -3,15 +3,15 @@
 // portal sessions, password changes and TOTP enrollment and removal, with their rate limits and
 // events. It knows nothing of HTTP: callers pass the client's IP.
 //
-// It mirrors models/auth (the console's sign-in) on purpose, with its own tables, limits and
-// sessions: a console session never opens the portal and the other way round.
+// Sessions, sign-in budgets and password changes work as the console's (models/sessions), with
+// a manager of the portal's own: a console session never opens the portal and the other way
+// round.
 package portal
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,37 +19,18 @@ import (
 	"onramp/models/password"
 	"onramp/models/ratelimit"
 	"onramp/models/secret"
+	"onramp/models/sessions"
 	"onramp/models/store"
 )
 
-// Config holds the session timeouts; zero values take the defaults.
-type Config struct {
-	IdleTimeout     time.Duration // default 30 minutes
-	AbsoluteTimeout time.Duration // default 12 hours
-}
-
-// Failure limits (documented in the README). Only failures spend tokens, so a user who gets it
-// right is never slowed down.
+// Activation POSTs per client IP, counted on links that do not work (unknown, used, expired,
+// replaced): guessing links. Password-rule mistakes are not counted: a whole office behind one
+// NAT address activates on the same day. (Sign-in and secret-check budgets are
+// models/sessions'; all are documented in docs/security.md.)
 const (
-	// Portal sign-in, per (account, email): a password guesser aiming at one user.
-	SignInFailBurst = 5
-	SignInFailEvery = 3 * time.Minute
-	// Portal sign-in, per client IP: one client spraying many users.
-	IPFailBurst = 30
-	IPFailEvery = 20 * time.Second
-	// Activation POSTs per client IP, counted on links that do not work (unknown, used, expired,
-	// replaced): guessing links. Password-rule mistakes are not counted: a whole office behind
-	// one NAT address activates on the same day.
 	ActivationFailBurst = 20
 	ActivationFailEvery = 30 * time.Second
-	// Secret checks of a signed-in user (current password, authenticator code), per user: a
-	// stolen session must not be able to brute-force the code that removes MFA.
-	CheckFailBurst = 5
-	CheckFailEvery = time.Minute
 )
-
-// touchEvery limits session writes: activity is recorded at most once a minute.
-const touchEvery = time.Minute
 
 // Errors of portal sign-in beyond models.ErrUnauthorized. They wrap the models errors, so that
 // the HTTP layer's one error handler maps them even where a handler does not look closer.
@@ -66,47 +47,35 @@ var (
 
 // Service implements the portal.
 type Service struct {
-	store  *store.Store
-	hasher *password.Hasher
-	box    *sealer
-	cfg    Config
-	now    func() time.Time
+	store    *store.Store
+	hasher   *password.Hasher
+	box      *sealer
+	now      func() time.Time
+	sessions *sessions.Manager // portal sessions, and the sign-in and secret-check budgets
 
-	byEmail      *ratelimit.Limiter
-	byIP         *ratelimit.Limiter
 	activationIP *ratelimit.Limiter
-	checks       *ratelimit.Limiter
 }
 
 // New builds the service. TOTP secrets are encrypted with a key derived from keys for "totp".
-func New(s *store.Store, h *password.Hasher, keys *secret.Keys, cfg Config) *Service {
-	if cfg.IdleTimeout == 0 {
-		cfg.IdleTimeout = 30 * time.Minute
-	}
-	if cfg.AbsoluteTimeout == 0 {
-		cfg.AbsoluteTimeout = 12 * time.Hour
-	}
+func New(s *store.Store, h *password.Hasher, keys *secret.Keys, cfg sessions.Config) *Service {
 	return &Service{
-		store: s, hasher: h, box: newSealer(keys.Derive("totp")), cfg: cfg,
+		store: s, hasher: h, box: newSealer(keys.Derive("totp")),
 		now:          func() time.Time { return time.Now().UTC() },
-		byEmail:      ratelimit.New(SignInFailBurst, SignInFailEvery),
-		byIP:         ratelimit.New(IPFailBurst, IPFailEvery),
+		sessions:     sessions.New(s, models.PortalSession, h, cfg),
 		activationIP: ratelimit.New(ActivationFailBurst, ActivationFailEvery),
-		checks:       ratelimit.New(CheckFailBurst, CheckFailEvery),
 	}
 }
 
 // WithClock replaces the clock (tests); TOTP codes are checked against it too.
 func (s *Service) WithClock(now func() time.Time) *Service {
 	s.now = now
-	for _, l := range []*ratelimit.Limiter{s.byEmail, s.byIP, s.activationIP, s.checks} {
-		l.WithClock(now)
-	}
+	s.sessions.WithClock(now)
+	s.activationIP.WithClock(now)
 	return s
 }
 
-// Config returns the effective configuration.
-func (s *Service) Config() Config { return s.cfg }
+// Sessions is the portal's session manager (timeouts, the purge job).
+func (s *Service) Sessions() *sessions.Manager { return s.sessions }
 
 // Current is the portal user signed in on a request.
 type Current struct {
@@ -142,7 +111,7 @@ func (s *Service) Authenticate(ctx context.Context, in SignInInput, ip string, f
 	accountName := strings.ToLower(strings.TrimSpace(in.Account))
 	email := models.NormalizeEmail(in.Email)
 	key := accountName + "/" + email
-	if err := s.checkSignInLimits(key, ip); err != nil {
+	if err := s.sessions.CheckSignIn(key, ip); err != nil {
 		return nil, nil, "", err
 	}
 	account, user, err := s.findUser(ctx, accountName, email)
@@ -179,14 +148,13 @@ func (s *Service) Authenticate(ctx context.Context, in SignInInput, ip string, f
 		}
 	}
 	if fail != nil {
-		s.byEmail.Fail(key)
-		s.byIP.Fail(ip)
+		s.sessions.FailSignIn(key, ip)
 		if err := s.store.CreateEvent(ctx, failureEvent(failType, account, user, email, ip, reason)); err != nil {
 			return nil, nil, "", err
 		}
 		return nil, nil, "", fail
 	}
-	s.byEmail.Reset(key)
+	s.sessions.SignedIn(key)
 	via := "password"
 	if user.MFAConfigured {
 		via = "password and authenticator code"
@@ -234,26 +202,13 @@ func failureEvent(t models.EventType, account *models.Account, user *models.SDPU
 	return models.NewEvent(accountID, t, models.SubSignInFailed, actor, email, details)
 }
 
-func (s *Service) checkSignInLimits(key, ip string) error {
-	okE, waitE := s.byEmail.Check(key)
-	okI, waitI := s.byIP.Check(ip)
-	if okE && okI {
-		return nil
-	}
-	return &models.RateLimitError{RetryAfter: max(waitE, waitI)}
-}
-
 // startSession creates a new session (a new id at every sign-in) and returns its token.
 func (s *Service) startSession(ctx context.Context, u *models.SDPUser, account *models.Account, ip, userAgent, via string) (*Current, string, error) {
-	token := secret.Token()
-	now := s.now()
-	if len(userAgent) > 255 {
-		userAgent = userAgent[:255]
-	}
-	sess := &models.PortalSession{ID: secret.Hash(token), SDPUserID: u.ID, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.cfg.AbsoluteTimeout), IP: ip, UserAgent: userAgent}
+	var token string
+	var sess *models.Session
 	err := s.store.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.CreatePortalSession(ctx, sess); err != nil {
+		var err error
+		if token, sess, err = s.sessions.Start(ctx, tx, u.ID, ip, userAgent); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, models.UserEvent(u, models.EventPortal, models.SubSignedIn, models.UserActor(u, ip),
@@ -269,43 +224,30 @@ func (s *Service) startSession(ctx context.Context, u *models.SDPUser, account *
 // or ended by an admin's Reset password or Disable), expired (idle or absolute), or whose user
 // is disabled or no longer active gives models.ErrUnauthorized.
 func (s *Service) Resolve(ctx context.Context, token string) (*Current, error) {
-	if token == "" {
-		return nil, models.ErrUnauthorized
-	}
-	id := secret.Hash(token)
-	sess, err := s.store.PortalSession(ctx, id)
-	if err != nil {
-		return nil, unauthorizedIfMissing(err)
-	}
-	now := s.now()
-	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > s.cfg.IdleTimeout {
-		_ = s.store.DeletePortalSession(ctx, id)
-		return nil, models.ErrUnauthorized
-	}
-	u, err := s.store.PortalUser(ctx, sess.SDPUserID)
-	if err != nil {
-		return nil, unauthorizedIfMissing(err)
-	}
-	if u.Status != models.UserEnabled || u.Activation != models.ActivationActive {
-		_ = s.store.DeletePortalSession(ctx, id)
-		return nil, models.ErrUnauthorized
-	}
-	account, err := s.store.Account(ctx, u.AccountID)
+	cur := &Current{}
+	sess, err := s.sessions.Resolve(ctx, token, func(ctx context.Context, userID int64) error {
+		u, err := s.store.PortalUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if u.Status != models.UserEnabled || u.Activation != models.ActivationActive {
+			return models.ErrUnauthorized
+		}
+		cur.User = u
+		cur.Account, err = s.store.Account(ctx, u.AccountID)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if now.Sub(sess.LastSeenAt) > touchEvery {
-		if err := s.store.TouchPortalSession(ctx, id, now); err != nil {
-			return nil, err
-		}
-	}
-	return &Current{User: u, Account: account, SessionID: id}, nil
+	cur.SessionID = sess.ID
+	return cur, nil
 }
 
 // SignOut ends the current session.
 func (s *Service) SignOut(ctx context.Context, cur *Current, ip string) error {
 	return s.store.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.DeletePortalSession(ctx, cur.SessionID); err != nil {
+		if err := s.sessions.End(ctx, tx, cur.SessionID); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, models.UserEvent(cur.User, models.EventPortal, models.SubSignedOut,
@@ -315,23 +257,13 @@ func (s *Service) SignOut(ctx context.Context, cur *Current, ip string) error {
 
 // Discard deletes a session without an event (a browser signing in again over an old session).
 func (s *Service) Discard(ctx context.Context, sessionID string) error {
-	return s.store.DeletePortalSession(ctx, sessionID)
+	return s.sessions.End(ctx, s.store, sessionID)
 }
 
-// ChangePassword sets a new password after checking the current one, and ends every other
-// portal session of the user.
+// ChangePassword sets a new password after checking the current one (against the user's
+// budget of secret checks), and ends every other portal session of the user.
 func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, next, ip string) error {
-	if err := s.checkLimit(cur.User); err != nil {
-		return err
-	}
-	if !s.hasher.Verify(current, cur.User.PasswordHash) {
-		s.checks.Fail(userKey(cur.User))
-		return models.NewValidationError("current_password", "This is not your current password.")
-	}
-	if m := password.Validate(next); m != "" {
-		return models.NewValidationError("password", m)
-	}
-	hash, err := s.hasher.Hash(next)
+	hash, err := s.sessions.NewPassword(cur.User.ID, cur.User.PasswordHash, current, next)
 	if err != nil {
 		return err
 	}
@@ -340,7 +272,7 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 		if err := tx.UpdateUser(ctx, u.AccountID, u.ID, map[string]any{"password_hash": hash}); err != nil {
 			return err
 		}
-		if err := tx.DeletePortalSessions(ctx, u.ID, cur.SessionID); err != nil {
+		if err := s.sessions.EndOthers(ctx, tx, u.ID, cur.SessionID); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, models.UserEvent(u, models.EventPortal, models.SubPasswordChanged,
@@ -348,26 +280,9 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 	})
 }
 
-// checkLimit refuses a signed-in user's secret check after too many failures.
-func (s *Service) checkLimit(u *models.SDPUser) error { return s.budget(u).Check() }
-
-func userKey(u *models.SDPUser) string { return strconv.FormatInt(u.ID, 10) }
-
-// PurgeSessions deletes expired portal sessions; the server calls it now and then.
-func (s *Service) PurgeSessions(ctx context.Context) (int64, error) {
-	return s.store.DeleteExpiredPortalSessions(ctx, s.now(), s.cfg.IdleTimeout)
-}
-
 func goneIfMissing(err error) error {
 	if errors.Is(err, models.ErrNotFound) {
 		return models.ErrGone
-	}
-	return err
-}
-
-func unauthorizedIfMissing(err error) error {
-	if errors.Is(err, models.ErrNotFound) {
-		return models.ErrUnauthorized
 	}
 	return err
 }

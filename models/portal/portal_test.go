@@ -12,6 +12,7 @@ import (
 	"onramp/models"
 	"onramp/models/password"
 	"onramp/models/secret"
+	"onramp/models/sessions"
 	"onramp/models/store"
 	"onramp/models/store/storetest"
 )
@@ -19,7 +20,7 @@ import (
 func newService(t *testing.T) (*Service, *store.Store) {
 	t.Helper()
 	s := storetest.Open(t)
-	return New(s, password.NewFastHasher(), secret.NewKeys([]byte("test-secret-test-secret-test-secret!")), Config{}), s
+	return New(s, password.NewFastHasher(), secret.NewKeys([]byte("test-secret-test-secret-test-secret!")), sessions.Config{}), s
 }
 
 func newUser(t *testing.T, s *store.Store) (*models.Account, *models.SDPUser) {

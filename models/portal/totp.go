@@ -100,10 +100,8 @@ func (s *Service) checkCode(ctx context.Context, u *models.SDPUser, code string)
 // matchStep is twostep.MatchStep under the name the portal's tests know it by.
 func matchStep(key, code string, now time.Time) int64 { return twostep.MatchStep(key, code, now) }
 
-// budget is the user's failure limit of secret checks while signed in (CheckFailBurst).
-func (s *Service) budget(u *models.SDPUser) twostep.Budget {
-	return twostep.Budget{Limiter: s.checks, Key: userKey(u)}
-}
+// budget is the user's failure limit of secret checks while signed in.
+func (s *Service) budget(u *models.SDPUser) twostep.Budget { return s.sessions.Budget(u.ID) }
 
 // Associated data binds a ciphertext to its purpose and owner: a stored key copied to another
 // user's row, or a pending enrollment posted from another session, does not decrypt. These

@@ -21,6 +21,7 @@ import (
 	"onramp/models/provisioning"
 	"onramp/models/runs"
 	"onramp/models/secret"
+	"onramp/models/sessions"
 	"onramp/models/store"
 	"onramp/models/users"
 )
@@ -35,7 +36,7 @@ type Config struct {
 	BaseURL       string
 	ActivationTTL time.Duration // how long an invitation's activation link works (0: the default)
 	Auth          auth.Config
-	Portal        portal.Config
+	Portal        sessions.Config
 	Mail          mail.Config
 	Renderer      mail.Renderer
 	Jobs          jobs.Config
@@ -95,6 +96,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.Devices = devices.New(s, sv.Codes.Sealer(), sv.Portal)
 	sv.Users = users.New(s, outbox, sv.Codes, sv.Devices, sv.Runs, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL})
 	sv.Events = events.New(s)
+	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
 	if now := cfg.Clock; now != nil {
 		sv.Runs.WithClock(now)
 		sv.Auth.WithClock(now)

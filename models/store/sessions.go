@@ -2,38 +2,70 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"onramp/models"
 )
 
-// CreateSession inserts a server-side session.
-func (s *Store) CreateSession(ctx context.Context, sess *models.AdminSession) error {
-	return wrap(s.q(ctx).Create(sess).Error)
+// Console and portal sessions live in tables of the same shape that differ in the owner's
+// column; sessionTable names both for a kind. The names are constants of this file, never
+// input.
+type sessionTable struct{ name, owner string }
+
+func tableOf(k models.SessionKind) sessionTable {
+	switch k {
+	case models.ConsoleSession:
+		return sessionTable{"admin_sessions", "admin_id"}
+	case models.PortalSession:
+		return sessionTable{"portal_sessions", "sdp_user_id"}
+	}
+	panic(fmt.Sprintf("store: no session kind %q", k))
 }
 
-// Session loads a session by the hash of its token.
-func (s *Store) Session(ctx context.Context, id string) (*models.AdminSession, error) {
-	return first[models.AdminSession](s.q(ctx).Where("id = ?", id))
+// CreateSession inserts a session of a kind.
+func (s *Store) CreateSession(ctx context.Context, k models.SessionKind, sess *models.Session) error {
+	t := tableOf(k)
+	return wrap(s.q(ctx).Exec("INSERT INTO "+t.name+" (id, "+t.owner+", created_at, last_seen_at, expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		sess.ID, sess.OwnerID, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt, sess.IP, sess.UserAgent).Error)
+}
+
+// Session loads a session of a kind by the hash of its token. Not scoped by account: the
+// 256-bit token is the scope.
+func (s *Store) Session(ctx context.Context, k models.SessionKind, id string) (*models.Session, error) {
+	t := tableOf(k)
+	return first[models.Session](s.q(ctx).Table(t.name).
+		Select("id, "+t.owner+" AS owner_id, created_at, last_seen_at, expires_at, ip, user_agent").Where("id = ?", id))
 }
 
 // TouchSession records activity on a session.
-func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
-	return wrap(s.q(ctx).Model(&models.AdminSession{}).Where("id = ?", id).Update("last_seen_at", at).Error)
+func (s *Store) TouchSession(ctx context.Context, k models.SessionKind, id string, at time.Time) error {
+	return wrap(s.q(ctx).Table(tableOf(k).name).Where("id = ?", id).Update("last_seen_at", at).Error)
 }
 
 // DeleteSession ends one session.
-func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	return wrap(s.q(ctx).Where("id = ?", id).Delete(&models.AdminSession{}).Error)
+func (s *Store) DeleteSession(ctx context.Context, k models.SessionKind, id string) error {
+	return wrap(s.q(ctx).Exec("DELETE FROM "+tableOf(k).name+" WHERE id = ?", id).Error)
 }
 
-// DeleteAdminSessions ends every session of an admin but keep (which may be "").
-func (s *Store) DeleteAdminSessions(ctx context.Context, adminID int64, keep string) error {
-	return wrap(s.q(ctx).Where("admin_id = ? AND id <> ?", adminID, keep).Delete(&models.AdminSession{}).Error)
+// DeleteOwnerSessions ends every session of an owner (an admin, or an SDP user) but keep (which
+// may be "").
+func (s *Store) DeleteOwnerSessions(ctx context.Context, k models.SessionKind, ownerID int64, keep string) error {
+	t := tableOf(k)
+	return wrap(s.q(ctx).Exec("DELETE FROM "+t.name+" WHERE "+t.owner+" = ? AND id <> ?", ownerID, keep).Error)
 }
 
-// DeleteExpiredSessions removes sessions past their absolute or idle limit.
-func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time, idle time.Duration) (int64, error) {
-	res := s.q(ctx).Where("expires_at < ? OR last_seen_at < ?", now, now.Add(-idle)).Delete(&models.AdminSession{})
+// DeleteOwnersSessions ends every session of the given owners.
+func (s *Store) DeleteOwnersSessions(ctx context.Context, k models.SessionKind, ownerIDs []int64) error {
+	if len(ownerIDs) == 0 {
+		return nil
+	}
+	t := tableOf(k)
+	return wrap(s.q(ctx).Exec("DELETE FROM "+t.name+" WHERE "+t.owner+" IN ?", ownerIDs).Error)
+}
+
+// DeleteExpiredSessions removes the sessions of a kind past their absolute or idle limit.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, k models.SessionKind, now time.Time, idle time.Duration) (int64, error) {
+	res := s.q(ctx).Exec("DELETE FROM "+tableOf(k).name+" WHERE expires_at < ? OR last_seen_at < ?", now, now.Add(-idle))
 	return res.RowsAffected, wrap(res.Error)
 }

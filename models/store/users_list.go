@@ -204,14 +204,6 @@ func (s *Store) DeleteUsers(ctx context.Context, accountID int64, ids []int64) e
 	return wrap(s.q(ctx).Where("account_id = ? AND id IN ?", accountID, ids).Delete(&models.SDPUser{}).Error)
 }
 
-// DeleteUsersPortalSessions ends every portal session of the given users.
-func (s *Store) DeleteUsersPortalSessions(ctx context.Context, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	return wrap(s.q(ctx).Where("sdp_user_id IN ?", ids).Delete(&models.PortalSession{}).Error)
-}
-
 // CountMFAUsers counts an account's users with MFA configured.
 func (s *Store) CountMFAUsers(ctx context.Context, accountID int64) (int64, error) {
 	return s.CountUsers(ctx, accountID, UserFilter{MFA: "yes"})

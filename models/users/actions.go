@@ -272,7 +272,7 @@ func (s *Service) resetPasswords(ctx context.Context, tx *store.Store, account *
 	if err := tx.UpdateUsers(ctx, account.ID, ids, map[string]any{"password_hash": "", "activation": models.ActivationNew}); err != nil {
 		return err
 	}
-	if err := tx.DeleteUsersPortalSessions(ctx, ids); err != nil {
+	if err := tx.DeleteOwnersSessions(ctx, models.PortalSession, ids); err != nil {
 		return err
 	}
 	if err := tx.RetireUserTokens(ctx, models.TokenUserActivation, ids, s.now()); err != nil {
@@ -300,7 +300,7 @@ func (s *Service) disable(ctx context.Context, tx *store.Store, account *models.
 		return err
 	}
 	ids := idsOf(us)
-	if err := tx.DeleteUsersPortalSessions(ctx, ids); err != nil {
+	if err := tx.DeleteOwnersSessions(ctx, models.PortalSession, ids); err != nil {
 		return err
 	}
 	if err := tx.RetireUserTokens(ctx, models.TokenUserActivation, ids, s.now()); err != nil {

@@ -1,0 +1,232 @@
+// Package sessions owns what the console's sign-in (models/auth) and the MyVPN portal's
+// (models/portal) have in common: server-side sessions with idle and absolute timeouts, the
+// failure budgets of sign-in and of the secret checks a signed-in person makes (current
+// password, authenticator code), password changes, and the purge of expired sessions. Each side
+// has a Manager of its own kind (its own table, its own budgets); the people, their events and
+// their cookies stay with the side.
+package sessions
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"onramp/models"
+	"onramp/models/jobs"
+	"onramp/models/password"
+	"onramp/models/ratelimit"
+	"onramp/models/secret"
+	"onramp/models/store"
+	"onramp/models/twostep"
+)
+
+// Failure budgets, the same on both sides (documented in docs/security.md). Only failures
+// spend tokens, so someone who gets it right is never slowed down.
+const (
+	// Sign-in, per name (an email; on the portal the account and the email): a password
+	// guesser aiming at one person.
+	SignInFailBurst = 5
+	SignInFailEvery = 3 * time.Minute
+	// Sign-in, per client IP: one client spraying many people.
+	IPFailBurst = 30
+	IPFailEvery = 20 * time.Second
+	// Secret checks of a signed-in person (current password, authenticator code), per person:
+	// a stolen session must not be able to guess the password or the code.
+	CheckFailBurst = 5
+	CheckFailEvery = time.Minute
+)
+
+// touchEvery limits session writes: activity is recorded at most once a minute.
+const touchEvery = time.Minute
+
+// Config holds the timeouts; zero values take the defaults.
+type Config struct {
+	IdleTimeout     time.Duration // default 30 minutes
+	AbsoluteTimeout time.Duration // default 12 hours
+}
+
+// Manager keeps the sessions of one kind and the failure budgets of the people who open them.
+type Manager struct {
+	store  *store.Store
+	kind   models.SessionKind
+	hasher *password.Hasher
+	cfg    Config
+	now    func() time.Time
+	byName *ratelimit.Limiter
+	byIP   *ratelimit.Limiter
+	checks *ratelimit.Limiter
+}
+
+// New builds the manager of a kind of session.
+func New(s *store.Store, kind models.SessionKind, h *password.Hasher, cfg Config) *Manager {
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.AbsoluteTimeout == 0 {
+		cfg.AbsoluteTimeout = 12 * time.Hour
+	}
+	return &Manager{
+		store: s, kind: kind, hasher: h, cfg: cfg, now: func() time.Time { return time.Now().UTC() },
+		byName: ratelimit.New(SignInFailBurst, SignInFailEvery),
+		byIP:   ratelimit.New(IPFailBurst, IPFailEvery),
+		checks: ratelimit.New(CheckFailBurst, CheckFailEvery),
+	}
+}
+
+// WithClock replaces the clock of the sessions and the budgets (tests).
+func (m *Manager) WithClock(now func() time.Time) *Manager {
+	m.now = now
+	for _, l := range []*ratelimit.Limiter{m.byName, m.byIP, m.checks} {
+		l.WithClock(now)
+	}
+	return m
+}
+
+// Config returns the effective timeouts.
+func (m *Manager) Config() Config { return m.cfg }
+
+// CheckSignIn refuses a sign-in while the name's or the IP's failure budget is spent.
+func (m *Manager) CheckSignIn(name, ip string) error {
+	okN, waitN := m.byName.Check(name)
+	okI, waitI := m.byIP.Check(ip)
+	if okN && okI {
+		return nil
+	}
+	return &models.RateLimitError{RetryAfter: max(waitN, waitI)}
+}
+
+// FailSignIn spends a token of both budgets.
+func (m *Manager) FailSignIn(name, ip string) {
+	m.byName.Fail(name)
+	m.byIP.Fail(ip)
+}
+
+// SignedIn gives the name its whole budget back after a successful sign-in.
+func (m *Manager) SignedIn(name string) { m.byName.Reset(name) }
+
+// Budget is a signed-in person's failure budget of secret checks (CheckFailBurst).
+func (m *Manager) Budget(ownerID int64) twostep.Budget {
+	return twostep.Budget{Limiter: m.checks, Key: strconv.FormatInt(ownerID, 10)}
+}
+
+// Start opens a session for its owner in tx (a new id at every sign-in) and returns its token,
+// which only the cookie keeps.
+func (m *Manager) Start(ctx context.Context, tx *store.Store, ownerID int64, ip, userAgent string) (string, *models.Session, error) {
+	token := secret.Token()
+	now := m.now()
+	if len(userAgent) > 255 {
+		userAgent = userAgent[:255]
+	}
+	sess := &models.Session{ID: secret.Hash(token), OwnerID: ownerID, CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(m.cfg.AbsoluteTimeout), IP: ip, UserAgent: userAgent}
+	if err := tx.CreateSession(ctx, m.kind, sess); err != nil {
+		return "", nil, err
+	}
+	return token, sess, nil
+}
+
+// Resolve finds the live session of a token and checks its owner with allowed, which loads the
+// owner and returns models.ErrUnauthorized when they may no longer use it (disabled, say). An
+// unknown token, an expired session (idle or absolute) or a refused owner give
+// models.ErrUnauthorized, and the last two end the session.
+func (m *Manager) Resolve(ctx context.Context, token string, allowed func(ctx context.Context, ownerID int64) error) (*models.Session, error) {
+	if token == "" {
+		return nil, models.ErrUnauthorized
+	}
+	id := secret.Hash(token)
+	sess, err := m.store.Session(ctx, m.kind, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, models.ErrUnauthorized
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := m.now()
+	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > m.cfg.IdleTimeout {
+		_ = m.store.DeleteSession(ctx, m.kind, id)
+		return nil, models.ErrUnauthorized
+	}
+	if err := allowed(ctx, sess.OwnerID); err != nil {
+		if errors.Is(err, models.ErrUnauthorized) || errors.Is(err, models.ErrNotFound) {
+			_ = m.store.DeleteSession(ctx, m.kind, id)
+			return nil, models.ErrUnauthorized
+		}
+		return nil, err
+	}
+	if now.Sub(sess.LastSeenAt) > touchEvery {
+		if err := m.store.TouchSession(ctx, m.kind, id, now); err != nil {
+			return nil, err
+		}
+	}
+	return sess, nil
+}
+
+// End ends one session in tx.
+func (m *Manager) End(ctx context.Context, tx *store.Store, id string) error {
+	return tx.DeleteSession(ctx, m.kind, id)
+}
+
+// EndOthers ends, in tx, every session of an owner but keep (which may be "").
+func (m *Manager) EndOthers(ctx context.Context, tx *store.Store, ownerID int64, keep string) error {
+	return tx.DeleteOwnerSessions(ctx, m.kind, ownerID, keep)
+}
+
+// EndAll ends, in tx, every session of the given owners.
+func (m *Manager) EndAll(ctx context.Context, tx *store.Store, ownerIDs []int64) error {
+	return tx.DeleteOwnersSessions(ctx, m.kind, ownerIDs)
+}
+
+// NewPassword checks a signed-in person's current password against their budget of secret
+// checks (a wrong one spends a token; with none left the answer is a models.RateLimitError),
+// checks the new one against the password rules and returns its hash. The caller saves it and
+// ends the owner's other sessions in one transaction.
+func (m *Manager) NewPassword(ownerID int64, currentHash, current, next string) (string, error) {
+	budget := m.Budget(ownerID)
+	if err := budget.Check(); err != nil {
+		return "", err
+	}
+	if !m.hasher.Verify(current, currentHash) {
+		budget.Fail()
+		return "", models.NewValidationError("current_password", "This is not your current password.")
+	}
+	if msg := password.Validate(next); msg != "" {
+		return "", models.NewValidationError("password", msg)
+	}
+	return m.hasher.Hash(next)
+}
+
+// Purge deletes the expired sessions of the kind.
+func (m *Manager) Purge(ctx context.Context) (int64, error) {
+	return m.store.DeleteExpiredSessions(ctx, m.kind, m.now(), m.cfg.IdleTimeout)
+}
+
+// purgeEvery is how often expired sessions are deleted.
+const purgeEvery = 10 * time.Minute
+
+type purgeArgs struct{}
+
+func (purgeArgs) Kind() string { return "sessions.purge" }
+
+type purgeWorker struct {
+	river.WorkerDefaults[purgeArgs]
+	managers []*Manager
+}
+
+func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[purgeArgs]) error {
+	var errs []error
+	for _, m := range w.managers {
+		_, err := m.Purge(ctx)
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// SchedulePurge deletes the expired sessions of every manager every ten minutes, as a periodic
+// job: one server does it however many there are.
+func SchedulePurge(j *jobs.Jobs, managers ...*Manager) {
+	jobs.AddWorker(j, &purgeWorker{managers: managers})
+	j.Every("sessions.purge", purgeEvery, purgeArgs{}, &river.InsertOpts{Queue: jobs.QueueMaintenance, MaxAttempts: 3}, false)
+}
