@@ -314,7 +314,7 @@ func TestClientRegisterRefusals(t *testing.T) {
 
 	// A disabled user's code is refused and not consumed: enabled again, it works.
 	kept := a.insertCode(u, time.Hour)
-	a.setUser(u, map[string]any{"status": models.UserDisabled})
+	a.setStatus(u, models.UserDisabled)
 	expectAPI(t, reg(kept), http.StatusForbidden, "user_disabled")
 	rejected("user disabled", 1)
 	if isUsed, _, _ := a.codeRow(kept); isUsed {
@@ -322,7 +322,7 @@ func TestClientRegisterRefusals(t *testing.T) {
 	}
 	// Their device's credential stops working too.
 	expectAPI(t, a.api("GET", "/api/v1/client/session", token, nil), http.StatusUnauthorized, "invalid_token")
-	a.setUser(u, map[string]any{"status": models.UserEnabled})
+	a.setStatus(u, models.UserEnabled)
 	expectAPI(t, a.api("GET", "/api/v1/client/session", token, nil), http.StatusOK, "")
 	expectAPI(t, reg(kept), http.StatusCreated, "")
 
@@ -489,7 +489,7 @@ func TestClientLogin(t *testing.T) {
 
 	// Disabled: told so only after a right password.
 	hal := a.activeSDPUser("acme", "hal@example.com")
-	a.setUser(hal, map[string]any{"status": models.UserDisabled})
+	a.setStatus(hal, models.UserDisabled)
 	expectAPI(t, login("hal@example.com", "wrong password here", ""), http.StatusUnauthorized, "invalid_credentials")
 	expectAPI(t, login("hal@example.com", testPassword, ""), http.StatusForbidden, "user_disabled")
 
@@ -623,7 +623,7 @@ func TestClientOutcomesWriteEvents(t *testing.T) {
 	}
 
 	// Disabled: the device's checks are refused, with one Session Refused saying why.
-	a.setUser(u, map[string]any{"status": models.UserDisabled})
+	a.setStatus(u, models.UserDisabled)
 	for range 3 {
 		expectAPI(t, a.api("GET", "/api/v1/client/session", token, nil), http.StatusUnauthorized, "invalid_token")
 	}

@@ -62,13 +62,16 @@ func (a *testApp) activeSDPUser(account, email string) *models.SDPUser {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	a.setUser(u, map[string]any{"password_hash": hash, "activation": models.ActivationActive})
+	if err := a.store.ActivateUser(context.Background(), u.AccountID, u.ID, hash); err != nil {
+		a.t.Fatal(err)
+	}
 	return a.reload(u)
 }
 
-func (a *testApp) setUser(u *models.SDPUser, cols map[string]any) {
+// setStatus enables or disables a user behind the services' back (no event, no sign-out).
+func (a *testApp) setStatus(u *models.SDPUser, st models.UserStatus) {
 	a.t.Helper()
-	if err := a.store.UpdateUser(context.Background(), u.AccountID, u.ID, cols); err != nil {
+	if err := a.store.SetUsersStatus(context.Background(), u.AccountID, []int64{u.ID}, st); err != nil {
 		a.t.Fatal(err)
 	}
 }
@@ -232,7 +235,7 @@ func TestPortalActivationLinksThatDoNotWork(t *testing.T) {
 	// A disabled user's link is refused, GET and POST.
 	d := a.sdpUser("acme", "dis@example.com")
 	link := a.activationLink(d, 24*time.Hour)
-	a.setUser(d, map[string]any{"status": models.UserDisabled})
+	a.setStatus(d, models.UserDisabled)
 	expectStatus(t, c.get(link), http.StatusGone)
 	c.get("/myvpn/login")
 	r = c.post(link, url.Values{"password": {newPortalPassword}, "password_confirm": {newPortalPassword}})
@@ -288,7 +291,7 @@ func TestPortalSignInFailuresLookAlike(t *testing.T) {
 
 	// Disabled: said only to whoever knows the password.
 	d := a.activeSDPUser("acme", "dis@example.com")
-	a.setUser(d, map[string]any{"status": models.UserDisabled})
+	a.setStatus(d, models.UserDisabled)
 	expectBody(t, c.portalLogin("acme", "dis@example.com", "not the password", ""), "The account name, email or password is not right.")
 	r = c.portalLogin("acme", "dis@example.com", testPassword, "")
 	expectStatus(t, r, http.StatusForbidden)
@@ -419,7 +422,7 @@ func TestPortalSessionsEndedByTheConsole(t *testing.T) {
 
 	// Disabling alone (without deleting the rows) also ends the sessions.
 	phone.portalSignIn("acme", "grace@example.com", testPassword, "")
-	a.setUser(u, map[string]any{"status": models.UserDisabled})
+	a.setStatus(u, models.UserDisabled)
 	expectPortalLogin(t, phone.get("/myvpn"))
 }
 
@@ -607,7 +610,9 @@ func TestPortalActivationWithMFAAsksForTheCode(t *testing.T) {
 	key := enrollTOTP(t, a, c)
 
 	// An admin's Reset password keeps MFA; the new link sets a password but does not sign in.
-	a.setUser(u, map[string]any{"password_hash": "", "activation": models.ActivationNew})
+	if err := a.store.ClearUsersPasswords(context.Background(), u.AccountID, []int64{u.ID}); err != nil {
+		t.Fatal(err)
+	}
 	if err := a.store.DeleteOwnerSessions(context.Background(), models.PortalSession, u.ID, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -407,9 +407,7 @@ func TestResendInvitationKillsOlderLink(t *testing.T) {
 		t.Fatalf("the new link does not work: %v", err)
 	}
 	// Active users are not re-invited.
-	if err := a.store.UpdateUser(t.Context(), boss.AccountID, u.ID, map[string]any{"activation": models.ActivationActive}); err != nil {
-		t.Fatal(err)
-	}
+	a.execSQL("UPDATE sdp_users SET activation = ? WHERE id = ?", models.ActivationActive, u.ID)
 	c.post("/access/users/actions", url.Values{"action": {"resend_invitation"}, "ids": {fmt.Sprint(u.ID)}, "confirm": {"1"}})
 	if n := len(a.invitationLinks(boss.AccountID, "ada@example.com")); n != 2 {
 		t.Fatalf("an active user was invited again (%d)", n)

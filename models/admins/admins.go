@@ -145,7 +145,7 @@ func (s *Service) SetRole(ctx context.Context, actor *models.Admin, ip string, i
 				return err
 			}
 		}
-		if err := tx.UpdateAdmin(ctx, actor.AccountID, id, map[string]any{"role": role}); err != nil {
+		if err := tx.SetAdminRole(ctx, actor.AccountID, id, role); err != nil {
 			return err
 		}
 		from := target.Role
@@ -180,7 +180,7 @@ func (s *Service) SetDisabled(ctx context.Context, actor *models.Admin, ip strin
 				return err
 			}
 		}
-		if err := tx.UpdateAdmin(ctx, actor.AccountID, id, map[string]any{"status": status}); err != nil {
+		if err := tx.SetAdminStatus(ctx, actor.AccountID, id, status); err != nil {
 			return err
 		}
 		if disabled {
@@ -217,7 +217,7 @@ func (s *Service) TurnOffTwoStep(ctx context.Context, actor *models.Admin, ip st
 		if !target.HasTOTP() {
 			return models.NewValidationError("", target.Name+" does not have two-step verification on.")
 		}
-		if err := tx.UpdateAdmin(ctx, actor.AccountID, id, map[string]any{"totp_secret": ""}); err != nil {
+		if err := tx.ClearAdminTOTP(ctx, actor.AccountID, id); err != nil {
 			return err
 		}
 		target.TOTPSecret = ""

@@ -274,7 +274,7 @@ func (s *Service) startSession(ctx context.Context, admin *models.Admin, account
 		if token, sess, err = s.sessions.Start(ctx, tx, admin.ID, ip, userAgent); err != nil {
 			return err
 		}
-		if err := tx.UpdateAdmin(ctx, admin.AccountID, admin.ID, map[string]any{"last_sign_in_at": sess.CreatedAt}); err != nil {
+		if err := tx.RecordAdminSignIn(ctx, admin.AccountID, admin.ID, sess.CreatedAt); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, models.NewEvent(&admin.AccountID, models.EventAdmin, models.SubSignedIn,
@@ -333,7 +333,7 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 }
 
 func (s *Service) setPassword(ctx context.Context, tx *store.Store, admin *models.Admin, hash, keepSession, ip, how string) error {
-	if err := tx.UpdateAdmin(ctx, admin.AccountID, admin.ID, map[string]any{"password_hash": hash}); err != nil {
+	if err := tx.SetAdminPassword(ctx, admin.AccountID, admin.ID, hash); err != nil {
 		return err
 	}
 	if err := s.sessions.EndOthers(ctx, tx, admin.ID, keepSession); err != nil {

@@ -50,7 +50,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, cur *Current, pending, code, 
 		return err
 	}
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.UpdateAdmin(ctx, a.AccountID, a.ID, map[string]any{"totp_secret": sealed, "totp_last_step": step}); err != nil {
+		if err := tx.SetAdminTOTP(ctx, a.AccountID, a.ID, sealed, step); err != nil {
 			return err
 		}
 		if err := s.sessions.EndOthers(ctx, tx, a.ID, cur.SessionID); err != nil {
@@ -79,7 +79,7 @@ func (s *Service) RemoveTOTP(ctx context.Context, cur *Current, code, pw, ip str
 		return err
 	}
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.UpdateAdmin(ctx, a.AccountID, a.ID, map[string]any{"totp_secret": ""}); err != nil {
+		if err := tx.ClearAdminTOTP(ctx, a.AccountID, a.ID); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, models.NewEvent(&a.AccountID, models.EventAdmin, models.SubMFARemoved,

@@ -483,8 +483,8 @@ func TestRevokeForUsers(t *testing.T) {
 func TestExpireCodes(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	f.account.CodeExpiryHours = 2
-	if err := f.store.UpdateAccount(ctx, f.account.ID, map[string]any{"code_expiry_hours": 2, "code_expiry_unit": "hours"}); err != nil {
+	f.account.CodeExpiryHours, f.account.CodeExpiryUnit = 2, "hours"
+	if err := f.store.SaveProvisioning(ctx, f.account); err != nil {
 		t.Fatal(err)
 	}
 	us := f.seed(3, nil)

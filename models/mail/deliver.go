@@ -56,13 +56,12 @@ func (o *Outbox) deliver(ctx context.Context, id int64, attempt, maxAttempts int
 		return nil // never send twice (a job run again after a crash, say)
 	case o.sender == nil:
 		// Queued while SMTP was configured, delivered after a restart without it.
-		return o.save(ctx, m.ID, map[string]any{"status": models.MailHeld})
+		return o.save(ctx, func(tx *store.Store) error { return tx.HoldMail(ctx, m.ID) })
 	}
 
 	sendErr := o.sender.Send(ctx, o.from, m)
 	if sendErr == nil {
-		err := o.save(ctx, m.ID, map[string]any{
-			"status": models.MailSent, "attempts": attempt, "last_error": "", "sent_at": time.Now().UTC()})
+		err := o.save(ctx, func(tx *store.Store) error { return tx.MailSent(ctx, m.ID, attempt, time.Now().UTC()) })
 		if err != nil {
 			// The server has the message: failing the job would send it again. The row stays
 			// behind (queued or retrying) and says so in the log.
@@ -79,7 +78,7 @@ func (o *Outbox) deliver(ctx context.Context, id int64, attempt, maxAttempts int
 	if refused || attempt >= maxAttempts {
 		status = models.MailFailed
 	}
-	if err := o.save(ctx, m.ID, map[string]any{"status": status, "attempts": attempt, "last_error": text}); err != nil {
+	if err := o.save(ctx, func(tx *store.Store) error { return tx.MailAttemptFailed(ctx, m.ID, status, attempt, text) }); err != nil {
 		log.Error("saving a failed mail attempt", "error", err)
 	}
 	log.Warn("mail delivery failed", "status", string(status), "error", text)
@@ -98,8 +97,10 @@ func (o *Outbox) crashed(ctx context.Context, job *river.Job[deliverArgs], panic
 	}
 	id := job.Args.MailMessageID
 	o.log.Error("mail delivery crashed", "mail_id", id, "attempt", job.Attempt, "panic", fmt.Sprint(panicVal))
-	if err := o.save(ctx, id, map[string]any{"status": status, "attempts": job.Attempt,
-		"last_error": "internal error: the delivery crashed (see the server log)"}); err != nil {
+	err := o.save(ctx, func(tx *store.Store) error {
+		return tx.MailAttemptFailed(ctx, id, status, job.Attempt, "internal error: the delivery crashed (see the server log)")
+	})
+	if err != nil {
 		o.log.Error("saving a crashed mail attempt", "mail_id", id, "error", err)
 	}
 	return fmt.Errorf("mail: delivery of message %d crashed", id)
@@ -108,8 +109,8 @@ func (o *Outbox) crashed(ctx context.Context, job *river.Job[deliverArgs], panic
 // save records an attempt on an unsent message. It runs in a transaction of its own: on SQLite
 // that takes the write lock at BEGIN and waits for it, where a lone UPDATE could fail at once
 // beside River's writes.
-func (o *Outbox) save(ctx context.Context, id int64, cols map[string]any) error {
-	err := o.store.Tx(ctx, func(tx *store.Store) error { return tx.UpdateUnsentMail(ctx, id, cols) })
+func (o *Outbox) save(ctx context.Context, record func(tx *store.Store) error) error {
+	err := o.store.Tx(ctx, record)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil // sent meanwhile, or deleted with its account
 	}

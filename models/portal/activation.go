@@ -110,8 +110,7 @@ func (s *Service) Activate(ctx context.Context, token string, in ActivateInput, 
 		if err := tx.RetireUserTokens(ctx, models.TokenUserActivation, []int64{u.ID}, now); err != nil {
 			return err
 		}
-		if err := tx.UpdateUser(ctx, u.AccountID, u.ID, map[string]any{
-			"password_hash": hash, "activation": models.ActivationActive}); err != nil {
+		if err := tx.ActivateUser(ctx, u.AccountID, u.ID, hash); err != nil {
 			return err
 		}
 		// Whatever sessions survived (there should be none) belonged to the old password.

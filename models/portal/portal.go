@@ -269,7 +269,7 @@ func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, nex
 	}
 	u := cur.User
 	return s.store.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.UpdateUser(ctx, u.AccountID, u.ID, map[string]any{"password_hash": hash}); err != nil {
+		if err := tx.SetUserPassword(ctx, u.AccountID, u.ID, hash); err != nil {
 			return err
 		}
 		if err := s.sessions.EndOthers(ctx, tx, u.ID, cur.SessionID); err != nil {

@@ -144,7 +144,7 @@ func TestTOTPCodeAcceptedOnce(t *testing.T) {
 	acc, u := newUser(t, s)
 	ctx := context.Background()
 	hash, _ := password.NewFastHasher().Hash("copper meadow whistle")
-	if err := s.UpdateUser(ctx, acc.ID, u.ID, map[string]any{"password_hash": hash, "activation": models.ActivationActive}); err != nil {
+	if err := s.ActivateUser(ctx, acc.ID, u.ID, hash); err != nil {
 		t.Fatal(err)
 	}
 	u.PasswordHash, u.Activation = hash, models.ActivationActive

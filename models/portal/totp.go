@@ -47,8 +47,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, cur *Current, pending, code, 
 		return err
 	}
 	return s.store.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.UpdateUser(ctx, u.AccountID, u.ID, map[string]any{
-			"mfa_configured": true, "totp_secret": sealed, "totp_last_step": step}); err != nil {
+		if err := tx.SetUserTOTP(ctx, u.AccountID, u.ID, sealed, step); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, models.UserEvent(u, models.EventUser, models.SubMFAEnrolled, models.UserActor(u, ip),
@@ -70,7 +69,7 @@ func (s *Service) RemoveTOTP(ctx context.Context, cur *Current, code, pw, ip str
 		return err
 	}
 	return s.store.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.UpdateUser(ctx, u.AccountID, u.ID, map[string]any{"mfa_configured": false, "totp_secret": ""}); err != nil {
+		if err := tx.ClearUserTOTP(ctx, u.AccountID, u.ID); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, models.UserEvent(u, models.EventUser, models.SubMFARemoved, models.UserActor(u, ip),

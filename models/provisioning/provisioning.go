@@ -122,12 +122,9 @@ func (s *Service) Save(ctx context.Context, actor *models.Admin, ip string, next
 			return nil
 		}
 		changed = true
-		cols := map[string]any{
-			"provisioning_method": next.Method, "invite_manual": next.InviteManual, "invite_directory": next.InviteDirectory,
-			"notify_disabled": next.NotifyDisabled, "code_expiry_hours": next.ExpiryHours(), "code_expiry_unit": next.ExpiryUnit,
-			"sso_enabled": next.SSOEnabled,
-		}
-		if err := tx.UpdateAccount(ctx, a.ID, cols); err != nil {
+		a.ProvisioningMethod, a.InviteManual, a.InviteDirectory, a.NotifyDisabled = next.Method, next.InviteManual, next.InviteDirectory, next.NotifyDisabled
+		a.CodeExpiryHours, a.CodeExpiryUnit, a.SSOEnabled = next.ExpiryHours(), next.ExpiryUnit, next.SSOEnabled
+		if err := tx.SaveProvisioning(ctx, a); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, models.NewEvent(&a.ID, models.EventAdmin, models.SubSettingsChanged,

@@ -109,8 +109,7 @@ func (r *Runner) Start(ctx context.Context, tx *store.Store, run *models.Run) (*
 	case err == nil && now.Sub(open.UpdatedAt) < staleAfter:
 		return open, ErrInProgress
 	case err == nil:
-		if err := tx.UpdateRun(ctx, open.ID, map[string]any{"status": models.RunFailed, "finished_at": now,
-			"error": "stopped making progress; start again to continue"}); err != nil {
+		if err := tx.FailRun(ctx, open.ID, now, "stopped making progress; start again to continue"); err != nil {
 			return nil, err
 		}
 	case !errors.Is(err, models.ErrNotFound):
@@ -153,11 +152,7 @@ func (r *Runner) Attempt(ctx context.Context, runID int64, attempt, attempts, ma
 	if !ok {
 		return fmt.Errorf("runs: no handler for %q", run.Kind)
 	}
-	cols := map[string]any{"status": models.RunRunning, "error": ""} // an earlier attempt's error is behind us
-	if run.StartedAt == nil {
-		cols["started_at"] = r.now()
-	}
-	if err := r.store.Tx(ctx, func(tx *store.Store) error { return tx.UpdateRun(ctx, run.ID, cols) }); err != nil {
+	if err := r.store.Tx(ctx, func(tx *store.Store) error { return tx.BeginRunAttempt(ctx, run.ID, r.now()) }); err != nil {
 		return err
 	}
 	for batches := 0; maxBatches <= 0 || batches < maxBatches; batches++ {
@@ -178,7 +173,7 @@ func (r *Runner) Attempt(ctx context.Context, runID int64, attempt, attempts, ma
 		if step.Done == 0 {
 			now := r.now()
 			err := r.store.Tx(ctx, func(tx *store.Store) error {
-				return tx.UpdateRun(ctx, run.ID, map[string]any{"status": models.RunDone, "finished_at": now, "error": ""})
+				return tx.FinishRun(ctx, run.ID, now)
 			})
 			if err == nil {
 				log.Info("run finished", "kind", run.Kind, "account_id", run.AccountID)
@@ -198,15 +193,17 @@ func (r *Runner) Attempt(ctx context.Context, runID int64, attempt, attempts, ma
 // attempts left (the next one resumes), and is failed after the last.
 func (r *Runner) recordFailure(runID int64, attempt, attempts int, err error, log *slog.Logger) {
 	text := oneLine(err.Error())
-	cols := map[string]any{"error": fmt.Sprintf("attempt %d of %d failed: %s", attempt, attempts, text)}
-	if attempt >= attempts {
-		cols["status"] = models.RunFailed
-		cols["finished_at"] = r.now()
-	}
+	why := fmt.Sprintf("attempt %d of %d failed: %s", attempt, attempts, text)
 	log.Warn("run attempt failed", "error", text)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := r.store.Tx(ctx, func(tx *store.Store) error { return tx.UpdateRun(ctx, runID, cols) }); err != nil {
+	err = r.store.Tx(ctx, func(tx *store.Store) error {
+		if attempt >= attempts {
+			return tx.FailRun(ctx, runID, r.now(), why)
+		}
+		return tx.NoteRunError(ctx, runID, why)
+	})
+	if err != nil {
 		log.Warn("saving a failed run", "error", err)
 	}
 }

@@ -21,8 +21,11 @@ func (s *Store) AccountByName(ctx context.Context, name string) (*models.Account
 	return first[models.Account](s.q(ctx).Where("name = ?", name))
 }
 
-// UpdateAccount saves the given columns of an account.
-func (s *Store) UpdateAccount(ctx context.Context, id int64, cols map[string]any) error {
-	cols["updated_at"] = nowUTC()
-	return affected(s.q(ctx).Model(&models.Account{}).Where("id = ?", id).Updates(cols))
+// SaveProvisioning saves the User Provisioning settings of a: its method, invitation options,
+// code expiry and SSO flag.
+func (s *Store) SaveProvisioning(ctx context.Context, a *models.Account) error {
+	a.UpdatedAt = nowUTC()
+	return affected(s.q(ctx).Model(&models.Account{}).Where("id = ?", a.ID).
+		Select("provisioning_method", "invite_manual", "invite_directory", "notify_disabled", "code_expiry_hours",
+			"code_expiry_unit", "sso_enabled", "updated_at").Updates(a))
 }

@@ -69,10 +69,42 @@ func (s *Store) CountActiveAdmins(ctx context.Context, accountID int64) (int64, 
 	return n, wrap(err)
 }
 
-// UpdateAdmin saves the given columns of an admin of an account.
-func (s *Store) UpdateAdmin(ctx context.Context, accountID, id int64, cols map[string]any) error {
+// updateAdmin saves the given columns of an admin of an account. Column names stay in this
+// package: services call the methods below, named after what they do.
+func (s *Store) updateAdmin(ctx context.Context, accountID, id int64, cols map[string]any) error {
 	cols["updated_at"] = time.Now().UTC()
 	return affected(s.q(ctx).Model(&models.Admin{}).Where("account_id = ? AND id = ?", accountID, id).Updates(cols))
+}
+
+// RecordAdminSignIn records when an admin of an account last signed in.
+func (s *Store) RecordAdminSignIn(ctx context.Context, accountID, id int64, at time.Time) error {
+	return s.updateAdmin(ctx, accountID, id, map[string]any{"last_sign_in_at": at})
+}
+
+// SetAdminPassword replaces the password hash of an admin of an account.
+func (s *Store) SetAdminPassword(ctx context.Context, accountID, id int64, hash string) error {
+	return s.updateAdmin(ctx, accountID, id, map[string]any{"password_hash": hash})
+}
+
+// SetAdminRole changes the role of an admin of an account.
+func (s *Store) SetAdminRole(ctx context.Context, accountID, id int64, r models.Role) error {
+	return s.updateAdmin(ctx, accountID, id, map[string]any{"role": r})
+}
+
+// SetAdminStatus enables or disables an admin of an account.
+func (s *Store) SetAdminStatus(ctx context.Context, accountID, id int64, st models.AdminStatus) error {
+	return s.updateAdmin(ctx, accountID, id, map[string]any{"status": st})
+}
+
+// SetAdminTOTP stores the sealed TOTP key of an admin of an account, with the time step of the
+// code that confirmed it.
+func (s *Store) SetAdminTOTP(ctx context.Context, accountID, id int64, sealed string, step int64) error {
+	return s.updateAdmin(ctx, accountID, id, map[string]any{"totp_secret": sealed, "totp_last_step": step})
+}
+
+// ClearAdminTOTP turns an admin's two-step verification off.
+func (s *Store) ClearAdminTOTP(ctx context.Context, accountID, id int64) error {
+	return s.updateAdmin(ctx, accountID, id, map[string]any{"totp_secret": ""})
 }
 
 // LockAdmins serialises changes to an account's admins for the rest of the transaction, so that

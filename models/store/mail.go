@@ -66,12 +66,28 @@ func (s *Store) ListMailMessages(ctx context.Context, accountID, after int64, li
 	return page, nil
 }
 
-// UpdateUnsentMail saves the given columns of an email that is not sent yet; a sent one is left
+// updateUnsentMail saves the given columns of an email that is not sent yet; a sent one is left
 // alone (models.ErrNotFound), so that a late or repeated attempt never overwrites the record of
 // a delivery.
-func (s *Store) UpdateUnsentMail(ctx context.Context, id int64, cols map[string]any) error {
+func (s *Store) updateUnsentMail(ctx context.Context, id int64, cols map[string]any) error {
 	cols["updated_at"] = nowUTC()
 	return affected(s.q(ctx).Model(&models.MailMessage{}).Where("id = ? AND status <> ?", id, models.MailSent).Updates(cols))
+}
+
+// HoldMail keeps an unsent email as held (no SMTP server is configured).
+func (s *Store) HoldMail(ctx context.Context, id int64) error {
+	return s.updateUnsentMail(ctx, id, map[string]any{"status": models.MailHeld})
+}
+
+// MailSent records the delivery of an email at its attempt-th attempt.
+func (s *Store) MailSent(ctx context.Context, id int64, attempt int, at time.Time) error {
+	return s.updateUnsentMail(ctx, id, map[string]any{"status": models.MailSent, "attempts": attempt, "last_error": "", "sent_at": at})
+}
+
+// MailAttemptFailed records a failed attempt at an unsent email: its new status (retrying or
+// failed), the attempt and why.
+func (s *Store) MailAttemptFailed(ctx context.Context, id int64, st models.MailStatus, attempt int, why string) error {
+	return s.updateUnsentMail(ctx, id, map[string]any{"status": st, "attempts": attempt, "last_error": why})
 }
 
 // heldSendable selects an account's held messages that still make sense once SMTP is

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -35,10 +36,31 @@ func (s *Store) OpenRun(ctx context.Context, accountID int64, kind models.RunKin
 		[]models.RunStatus{models.RunQueued, models.RunRunning}).Limit(1))
 }
 
-// UpdateRun saves columns of a run.
-func (s *Store) UpdateRun(ctx context.Context, id int64, cols map[string]any) error {
+// updateRun saves columns of a run.
+func (s *Store) updateRun(ctx context.Context, id int64, cols map[string]any) error {
 	cols["updated_at"] = nowUTC()
 	return affected(s.q(ctx).Model(&models.Run{}).Where("id = ?", id).Updates(cols))
+}
+
+// BeginRunAttempt marks a run running from now (its start time is kept from the first
+// attempt) and clears the error of the attempt before.
+func (s *Store) BeginRunAttempt(ctx context.Context, id int64, now time.Time) error {
+	return s.updateRun(ctx, id, map[string]any{"status": models.RunRunning, "error": "", "started_at": gorm.Expr("COALESCE(started_at, ?)", now)})
+}
+
+// FinishRun marks a run done.
+func (s *Store) FinishRun(ctx context.Context, id int64, now time.Time) error {
+	return s.updateRun(ctx, id, map[string]any{"status": models.RunDone, "finished_at": now, "error": ""})
+}
+
+// FailRun marks a run failed for good, saying why.
+func (s *Store) FailRun(ctx context.Context, id int64, now time.Time, why string) error {
+	return s.updateRun(ctx, id, map[string]any{"status": models.RunFailed, "finished_at": now, "error": why})
+}
+
+// NoteRunError shows why an attempt of a run failed while the run goes on.
+func (s *Store) NoteRunError(ctx context.Context, id int64, why string) error {
+	return s.updateRun(ctx, id, map[string]any{"error": why})
 }
 
 // AddRunProgress records a committed batch: done more users, affected of them changed, the

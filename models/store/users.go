@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"time"
 
 	"onramp/models"
 )
@@ -23,10 +22,32 @@ func (s *Store) UserByEmail(ctx context.Context, accountID int64, email string) 
 	return first[models.SDPUser](s.q(ctx).Where("account_id = ? AND email = ?", accountID, email))
 }
 
-// UpdateUser saves the given columns of an SDP user of an account.
-func (s *Store) UpdateUser(ctx context.Context, accountID, id int64, cols map[string]any) error {
-	cols["updated_at"] = time.Now().UTC()
+// updateUser saves the given columns of an SDP user of an account. Column names stay in this
+// package: services call the methods below, named after what they do.
+func (s *Store) updateUser(ctx context.Context, accountID, id int64, cols map[string]any) error {
+	cols["updated_at"] = nowUTC()
 	return affected(s.q(ctx).Model(&models.SDPUser{}).Where("account_id = ? AND id = ?", accountID, id).Updates(cols))
+}
+
+// SetUserPassword replaces the password hash of a user of an account.
+func (s *Store) SetUserPassword(ctx context.Context, accountID, id int64, hash string) error {
+	return s.updateUser(ctx, accountID, id, map[string]any{"password_hash": hash})
+}
+
+// ActivateUser sets the first password of a user of an account and makes them active.
+func (s *Store) ActivateUser(ctx context.Context, accountID, id int64, hash string) error {
+	return s.updateUser(ctx, accountID, id, map[string]any{"password_hash": hash, "activation": models.ActivationActive})
+}
+
+// SetUserTOTP stores the sealed TOTP key of a user of an account, with the time step of the
+// code that confirmed it, and marks them as having MFA.
+func (s *Store) SetUserTOTP(ctx context.Context, accountID, id int64, sealed string, step int64) error {
+	return s.updateUser(ctx, accountID, id, map[string]any{"mfa_configured": true, "totp_secret": sealed, "totp_last_step": step})
+}
+
+// ClearUserTOTP removes the TOTP key of a user of an account: no MFA any more.
+func (s *Store) ClearUserTOTP(ctx context.Context, accountID, id int64) error {
+	return s.updateUser(ctx, accountID, id, map[string]any{"mfa_configured": false, "totp_secret": ""})
 }
 
 // CreateUsers inserts users in batches (demo data, imports); emails must be new.

@@ -187,13 +187,29 @@ func (s *Store) UsersByIDs(ctx context.Context, accountID int64, ids []int64) ([
 	return rows, wrap(q.Find(&rows).Error)
 }
 
-// UpdateUsers sets columns on the account's users among ids.
-func (s *Store) UpdateUsers(ctx context.Context, accountID int64, ids []int64, cols map[string]any) error {
+// updateUsers sets columns on the account's users among ids.
+func (s *Store) updateUsers(ctx context.Context, accountID int64, ids []int64, cols map[string]any) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	cols["updated_at"] = nowUTC()
 	return wrap(s.q(ctx).Model(&models.SDPUser{}).Where("account_id = ? AND id IN ?", accountID, ids).Updates(cols).Error)
+}
+
+// MarkUsersInvited records that the account's users among ids were sent an invitation.
+func (s *Store) MarkUsersInvited(ctx context.Context, accountID int64, ids []int64) error {
+	return s.updateUsers(ctx, accountID, ids, map[string]any{"activation": models.ActivationInvitationSent})
+}
+
+// ClearUsersPasswords clears the passwords of the account's users among ids, who are back to
+// "new" and must activate again.
+func (s *Store) ClearUsersPasswords(ctx context.Context, accountID int64, ids []int64) error {
+	return s.updateUsers(ctx, accountID, ids, map[string]any{"password_hash": "", "activation": models.ActivationNew})
+}
+
+// SetUsersStatus enables or disables the account's users among ids.
+func (s *Store) SetUsersStatus(ctx context.Context, accountID int64, ids []int64, st models.UserStatus) error {
+	return s.updateUsers(ctx, accountID, ids, map[string]any{"status": st})
 }
 
 // DeleteUsers deletes the account's users among ids (their tokens and sessions go with them).

@@ -269,7 +269,7 @@ func (s *Service) resetPasswords(ctx context.Context, tx *store.Store, account *
 		return nil
 	}
 	ids := idsOf(us)
-	if err := tx.UpdateUsers(ctx, account.ID, ids, map[string]any{"password_hash": "", "activation": models.ActivationNew}); err != nil {
+	if err := tx.ClearUsersPasswords(ctx, account.ID, ids); err != nil {
 		return err
 	}
 	if err := tx.DeleteOwnersSessions(ctx, models.PortalSession, ids); err != nil {
@@ -323,7 +323,7 @@ func (s *Service) setStatus(ctx context.Context, tx *store.Store, account *model
 	if len(us) == 0 {
 		return nil
 	}
-	if err := tx.UpdateUsers(ctx, account.ID, idsOf(us), map[string]any{"status": st}); err != nil {
+	if err := tx.SetUsersStatus(ctx, account.ID, idsOf(us), st); err != nil {
 		return err
 	}
 	return tx.CreateEvents(ctx, events(us, sub, who, nil))

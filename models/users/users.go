@@ -179,7 +179,7 @@ func (s *Service) invite(ctx context.Context, tx *store.Store, account *models.A
 	if err := tx.CreateTokens(ctx, tokens); err != nil {
 		return err
 	}
-	if err := tx.UpdateUsers(ctx, account.ID, ids, map[string]any{"activation": models.ActivationInvitationSent}); err != nil {
+	if err := tx.MarkUsersInvited(ctx, account.ID, ids); err != nil {
 		return err
 	}
 	events := make([]*models.Event, len(us))
