@@ -7,7 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"onramp/models"
-	"onramp/models/store"
+	"onramp/models/codes"
 	userpages "onramp/views/pages/users"
 )
 
@@ -37,7 +37,7 @@ func (h *Handler) codesCSV(c echo.Context) error {
 }
 
 // codeRows are a user's codes as the user page shows them: state and timeline, never the text.
-func codeRows(cs []store.UserCode, now time.Time) []userpages.CodeRow {
+func codeRows(cs []codes.UserCode, now time.Time) []userpages.CodeRow {
 	out := make([]userpages.CodeRow, len(cs))
 	for i := range cs {
 		c := &cs[i]

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -13,68 +12,11 @@ import (
 	"onramp/handlers/forms"
 	"onramp/models"
 	"onramp/models/events"
-	"onramp/models/store"
 	"onramp/models/users"
 	"onramp/views"
 	"onramp/views/components"
 	userpages "onramp/views/pages/users"
 )
-
-// storeFilter turns the form into the store's filter, dropping unknown values.
-func storeFilter(f forms.UserFilter) store.UserFilter {
-	sf := store.UserFilter{Q: strings.TrimSpace(f.Q), Origin: f.Origin, NeverHadCode: f.NeverHadCode == "1" || f.NeverHadCode == "on"}
-	if s := models.UserStatus(f.Status); s == models.UserEnabled || s == models.UserDisabled {
-		sf.Status = s
-	}
-	switch a := models.Activation(f.Activation); a {
-	case models.ActivationNew, models.ActivationInvitationSent, models.ActivationActive:
-		sf.Activation = a
-	}
-	if f.MFA == "yes" || f.MFA == "no" {
-		sf.MFA = f.MFA
-	}
-	for _, s := range store.UserSorts {
-		if f.Sort == s {
-			sf.Sort = s
-		}
-	}
-	return sf
-}
-
-func viewFilter(f store.UserFilter) userpages.Filter {
-	sortBy := f.Sort
-	if sortBy == "" {
-		sortBy = "newest"
-	}
-	return userpages.Filter{Q: f.Q, Status: string(f.Status), Origin: f.Origin, Activation: string(f.Activation),
-		MFA: f.MFA, NeverHadCode: f.NeverHadCode, Sort: sortBy}
-}
-
-// filterQuery is the list URL's query for a filter (and an optional cursor).
-func filterQuery(f store.UserFilter, after string) string {
-	q := url.Values{}
-	set := func(k, v string) {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	set("q", f.Q)
-	set("status", string(f.Status))
-	set("origin", f.Origin)
-	set("activation", string(f.Activation))
-	set("mfa", f.MFA)
-	if f.NeverHadCode {
-		q.Set("never_had_code", "1")
-	}
-	if f.Sort != "" && f.Sort != "newest" {
-		q.Set("sort", f.Sort)
-	}
-	set("after", after)
-	if len(q) == 0 {
-		return ""
-	}
-	return "?" + q.Encode()
-}
 
 func actionItems(role models.Role) []userpages.ActionItem {
 	var out []userpages.ActionItem
@@ -87,14 +29,11 @@ func actionItems(role models.Role) []userpages.ActionItem {
 }
 
 func (h *Handler) usersList(c echo.Context) error {
-	var f forms.UserFilter
-	if err := c.Bind(&f); err != nil {
-		return err
-	}
+	f := users.ParseFilter(c.QueryParam)
+	after := c.QueryParam("after")
 	cur := current(c)
 	ctx := c.Request().Context()
-	sf := storeFilter(f)
-	page, err := h.Users.List(ctx, cur.Admin, sf, f.After)
+	page, err := h.Users.List(ctx, cur.Admin, f, after)
 	if err != nil {
 		return err
 	}
@@ -103,7 +42,7 @@ func (h *Handler) usersList(c echo.Context) error {
 		return err
 	}
 	list := c.Echo().Reverse("users.list")
-	v := userpages.List{Filter: viewFilter(sf), Origins: origins, Actions: actionItems(cur.Admin.Role), CanCreate: cur.Admin.Role == models.RoleAdmin}
+	v := userpages.List{Filter: f, Origins: origins, Actions: actionItems(cur.Admin.Role), CanCreate: cur.Admin.Role == models.RoleAdmin}
 	for i := range page.Users {
 		u := &page.Users[i]
 		v.Rows = append(v.Rows, userpages.Row{ID: u.ID, Name: u.FullName(), Email: u.Email, Origin: u.Origin, Status: string(u.Status),
@@ -111,11 +50,11 @@ func (h *Handler) usersList(c echo.Context) error {
 			Devices: u.Devices, Created: u.CreatedAt.UTC().Format(timeLayout), CreatedISO: u.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"),
 			URL: c.Echo().Reverse("users.show", u.ID)})
 	}
-	if f.After != "" {
-		v.Pagination.FirstURL = list + filterQuery(sf, "")
+	if after != "" {
+		v.Pagination.FirstURL = list + f.Query("")
 	}
 	if page.Next != "" {
-		v.Pagination.NextURL = list + filterQuery(sf, page.Next)
+		v.Pagination.NextURL = list + f.Query(page.Next)
 	}
 	if n := len(v.Rows); n > 0 {
 		v.Pagination.Summary = fmt.Sprintf("Showing %d users", n)
@@ -219,9 +158,8 @@ func (h *Handler) usersActions(c echo.Context) error {
 	if !a.Allowed(cur.Admin.Role) {
 		return echo.NewHTTPError(http.StatusForbidden, "Your role cannot "+strings.ToLower(a.Label())+" users.")
 	}
-	sf := storeFilter(f.UserFilter)
-	sel := users.Selection{IDs: f.IDs, All: f.AllMatching == "1", Filter: sf}
-	back := c.Echo().Reverse("users.list") + filterQuery(sf, "")
+	sel := users.Selection{IDs: f.IDs, All: f.AllMatching == "1", Filter: users.ParseFilter(c.FormValue)}
+	back := c.Echo().Reverse("users.list") + sel.Filter.Query("")
 	if f.Back == "user" && len(f.IDs) == 1 {
 		back = c.Echo().Reverse("users.show", f.IDs[0])
 	}
@@ -251,7 +189,7 @@ func (h *Handler) usersActions(c echo.Context) error {
 				fields = append(fields, components.Hidden{Name: "ids", Value: strconv.FormatInt(id, 10)})
 			}
 		}
-		fields = append(fields, viewFilter(sf).Hidden()...)
+		fields = append(fields, userpages.FilterFields(sel.Filter)...)
 		msg := a.Warning(n, account)
 		if sel.All && n > users.InRequestLimit {
 			msg += fmt.Sprintf(" It runs in the background, %d users at a time, and you can follow its progress.", users.InRequestLimit)

@@ -8,21 +8,9 @@ type NewUser struct {
 	Phone     string `form:"phone"`
 }
 
-// UserFilter is the Users list's filter (query string, or hidden fields of the bulk form).
-type UserFilter struct {
-	Q            string `query:"q" form:"q"`
-	Status       string `query:"status" form:"status"`
-	Origin       string `query:"origin" form:"origin"`
-	Activation   string `query:"activation" form:"activation"`
-	MFA          string `query:"mfa" form:"mfa"`
-	NeverHadCode string `query:"never_had_code" form:"never_had_code"`
-	Sort         string `query:"sort" form:"sort"`
-	After        string `query:"after" form:"-"`
-}
-
-// BulkAction is the Users Actions menu's form.
+// BulkAction is the Users Actions menu's form; with all_matching=1 it also carries the list's
+// filter (users.ParseFilter reads it).
 type BulkAction struct {
-	UserFilter
 	Action      string  `form:"action"`
 	IDs         []int64 `form:"ids"`
 	AllMatching string  `form:"all_matching"`

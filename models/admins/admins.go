@@ -33,9 +33,17 @@ func New(s *store.Store, h *password.Hasher, linkTTL time.Duration) *Service {
 	return &Service{store: s, hasher: h, linkTTL: linkTTL, now: func() time.Time { return time.Now().UTC() }}
 }
 
+// Page is one page of an account's admins, ordered by id.
+type Page struct {
+	Admins []models.Admin
+	// NextAfter is the id to pass as after for the next page, or 0 on the last page.
+	NextAfter int64
+}
+
 // List returns a page of the actor's account's admins after the given id.
-func (s *Service) List(ctx context.Context, actor *models.Admin, after int64) (store.AdminPage, error) {
-	return s.store.ListAdmins(ctx, actor.AccountID, after, PageSize)
+func (s *Service) List(ctx context.Context, actor *models.Admin, after int64) (Page, error) {
+	p, err := s.store.ListAdmins(ctx, actor.AccountID, after, PageSize)
+	return Page(p), err
 }
 
 // Get returns an admin of the actor's account.

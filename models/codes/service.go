@@ -178,9 +178,21 @@ func RevokeForUsersAt(ctx context.Context, tx *store.Store, accountID int64, use
 	return nil
 }
 
+// UserCode is a code as the user page shows it (never its text), with the email of the admin
+// who generated it.
+type UserCode struct {
+	models.RegistrationCode
+	AdminEmail string
+}
+
 // UserCodes lists the newest codes of a user of the actor's account, for the user page.
-func (s *Service) UserCodes(ctx context.Context, actor *models.Admin, userID int64) ([]store.UserCode, error) {
-	return s.store.UserCodes(ctx, actor.AccountID, userID, 100)
+func (s *Service) UserCodes(ctx context.Context, actor *models.Admin, userID int64) ([]UserCode, error) {
+	rows, err := s.store.UserCodes(ctx, actor.AccountID, userID, 100)
+	out := make([]UserCode, len(rows))
+	for i, r := range rows {
+		out[i] = UserCode(r)
+	}
+	return out, err
 }
 
 // Now is the service's clock (for the states shown next to its codes).

@@ -204,9 +204,17 @@ func (o *Outbox) newMessageID() string {
 	return "<" + hex.EncodeToString(b) + "@" + o.domain + ">"
 }
 
+// Page is one page of an account's messages, newest first.
+type Page struct {
+	Messages []models.MailMessage // without their bodies
+	// NextAfter is the id to pass as after for the next page, or 0 on the last page.
+	NextAfter int64
+}
+
 // List returns a page of the actor's account's messages, newest first, after the given id.
-func (o *Outbox) List(ctx context.Context, actor *models.Admin, after int64) (store.MailPage, error) {
-	return o.store.ListMailMessages(ctx, actor.AccountID, after, PageSize)
+func (o *Outbox) List(ctx context.Context, actor *models.Admin, after int64) (Page, error) {
+	p, err := o.store.ListMailMessages(ctx, actor.AccountID, after, PageSize)
+	return Page(p), err
 }
 
 // Get returns one message of the actor's account.

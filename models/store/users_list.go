@@ -22,9 +22,6 @@ type UserFilter struct {
 	Sort         string // "newest" (default), "oldest", "name", "email"
 }
 
-// UserSorts are the orders the list offers.
-var UserSorts = []string{"newest", "oldest", "name", "email"}
-
 // UserPage is one page of the users list.
 type UserPage struct {
 	Users []models.SDPUser

@@ -121,13 +121,13 @@ func plural(n int64, one, many string) string {
 type Selection struct {
 	IDs    []int64
 	All    bool
-	Filter store.UserFilter
+	Filter Filter
 }
 
 // Count says how many of the account's users a selection holds.
 func (s *Service) Count(ctx context.Context, actor *models.Admin, sel Selection) (int64, error) {
 	if sel.All {
-		return s.store.CountUsers(ctx, actor.AccountID, sel.Filter)
+		return s.store.CountUsers(ctx, actor.AccountID, sel.Filter.storeFilter())
 	}
 	var n int64
 	for start := 0; start < len(sel.IDs); start += batchSize {
@@ -196,7 +196,7 @@ func eachBatch(ctx context.Context, tx *store.Store, accountID int64, sel Select
 	}
 	var after int64
 	for {
-		ids, err := tx.UserIDsMatching(ctx, accountID, sel.Filter, after, batchSize)
+		ids, err := tx.UserIDsMatching(ctx, accountID, sel.Filter.storeFilter(), after, batchSize)
 		if err != nil || len(ids) == 0 {
 			return err
 		}

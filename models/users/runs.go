@@ -39,7 +39,7 @@ func (s *Service) Perform(ctx context.Context, actor *models.Admin, ip string, a
 		return Outcome{}, models.ErrForbidden
 	}
 	if sel.All {
-		n, err := s.store.CountUsers(ctx, actor.AccountID, sel.Filter)
+		n, err := s.store.CountUsers(ctx, actor.AccountID, sel.Filter.storeFilter())
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -53,7 +53,7 @@ func (s *Service) Perform(ctx context.Context, actor *models.Admin, ip string, a
 }
 
 // start records the run of an action over the n users matching f, and queues its job.
-func (s *Service) start(ctx context.Context, actor *models.Admin, ip string, a Action, f store.UserFilter, n int64) (*models.Run, error) {
+func (s *Service) start(ctx context.Context, actor *models.Admin, ip string, a Action, f Filter, n int64) (*models.Run, error) {
 	f.Sort = "" // runs go in id order
 	filter, err := json.Marshal(f)
 	if err != nil {
@@ -101,11 +101,11 @@ func (s *Service) Run(ctx context.Context, actor *models.Admin, id int64) (*mode
 // actionBatch applies a run's action to the next batch of its users: those matching its
 // filter now, after the last one done, and no newer than the run.
 func (s *Service) actionBatch(ctx context.Context, tx *store.Store, run *models.Run) (runs.Step, error) {
-	var f store.UserFilter
+	var f Filter
 	if err := json.Unmarshal([]byte(run.Filter), &f); err != nil {
 		return runs.Step{}, fmt.Errorf("users: the run's filter: %w", err)
 	}
-	ids, err := tx.UserIDsMatching(ctx, run.AccountID, f, run.AfterUserID, batchSize)
+	ids, err := tx.UserIDsMatching(ctx, run.AccountID, f.storeFilter(), run.AfterUserID, batchSize)
 	if err != nil {
 		return runs.Step{}, err
 	}

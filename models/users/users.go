@@ -148,9 +148,18 @@ func (s *Service) Events(ctx context.Context, actor *models.Admin, id int64, lim
 	return s.store.UserEvents(ctx, actor.AccountID, id, limit)
 }
 
-// List returns a page of the actor's account's users.
-func (s *Service) List(ctx context.Context, actor *models.Admin, f store.UserFilter, after string) (store.UserPage, error) {
-	return s.store.ListUsers(ctx, actor.AccountID, f, after, PageSize)
+// Page is one page of the Users list.
+type Page struct {
+	Users []models.SDPUser
+	// Next is the cursor of the following page, "" on the last one.
+	Next string
+}
+
+// List returns the page of the actor's account's users that follows the cursor after ("" for
+// the first).
+func (s *Service) List(ctx context.Context, actor *models.Admin, f Filter, after string) (Page, error) {
+	p, err := s.store.ListUsers(ctx, actor.AccountID, f.storeFilter(), after, PageSize)
+	return Page(p), err
 }
 
 // Origins lists the origins present in the account, for the filter.
