@@ -31,11 +31,12 @@ check-generated: ## fail when the committed templ code is not what templ generat
 	if [ "$$before" != "$$after" ]; then echo "generated templ code was stale: it is regenerated now, commit it"; exit 1; fi
 
 .PHONY: lint
-lint: ## gofmt, templ fmt and go vet
+lint: ## gofmt, templ fmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@$(GO) tool templ fmt -fail views >/dev/null 2>&1 || { echo "templ fmt would change views: run go tool templ fmt views"; exit 1; }
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 # Fuzz targets (package:target) run briefly by make test; make fuzz runs each longer.
 FUZZ_TARGETS    = ./models/codes:FuzzNormalize ./models/csvsafe:FuzzWriter

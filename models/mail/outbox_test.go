@@ -251,7 +251,7 @@ func TestDeliverySurvivesAnSMTPOutage(t *testing.T) {
 	}
 
 	smtp.Accept()
-	got := smtp.Wait(n, 15*time.Second)
+	smtp.Wait(n, 15*time.Second)
 	ms = e.waitAll("sent", 10*time.Second, func(m *models.MailMessage) bool { return m.Status == models.MailSent })
 	// Nothing may run again: every job is finished.
 	deadline := time.Now().Add(5 * time.Second)
@@ -261,7 +261,7 @@ func TestDeliverySurvivesAnSMTPOutage(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	got = smtp.Messages()
+	got := smtp.Messages()
 	byID := map[string]int{}
 	for _, m := range got {
 		byID[m.MessageID]++

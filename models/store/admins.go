@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"onramp/migrations"
 	"onramp/models"
 )
 
@@ -110,7 +111,7 @@ func (s *Store) ClearAdminTOTP(ctx context.Context, accountID, id int64) error {
 // LockAdmins serialises changes to an account's admins for the rest of the transaction, so that
 // two admins demoting each other at once cannot leave the account with none.
 func (s *Store) LockAdmins(ctx context.Context, accountID int64) error {
-	if s.dialect == "postgres" {
+	if s.dialect == migrations.Postgres {
 		return wrap(s.q(ctx).Exec("SELECT id FROM accounts WHERE id = ? FOR UPDATE", accountID).Error)
 	}
 	// SQLite transactions are IMMEDIATE: the write lock is already held.

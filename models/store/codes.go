@@ -6,6 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"onramp/migrations"
 	"onramp/models"
 )
 
@@ -26,7 +27,7 @@ func (s *Store) CreateCodes(ctx context.Context, cs []*models.RegistrationCode) 
 
 // insertBatch is how many rows one multi-row INSERT of the given PostgreSQL size carries here.
 func (s *Store) insertBatch(pg int) int {
-	if s.dialect == "postgres" {
+	if s.dialect == migrations.Postgres {
 		return pg
 	}
 	return min(pg, 50)
@@ -49,7 +50,7 @@ func (s *Store) UsersWithoutCode(ctx context.Context, accountID, maxID int64, li
 	var rows []models.SDPUser
 	q := s.q(ctx).Where("account_id = ? AND id <= ? AND status = ?", accountID, maxID, models.UserEnabled).
 		Where(s.boolFalse("had_code")).Order("id").Limit(limit)
-	if s.dialect == "postgres" {
+	if s.dialect == migrations.Postgres {
 		q = q.Clauses(lockForUpdate)
 	}
 	return rows, wrap(q.Find(&rows).Error)
@@ -135,7 +136,7 @@ func (s *Store) ExpiredUnwipedCodes(ctx context.Context, now time.Time, limit in
 // write lock), in id order. Callers that change a user's codes lock the user first, as the Users
 // Actions do, so that two transactions never wait on each other in opposite orders.
 func (s *Store) LockUsers(ctx context.Context, ids []int64) error {
-	if s.dialect != "postgres" || len(ids) == 0 {
+	if s.dialect != migrations.Postgres || len(ids) == 0 {
 		return nil
 	}
 	var got []int64

@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"onramp/migrations"
 	"onramp/models"
 )
 
@@ -64,7 +65,7 @@ func (s *Store) applyEventFilter(q *gorm.DB, accountID int64, f EventFilter) *go
 		q = q.Where("actor_label = ?", f.Actor)
 	}
 	if p := strings.ToLower(f.EmailPrefix); p != "" {
-		if s.dialect == "postgres" {
+		if s.dialect == migrations.Postgres {
 			// LIKE with a literal prefix becomes a range on the text_pattern_ops index.
 			q = q.Where("email LIKE ?", escapeLike(p)+"%")
 		} else {
@@ -81,7 +82,7 @@ func (s *Store) applyEventFilter(q *gorm.DB, accountID int64, f EventFilter) *go
 // became 200 ms at a million events). SQLite has no plan cache (and a transaction there takes
 // the write lock), so fn runs as it is.
 func (s *Store) customPlans(ctx context.Context, fn func(s *Store) error) error {
-	if s.dialect != "postgres" {
+	if s.dialect != migrations.Postgres {
 		return fn(s)
 	}
 	return s.Tx(ctx, func(tx *Store) error {

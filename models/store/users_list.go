@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"onramp/migrations"
 	"onramp/models"
 )
 
@@ -36,7 +37,7 @@ type UserPage struct {
 func (s *Store) applyUserFilter(q *gorm.DB, f UserFilter) *gorm.DB {
 	if p := strings.ToLower(strings.TrimSpace(f.Q)); p != "" {
 		lo, hi := p, p+"\U0010FFFF"
-		if s.dialect == "postgres" {
+		if s.dialect == migrations.Postgres {
 			like := escapeLike(p) + "%"
 			q = q.Where("((email >= ? AND email < ?) OR lower(first_name) LIKE ? OR lower(last_name) LIKE ?)", lo, hi, like, like)
 		} else {
@@ -66,14 +67,14 @@ func (s *Store) applyUserFilter(q *gorm.DB, f UserFilter) *gorm.DB {
 }
 
 func (s *Store) boolTrue(col string) string {
-	if s.dialect == "postgres" {
+	if s.dialect == migrations.Postgres {
 		return col
 	}
 	return col + " = 1"
 }
 
 func (s *Store) boolFalse(col string) string {
-	if s.dialect == "postgres" {
+	if s.dialect == migrations.Postgres {
 		return "NOT " + col
 	}
 	return col + " = 0"
@@ -178,7 +179,7 @@ func (s *Store) UserIDsMatching(ctx context.Context, accountID int64, f UserFilt
 func (s *Store) UsersByIDs(ctx context.Context, accountID int64, ids []int64) ([]models.SDPUser, error) {
 	var rows []models.SDPUser
 	q := s.q(ctx).Where("account_id = ? AND id IN ?", accountID, ids).Order("id")
-	if s.dialect == "postgres" {
+	if s.dialect == migrations.Postgres {
 		q = q.Clauses(lockForUpdate)
 	}
 	return rows, wrap(q.Find(&rows).Error)

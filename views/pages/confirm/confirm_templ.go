@@ -2,8 +2,6 @@
 
 // templ: version: v0.3.1100
 
-// Package confirm renders the no-JavaScript confirmation page of any warning.
-
 package confirm
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.

@@ -1,0 +1,2 @@
+// Package admins renders the Administrators page.
+package admins

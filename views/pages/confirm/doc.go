@@ -1,0 +1,2 @@
+// Package confirm renders the no-JavaScript confirmation page of any warning.
+package confirm

@@ -1,0 +1,2 @@
+// Package errors renders the 403, 404, 429 and 500 pages.
+package errors

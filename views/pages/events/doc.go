@@ -1,0 +1,3 @@
+// Package events renders Event Discovery: the filtered list with its counts per kind, and one
+// event.
+package events

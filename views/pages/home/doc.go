@@ -1,0 +1,2 @@
+// Package home renders the console's overview page.
+package home

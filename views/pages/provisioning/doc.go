@@ -1,0 +1,2 @@
+// Package provisioning renders Access > Directory Services > User Provisioning.
+package provisioning

@@ -1,0 +1,3 @@
+// Package users renders the Users pages: the list with its filters and Actions menu, the New
+// user form and the user page.
+package users
