@@ -1,17 +1,22 @@
-// Package handlers is Onramp's HTTP layer: the one route table, the middleware stack, and short
-// handlers that bind a form, call one service method and render a view or redirect.
+// Package handlers is Onramp's HTTP layer: the one route table (routes.go), the middleware
+// stack and the error handler in front of the audiences, each a package of its own with only
+// what its routes use: console/ (admins and helpdesk), portal/ (MyVPN end users) and
+// clientapi/ (VPN clients). What they share is in web/.
 package handlers
 
 import (
 	"log/slog"
 	"net/http"
-	"time"
+	"strings"
 
-	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 	echomw "github.com/labstack/echo/v4/middleware"
 
+	"onramp/handlers/clientapi"
+	"onramp/handlers/console"
 	"onramp/handlers/middleware"
+	"onramp/handlers/portal"
+	"onramp/handlers/web"
 	"onramp/models/secret"
 	"onramp/models/services"
 	"onramp/static"
@@ -32,32 +37,44 @@ type Config struct {
 	Logger     *slog.Logger
 }
 
-// Handler holds the dependencies of every handler.
-type Handler struct {
-	*services.Services
-	Config
-	cookies       *sessions.CookieStore
-	portalCookies *sessions.CookieStore // the MyVPN portal's own cookie (portal_session.go)
+// audiences are the handlers of each audience, which the route table and the error handler
+// pick from.
+type audiences struct {
+	console *console.Handler
+	portal  *portal.Handler
+	client  *clientapi.Handler
+	probes  *probes
 }
 
+// apiPrefix starts the addresses of the JSON APIs: their errors are JSON, never pages or
+// redirects to a sign-in page.
+const apiPrefix = "/api/"
+
 // New builds the router with every route and middleware.
-func New(sv *services.Services, d Config) *echo.Echo {
-	h := &Handler{Services: sv, Config: d}
-	h.cookies = sessions.NewCookieStore(d.Keys.Derive("cookie-hash"), d.Keys.Derive("cookie-block"))
-	h.cookies.Options = &sessions.Options{
-		Path:     "/",
-		MaxAge:   int(sv.Auth.Sessions().Config().AbsoluteTimeout / time.Second),
-		HttpOnly: true,
-		Secure:   d.Secure,
-		SameSite: http.SameSiteLaxMode,
+func New(sv *services.Services, cfg Config) *echo.Echo {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	h.portalCookies = newPortalCookies(h)
+	a := audiences{
+		console: console.New(console.Deps{Auth: sv.Auth, Admins: sv.Admins, Users: sv.Users, Provisioning: sv.Provisioning,
+			Codes: sv.Codes, Devices: sv.Devices, Events: sv.Events, Outbox: sv.Outbox,
+			Cookie: web.NewCookie("onramp_session", "/", cfg.Keys.Derive("cookie-hash"), cfg.Keys.Derive("cookie-block"),
+				sv.Auth.Sessions().Config().AbsoluteTimeout, cfg.Secure),
+			BaseURL: cfg.BaseURL, Dev: cfg.Dev, Log: log}),
+		portal: portal.New(portal.Deps{Portal: sv.Portal, Devices: sv.Devices,
+			Cookie: web.NewCookie("onramp_portal", portal.Path, cfg.Keys.Derive("portal-cookie-hash"), cfg.Keys.Derive("portal-cookie-block"),
+				sv.Portal.Sessions().Config().AbsoluteTimeout, cfg.Secure),
+			Dev: cfg.Dev, Log: log}),
+		client: clientapi.New(sv.Devices, log),
+		probes: &probes{db: sv},
+	}
 
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.HTTPErrorHandler = h.handleError
-	if d.TrustProxy {
+	e.HTTPErrorHandler = a.handleError
+	if cfg.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	} else {
 		e.IPExtractor = echo.ExtractIPDirect()
@@ -65,39 +82,58 @@ func New(sv *services.Services, d Config) *echo.Echo {
 	e.Pre(echomw.RemoveTrailingSlashWithConfig(echomw.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(
 		echomw.RequestID(),
-		middleware.RequestLogger(d.Logger),
+		middleware.RequestLogger(log),
 		echomw.Recover(),
 		echomw.BodyLimit("2M"),
-		middleware.SecurityHeaders(d.Secure),
+		middleware.SecurityHeaders(cfg.Secure),
 		middleware.FetchMetadata(),
 		echomw.CSRFWithConfig(echomw.CSRFConfig{
 			TokenLookup:    "header:X-CSRF-Token,form:_csrf",
 			CookieName:     "onramp_csrf",
 			CookiePath:     "/",
 			CookieHTTPOnly: true,
-			CookieSecure:   d.Secure,
+			CookieSecure:   cfg.Secure,
 			CookieSameSite: http.SameSiteLaxMode,
 			// The client API carries no cookies (a bearer token or nothing), so there is no
-			// session for a forged request to ride on.
-			Skipper: func(c echo.Context) bool { return isStatic(c) || isProbe(c) || isAPIPath(c) },
+			// session for a forged request to ride on; load balancers call the probes without
+			// cookies; static files change nothing.
+			Skipper: func(c echo.Context) bool { return isStatic(c) || isProbe(c) || isAPI(c) },
 			ErrorHandler: func(error, echo.Context) error {
 				return echo.NewHTTPError(http.StatusForbidden, "The form expired or did not come from this site. Reload the page and try again.")
 			},
 		}),
-		h.loadSession,
 	)
 	e.StaticFS("/static", static.FS)
-	h.register(e)
+	a.register(e)
 	return e
 }
 
-func isStatic(c echo.Context) bool {
-	p := c.Request().URL.Path
-	return len(p) >= 8 && p[:8] == "/static/"
+// handleError is the one place errors become responses: the audience of the address renders
+// them (JSON for the API, the portal's frame on the portal, the console's page elsewhere).
+func (a audiences) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	switch {
+	case isAPI(c):
+		a.client.HandleError(err, c)
+	case isPortal(c):
+		a.portal.HandleError(err, c)
+	default:
+		a.console.HandleError(err, c)
+	}
 }
 
-// isProbe matches the health checks, which load balancers call without cookies.
+func isStatic(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/static/") }
+
 func isProbe(c echo.Context) bool {
 	p := c.Request().URL.Path
 	return p == "/healthz" || p == "/readyz"
+}
+
+func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, apiPrefix) }
+
+func isPortal(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return p == portal.Path || strings.HasPrefix(p, portal.Path+"/")
 }

@@ -516,3 +516,34 @@ func (a *testApp) usersWithOutbox(o users.Outbox) *users.Service {
 	}
 	return users.New(a.store, o, a.Codes, a.Devices, runs.New(a.store, j, nil), users.Config{BaseURL: "http://onramp.test"})
 }
+
+// TestConfirmationsKeepTheFlashes: a confirmation, as a dialog or as a page, must not take the
+// flash that belongs to the page that shows it or to the next one.
+func TestConfirmationsKeepTheFlashes(t *testing.T) {
+	a := newApp(t)
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	us := a.seedUsers(boss.AccountID, 3, nil)
+	c := a.client()
+	c.signIn("boss@example.com")
+	c.get("/access/users")
+	remove := func(u *models.SDPUser) {
+		t.Helper()
+		r := c.post("/access/users/actions", url.Values{"action": {"delete"}, "ids": {fmt.Sprint(u.ID)}, "confirm": {"1"}})
+		expectStatus(t, r, http.StatusSeeOther) // the flash waits for the next page
+	}
+	ask := url.Values{"action": {"disable"}, "ids": {fmt.Sprint(us[2].ID)}}
+
+	remove(us[0])
+	c.header.Set("HX-Request", "true")
+	r := c.post("/access/users/actions", ask)
+	c.header.Del("HX-Request")
+	expectStatus(t, r, http.StatusOK)
+	expectBody(t, r, `data-testid="confirm-ok"`)
+	expectBody(t, c.get("/access/users"), "Deleted 1 user.")
+
+	remove(us[1])
+	r = c.post("/access/users/actions", ask)
+	expectStatus(t, r, http.StatusOK)
+	expectBody(t, r, `data-testid="confirm-ok"`)
+	expectBody(t, r, "Deleted 1 user.")
+}

@@ -42,11 +42,8 @@ type AddAdmin struct {
 	Role  string `form:"role"`
 }
 
-// AdminAction is a confirmable action on one admin.
+// AdminAction is a confirmable action on one admin (web.Confirmed says whether the warning was
+// accepted).
 type AdminAction struct {
-	Role    string `form:"role"`
-	Confirm string `form:"confirm"`
+	Role string `form:"role"`
 }
-
-// Confirmed reports whether the warning was accepted.
-func (f AdminAction) Confirmed() bool { return f.Confirm == "1" }

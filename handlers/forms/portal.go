@@ -14,12 +14,8 @@ type Enroll struct {
 	TOTP    string `form:"totp"`
 }
 
-// RemoveMFA turns MFA off: confirm=1 with a current code or the password.
+// RemoveMFA turns MFA off, once confirmed (web.Confirmed), with a current code or the password.
 type RemoveMFA struct {
-	Confirm  string `form:"confirm"`
 	TOTP     string `form:"totp"`
 	Password string `form:"password"`
 }
-
-// Confirmed reports whether the warning was accepted.
-func (f RemoveMFA) Confirmed() bool { return f.Confirm == "1" }

@@ -14,7 +14,6 @@ type BulkAction struct {
 	Action      string  `form:"action"`
 	IDs         []int64 `form:"ids"`
 	AllMatching string  `form:"all_matching"`
-	Confirm     string  `form:"confirm"`
 	Back        string  `form:"back"`
 }
 

@@ -1,4 +1,4 @@
-package handlers
+package console
 
 import (
 	"strconv"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/models/codes"
 	userpages "onramp/views/pages/users"
@@ -13,7 +14,7 @@ import (
 
 // codesCSV is "Download Registration Codes": the account's active codes as CSV, streamed (the
 // service reads and flushes a batch at a time) with a Downloaded event.
-func (h *Handler) codesCSV(c echo.Context) error {
+func (h *Handler) CodesCSV(c echo.Context) error {
 	cur := current(c)
 	res := c.Response()
 	hdr := res.Header()
@@ -32,7 +33,7 @@ func (h *Handler) codesCSV(c echo.Context) error {
 	}
 	// Half a file is out: the status cannot change any more. The client sees a truncated
 	// download (the event says it was incomplete); the log has the reason.
-	h.Logger.WarnContext(c.Request().Context(), "registration codes CSV stopped", "route", c.Path(), "error", err.Error())
+	h.Log.WarnContext(c.Request().Context(), "registration codes CSV stopped", "route", c.Path(), "error", err.Error())
 	return nil
 }
 
@@ -41,8 +42,8 @@ func codeRows(cs []codes.UserCode, now time.Time) []userpages.CodeRow {
 	out := make([]userpages.CodeRow, len(cs))
 	for i := range cs {
 		c := &cs[i]
-		r := userpages.CodeRow{ID: c.ID, State: string(c.State(now)), Generated: c.CreatedAt.UTC().Format(timeLayout),
-			Expires: c.ExpiresAt.UTC().Format(timeLayout)}
+		r := userpages.CodeRow{ID: c.ID, State: string(c.State(now)), Generated: c.CreatedAt.UTC().Format(web.TimeLayout),
+			Expires: c.ExpiresAt.UTC().Format(web.TimeLayout)}
 		by := "admin"
 		if c.GeneratedBy == models.GeneratedByBulk {
 			by = "bulk (new users)"
@@ -53,9 +54,9 @@ func codeRows(cs []codes.UserCode, now time.Time) []userpages.CodeRow {
 		r.GeneratedBy = by
 		switch {
 		case c.UsedAt != nil:
-			r.Ended = "Used " + c.UsedAt.UTC().Format(timeLayout)
+			r.Ended = "Used " + c.UsedAt.UTC().Format(web.TimeLayout)
 		case c.RevokedAt != nil:
-			r.Ended = "Revoked " + c.RevokedAt.UTC().Format(timeLayout)
+			r.Ended = "Revoked " + c.RevokedAt.UTC().Format(web.TimeLayout)
 		case r.State == string(models.CodeExpired):
 			r.Ended = "Expired " + r.Expires
 		}

@@ -1,4 +1,4 @@
-package handlers
+package console
 
 import (
 	"errors"
@@ -10,18 +10,20 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"onramp/handlers/forms"
+	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/models/provisioning"
+	"onramp/models/users"
 	"onramp/views"
 	provpages "onramp/views/pages/provisioning"
 )
 
-func (h *Handler) provisioningPage(c echo.Context) error {
+func (h *Handler) ProvisioningPage(c echo.Context) error {
 	s, _, err := h.Provisioning.Get(c.Request().Context(), current(c).Admin)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, provpages.Page(h.page(c, "Directory Services", "provisioning"), settingsForm(s)))
+	return web.Render(c, http.StatusOK, provpages.Page(h.page(c, "Directory Services", "provisioning"), settingsForm(s)))
 }
 
 func settingsForm(s provisioning.Settings) provpages.Form {
@@ -30,7 +32,7 @@ func settingsForm(s provisioning.Settings) provpages.Form {
 		SSOEnabled: s.SSOEnabled, SSOWarning: s.SSOWarning()}
 }
 
-func (h *Handler) provisioningSave(c echo.Context) error {
+func (h *Handler) ProvisioningSave(c echo.Context) error {
 	var f forms.Provisioning
 	if err := c.Bind(&f); err != nil {
 		return err
@@ -51,10 +53,7 @@ func (h *Handler) provisioningSave(c echo.Context) error {
 			if changed {
 				msg = "User Provisioning settings saved."
 			}
-			if err := h.flash(c, views.FlashSuccess, msg); err != nil {
-				return err
-			}
-			return redirect(c, c.Echo().Reverse("provisioning"))
+			return h.flashRedirect(c, views.FlashSuccess, msg, c.Echo().Reverse("provisioning"))
 		}
 	}
 	form := settingsForm(s)
@@ -66,12 +65,12 @@ func (h *Handler) provisioningSave(c echo.Context) error {
 		form.Errors = ve.Fields
 	case errors.As(err, &mfa):
 		form.MFAUsers = mfa.Count
-		form.MFAUsersURL = c.Echo().Reverse("users.list") + "?mfa=yes"
+		form.MFAUsersURL = c.Echo().Reverse("users.list") + users.Filter{MFA: "yes"}.Query("")
 		form.Errors = map[string]string{"method": fmt.Sprintf(
-			"Registration Code does not support MFA, and %d %s MFA configured. Remove MFA from them first.",
-			mfa.Count, map[bool]string{true: "user has", false: "users have"}[mfa.Count == 1])}
+			"Registration Code does not support MFA, and %s MFA configured. Remove MFA from them first.",
+			models.Plural(mfa.Count, "user has", "users have"))}
 	default:
 		return err
 	}
-	return render(c, http.StatusUnprocessableEntity, provpages.Page(h.page(c, "Directory Services", "provisioning"), form))
+	return web.Render(c, http.StatusUnprocessableEntity, provpages.Page(h.page(c, "Directory Services", "provisioning"), form))
 }

@@ -1,13 +1,13 @@
-package handlers
+package console
 
 import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
+	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/models/codes"
 	"onramp/models/provisioning"
@@ -17,7 +17,7 @@ import (
 )
 
 // clientAccessPage is Access > Client Access with its User Provisioning section.
-func (h *Handler) clientAccessPage(c echo.Context) error {
+func (h *Handler) ClientAccessPage(c echo.Context) error {
 	ov, err := h.Codes.Overview(c.Request().Context(), current(c).Admin)
 	if err != nil {
 		return err
@@ -28,7 +28,7 @@ func (h *Handler) clientAccessPage(c echo.Context) error {
 		r := codeRunView(c, ov.Latest)
 		v.Run = &r
 	}
-	return render(c, http.StatusOK, capages.Page(h.page(c, "Client Access", "clientaccess"), v))
+	return web.Render(c, http.StatusOK, capages.Page(h.page(c, "Client Access", "clientaccess"), v))
 }
 
 // codeRunView is a generation run as the Client Access page shows it.
@@ -40,29 +40,25 @@ func codeRunView(c echo.Context, r *models.Run) components.Run {
 // clientAccessGenerate is "Generate Registration Code For New Users", confirm-then-do: without
 // confirm=1 it answers with the warning and its exact count (a dialog for htmx, a page
 // otherwise); with it, it starts the run and goes back to the page, which shows its progress.
-func (h *Handler) clientAccessGenerate(c echo.Context) error {
+func (h *Handler) ClientAccessGenerate(c echo.Context) error {
 	cur := current(c)
 	ctx := c.Request().Context()
 	back := c.Echo().Reverse("clientaccess")
-	if c.FormValue("confirm") != "1" {
+	if !web.Confirmed(c) {
 		ov, err := h.Codes.Overview(ctx, cur.Admin)
 		if err != nil {
 			return err
 		}
 		if ov.NewUsers == 0 {
-			if err := h.flash(c, views.FlashInfo, "Every enabled user has or had a registration code: there is nothing to generate."); err != nil {
-				return err
-			}
-			return redirect(c, back)
+			return h.flashRedirect(c, views.FlashInfo, "Every enabled user has or had a registration code: there is nothing to generate.", back)
 		}
 		p := components.ConfirmProps{
-			Title: fmt.Sprintf("Generate registration codes for %d new %s?", ov.NewUsers, map[bool]string{true: "user", false: "users"}[ov.NewUsers == 1]),
+			Title: fmt.Sprintf("Generate registration codes for %s?", models.Plural(ov.NewUsers, "new user", "new users")),
 			Message: codes.NewUsersWarning(ov.NewUsers) + " Users that have or had a code are untouched and disabled users are skipped. Codes expire after " +
 				provisioning.FromAccount(ov.Account).ExpiryLabel() + ".",
 			Action:       c.Echo().Reverse("clientaccess.generate"),
 			ConfirmLabel: "Generate codes",
 			CancelURL:    back,
-			CSRF:         h.page(c, "", "").CSRF,
 		}
 		return h.askConfirm(c, p, "clientaccess", "Client Access")
 	}
@@ -76,22 +72,19 @@ func (h *Handler) clientAccessGenerate(c echo.Context) error {
 	case err != nil:
 		return err
 	default:
-		msg = fmt.Sprintf("Generating registration codes for %d %s: the progress is below.", run.Total, map[bool]string{true: "user", false: "users"}[run.Total == 1])
+		msg = fmt.Sprintf("Generating registration codes for %s: the progress is below.", models.Plural(run.Total, "user", "users"))
 	}
-	if err := h.flash(c, kind, msg); err != nil {
-		return err
-	}
-	return redirect(c, back)
+	return h.flashRedirect(c, kind, msg, back)
 }
 
 // clientAccessRun is the progress fragment htmx polls while a run is open. Once the run has
 // ended it asks htmx to reload the page, whose counts and button have changed too.
-func (h *Handler) clientAccessRun(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+func (h *Handler) ClientAccessRun(c echo.Context) error {
+	id, err := web.ID(c, "id")
 	if err != nil {
-		return models.ErrNotFound
+		return err
 	}
-	if !isHTMX(c) {
+	if !web.IsHTMX(c) {
 		return c.Redirect(http.StatusSeeOther, c.Echo().Reverse("clientaccess"))
 	}
 	run, err := h.Codes.Run(c.Request().Context(), current(c).Admin, id)
@@ -101,5 +94,5 @@ func (h *Handler) clientAccessRun(c echo.Context) error {
 	if !run.Open() {
 		c.Response().Header().Set("HX-Refresh", "true")
 	}
-	return render(c, http.StatusOK, capages.RunStatus(h.page(c, "", "clientaccess"), codeRunView(c, run)))
+	return web.Render(c, http.StatusOK, capages.RunStatus(h.page(c, "", "clientaccess"), codeRunView(c, run)))
 }

@@ -1,4 +1,4 @@
-package handlers
+package console
 
 import (
 	"errors"
@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"onramp/handlers/forms"
+	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/models/events"
 	eventpages "onramp/views/pages/events"
@@ -52,7 +53,7 @@ func eventsQuery(c events.Criteria, after string) string {
 	return "?" + q.Encode()
 }
 
-func (h *Handler) eventsList(c echo.Context) error {
+func (h *Handler) EventsList(c echo.Context) error {
 	var f forms.EventFilter
 	if err := c.Bind(&f); err != nil {
 		return err
@@ -66,7 +67,7 @@ func (h *Handler) eventsList(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	return render(c, status, eventpages.ListPage(h.page(c, "Events", "events"), eventsListView(c.Echo(), res, ve, f.After != "")))
+	return web.Render(c, status, eventpages.ListPage(h.page(c, "Events", "events"), eventsListView(c.Echo(), res, ve, f.After != "")))
 }
 
 // eventsListView turns a search result into the page's model: menus, drill-down links that add a
@@ -159,10 +160,10 @@ func thousands(n int64) string {
 	return b.String()
 }
 
-func (h *Handler) eventsShow(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+func (h *Handler) EventsShow(c echo.Context) error {
+	id, err := web.ID(c, "id")
 	if err != nil {
-		return models.ErrNotFound
+		return err
 	}
 	d, err := h.Events.Get(c.Request().Context(), current(c).Admin, id)
 	if err != nil {
@@ -182,7 +183,7 @@ func (h *Handler) eventsShow(c echo.Context) error {
 	for _, f := range d.Details {
 		v.Details = append(v.Details, eventpages.Pair{Key: f.Key, Value: f.Value})
 	}
-	return render(c, http.StatusOK, eventpages.DetailPage(h.page(c, r.What, "events"), v))
+	return web.Render(c, http.StatusOK, eventpages.DetailPage(h.page(c, r.What, "events"), v))
 }
 
 func optID(id *int64) string {
@@ -194,7 +195,7 @@ func optID(id *int64) string {
 
 // eventsCSV streams the current filter as CSV. Mistakes in the filter are found before the
 // first byte and answered with the error page.
-func (h *Handler) eventsCSV(c echo.Context) error {
+func (h *Handler) EventsCSV(c echo.Context) error {
 	var f forms.EventFilter
 	if err := c.Bind(&f); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package handlers
+package console
 
 import (
 	"fmt"
@@ -9,13 +9,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/views"
 	"onramp/views/components"
 	outboxpages "onramp/views/pages/outbox"
 )
 
-func (h *Handler) outboxList(c echo.Context) error {
+func (h *Handler) OutboxList(c echo.Context) error {
 	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
 	page, err := h.Outbox.List(c.Request().Context(), current(c).Admin, after)
 	if err != nil {
@@ -31,7 +32,7 @@ func (h *Handler) outboxList(c echo.Context) error {
 		v.Rows = append(v.Rows, outboxpages.Row{
 			URL: c.Echo().Reverse("outbox.message", m.ID), To: m.ToEmail, Kind: m.Kind.Label(), Subject: m.Subject,
 			Status: string(m.Status), Label: m.Status.Label(), Attempts: m.Attempts, LastError: m.LastError,
-			Created: m.CreatedAt.UTC().Format(timeLayout),
+			Created: m.CreatedAt.UTC().Format(web.TimeLayout),
 		})
 	}
 	list := c.Echo().Reverse("outbox")
@@ -41,13 +42,13 @@ func (h *Handler) outboxList(c echo.Context) error {
 	if page.NextAfter > 0 {
 		v.Pagination.NextURL = fmt.Sprintf("%s?after=%d", list, page.NextAfter)
 	}
-	return render(c, http.StatusOK, outboxpages.Page(h.page(c, "Outbox", "outbox"), v))
+	return web.Render(c, http.StatusOK, outboxpages.Page(h.page(c, "Outbox", "outbox"), v))
 }
 
 // outboxSendHeld sends the held messages worth sending once SMTP is configured,
 // confirm-then-do: without confirm=1 it answers with the warning (a dialog for htmx, a page
 // otherwise).
-func (h *Handler) outboxSendHeld(c echo.Context) error {
+func (h *Handler) OutboxSendHeld(c echo.Context) error {
 	cur := current(c)
 	ctx := c.Request().Context()
 	back := c.Echo().Reverse("outbox")
@@ -55,26 +56,22 @@ func (h *Handler) outboxSendHeld(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.FormValue("confirm") != "1" {
+	if !web.Confirmed(c) {
 		if sendable == 0 || !h.Outbox.Delivering() {
-			if err := h.flash(c, views.FlashInfo, "There is no held message to send."); err != nil {
-				return err
-			}
-			return redirect(c, back)
+			return h.flashRedirect(c, views.FlashInfo, "There is no held message to send.", back)
 		}
-		msg := fmt.Sprintf("%d %s sent now: each user's newest invitation whose activation link still works, and the notice of each user who is still disabled.",
-			sendable, plural(int(sendable), "message will be", "messages will be"))
+		msg := models.Plural(sendable, "message will be", "messages will be") +
+			" sent now: each user's newest invitation whose activation link still works, and the notice of each user who is still disabled."
 		if rest := held - sendable; rest > 0 {
-			msg += fmt.Sprintf(" The other %d held %s: their links no longer work or their news is out of date (use Resend invitation for those users).",
-				rest, plural(int(rest), "message stays held", "messages stay held"))
+			msg += fmt.Sprintf(" The other %s: their links no longer work or their news is out of date (use Resend invitation for those users).",
+				models.Plural(rest, "held message stays held", "held messages stay held"))
 		}
 		p := components.ConfirmProps{
-			Title:        fmt.Sprintf("Send %d held %s?", sendable, plural(int(sendable), "message", "messages")),
+			Title:        fmt.Sprintf("Send %s?", models.Plural(sendable, "held message", "held messages")),
 			Message:      msg,
 			Action:       c.Echo().Reverse("outbox.send_held"),
 			ConfirmLabel: "Send now",
 			CancelURL:    back,
-			CSRF:         h.page(c, "", "").CSRF,
 		}
 		return h.askConfirm(c, p, "outbox", "Outbox")
 	}
@@ -82,13 +79,10 @@ func (h *Handler) outboxSendHeld(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.flash(c, views.FlashSuccess, fmt.Sprintf("%d held %s queued for delivery.", n, plural(n, "message", "messages"))); err != nil {
-		return err
-	}
-	return redirect(c, back)
+	return h.flashRedirect(c, views.FlashSuccess, models.Plural(n, "held message", "held messages")+" queued for delivery.", back)
 }
 
-func (h *Handler) outboxMessage(c echo.Context) error {
+func (h *Handler) OutboxMessage(c echo.Context) error {
 	m, err := h.outboxGet(c)
 	if err != nil {
 		return err
@@ -96,21 +90,21 @@ func (h *Handler) outboxMessage(c echo.Context) error {
 	v := outboxpages.Detail{
 		From: h.Outbox.From(), To: m.ToEmail, Subject: m.Subject, MessageID: m.MessageID, Kind: m.Kind.Label(),
 		Status: string(m.Status), Label: m.Status.Label(), Attempts: m.Attempts, LastError: m.LastError,
-		Created: m.CreatedAt.UTC().Format(timeLayout) + " UTC", Text: m.TextBody, Links: links(m.TextBody),
+		Created: m.CreatedAt.UTC().Format(web.TimeLayout) + " UTC", Text: m.TextBody, Links: links(m.TextBody),
 		HTMLURL: c.Echo().Reverse("outbox.html", m.ID),
 	}
 	if m.SentAt != nil {
-		v.Sent = m.SentAt.UTC().Format(timeLayout) + " UTC"
+		v.Sent = m.SentAt.UTC().Format(web.TimeLayout) + " UTC"
 	}
 	// The page shows one-time links: they must not leak to the sites it links to.
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
-	return render(c, http.StatusOK, outboxpages.Message(h.page(c, m.Subject, "outbox"), v))
+	return web.Render(c, http.StatusOK, outboxpages.Message(h.page(c, m.Subject, "outbox"), v))
 }
 
 // outboxHTML serves a message's HTML part as it will be mailed. As far as the console is
 // concerned it is foreign markup: the CSP sandbox gives it an opaque origin, no scripts, no
 // forms and nothing loaded from anywhere (inline styles only, as in mail clients).
-func (h *Handler) outboxHTML(c echo.Context) error {
+func (h *Handler) OutboxHTML(c echo.Context) error {
 	m, err := h.outboxGet(c)
 	if err != nil {
 		return err
@@ -122,9 +116,9 @@ func (h *Handler) outboxHTML(c echo.Context) error {
 }
 
 func (h *Handler) outboxGet(c echo.Context) (*models.MailMessage, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := web.ID(c, "id")
 	if err != nil {
-		return nil, models.ErrNotFound
+		return nil, err
 	}
 	return h.Outbox.Get(c.Request().Context(), current(c).Admin, id)
 }

@@ -1,4 +1,4 @@
-package handlers
+package console
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"onramp/handlers/forms"
+	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/models/admins"
 	"onramp/views"
@@ -16,7 +17,7 @@ import (
 	adminpages "onramp/views/pages/admins"
 )
 
-func (h *Handler) adminsList(c echo.Context) error {
+func (h *Handler) AdminsList(c echo.Context) error {
 	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
 	return h.renderAdmins(c, http.StatusOK, after, adminpages.AddForm{Role: string(models.RoleHelpdesk)})
 }
@@ -32,7 +33,7 @@ func (h *Handler) renderAdmins(c echo.Context, status int, after int64, form adm
 		r := adminpages.Row{ID: a.ID, Name: a.Name, Email: a.Email, Role: string(a.Role), Disabled: a.Status == models.AdminDisabled,
 			Pending: !a.HasPassword(), LastSignIn: "Never", IsSelf: a.ID == cur.Admin.ID, TwoStep: a.HasTOTP()}
 		if a.LastSignInAt != nil {
-			r.LastSignIn = a.LastSignInAt.UTC().Format(timeLayout) + " UTC"
+			r.LastSignIn = a.LastSignInAt.UTC().Format(web.TimeLayout) + " UTC"
 		}
 		v.Rows = append(v.Rows, r)
 	}
@@ -43,10 +44,10 @@ func (h *Handler) renderAdmins(c echo.Context, status int, after int64, form adm
 	if page.NextAfter > 0 {
 		v.Pagination.NextURL = fmt.Sprintf("%s?after=%d", list, page.NextAfter)
 	}
-	return render(c, status, adminpages.Page(h.page(c, "Administrators", "admins.list"), v))
+	return web.Render(c, status, adminpages.Page(h.page(c, "Administrators", "admins.list"), v))
 }
 
-func (h *Handler) adminsCreate(c echo.Context) error {
+func (h *Handler) AdminsCreate(c echo.Context) error {
 	var f forms.AddAdmin
 	if err := c.Bind(&f); err != nil {
 		return err
@@ -69,7 +70,7 @@ func (h *Handler) adminsCreate(c echo.Context) error {
 func (h *Handler) renderLink(c echo.Context, a *models.Admin, token string, created bool) error {
 	link := h.BaseURL + c.Echo().Reverse("password.link", token)
 	v := adminpages.LinkView{Name: a.Name, Email: a.Email, Link: link, Created: created}
-	return render(c, http.StatusOK, adminpages.Link(h.page(c, "Administrators", "admins.list"), v))
+	return web.Render(c, http.StatusOK, adminpages.Link(h.page(c, "Administrators", "admins.list"), v))
 }
 
 // adminAction runs the confirm-then-do pattern for an action on one admin: without confirm=1 it
@@ -77,9 +78,9 @@ func (h *Handler) renderLink(c echo.Context, a *models.Admin, token string, crea
 // outcome and goes back to the list.
 func (h *Handler) adminAction(c echo.Context, warn func(*models.Admin, forms.AdminAction) components.ConfirmProps,
 	do func(*models.Admin, int64, forms.AdminAction) error) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := web.ID(c, "id")
 	if err != nil {
-		return models.ErrNotFound
+		return err
 	}
 	var f forms.AdminAction
 	if err := c.Bind(&f); err != nil {
@@ -90,13 +91,12 @@ func (h *Handler) adminAction(c echo.Context, warn func(*models.Admin, forms.Adm
 		return echo.NewHTTPError(http.StatusForbidden, "You cannot change your own role, status or two-step verification here; ask another admin.")
 	}
 	ctx := c.Request().Context()
-	if !f.Confirmed() {
+	if !web.Confirmed(c) {
 		target, err := h.Admins.Get(ctx, cur.Admin, id)
 		if err != nil {
 			return err
 		}
 		p := warn(target, f)
-		p.CSRF = h.page(c, "", "").CSRF
 		p.Action = c.Request().URL.Path
 		p.CancelURL = c.Echo().Reverse("admins.list")
 		return h.askConfirm(c, p, "admins.list", "Administrators")
@@ -104,20 +104,12 @@ func (h *Handler) adminAction(c echo.Context, warn func(*models.Admin, forms.Adm
 	err = do(cur.Admin, id, f)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
-		return h.backToAdmins(c, views.FlashError, ve.Fields[""])
+		return h.flashRedirect(c, views.FlashError, ve.Fields[""], c.Echo().Reverse("admins.list"))
 	}
 	return err
 }
 
-// backToAdmins flashes the outcome of an action and returns to the list.
-func (h *Handler) backToAdmins(c echo.Context, kind views.FlashKind, msg string) error {
-	if err := h.flash(c, kind, msg); err != nil {
-		return err
-	}
-	return redirect(c, c.Echo().Reverse("admins.list"))
-}
-
-func (h *Handler) adminsRole(c echo.Context) error {
+func (h *Handler) AdminsRole(c echo.Context) error {
 	return h.adminAction(c,
 		func(a *models.Admin, f forms.AdminAction) components.ConfirmProps {
 			role := models.Role(f.Role)
@@ -133,7 +125,7 @@ func (h *Handler) adminsRole(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			return h.backToAdmins(c, views.FlashSuccess, fmt.Sprintf("%s is now %s.", a.Name, article(a.Role)))
+			return h.flashRedirect(c, views.FlashSuccess, fmt.Sprintf("%s is now %s.", a.Name, article(a.Role)), c.Echo().Reverse("admins.list"))
 		})
 }
 
@@ -151,7 +143,7 @@ func roleWarning(a *models.Admin, r models.Role) string {
 	return a.Email + " will no longer be able to change settings or manage administrators."
 }
 
-func (h *Handler) adminsDisable(c echo.Context) error {
+func (h *Handler) AdminsDisable(c echo.Context) error {
 	return h.adminAction(c,
 		func(a *models.Admin, _ forms.AdminAction) components.ConfirmProps {
 			return components.ConfirmProps{
@@ -166,11 +158,11 @@ func (h *Handler) adminsDisable(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			return h.backToAdmins(c, views.FlashSuccess, a.Name+" is disabled and signed out.")
+			return h.flashRedirect(c, views.FlashSuccess, a.Name+" is disabled and signed out.", c.Echo().Reverse("admins.list"))
 		})
 }
 
-func (h *Handler) adminsEnable(c echo.Context) error {
+func (h *Handler) AdminsEnable(c echo.Context) error {
 	return h.adminAction(c,
 		func(a *models.Admin, _ forms.AdminAction) components.ConfirmProps {
 			return components.ConfirmProps{
@@ -184,11 +176,11 @@ func (h *Handler) adminsEnable(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			return h.backToAdmins(c, views.FlashSuccess, a.Name+" is enabled.")
+			return h.flashRedirect(c, views.FlashSuccess, a.Name+" is enabled.", c.Echo().Reverse("admins.list"))
 		})
 }
 
-func (h *Handler) adminsLink(c echo.Context) error {
+func (h *Handler) AdminsLink(c echo.Context) error {
 	return h.adminAction(c,
 		func(a *models.Admin, _ forms.AdminAction) components.ConfirmProps {
 			return components.ConfirmProps{
@@ -208,7 +200,7 @@ func (h *Handler) adminsLink(c echo.Context) error {
 
 // adminsTwoStepRemove turns off another admin's two-step verification (a lost phone), after
 // the warning.
-func (h *Handler) adminsTwoStepRemove(c echo.Context) error {
+func (h *Handler) AdminsTwoStepRemove(c echo.Context) error {
 	return h.adminAction(c,
 		func(a *models.Admin, _ forms.AdminAction) components.ConfirmProps {
 			return components.ConfirmProps{
@@ -224,6 +216,6 @@ func (h *Handler) adminsTwoStepRemove(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			return h.backToAdmins(c, views.FlashSuccess, "Two-step verification is off for "+a.Name+".")
+			return h.flashRedirect(c, views.FlashSuccess, "Two-step verification is off for "+a.Name+".", c.Echo().Reverse("admins.list"))
 		})
 }

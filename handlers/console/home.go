@@ -1,17 +1,16 @@
-package handlers
+package console
 
 import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/views/pages/home"
 )
 
-const timeLayout = "2006-01-02 15:04:05"
-
-func (h *Handler) home(c echo.Context) error {
+func (h *Handler) Home(c echo.Context) error {
 	cur := current(c)
 	ov, err := h.Events.Overview(c.Request().Context(), cur.Admin, 10)
 	if err != nil {
@@ -21,7 +20,7 @@ func (h *Handler) home(c echo.Context) error {
 	for _, e := range ov.Recent {
 		v.Events = append(v.Events, eventRow(e))
 	}
-	return render(c, http.StatusOK, home.Page(h.page(c, "Overview", "home"), v))
+	return web.Render(c, http.StatusOK, home.Page(h.page(c, "Overview", "home"), v))
 }
 
 func eventRow(e models.Event) home.EventRow {
@@ -30,8 +29,8 @@ func eventRow(e models.Event) home.EventRow {
 		actor += " · " + e.ActorLabel
 	}
 	return home.EventRow{
-		Time:    e.OccurredAt.UTC().Format(timeLayout),
-		ISOTime: e.OccurredAt.UTC().Format("2006-01-02T15:04:05Z"),
+		Time:    e.OccurredAt.UTC().Format(web.TimeLayout),
+		ISOTime: e.OccurredAt.UTC().Format(web.ISOLayout),
 		What:    string(e.Type) + " · " + e.SubType,
 		Actor:   actor,
 		Subject: e.Email,

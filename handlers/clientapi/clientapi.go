@@ -1,24 +1,45 @@
-package handlers
+// Package clientapi is the VPN client's JSON API at /api/v1/client: registering a device with a
+// one-time registration code or a password, and checking that a device's credential still
+// works. JSON in, JSON out, no cookies and so no CSRF: /session authenticates with the device
+// token itself. Errors are APIError values that HandleError renders as
+// {"error": code, "message": text}; every outcome writes an event (models/devices).
+package clientapi
 
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/models/devices"
 	"onramp/models/portal"
 )
 
-// The VPN client API (SPEC §9): JSON in, JSON out, no cookies. Errors are APIError values that
-// the one error handler renders as {"error": code, "message": text}.
-
 // maxClientBody is far more than any request of the API needs: a larger body is refused before
 // it is read.
 const maxClientBody = 16 << 10
+
+// Handler serves the client API.
+type Handler struct {
+	devices *devices.Service
+	log     *slog.Logger
+}
+
+// New builds the client API's handlers; failures (5xx) are logged to log.
+func New(d *devices.Service, log *slog.Logger) *Handler { return &Handler{devices: d, log: log} }
+
+// NoStore marks every answer uncacheable: they carry device tokens and account data.
+func NoStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
 
 type registerRequest struct {
 	Code       string `json:"code"`
@@ -58,12 +79,12 @@ func userJSON(u *models.SDPUser) clientUser {
 	return clientUser{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}
 }
 
-func (h *Handler) clientRegister(c echo.Context) error {
+func (h *Handler) Register(c echo.Context) error {
 	var req registerRequest
 	if err := decodeJSON(c, &req); err != nil {
-		return h.Devices.RefuseRequest(c.Request().Context(), devices.CallRegister, c.RealIP(), err)
+		return h.devices.RefuseRequest(c.Request().Context(), devices.CallRegister, c.RealIP(), err)
 	}
-	reg, err := h.Devices.Register(c.Request().Context(),
+	reg, err := h.devices.Register(c.Request().Context(),
 		devices.RegisterInput{Code: req.Code, DeviceName: req.DeviceName, Platform: req.Platform}, c.RealIP())
 	if err != nil {
 		return clientError(err)
@@ -71,12 +92,12 @@ func (h *Handler) clientRegister(c echo.Context) error {
 	return c.JSON(http.StatusCreated, registrationJSON(reg))
 }
 
-func (h *Handler) clientLogin(c echo.Context) error {
+func (h *Handler) Login(c echo.Context) error {
 	var req loginRequest
 	if err := decodeJSON(c, &req); err != nil {
-		return h.Devices.RefuseRequest(c.Request().Context(), devices.CallLogin, c.RealIP(), err)
+		return h.devices.RefuseRequest(c.Request().Context(), devices.CallLogin, c.RealIP(), err)
 	}
-	reg, err := h.Devices.Login(c.Request().Context(), devices.LoginInput{Account: req.Account, Email: req.Email,
+	reg, err := h.devices.Login(c.Request().Context(), devices.LoginInput{Account: req.Account, Email: req.Email,
 		Password: req.Password, TOTP: req.TOTP, DeviceName: req.DeviceName, Platform: req.Platform}, c.RealIP())
 	if err != nil {
 		return clientError(err)
@@ -84,8 +105,8 @@ func (h *Handler) clientLogin(c echo.Context) error {
 	return c.JSON(http.StatusCreated, registrationJSON(reg))
 }
 
-func (h *Handler) clientSession(c echo.Context) error {
-	sess, err := h.Devices.Session(c.Request().Context(), bearerToken(c), c.RealIP())
+func (h *Handler) Session(c echo.Context) error {
+	sess, err := h.devices.Session(c.Request().Context(), bearerToken(c), c.RealIP())
 	if err != nil {
 		if errors.Is(err, devices.ErrInvalidToken) {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
@@ -127,8 +148,8 @@ func decodeJSON(c echo.Context, dst any) error {
 	return &APIError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "The request body must be one JSON object with string fields.", Err: err}
 }
 
-// clientError gives a service error of the client API its status and code (SPEC §9). Rate
-// limits pass through: the error handler answers 429 rate_limited with Retry-After.
+// clientError gives a service error of the client API its status and code. Rate limits pass
+// through: the error handler answers 429 rate_limited with Retry-After.
 func clientError(err error) error {
 	api := func(status int, code, msg string) error {
 		return &APIError{Status: status, Code: code, Message: msg, Err: err}
@@ -159,4 +180,64 @@ func clientError(err error) error {
 		return api(http.StatusUnauthorized, "invalid_credentials", "The account name, email or password is not right.")
 	}
 	return err
+}
+
+// APIError is an error of the client API with its stable code: handlers return one to say
+// more than the status does; HandleError renders it as {"error": code, "message": text}.
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+	Err     error // the service's error, for errors.Is; never shown
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+func (e *APIError) Unwrap() error { return e.Err }
+
+// apiCodes name the errors a handler did not name itself.
+var apiCodes = map[int]string{
+	http.StatusBadRequest:            "invalid_request",
+	http.StatusUnauthorized:          "unauthorized",
+	http.StatusForbidden:             "forbidden",
+	http.StatusNotFound:              "not_found",
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusConflict:              "conflict",
+	http.StatusGone:                  "gone",
+	http.StatusRequestEntityTooLarge: "request_too_large",
+	http.StatusUnsupportedMediaType:  "invalid_request",
+	http.StatusUnprocessableEntity:   "invalid_request",
+	http.StatusTooManyRequests:       "rate_limited",
+}
+
+// HandleError renders an error of the API as JSON. Statuses and Retry-After are the pages'
+// (web.Problem); only the body differs, and a 5xx says no more than its request id.
+func (h *Handler) HandleError(err error, c echo.Context) {
+	p := web.Problem(err, c, false)
+	body := APIError{Status: p.Status, Code: apiCodes[p.Status], Message: p.Message}
+	if ae := (*APIError)(nil); errors.As(err, &ae) {
+		body.Status, body.Code, body.Message = ae.Status, ae.Code, ae.Message
+	}
+	switch {
+	case body.Status >= 500:
+		web.LogFailure(h.log, c, p.RequestID, err)
+		body.Code, body.Message = "internal_error", "The server could not answer. Try again in a moment."
+		if p.RequestID != "" {
+			body.Message += " Request ID: " + p.RequestID + "."
+		}
+	case body.Status == http.StatusTooManyRequests:
+		body.Message = "Too many failed attempts. Try again in " + c.Response().Header().Get("Retry-After") + " seconds."
+	case body.Code == "":
+		body.Code = "error"
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(body.Status)
+		return
+	}
+	_ = c.JSON(body.Status, errorBody{Error: body.Code, Message: body.Message})
+}
+
+// errorBody is the JSON of every error.
+type errorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
 }

@@ -1,4 +1,4 @@
-package handlers
+package portal
 
 import (
 	"errors"
@@ -7,17 +7,15 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"onramp/handlers/forms"
+	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/models/portal"
 	"onramp/views"
 	portalpages "onramp/views/pages/portal"
 )
 
-// The MyVPN portal's handlers (SPEC §6). Portal pages get a views.PortalPage from portalPage and
-// use the portal cookie (portal_session.go); the console's session plays no part here.
-
-func (h *Handler) portalActivatePage(c echo.Context) error {
-	noReferrer(c)
+func (h *Handler) ActivatePage(c echo.Context) error {
+	web.NoReferrer(c)
 	token := c.Param("token")
 	inv, err := h.Portal.CheckActivation(c.Request().Context(), token)
 	if err != nil {
@@ -26,8 +24,8 @@ func (h *Handler) portalActivatePage(c echo.Context) error {
 	return h.renderActivate(c, http.StatusOK, token, inv, nil)
 }
 
-func (h *Handler) portalActivate(c echo.Context) error {
-	noReferrer(c)
+func (h *Handler) Activate(c echo.Context) error {
+	web.NoReferrer(c)
 	var f forms.NewPassword
 	if err := c.Bind(&f); err != nil {
 		return err
@@ -48,29 +46,29 @@ func (h *Handler) portalActivate(c echo.Context) error {
 		return h.activationGone(c, err)
 	}
 	// Whoever was signed in to the portal in this browser is not any more.
-	if cur := currentPortal(c); cur != nil {
+	if cur := current(c); cur != nil {
 		if err := h.Portal.Discard(ctx, cur.SessionID); err != nil {
 			return err
 		}
-		if err := h.endPortalSession(c); err != nil {
+		if err := h.Cookie.End(c); err != nil {
 			return err
 		}
 	}
 	if sessionToken == "" {
-		return h.portalRedirect(c, views.FlashSuccess,
+		return h.Cookie.FlashRedirect(c, views.FlashSuccess,
 			"Your account is active. Sign in with your new password and the code from your authenticator app.",
 			c.Echo().Reverse("portal.login"))
 	}
-	if err := h.startPortalSession(c, sessionToken); err != nil {
+	if err := h.Cookie.Start(c, sessionToken); err != nil {
 		return err
 	}
-	return h.portalRedirect(c, views.FlashSuccess, "Your account is active. Welcome to MyVPN.", c.Echo().Reverse("portal.home"))
+	return h.Cookie.FlashRedirect(c, views.FlashSuccess, "Your account is active. Welcome to MyVPN.", c.Echo().Reverse("portal.home"))
 }
 
 func (h *Handler) renderActivate(c echo.Context, status int, token string, inv *portal.Invitation, errs map[string]string) error {
-	p := h.portalPage(c, "Activate your account")
+	p := h.page(c, "Activate your account")
 	p.Account = inv.Account.Name
-	return render(c, status, portalpages.Activate(p,
+	return web.Render(c, status, portalpages.Activate(p,
 		portalpages.ActivateForm{Token: token, Name: inv.User.FirstName, Email: inv.User.Email, Errors: errs}))
 }
 
@@ -80,25 +78,25 @@ func (h *Handler) activationGone(c echo.Context, err error) error {
 	if !errors.Is(err, models.ErrGone) {
 		return err
 	}
-	return render(c, http.StatusGone, portalpages.LinkGone(h.portalPage(c, "Link no longer works")))
+	return web.Render(c, http.StatusGone, portalpages.LinkGone(h.page(c, "Link no longer works")))
 }
 
-func (h *Handler) portalLoginPage(c echo.Context) error {
-	if currentPortal(c) != nil {
+func (h *Handler) LoginPage(c echo.Context) error {
+	if current(c) != nil {
 		return c.Redirect(http.StatusSeeOther, c.Echo().Reverse("portal.home"))
 	}
-	return render(c, http.StatusOK, portalpages.Login(h.portalPage(c, "Sign in"),
+	return web.Render(c, http.StatusOK, portalpages.Login(h.page(c, "Sign in"),
 		portalpages.LoginForm{Account: c.QueryParam("account")}))
 }
 
-func (h *Handler) portalLogin(c echo.Context) error {
+func (h *Handler) Login(c echo.Context) error {
 	var f forms.PortalLogin
 	if err := c.Bind(&f); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	// A new sign-in replaces whatever portal session this browser had.
-	if cur := currentPortal(c); cur != nil {
+	if cur := current(c); cur != nil {
 		if err := h.Portal.Discard(ctx, cur.SessionID); err != nil {
 			return err
 		}
@@ -106,81 +104,81 @@ func (h *Handler) portalLogin(c echo.Context) error {
 	_, token, err := h.Portal.SignIn(ctx, portal.SignInInput{Account: f.Account, Email: f.Email, Password: f.Password, TOTP: f.TOTP},
 		c.RealIP(), c.Request().UserAgent())
 	if err == nil {
-		if err := h.startPortalSession(c, token); err != nil {
+		if err := h.Cookie.Start(c, token); err != nil {
 			return err
 		}
-		next := portalNext(c.QueryParam("next"))
+		next := web.SafeNext(c.QueryParam("next"), Path)
 		if next == "" {
 			next = c.Echo().Reverse("portal.home")
 		}
-		return redirect(c, next)
+		return web.Redirect(c, next)
 	}
-	r, ok := signInRefusal(c, err, portal.ErrMFARequired, portal.ErrWrongCode)
+	r, ok := web.SignInRefusal(c, err, portal.ErrMFARequired, portal.ErrWrongCode)
 	switch {
 	case ok:
 	case errors.Is(err, portal.ErrNotActivated):
-		r.status, r.msg = http.StatusForbidden,
+		r.Status, r.Msg = http.StatusForbidden,
 			"Your account is not activated yet. Open the invitation link in your email to choose a password, or ask your administrator for a new invitation."
 	case errors.Is(err, portal.ErrUserDisabled):
-		r.status, r.msg = http.StatusForbidden, "Your account is disabled. Ask your administrator."
+		r.Status, r.Msg = http.StatusForbidden, "Your account is disabled. Ask your administrator."
 	case errors.Is(err, models.ErrUnauthorized):
-		r.msg = "The account name, email or password is not right."
+		r.Msg = "The account name, email or password is not right."
 	default:
 		return err
 	}
-	return render(c, r.status, portalpages.Login(h.portalPage(c, "Sign in"),
-		portalpages.LoginForm{Account: f.Account, Email: f.Email, Error: r.msg, CodeError: r.codeMsg}))
+	return web.Render(c, r.Status, portalpages.Login(h.page(c, "Sign in"),
+		portalpages.LoginForm{Account: f.Account, Email: f.Email, Error: r.Msg, CodeError: r.CodeMsg}))
 }
 
-func (h *Handler) portalLogout(c echo.Context) error {
-	if err := h.Portal.SignOut(c.Request().Context(), currentPortal(c), c.RealIP()); err != nil {
+func (h *Handler) Logout(c echo.Context) error {
+	if err := h.Portal.SignOut(c.Request().Context(), current(c), c.RealIP()); err != nil {
 		return err
 	}
-	if err := h.endPortalSession(c); err != nil {
+	if err := h.Cookie.End(c); err != nil {
 		return err
 	}
-	return h.portalRedirect(c, views.FlashSuccess, "You are signed out.", c.Echo().Reverse("portal.login"))
+	return h.Cookie.FlashRedirect(c, views.FlashSuccess, "You are signed out.", c.Echo().Reverse("portal.login"))
 }
 
-func (h *Handler) portalHome(c echo.Context) error {
-	cur := currentPortal(c)
-	ds, err := h.portalDeviceRows(c) // devices.go
+func (h *Handler) Home(c echo.Context) error {
+	cur := current(c)
+	ds, err := h.deviceRows(c) // devices.go
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, portalpages.HomePage(h.portalPage(c, "MyVPN"), portalpages.Home{
+	return web.Render(c, http.StatusOK, portalpages.HomePage(h.page(c, "MyVPN"), portalpages.Home{
 		Name: cur.User.FirstName, Email: cur.User.Email, Account: cur.Account.Name, MFA: cur.User.MFAConfigured, Devices: ds}))
 }
 
-func (h *Handler) portalPasswordPage(c echo.Context) error {
-	return render(c, http.StatusOK, portalpages.Password(h.portalPage(c, "Change password"), portalpages.PasswordForm{}))
+func (h *Handler) PasswordPage(c echo.Context) error {
+	return web.Render(c, http.StatusOK, portalpages.Password(h.page(c, "Change password"), portalpages.PasswordForm{}))
 }
 
-func (h *Handler) portalPassword(c echo.Context) error {
+func (h *Handler) Password(c echo.Context) error {
 	var f forms.NewPassword
 	if err := c.Bind(&f); err != nil {
 		return err
 	}
 	err := f.Validate()
 	if err == nil {
-		err = h.Portal.ChangePassword(c.Request().Context(), currentPortal(c), f.Current, f.Password, c.RealIP())
+		err = h.Portal.ChangePassword(c.Request().Context(), current(c), f.Current, f.Password, c.RealIP())
 	}
 	var ve *models.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		return render(c, http.StatusUnprocessableEntity, portalpages.Password(h.portalPage(c, "Change password"),
+		return web.Render(c, http.StatusUnprocessableEntity, portalpages.Password(h.page(c, "Change password"),
 			portalpages.PasswordForm{Errors: ve.Fields}))
 	case err != nil:
 		return err
 	}
-	return h.portalRedirect(c, views.FlashSuccess, "Your password is changed. Your other MyVPN sessions are signed out.",
+	return h.Cookie.FlashRedirect(c, views.FlashSuccess, "Your password is changed. Your other MyVPN sessions are signed out.",
 		c.Echo().Reverse("portal.home"))
 }
 
-func (h *Handler) portalMFAPage(c echo.Context) error {
-	cur := currentPortal(c)
+func (h *Handler) MFAPage(c echo.Context) error {
+	cur := current(c)
 	if cur.User.MFAConfigured {
-		return render(c, http.StatusOK, portalpages.MFAOn(h.portalPage(c, "Two-step verification")))
+		return web.Render(c, http.StatusOK, portalpages.MFAOn(h.page(c, "Two-step verification")))
 	}
 	e, err := h.Portal.BeginTOTP(cur)
 	if err != nil {
@@ -190,16 +188,16 @@ func (h *Handler) portalMFAPage(c echo.Context) error {
 }
 
 func (h *Handler) renderEnroll(c echo.Context, status int, e *portal.Enrollment, errs map[string]string) error {
-	return render(c, status, portalpages.EnrollPage(h.portalPage(c, "Set up two-step verification"),
+	return web.Render(c, status, portalpages.EnrollPage(h.page(c, "Set up two-step verification"),
 		portalpages.Enroll{Secret: e.Secret, QRCode: e.QRCode, Pending: e.Pending, Errors: errs}))
 }
 
-func (h *Handler) portalMFAConfirm(c echo.Context) error {
+func (h *Handler) MFAConfirm(c echo.Context) error {
 	var f forms.Enroll
 	if err := c.Bind(&f); err != nil {
 		return err
 	}
-	cur := currentPortal(c)
+	cur := current(c)
 	err := h.Portal.ConfirmTOTP(c.Request().Context(), cur, f.Pending, f.TOTP, c.RealIP())
 	var ve *models.ValidationError
 	switch {
@@ -210,36 +208,36 @@ func (h *Handler) portalMFAConfirm(c echo.Context) error {
 		}
 		return h.renderEnroll(c, http.StatusUnprocessableEntity, e, ve.Fields)
 	case errors.Is(err, models.ErrConflict):
-		return h.portalRedirect(c, views.FlashInfo, "Two-step verification is already on.", c.Echo().Reverse("portal.mfa"))
+		return h.Cookie.FlashRedirect(c, views.FlashInfo, "Two-step verification is already on.", c.Echo().Reverse("portal.mfa"))
 	case err != nil:
 		return err
 	}
-	return h.portalRedirect(c, views.FlashSuccess, "Two-step verification is on: signing in now asks for a code from your app.",
+	return h.Cookie.FlashRedirect(c, views.FlashSuccess, "Two-step verification is on: signing in now asks for a code from your app.",
 		c.Echo().Reverse("portal.home"))
 }
 
 // portalMFARemove asks for confirmation first (without confirm=1 it shows the warning, which
 // also asks for the code or password), then turns MFA off.
-func (h *Handler) portalMFARemove(c echo.Context) error {
+func (h *Handler) MFARemove(c echo.Context) error {
 	var f forms.RemoveMFA
 	if err := c.Bind(&f); err != nil {
 		return err
 	}
-	cur := currentPortal(c)
+	cur := current(c)
 	if !cur.User.MFAConfigured {
-		return h.portalRedirect(c, views.FlashInfo, "Two-step verification is off.", c.Echo().Reverse("portal.home"))
+		return h.Cookie.FlashRedirect(c, views.FlashInfo, "Two-step verification is off.", c.Echo().Reverse("portal.home"))
 	}
-	if !f.Confirmed() {
-		return render(c, http.StatusOK, portalpages.RemoveMFA(h.portalPage(c, "Turn off two-step verification"), portalpages.RemoveForm{}))
+	if !web.Confirmed(c) {
+		return web.Render(c, http.StatusOK, portalpages.RemoveMFA(h.page(c, "Turn off two-step verification"), portalpages.RemoveForm{}))
 	}
 	err := h.Portal.RemoveTOTP(c.Request().Context(), cur, f.TOTP, f.Password, c.RealIP())
 	var ve *models.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		return render(c, http.StatusUnprocessableEntity, portalpages.RemoveMFA(h.portalPage(c, "Turn off two-step verification"),
+		return web.Render(c, http.StatusUnprocessableEntity, portalpages.RemoveMFA(h.page(c, "Turn off two-step verification"),
 			portalpages.RemoveForm{Errors: ve.Fields}))
 	case err != nil:
 		return err
 	}
-	return h.portalRedirect(c, views.FlashSuccess, "Two-step verification is off.", c.Echo().Reverse("portal.home"))
+	return h.Cookie.FlashRedirect(c, views.FlashSuccess, "Two-step verification is off.", c.Echo().Reverse("portal.home"))
 }

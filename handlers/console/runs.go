@@ -1,8 +1,9 @@
-package handlers
+package console
 
 import (
 	"fmt"
 
+	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/views/components"
 )
@@ -22,18 +23,10 @@ func runView(r *models.Run, testID, heading, progress, pollURL, refreshURL strin
 	default:
 		v.Label, v.Badge = "Failed", "danger"
 	}
-	v.Timeline = fmt.Sprintf("Started %s UTC by %s", r.CreatedAt.UTC().Format(timeLayout), r.ActorLabel)
+	v.Timeline = fmt.Sprintf("Started %s UTC by %s", r.CreatedAt.UTC().Format(web.TimeLayout), r.ActorLabel)
 	if r.FinishedAt != nil {
-		v.Timeline += ", finished " + r.FinishedAt.UTC().Format(timeLayout) + " UTC"
+		v.Timeline += ", finished " + r.FinishedAt.UTC().Format(web.TimeLayout) + " UTC"
 	}
 	v.Timeline += "."
 	return v
-}
-
-// plural picks the noun for n.
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

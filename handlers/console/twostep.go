@@ -1,4 +1,4 @@
-package handlers
+package console
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"onramp/handlers/forms"
+	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/models/twostep"
 	"onramp/views"
@@ -16,7 +17,7 @@ import (
 // The signed-in admin's own two-step verification (TOTP), next to the password page. Turning it
 // off for another admin is on the Administrators page (admins.go).
 
-func (h *Handler) twoStepPage(c echo.Context) error {
+func (h *Handler) TwoStepPage(c echo.Context) error {
 	cur := current(c)
 	if cur.Admin.HasTOTP() {
 		return h.renderTwoStep(c, http.StatusOK, nil, nil)
@@ -34,10 +35,10 @@ func (h *Handler) renderTwoStep(c echo.Context, status int, e *twostep.Enrollmen
 	if e != nil {
 		v.Secret, v.QRCode, v.Pending = e.Secret, e.QRCode, e.Pending
 	}
-	return render(c, status, authpages.TwoStepPage(h.page(c, "Two-step verification", ""), v))
+	return web.Render(c, status, authpages.TwoStepPage(h.page(c, "Two-step verification", ""), v))
 }
 
-func (h *Handler) twoStepConfirm(c echo.Context) error {
+func (h *Handler) TwoStepConfirm(c echo.Context) error {
 	var f forms.Enroll
 	if err := c.Bind(&f); err != nil {
 		return err
@@ -53,29 +54,28 @@ func (h *Handler) twoStepConfirm(c echo.Context) error {
 		}
 		return h.renderTwoStep(c, http.StatusUnprocessableEntity, e, ve.Fields)
 	case errors.Is(err, models.ErrConflict):
-		return h.backTo(c, "account.twostep", views.FlashInfo, "Two-step verification is already on.")
+		return h.flashRedirect(c, views.FlashInfo, "Two-step verification is already on.", c.Echo().Reverse("account.twostep"))
 	case err != nil:
 		return err
 	}
-	return h.backTo(c, "account.twostep", views.FlashSuccess,
-		"Two-step verification is on: signing in now asks for a code from your app. Your other sessions are signed out.")
+	return h.flashRedirect(c, views.FlashSuccess, "Two-step verification is on: signing in now asks for a code from your app. Your other sessions are signed out.", c.Echo().Reverse("account.twostep"))
 }
 
 // twoStepRemove shows the warning first (without confirm=1), which asks for a code or the
 // password, then turns two-step verification off.
-func (h *Handler) twoStepRemove(c echo.Context) error {
+func (h *Handler) TwoStepRemove(c echo.Context) error {
 	var f forms.RemoveMFA
 	if err := c.Bind(&f); err != nil {
 		return err
 	}
 	cur := current(c)
 	if !cur.Admin.HasTOTP() {
-		return h.backTo(c, "account.twostep", views.FlashInfo, "Two-step verification is off.")
+		return h.flashRedirect(c, views.FlashInfo, "Two-step verification is off.", c.Echo().Reverse("account.twostep"))
 	}
 	var err error
-	if f.Confirmed() {
+	if web.Confirmed(c) {
 		if err = h.Auth.RemoveTOTP(c.Request().Context(), cur, f.TOTP, f.Password, c.RealIP()); err == nil {
-			return h.backTo(c, "account.twostep", views.FlashSuccess, "Two-step verification is off.")
+			return h.flashRedirect(c, views.FlashSuccess, "Two-step verification is off.", c.Echo().Reverse("account.twostep"))
 		}
 	}
 	status, form := http.StatusOK, authpages.RemoveTwoStepForm{}
@@ -87,13 +87,5 @@ func (h *Handler) twoStepRemove(c echo.Context) error {
 	default:
 		return err
 	}
-	return render(c, status, authpages.RemoveTwoStep(h.page(c, "Turn off two-step verification", ""), form))
-}
-
-// backTo flashes a message and redirects to a named route.
-func (h *Handler) backTo(c echo.Context, route string, kind views.FlashKind, msg string) error {
-	if err := h.flash(c, kind, msg); err != nil {
-		return err
-	}
-	return redirect(c, c.Echo().Reverse(route))
+	return web.Render(c, status, authpages.RemoveTwoStep(h.page(c, "Turn off two-step verification", ""), form))
 }

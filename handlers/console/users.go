@@ -1,4 +1,4 @@
-package handlers
+package console
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"onramp/handlers/forms"
+	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/models/events"
 	"onramp/models/users"
@@ -28,7 +29,7 @@ func actionItems(role models.Role) []userpages.ActionItem {
 	return out
 }
 
-func (h *Handler) usersList(c echo.Context) error {
+func (h *Handler) UsersList(c echo.Context) error {
 	f := users.ParseFilter(c.QueryParam)
 	after := c.QueryParam("after")
 	cur := current(c)
@@ -47,7 +48,7 @@ func (h *Handler) usersList(c echo.Context) error {
 		u := &page.Users[i]
 		v.Rows = append(v.Rows, userpages.Row{ID: u.ID, Name: u.FullName(), Email: u.Email, Origin: u.Origin, Status: string(u.Status),
 			Activation: string(u.Activation), ActLabel: u.Activation.Label(), MFA: u.MFAConfigured, ActiveCodes: u.ActiveCodes,
-			Devices: u.Devices, Created: u.CreatedAt.UTC().Format(timeLayout), CreatedISO: u.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"),
+			Devices: u.Devices, Created: u.CreatedAt.UTC().Format(web.TimeLayout), CreatedISO: u.CreatedAt.UTC().Format(web.ISOLayout),
 			URL: c.Echo().Reverse("users.show", u.ID)})
 	}
 	if after != "" {
@@ -66,10 +67,10 @@ func (h *Handler) usersList(c echo.Context) error {
 	if run != nil {
 		v.Running = &userpages.RunningAction{Label: actionRunTitle(run), Percent: run.Percent(), URL: c.Echo().Reverse("users.run", run.ID)}
 	}
-	return render(c, http.StatusOK, userpages.ListPage(h.page(c, "Users", "users.list"), v))
+	return web.Render(c, http.StatusOK, userpages.ListPage(h.page(c, "Users", "users.list"), v))
 }
 
-func (h *Handler) usersNew(c echo.Context) error {
+func (h *Handler) UsersNew(c echo.Context) error {
 	return h.renderNewUser(c, http.StatusOK, userpages.NewForm{})
 }
 
@@ -79,10 +80,10 @@ func (h *Handler) renderNewUser(c echo.Context, status int, f userpages.NewForm)
 		return err
 	}
 	f.Invites = account.InvitesNewManualUsers()
-	return render(c, status, userpages.NewPage(h.page(c, "New user", "users.list"), f))
+	return web.Render(c, status, userpages.NewPage(h.page(c, "New user", "users.list"), f))
 }
 
-func (h *Handler) usersCreate(c echo.Context) error {
+func (h *Handler) UsersCreate(c echo.Context) error {
 	var f forms.NewUser
 	if err := c.Bind(&f); err != nil {
 		return err
@@ -101,16 +102,13 @@ func (h *Handler) usersCreate(c echo.Context) error {
 	if u.Activation == models.ActivationInvitationSent {
 		msg = u.FullName() + " is created and an invitation email is queued."
 	}
-	if err := h.flash(c, views.FlashSuccess, msg); err != nil {
-		return err
-	}
-	return redirect(c, c.Echo().Reverse("users.show", u.ID))
+	return h.flashRedirect(c, views.FlashSuccess, msg, c.Echo().Reverse("users.show", u.ID))
 }
 
-func (h *Handler) usersShow(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+func (h *Handler) UsersShow(c echo.Context) error {
+	id, err := web.ID(c, "id")
 	if err != nil {
-		return models.ErrNotFound
+		return err
 	}
 	cur := current(c)
 	ctx := c.Request().Context()
@@ -124,8 +122,8 @@ func (h *Handler) usersShow(c echo.Context) error {
 	}
 	v := userpages.Show{ID: u.ID, Name: u.FullName(), FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Phone: u.Phone,
 		Origin: u.Origin, Status: string(u.Status), Activation: string(u.Activation), ActLabel: u.Activation.Label(), MFA: u.MFAConfigured,
-		ActiveCodes: u.ActiveCodes, Devices: u.Devices, Created: u.CreatedAt.UTC().Format(timeLayout),
-		Updated: u.UpdatedAt.UTC().Format(timeLayout), Actions: actionItems(cur.Admin.Role)}
+		ActiveCodes: u.ActiveCodes, Devices: u.Devices, Created: u.CreatedAt.UTC().Format(web.TimeLayout),
+		Updated: u.UpdatedAt.UTC().Format(web.TimeLayout), Actions: actionItems(cur.Admin.Role)}
 	for _, e := range evs {
 		r := eventRow(e)
 		v.Events = append(v.Events, userpages.EventRow{Time: r.Time, ISOTime: r.ISOTime, What: r.What, Actor: r.Actor, IP: r.IP,
@@ -139,12 +137,12 @@ func (h *Handler) usersShow(c echo.Context) error {
 		return err
 	}
 	v.Codes = codeRows(cs, h.Codes.Now()) // codes.go
-	return render(c, http.StatusOK, userpages.ShowPage(h.page(c, u.FullName(), "users.list"), v))
+	return web.Render(c, http.StatusOK, userpages.ShowPage(h.page(c, u.FullName(), "users.list"), v))
 }
 
 // usersActions runs the confirm-then-do pattern for the Actions menu: without confirm=1 it
 // answers with a warning that says what will happen to how many users; with it, it acts.
-func (h *Handler) usersActions(c echo.Context) error {
+func (h *Handler) UsersActions(c echo.Context) error {
 	var f forms.BulkAction
 	if err := c.Bind(&f); err != nil {
 		return err
@@ -164,12 +162,9 @@ func (h *Handler) usersActions(c echo.Context) error {
 		back = c.Echo().Reverse("users.show", f.IDs[0])
 	}
 	if !sel.All && len(sel.IDs) == 0 {
-		if err := h.flash(c, views.FlashError, "Select at least one user, or tick \"All users\", then choose an action."); err != nil {
-			return err
-		}
-		return redirect(c, back)
+		return h.flashRedirect(c, views.FlashError, "Select at least one user, or tick \"All users\", then choose an action.", back)
 	}
-	if f.Confirm != "1" {
+	if !web.Confirmed(c) {
 		n, err := h.Users.Count(ctx, cur.Admin, sel)
 		if err != nil {
 			return err
@@ -195,50 +190,43 @@ func (h *Handler) usersActions(c echo.Context) error {
 			msg += fmt.Sprintf(" It runs in the background, %d users at a time, and you can follow its progress.", users.InRequestLimit)
 		}
 		p := components.ConfirmProps{
-			Title:        fmt.Sprintf("%s: %d %s?", a.Label(), n, plural(int(n), "user", "users")),
+			Title:        fmt.Sprintf("%s: %s?", a.Label(), models.Plural(n, "user", "users")),
 			Message:      msg,
 			Action:       c.Echo().Reverse("users.actions"),
 			ConfirmLabel: a.Label(),
 			CancelURL:    back,
 			Danger:       a.Destructive(),
-			CSRF:         h.page(c, "", "").CSRF,
 			Fields:       fields,
 		}
 		return h.askConfirm(c, p, "users.list", "Users")
 	}
 	out, err := h.Users.Perform(ctx, cur.Admin, c.RealIP(), a, sel)
 	if errors.Is(err, users.ErrActionInProgress) && out.Run != nil {
-		if err := h.flash(c, views.FlashError, "Another action on many users is still running: wait for it to end, then confirm this one again."); err != nil {
-			return err
-		}
-		return redirect(c, c.Echo().Reverse("users.run", out.Run.ID))
+		return h.flashRedirect(c, views.FlashError, "Another action on many users is still running: wait for it to end, then confirm this one again.", c.Echo().Reverse("users.run", out.Run.ID))
 	}
 	if err != nil {
 		return err
 	}
 	if out.Run != nil {
-		return redirect(c, c.Echo().Reverse("users.run", out.Run.ID))
+		return web.Redirect(c, c.Echo().Reverse("users.run", out.Run.ID))
 	}
 	if a == users.ActionDelete && f.Back == "user" {
 		back = c.Echo().Reverse("users.list")
 	}
-	if err := h.flash(c, views.FlashSuccess, resultMessage(a, out.Result)); err != nil {
-		return err
-	}
-	return redirect(c, back)
+	return h.flashRedirect(c, views.FlashSuccess, resultMessage(a, out.Result), back)
 }
 
 // actionRunTitle names a background action: "Disable: 100000 users".
 func actionRunTitle(run *models.Run) string {
-	return fmt.Sprintf("%s: %d %s", users.Action(run.Action).Label(), run.Total, plural(run.Total, "user", "users"))
+	return users.Action(run.Action).Label() + ": " + models.Plural(run.Total, "user", "users")
 }
 
 // usersRun follows an action running in the background: the page, or for htmx the progress
 // block it polls every second until the run ends.
-func (h *Handler) usersRun(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+func (h *Handler) UsersRun(c echo.Context) error {
+	id, err := web.ID(c, "id")
 	if err != nil {
-		return models.ErrNotFound
+		return err
 	}
 	run, err := h.Users.Run(c.Request().Context(), current(c).Admin, id)
 	if err != nil {
@@ -255,10 +243,10 @@ func (h *Handler) usersRun(c echo.Context) error {
 	if run.Status == models.RunDone || run.Status == models.RunFailed {
 		v.Result = resultMessage(a, users.Result{Affected: run.Affected, Skipped: run.Skipped()})
 	}
-	if isHTMX(c) {
-		return render(c, http.StatusOK, userpages.ActionRunStatus(v))
+	if web.IsHTMX(c) {
+		return web.Render(c, http.StatusOK, userpages.ActionRunStatus(v))
 	}
-	return render(c, http.StatusOK, userpages.ActionRunPage(h.page(c, v.Title, "users.list"), v))
+	return web.Render(c, http.StatusOK, userpages.ActionRunPage(h.page(c, v.Title, "users.list"), v))
 }
 
 func resultMessage(a users.Action, r users.Result) string {

@@ -1,0 +1,159 @@
+// Package console is the admin console's HTTP side: sign-in and first-run setup, the Users,
+// Directory Services, Client Access, Events, Outbox and Administrators pages, for account admins
+// and helpdesk staff. Each handler binds a form, calls one service and renders or redirects;
+// the route table (handlers/routes.go) says who may call it.
+package console
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"onramp/handlers/web"
+	"onramp/models"
+	"onramp/models/admins"
+	"onramp/models/auth"
+	"onramp/models/codes"
+	"onramp/models/devices"
+	"onramp/models/events"
+	"onramp/models/mail"
+	"onramp/models/provisioning"
+	"onramp/models/users"
+	"onramp/views"
+	"onramp/views/components"
+	"onramp/views/pages/confirm"
+	errpages "onramp/views/pages/errors"
+)
+
+// Deps is what the console's routes use.
+type Deps struct {
+	Auth         *auth.Service
+	Admins       *admins.Service
+	Users        *users.Service
+	Provisioning *provisioning.Service
+	Codes        *codes.Service
+	Devices      *devices.Service
+	Events       *events.Service
+	Outbox       *mail.Outbox
+	// Cookie is the console's session cookie.
+	Cookie *web.Cookie
+	// BaseURL is the public URL of the console (for links shown to people).
+	BaseURL string
+	// Dev shows error details on 500 pages.
+	Dev bool
+	Log *slog.Logger
+}
+
+// Handler serves the console.
+type Handler struct {
+	Deps
+	errors web.Pages
+}
+
+// New builds the console's handlers.
+func New(d Deps) *Handler {
+	h := &Handler{Deps: d}
+	h.errors = web.Pages{Log: d.Log, Dev: d.Dev, SignIn: "login", Page: h.errorPage}
+	return h
+}
+
+type currentKey struct{}
+
+// current is who is signed in on the request, or nil.
+func current(c echo.Context) *auth.Current {
+	cur, _ := c.Request().Context().Value(currentKey{}).(*auth.Current)
+	return cur
+}
+
+// load resolves the session cookie against the database; a revoked or expired session is
+// forgotten here, so a deleted session row (sign-out, password change, disable) ends the
+// session on the very next request.
+func (h *Handler) load(c echo.Context) error {
+	token := h.Cookie.Token(c)
+	if token == "" {
+		return nil
+	}
+	cur, err := h.Auth.Resolve(c.Request().Context(), token)
+	switch {
+	case errors.Is(err, models.ErrUnauthorized):
+		return nil
+	case err != nil:
+		return err
+	}
+	req := c.Request()
+	c.SetRequest(req.WithContext(context.WithValue(req.Context(), currentKey{}, cur)))
+	return nil
+}
+
+// Anyone loads the session when there is one (the sign-in page sends a signed-in admin home).
+func (h *Handler) Anyone(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := h.load(c); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
+// Require lets signed-in admins through (only those with the admin role with adminOnly);
+// signed-out visitors go to the sign-in page, helpdesk staff get 403 on admin-only routes.
+func (h *Handler) Require(adminOnly bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err := h.load(c); err != nil {
+				return err
+			}
+			cur := current(c)
+			if cur == nil {
+				return web.ToSignIn(c, "login")
+			}
+			if adminOnly && cur.Admin.Role != models.RoleAdmin {
+				return echo.NewHTTPError(http.StatusForbidden, "This page is for account admins only.")
+			}
+			// Signed-in pages show account data: never cache them.
+			c.Response().Header().Set("Cache-Control", "no-store")
+			return next(c)
+		}
+	}
+}
+
+// page builds the typed context of a console page, with the flashes queued for it.
+func (h *Handler) page(c echo.Context, title, nav string) views.Page {
+	p := web.Base(c, title)
+	p.Nav = nav
+	p.Flashes = h.Cookie.Flashes(c)
+	if cur := current(c); cur != nil {
+		p.Viewer = &views.Viewer{Name: cur.Admin.Name, Email: cur.Admin.Email, Role: string(cur.Admin.Role), Account: cur.Account.Name}
+	}
+	return p
+}
+
+// flashRedirect queues a message and goes to target.
+func (h *Handler) flashRedirect(c echo.Context, kind views.FlashKind, msg, target string) error {
+	return h.Cookie.FlashRedirect(c, kind, msg, target)
+}
+
+// askConfirm answers a confirm-then-do action without confirm=1: its warning as a dialog for
+// htmx, else as a confirmation page in the console section named section (nav is the
+// navigation entry to highlight).
+func (h *Handler) askConfirm(c echo.Context, p components.ConfirmProps, nav, section string) error {
+	return web.AskConfirm(c, p, func(p components.ConfirmProps) templ.Component {
+		return confirm.Page(h.page(c, p.Title, nav), section, p)
+	})
+}
+
+// HandleError renders an error on a console address. Errors raised before a route's access
+// check (404, 405) have not loaded the session yet: it is loaded here, so that a signed-in
+// admin keeps the navigation.
+func (h *Handler) HandleError(err error, c echo.Context) { h.errors.Handle(err, c) }
+
+func (h *Handler) errorPage(c echo.Context, p errpages.Problem) templ.Component {
+	if current(c) == nil {
+		_ = h.load(c) // best effort: without it the page is the signed-out one
+	}
+	return errpages.Page(h.page(c, p.Title, ""), p)
+}

@@ -1,0 +1,93 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"onramp/views"
+)
+
+// tokenKey is where a cookie keeps its session token.
+const tokenKey = "sid"
+
+// Cookie is an audience's session cookie: it carries only a session token (who is signed in
+// lives in the database) and the flashes for the next page. The console and the portal each
+// have their own, with their own keys and path, so that sessions never cross over.
+type Cookie struct {
+	store *sessions.CookieStore
+	name  string
+}
+
+// NewCookie builds a cookie named name for the paths under path, signed and encrypted with
+// hashKey and blockKey, living at most maxAge; secure marks it Secure (HTTPS).
+func NewCookie(name, path string, hashKey, blockKey []byte, maxAge time.Duration, secure bool) *Cookie {
+	cs := sessions.NewCookieStore(hashKey, blockKey)
+	cs.Options = &sessions.Options{Path: path, MaxAge: int(maxAge / time.Second), HttpOnly: true, Secure: secure,
+		SameSite: http.SameSiteLaxMode}
+	return &Cookie{store: cs, name: name}
+}
+
+func (k *Cookie) get(c echo.Context) *sessions.Session {
+	// A cookie that fails to decode (old keys, tampering, another audience's cookie) gives a
+	// fresh, empty one.
+	s, _ := k.store.Get(c.Request(), k.name)
+	return s
+}
+
+// Token is the session token the cookie carries, or "".
+func (k *Cookie) Token(c echo.Context) string {
+	t, _ := k.get(c).Values[tokenKey].(string)
+	return t
+}
+
+// Start puts a new session token in a fresh cookie: the old cookie's values are dropped,
+// flashes included, so that nothing carries across a sign-in.
+func (k *Cookie) Start(c echo.Context, token string) error {
+	s := k.get(c)
+	s.Values = map[any]any{tokenKey: token}
+	return s.Save(c.Request(), c.Response())
+}
+
+// End removes the session token, keeping the flashes.
+func (k *Cookie) End(c echo.Context) error {
+	s := k.get(c)
+	delete(s.Values, tokenKey)
+	return s.Save(c.Request(), c.Response())
+}
+
+// Flash queues a message for the next page.
+func (k *Cookie) Flash(c echo.Context, kind views.FlashKind, msg string) error {
+	s := k.get(c)
+	s.AddFlash(string(kind) + "|" + msg)
+	return s.Save(c.Request(), c.Response())
+}
+
+// Flashes returns the queued messages and forgets them: only a page that shows them calls it.
+func (k *Cookie) Flashes(c echo.Context) []views.Flash {
+	s := k.get(c)
+	raw := s.Flashes()
+	if len(raw) == 0 {
+		return nil
+	}
+	_ = s.Save(c.Request(), c.Response())
+	out := make([]views.Flash, 0, len(raw))
+	for _, r := range raw {
+		str, _ := r.(string)
+		kind, msg, _ := strings.Cut(str, "|")
+		out = append(out, views.Flash{Kind: views.FlashKind(kind), Message: msg})
+	}
+	return out
+}
+
+// FlashRedirect queues a message and answers with a redirect (303, or HX-Redirect for htmx):
+// the end of most actions.
+func (k *Cookie) FlashRedirect(c echo.Context, kind views.FlashKind, msg, target string) error {
+	if err := k.Flash(c, kind, msg); err != nil {
+		return err
+	}
+	return Redirect(c, target)
+}

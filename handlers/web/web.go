@@ -1,0 +1,113 @@
+// Package web is what the audiences of the HTTP layer (console, portal, client API) share:
+// rendering, the parts of the typed page context every page has, session cookies with their
+// flashes, redirects that htmx understands, confirmations, and the mapping of service errors
+// to statuses. It holds no route and knows no audience.
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+	echomw "github.com/labstack/echo/v4/middleware"
+
+	"onramp/handlers/middleware"
+	"onramp/models"
+	"onramp/views"
+	"onramp/views/components"
+)
+
+// TimeLayout is how pages show a time (in UTC), and ISOLayout how <time datetime> carries it.
+const (
+	TimeLayout = "2006-01-02 15:04:05"
+	ISOLayout  = "2006-01-02T15:04:05Z"
+)
+
+// Base is the part of the typed page context that does not depend on the audience: title, CSP
+// nonce, CSRF token and URL building. The audience adds who is signed in and the flashes.
+func Base(c echo.Context, title string) views.Page {
+	return views.Page{Title: title, Nonce: middleware.Nonce(c.Request().Context()), CSRF: CSRFToken(c), Routes: c.Echo().Reverse}
+}
+
+// CSRFToken is the request's CSRF token, for a form built outside a page (a confirmation
+// dialog, say). Reading it has no side effect: building a whole page for it would take the
+// flashes meant for the next page.
+func CSRFToken(c echo.Context) string {
+	token, _ := c.Get(echomw.DefaultCSRFConfig.ContextKey).(string)
+	return token
+}
+
+// Render writes a component with a status; it renders into a buffer first so that a failing
+// template gives a clean error page rather than half a page.
+func Render(c echo.Context, status int, comp templ.Component) error {
+	var buf bytes.Buffer
+	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// IsHTMX reports whether htmx sent the request.
+func IsHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
+
+// Redirect answers a POST with 303 See Other, or tells htmx to navigate.
+func Redirect(c echo.Context, url string) error {
+	if IsHTMX(c) {
+		c.Response().Header().Set("HX-Redirect", url)
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, url)
+}
+
+// ToSignIn redirects to a sign-in route, remembering the page a GET was going to.
+func ToSignIn(c echo.Context, route string) error {
+	target := c.Echo().Reverse(route)
+	if c.Request().Method == http.MethodGet {
+		target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+	}
+	return Redirect(c, target)
+}
+
+// SafeNext accepts only a local path under prefix ("/" for any), so that ?next= cannot send
+// anyone to another site or another audience's pages.
+func SafeNext(next, prefix string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return ""
+	}
+	if prefix != "/" && next != prefix && !strings.HasPrefix(next, prefix+"/") && !strings.HasPrefix(next, prefix+"?") {
+		return ""
+	}
+	return next
+}
+
+// NoReferrer keeps a page's one-time token out of Referer headers.
+func NoReferrer(c echo.Context) { c.Response().Header().Set("Referrer-Policy", "no-referrer") }
+
+// ID reads a numeric path parameter; a malformed one is models.ErrNotFound (there is nothing
+// at that address), never a 400 or a 500.
+func ID(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil {
+		return 0, models.ErrNotFound
+	}
+	return id, nil
+}
+
+// Confirmed reports whether a confirm-then-do form came back confirmed (confirm=1): without
+// it, the handler answers with the warning.
+func Confirmed(c echo.Context) bool { return c.FormValue("confirm") == "1" }
+
+// AskConfirm answers a confirm-then-do action that is not confirmed yet: its warning as a
+// dialog for htmx, else as the page that page builds (only then, so that the flashes stay for
+// the page that shows them).
+func AskConfirm(c echo.Context, p components.ConfirmProps, page func(components.ConfirmProps) templ.Component) error {
+	p.CSRF = CSRFToken(c)
+	if IsHTMX(c) {
+		return Render(c, http.StatusOK, components.ConfirmDialog(p))
+	}
+	return Render(c, http.StatusOK, page(p))
+}
