@@ -36,7 +36,9 @@ lint: ## gofmt, templ fmt, go vet and staticcheck
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@$(GO) tool templ fmt -fail views >/dev/null 2>&1 || { echo "templ fmt would change views: run go tool templ fmt views"; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags bench ./handlers/
 	$(GO) tool staticcheck ./...
+	$(GO) tool staticcheck -tags bench ./handlers/
 
 # Fuzz targets (package:target) run briefly by make test; make fuzz runs each longer.
 FUZZ_TARGETS    = ./models/codes:FuzzNormalize ./models/csvsafe:FuzzWriter
@@ -75,8 +77,8 @@ BENCH_DBS         = $(if $(filter both,$(BENCH_DB)),postgres sqlite,$(BENCH_DB))
 
 # bench-pass runs the page benchmarks, then the bulk ones (pattern $(2)), on the database $(1).
 define bench-pass
-	BENCH_DATABASE_URL="$(1)" $(GO) test -run '^$$' -bench . -skip '$(2)' -benchtime $(BENCH_PAGE_TIME) -timeout 90m ./handlers/
-	BENCH_DATABASE_URL="$(1)" $(GO) test -run '^$$' -bench '$(2)' -benchtime $(BENCH_BULK_TIME) -timeout 120m ./handlers/
+	BENCH_DATABASE_URL="$(1)" $(GO) test -tags bench -run '^$$' -bench . -skip '$(2)' -benchtime $(BENCH_PAGE_TIME) -timeout 90m ./handlers/
+	BENCH_DATABASE_URL="$(1)" $(GO) test -tags bench -run '^$$' -bench '$(2)' -benchtime $(BENCH_BULK_TIME) -timeout 120m ./handlers/
 endef
 
 .PHONY: bench

@@ -12,6 +12,7 @@ import (
 )
 
 func TestHelpdeskCannotManageAdmins(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	a.createAdmin("acme", "help@example.com", models.RoleHelpdesk)
@@ -32,6 +33,7 @@ func TestHelpdeskCannotManageAdmins(t *testing.T) {
 var linkRE = regexp.MustCompile(`http://onramp\.test(/set-password/[A-Za-z0-9_-]+)`)
 
 func TestAddAdminWithSetPasswordLink(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	c := a.client()
@@ -88,6 +90,7 @@ func TestAddAdminWithSetPasswordLink(t *testing.T) {
 }
 
 func TestNewPasswordLinkKillsOlder(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	c := a.client()
@@ -117,6 +120,7 @@ func TestNewPasswordLinkKillsOlder(t *testing.T) {
 }
 
 func TestDisableAdminWithConfirmation(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	bob := a.createAdmin("acme", "bob@example.com", models.RoleAdmin)
@@ -159,6 +163,7 @@ func TestDisableAdminWithConfirmation(t *testing.T) {
 }
 
 func TestLastAdminStays(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	help := a.createAdmin("acme", "help@example.com", models.RoleHelpdesk)
@@ -187,6 +192,7 @@ func TestLastAdminStays(t *testing.T) {
 }
 
 func TestAdminsCannotDisableEachOtherAtOnce(t *testing.T) {
+	t.Parallel()
 	for round := 0; round < 5; round++ {
 		a := newApp(t)
 		x := a.createAdmin("acme", "x@example.com", models.RoleAdmin)
@@ -206,6 +212,7 @@ func TestAdminsCannotDisableEachOtherAtOnce(t *testing.T) {
 }
 
 func TestAdminIDsAreScopedToTheAccount(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	a.createAdmin("globex", "hank@globex.example", models.RoleAdmin)
@@ -228,6 +235,7 @@ func TestAdminIDsAreScopedToTheAccount(t *testing.T) {
 }
 
 func TestAdminsPagination(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	boss, _ := a.store.AdminByEmail(t.Context(), "boss@example.com")

@@ -13,6 +13,7 @@ import (
 )
 
 func TestSetupLinkWorksOnce(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	token, err := a.Auth.EnsureSetupLink(context.Background())
 	if err != nil || token == "" {
@@ -53,6 +54,7 @@ func TestSetupLinkWorksOnce(t *testing.T) {
 }
 
 func TestSetupLinkReplacedByNewer(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	old, _ := a.Auth.EnsureSetupLink(context.Background())
 	fresh, _ := a.Auth.EnsureSetupLink(context.Background())
@@ -62,6 +64,7 @@ func TestSetupLinkReplacedByNewer(t *testing.T) {
 }
 
 func TestSignIn(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
 	c := a.client()
@@ -104,6 +107,7 @@ func TestSignIn(t *testing.T) {
 }
 
 func TestNextCannotLeaveTheSite(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
 	c := a.client()
@@ -117,16 +121,8 @@ func TestNextCannotLeaveTheSite(t *testing.T) {
 	}
 }
 
-func cookieValue(c *client, name string) string {
-	for _, ck := range c.cookies() {
-		if ck.Name == name {
-			return ck.Value
-		}
-	}
-	return ""
-}
-
 func TestSignInRateLimitSameForUnknownEmail(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
 	for _, email := range []string{"ada@example.com", "nobody@example.com"} {
@@ -149,6 +145,7 @@ func TestSignInRateLimitSameForUnknownEmail(t *testing.T) {
 }
 
 func TestSignInRateLimitPerIP(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.client()
 	c.get("/login")
@@ -160,6 +157,7 @@ func TestSignInRateLimitPerIP(t *testing.T) {
 }
 
 func TestDisabledAdminCannotSignIn(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	bob := a.createAdmin("acme", "bob@example.com", models.RoleAdmin)
@@ -174,6 +172,7 @@ func TestDisabledAdminCannotSignIn(t *testing.T) {
 }
 
 func TestOldCookieRefusedAfterLogout(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
 	c := a.client()
@@ -201,6 +200,7 @@ func TestOldCookieRefusedAfterLogout(t *testing.T) {
 }
 
 func TestSessionTimeouts(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
 
@@ -221,6 +221,7 @@ func TestSessionTimeouts(t *testing.T) {
 }
 
 func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
 	laptop, phone := a.client(), a.client()
@@ -246,6 +247,7 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 }
 
 func TestCSRFTokenRequired(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
 	c := a.client()
@@ -276,6 +278,7 @@ func TestCSRFTokenRequired(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	r := a.client().get("/login")
 	expectStatus(t, r, http.StatusOK)
@@ -330,15 +333,8 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
-func mustURL(s string) *url.URL {
-	u, err := url.Parse(s)
-	if err != nil {
-		panic(err)
-	}
-	return u
-}
-
 func TestErrorPages(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	r := a.client().get("/no/such/page")
 	expectStatus(t, r, http.StatusNotFound)
@@ -347,6 +343,7 @@ func TestErrorPages(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.client()
 	r := c.get("/healthz")
@@ -363,6 +360,7 @@ func TestHealth(t *testing.T) {
 // session cannot keep guessing the current password: after 5 wrong ones the form answers 429
 // with Retry-After, even with the right one, until a minute has passed.
 func TestChangePasswordHasAFailureBudget(t *testing.T) {
+	t.Parallel()
 	for _, door := range []struct{ name, path string }{{"console", "/account/password"}, {"portal", "/myvpn/password"}} {
 		t.Run(door.name, func(t *testing.T) {
 			a := newApp(t)

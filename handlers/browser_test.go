@@ -1,70 +1,17 @@
 package handlers_test
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"onramp/models"
 )
 
-// browser starts headless Chromium for one test. Chromium is part of the test environment
-// (.ci/run installs it): a missing browser fails the test rather than hiding it.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := os.Getenv("CHROMIUM_PATH")
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if path != "" {
-			break
-		}
-		path, _ = exec.LookPath(name)
-	}
-	if path == "" {
-		t.Fatal("Chromium not found: install it (apt-get install chromium) or set CHROMIUM_PATH")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	// Start the browser without a deadline (a deadline on the first run would stop it).
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatal(err)
-	}
-	tctx, tcancel := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(tcancel)
-	return tctx
-}
-
-func browserSignIn(t *testing.T, ctx context.Context, base, email string) {
-	t.Helper()
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
-		chromedp.Click(chromedp.CSS(`form[data-testid=login-form] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=account-name]`)),
-	)
-	if err != nil {
-		t.Fatalf("sign in through the page: %v", err)
-	}
-}
-
 func TestBrowserSignIn(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
 	ctx := browser(t)
@@ -101,6 +48,7 @@ func TestBrowserSignIn(t *testing.T) {
 }
 
 func TestBrowserConfirmDialog(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
 	bob := a.createAdmin("acme", "bob@example.com", models.RoleAdmin)

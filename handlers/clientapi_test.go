@@ -1,11 +1,8 @@
 package handlers_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,7 +12,6 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"onramp/migrations"
 	"onramp/models"
 	"onramp/models/codes"
 	"onramp/models/devices"
@@ -24,54 +20,6 @@ import (
 
 // The VPN client API's HTTP tests (SPEC §9). Codes are inserted straight into the database, so
 // that these tests do not depend on how codes are generated.
-
-// rebind turns ? placeholders into PostgreSQL's $n when the app runs on PostgreSQL.
-func (a *testApp) rebind(q string) string {
-	if a.store.Dialect() != migrations.Postgres {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// execSQL runs a statement written with ? placeholders on either database.
-func (a *testApp) execSQL(q string, args ...any) {
-	a.t.Helper()
-	if _, err := a.store.SQLDB().Exec(a.rebind(q), args...); err != nil {
-		a.t.Fatalf("%s: %v", q, err)
-	}
-}
-
-// countSQL runs a COUNT query written with ? placeholders.
-func (a *testApp) countSQL(q string, args ...any) int {
-	a.t.Helper()
-	var n int
-	if err := a.store.SQLDB().QueryRow(a.rebind(q), args...).Scan(&n); err != nil {
-		a.t.Fatalf("%s: %v", q, err)
-	}
-	return n
-}
-
-// insertCode gives u a new active code that expires ttl from the app's clock (negative: already
-// expired) and returns it, formatted as people type it.
-func (a *testApp) insertCode(u *models.SDPUser, ttl time.Duration) string {
-	a.t.Helper()
-	code := codes.New()
-	now := a.clock()
-	a.execSQL(`INSERT INTO registration_codes (account_id, sdp_user_id, lookup_hash, encrypted, generated_by, created_at, expires_at)
-		VALUES (?, ?, ?, ?, 'admin', ?, ?)`, u.AccountID, u.ID, a.sealer.Lookup(code), a.sealer.Seal(u.AccountID, code), now, now.Add(ttl))
-	a.execSQL(`UPDATE sdp_users SET active_codes = active_codes + 1, had_code = ? WHERE id = ?`, true, u.ID)
-	return codes.Format(code)
-}
 
 // codeRow reads a code's state back.
 func (a *testApp) codeRow(code string) (used, wiped bool, deviceID *int64) {
@@ -87,96 +35,12 @@ func (a *testApp) codeRow(code string) (used, wiped bool, deviceID *int64) {
 	return c.UsedAt != nil, c.Encrypted == "", c.DeviceID
 }
 
-// apiResult is an answer of the client API.
-type apiResult struct {
-	status int
-	header http.Header
-	body   map[string]any
-	raw    string
-}
-
 func (r apiResult) str(k string) string { s, _ := r.body[k].(string); return s }
-
-// expectAPI checks the status and, for errors, the error code and that a message is there.
-func expectAPI(t *testing.T, r apiResult, status int, code string) {
-	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d: %s", r.status, status, r.raw)
-	}
-	if code != "" && (r.str("error") != code || r.str("message") == "") {
-		t.Fatalf("body %s, want error %q with a message", r.raw, code)
-	}
-	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Fatalf("Content-Type %q", ct)
-	}
-}
 
 var apiHTTP = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
-// api calls the client API like a VPN client: JSON, no cookies, an optional bearer token.
-func (a *testApp) api(method, path, token string, body any) apiResult {
-	a.t.Helper()
-	r, err := a.apiCall(method, path, token, body)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return r
-}
-
-// apiCall is api for goroutines (it does not end the test).
-func (a *testApp) apiCall(method, path, token string, body any) (apiResult, error) {
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, _ := json.Marshal(b)
-		rd = bytes.NewReader(raw)
-	}
-	req, _ := http.NewRequest(method, a.srv.URL+path, rd)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := apiHTTP.Do(req)
-	if err != nil {
-		return apiResult{}, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return apiResult{}, err
-	}
-	out := apiResult{status: res.StatusCode, header: res.Header, raw: string(raw)}
-	if err := json.Unmarshal(raw, &out.body); err != nil {
-		return out, fmt.Errorf("%s %s: %d, not JSON: %.300s", method, path, res.StatusCode, raw)
-	}
-	return out, nil
-}
-
-func registerBody(code, name string) map[string]string {
-	return map[string]string{"code": code, "device_name": name, "platform": "linux"}
-}
-
-// register redeems a code and fails the test unless it works; it returns the device token.
-func (a *testApp) register(code, name string) (token string, deviceID int64) {
-	a.t.Helper()
-	r := a.api("POST", "/api/v1/client/register", "", registerBody(code, name))
-	if r.status != http.StatusCreated {
-		a.t.Fatalf("register: %d %s", r.status, r.raw)
-	}
-	id, _ := r.body["device_id"].(float64)
-	return r.str("device_token"), int64(id)
-}
-
-// clientEvents counts the events of a type and sub-type whose details hold want.
-func (a *testApp) clientEvents(typ models.EventType, sub, want string) int {
-	a.t.Helper()
-	return a.countSQL("SELECT COUNT(*) FROM events WHERE type = ? AND sub_type = ? AND details LIKE ?", string(typ), sub, "%"+want+"%")
-}
-
 func TestClientRegister(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	u := a.sdpUser("acme", "grace@example.com")
 	code := a.insertCode(u, 48*time.Hour)
@@ -215,6 +79,7 @@ func TestClientRegister(t *testing.T) {
 // TestClientRegisterConcurrently: of 200 simultaneous redemptions of one code exactly one
 // registers a device; every other one is told the code is used.
 func TestClientRegisterConcurrently(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	// One address hammers one code here: the failure limits would answer 429 instead of 410.
 	a.Devices.WithLimits(devices.Limits{IPFailBurst: 100000, IPFailEvery: time.Second, GlobalFailBurst: 100000, GlobalFailEvery: time.Second})
@@ -279,6 +144,7 @@ func TestClientRegisterConcurrently(t *testing.T) {
 
 // TestClientRegisterRefusals: each way a code can fail has its status, error code and event.
 func TestClientRegisterRefusals(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	u := a.sdpUser("acme", "grace@example.com")
 	reg := func(code string) apiResult {
@@ -366,6 +232,7 @@ func (a *testApp) lookup(code string) string {
 }
 
 func TestClientSession(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	u := a.sdpUser("acme", "grace@example.com")
 	token, id := a.register(a.insertCode(u, time.Hour), "laptop")
@@ -416,6 +283,7 @@ func TestClientSession(t *testing.T) {
 // TestClientResetAndDisableEndDevices drives devices.RevokeForUsers the way Reset password and
 // Disable call it, inside their transaction: every device of the users is signed out at once.
 func TestClientResetAndDisableEndDevices(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	admin := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	grace, ada := a.sdpUser("acme", "grace@example.com"), a.sdpUser("acme", "ada@example.com")
@@ -454,11 +322,8 @@ func TestClientResetAndDisableEndDevices(t *testing.T) {
 	expectAPI(t, a.api("GET", "/api/v1/client/session", h1, nil), http.StatusOK, "")
 }
 
-func loginBody(email, pw, code string) map[string]string {
-	return map[string]string{"account": "acme", "email": email, "password": pw, "totp": code, "device_name": "laptop", "platform": "macos"}
-}
-
 func TestClientLogin(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.activeSDPUser("acme", "grace@example.com")
 	login := func(email, pw, code string) apiResult {
@@ -500,6 +365,7 @@ func TestClientLogin(t *testing.T) {
 }
 
 func TestClientLoginWithMFA(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.activeSDPUser("acme", "grace@example.com")
 	c := a.client()
@@ -528,6 +394,7 @@ func TestClientLoginWithMFA(t *testing.T) {
 }
 
 func TestClientRateLimits(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	u := a.sdpUser("acme", "grace@example.com")
 	good := a.insertCode(u, time.Hour)
@@ -573,6 +440,7 @@ func TestClientRateLimits(t *testing.T) {
 // outcomes that repeat cheaply write one per run: refusals without a credential once a minute
 // per address, call and kind, a device's session checks once an hour per device and kind.
 func TestClientOutcomesWriteEvents(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	u := a.sdpUser("acme", "grace@example.com")
 	code := a.insertCode(u, time.Hour)

@@ -14,6 +14,7 @@ import (
 // Generate for new users through the warning dialog, watch the run finish (htmx polling, then a
 // reload), then download the CSV in the page and check its rows.
 func TestBrowserGenerateForNewUsersAndDownloadCSV(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
 	us := a.seedUsers(boss.AccountID, 5, func(i int, u *models.SDPUser) {

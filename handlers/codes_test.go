@@ -1,8 +1,6 @@
 package handlers_test
 
 import (
-	"context"
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,26 +13,6 @@ import (
 	"onramp/models/codes"
 	"onramp/models/store"
 )
-
-// userCodes lists a user's codes, newest first.
-func (a *testApp) userCodes(accountID, userID int64) []store.UserCode {
-	a.t.Helper()
-	cs, err := a.store.UserCodes(context.Background(), accountID, userID, 1000)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return cs
-}
-
-// codeText decrypts a code (tests check it never shows where it must not).
-func (a *testApp) codeText(c store.UserCode) string {
-	a.t.Helper()
-	text, err := a.Codes.Sealer().Open(c.AccountID, c.Encrypted)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return text
-}
 
 var (
 	runPollRE    = regexp.MustCompile(`hx-get="(/access/client-access/runs/\d+)"`)
@@ -52,6 +30,7 @@ func expectNewUsers(t *testing.T, r response, want int) {
 }
 
 func TestGenerateForNewUsers(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	us := a.seedUsers(boss.AccountID, 8, func(i int, u *models.SDPUser) {
@@ -178,6 +157,7 @@ func TestGenerateForNewUsers(t *testing.T) {
 }
 
 func TestHelpdeskAndCodes(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	a.createAdmin("acme", "help@example.com", models.RoleHelpdesk)
@@ -214,17 +194,8 @@ func TestHelpdeskAndCodes(t *testing.T) {
 	}
 }
 
-// csvRows parses a CSV body.
-func csvRows(t *testing.T, body string) [][]string {
-	t.Helper()
-	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
-	if err != nil {
-		t.Fatalf("%v\n%s", err, body)
-	}
-	return rows
-}
-
 func TestCodesCSV(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	us := a.seedUsers(boss.AccountID, 6, func(i int, u *models.SDPUser) {
@@ -311,6 +282,7 @@ func TestCodesCSV(t *testing.T) {
 }
 
 func TestGenerateCodeActionAndUserPage(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	us := a.seedUsers(boss.AccountID, 3, func(i int, u *models.SDPUser) {
@@ -377,6 +349,7 @@ func TestGenerateCodeActionAndUserPage(t *testing.T) {
 }
 
 func TestResetPasswordRevokesCodes(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	us := a.seedUsers(boss.AccountID, 2, nil)

@@ -15,6 +15,7 @@ import (
 // TestBrowserDeviceSignOut is what an admin clicks on the user page: Sign out on a device, the
 // warning dialog, confirm; the VPN client's credential stops working.
 func TestBrowserDeviceSignOut(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
 	u := a.sdpUser("acme", "grace@example.com")

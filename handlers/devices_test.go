@@ -18,6 +18,7 @@ func signOutPath(u *models.SDPUser, deviceID int64) string {
 }
 
 func TestUserPageDevices(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	a.createAdmin("acme", "help@example.com", models.RoleHelpdesk)
@@ -111,6 +112,7 @@ func TestUserPageDevices(t *testing.T) {
 }
 
 func TestPortalDevices(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	u := a.activeSDPUser("acme", "grace@example.com")
 	laptop, laptopID := a.register(a.insertCode(u, time.Hour), "Grace's laptop")

@@ -14,6 +14,7 @@ import (
 // Reset password and Disable sign out every device of the users (SPEC §4, §5); enabling a user
 // again does not bring a device back.
 func TestResetAndDisableSignOutDevices(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	u, v := a.sdpUser("acme", "grace@example.com"), a.sdpUser("acme", "ada@example.com")

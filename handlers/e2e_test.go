@@ -15,6 +15,7 @@ import (
 // in the console, the invitation reaches a real SMTP server, the user follows the link in
 // Chromium, chooses a password, and later signs in to the MyVPN portal with it.
 func TestEndToEndInvitation(t *testing.T) {
+	t.Parallel()
 	smtp := mailtest.Start(t)
 	a := newApp(t, withSMTP(smtp))
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)

@@ -168,6 +168,7 @@ func (fx *discoveryFixture) wantCounts(ids []int64) map[string]string {
 }
 
 func TestEventsFiltersNarrow(t *testing.T) {
+	t.Parallel()
 	fx := newDiscovery(t)
 	a := fx.app
 	now := a.clock()
@@ -244,6 +245,7 @@ func TestEventsFiltersNarrow(t *testing.T) {
 }
 
 func TestEventsDrillDownLinksNarrowTheFilter(t *testing.T) {
+	t.Parallel()
 	fx := newDiscovery(t)
 	c := fx.app.client()
 	c.signIn("boss@example.com")
@@ -271,6 +273,7 @@ func TestEventsDrillDownLinksNarrowTheFilter(t *testing.T) {
 }
 
 func TestEventsKeysetPagesWalkEveryRowOnce(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	now := a.clock()
@@ -308,6 +311,7 @@ func TestEventsKeysetPagesWalkEveryRowOnce(t *testing.T) {
 }
 
 func TestEventsOfAnotherAccountNeverShow(t *testing.T) {
+	t.Parallel()
 	fx := newDiscovery(t)
 	c := fx.app.client()
 	c.signIn("boss@example.com")
@@ -348,6 +352,7 @@ func TestEventsOfAnotherAccountNeverShow(t *testing.T) {
 }
 
 func TestEventDetail(t *testing.T) {
+	t.Parallel()
 	fx := newDiscovery(t)
 	c := fx.app.client()
 	c.signIn("boss@example.com")
@@ -375,6 +380,7 @@ func TestEventDetail(t *testing.T) {
 }
 
 func TestEventsCSV(t *testing.T) {
+	t.Parallel()
 	fx := newDiscovery(t)
 	c := fx.app.client()
 	c.signIn("boss@example.com")
@@ -433,6 +439,7 @@ func TestEventsCSV(t *testing.T) {
 }
 
 func TestHelpdeskReadsEvents(t *testing.T) {
+	t.Parallel()
 	fx := newDiscovery(t)
 	c := fx.app.client()
 	c.signIn("help@example.com")
@@ -454,6 +461,7 @@ func TestHelpdeskReadsEvents(t *testing.T) {
 }
 
 func TestEventsBadInputIsAClearError(t *testing.T) {
+	t.Parallel()
 	fx := newDiscovery(t)
 	c := fx.app.client()
 	c.signIn("boss@example.com")
@@ -490,6 +498,7 @@ func TestEventsBadInputIsAClearError(t *testing.T) {
 }
 
 func TestEventsLinkedFromUserPageAndOverview(t *testing.T) {
+	t.Parallel()
 	fx := newDiscovery(t)
 	c := fx.app.client()
 	c.signIn("boss@example.com")

@@ -18,6 +18,7 @@ import (
 // sense (each user's newest invitation while its link works, the notices of users still
 // disabled), after a confirmation, as one event.
 func TestOutboxSendsHeldMailOnceSMTPIsConfigured(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t)
 	before := newAppOn(t, s) // no SMTP: everything is held
 	boss := before.createAdmin("acme", "boss@example.com", models.RoleAdmin)

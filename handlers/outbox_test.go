@@ -12,23 +12,8 @@ import (
 	"onramp/models"
 	"onramp/models/mail"
 	"onramp/models/mail/mailtest"
-	"onramp/models/services"
 	"onramp/models/store"
 )
-
-// withSMTP delivers the app's mail to a test SMTP server through the real River worker, with
-// retries milliseconds apart. Without it, mail is held (no SMTP configured).
-func withSMTP(srv *mailtest.Server) appOption {
-	return func(t testing.TB, c *services.Config) {
-		sc, err := mail.ParseSMTPURL(srv.URL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.Mail.Sender, err = mail.NewSMTPSender(sc); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // queueInvitation queues an invitation for to in the account of admin, as the users service does.
 func (a *testApp) queueInvitation(admin *models.Admin, to string) {
@@ -66,6 +51,7 @@ func waitForOutbox(t *testing.T, c *client, want string) response {
 }
 
 func TestOutboxHoldsMailWithoutSMTP(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	a.queueInvitation(boss, "ann@example.com")
@@ -108,6 +94,7 @@ func TestOutboxHoldsMailWithoutSMTP(t *testing.T) {
 }
 
 func TestOutboxIsForAdminsOfTheAccount(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	a.createAdmin("acme", "help@example.com", models.RoleHelpdesk)
@@ -143,6 +130,7 @@ func TestOutboxIsForAdminsOfTheAccount(t *testing.T) {
 // End to end: an invitation rendered by views/emails goes through River and SMTP, and the
 // outbox follows its status (retrying with the SMTP error, then sent).
 func TestOutboxShowsDelivery(t *testing.T) {
+	t.Parallel()
 	srv := mailtest.Start(t)
 	srv.Refuse(451, "Greylisted, try again")
 	a := newApp(t, withSMTP(srv))
@@ -176,6 +164,7 @@ func TestOutboxShowsDelivery(t *testing.T) {
 }
 
 func TestOutboxPagination(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	for i := range mail.PageSize + 5 {

@@ -13,104 +13,12 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"onramp/models"
-	"onramp/models/password"
-	"onramp/models/secret"
 )
 
 // The MyVPN portal's HTTP tests. SDP users are made through the store directly, so that these
 // tests do not depend on the console's users pages.
 
 const newPortalPassword = "copper meadow whistle"
-
-// sdpUser creates an SDP user (invited, not yet active) in account, which is created when
-// missing.
-func (a *testApp) sdpUser(account, email string) *models.SDPUser {
-	a.t.Helper()
-	ctx := context.Background()
-	acc, err := a.store.AccountByName(ctx, account)
-	if err != nil {
-		acc = models.NewAccount(account)
-		if err := a.store.CreateAccount(ctx, acc); err != nil {
-			a.t.Fatal(err)
-		}
-	}
-	u := &models.SDPUser{AccountID: acc.ID, FirstName: "Grace", LastName: "Hopper", Email: email, Origin: models.OriginManual,
-		Status: models.UserEnabled, Activation: models.ActivationInvitationSent}
-	if err := a.store.CreateUser(ctx, u); err != nil {
-		a.t.Fatal(err)
-	}
-	return u
-}
-
-// activationLink issues an activation link for u, valid for ttl on the app's clock.
-func (a *testApp) activationLink(u *models.SDPUser, ttl time.Duration) string {
-	a.t.Helper()
-	token := secret.Token()
-	err := a.store.CreateToken(context.Background(), &models.OneTimeToken{Purpose: models.TokenUserActivation,
-		TokenHash: secret.Hash(token), AccountID: &u.AccountID, SDPUserID: &u.ID, ExpiresAt: a.clock().Add(ttl)})
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return "/myvpn/activate/" + token
-}
-
-// activeSDPUser creates an activated user whose password is testPassword.
-func (a *testApp) activeSDPUser(account, email string) *models.SDPUser {
-	a.t.Helper()
-	u := a.sdpUser(account, email)
-	hash, err := password.NewFastHasher().Hash(testPassword)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	if err := a.store.ActivateUser(context.Background(), u.AccountID, u.ID, hash); err != nil {
-		a.t.Fatal(err)
-	}
-	return a.reload(u)
-}
-
-// setStatus enables or disables a user behind the services' back (no event, no sign-out).
-func (a *testApp) setStatus(u *models.SDPUser, st models.UserStatus) {
-	a.t.Helper()
-	if err := a.store.SetUsersStatus(context.Background(), u.AccountID, []int64{u.ID}, st); err != nil {
-		a.t.Fatal(err)
-	}
-}
-
-func (a *testApp) reload(u *models.SDPUser) *models.SDPUser {
-	a.t.Helper()
-	got, err := a.store.User(context.Background(), u.AccountID, u.ID)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return got
-}
-
-// portalEvents counts events of a type and sub-type.
-func (a *testApp) portalEvents(typ models.EventType, sub string) int {
-	a.t.Helper()
-	var n int
-	err := a.store.SQLDB().QueryRow("SELECT COUNT(*) FROM events WHERE type = '" + string(typ) + "' AND sub_type = '" + sub + "'").Scan(&n)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return n
-}
-
-// portalLogin posts the portal sign-in form (after loading it for the CSRF token).
-func (c *client) portalLogin(account, email, pw, code string) response {
-	c.t.Helper()
-	c.get("/myvpn/login")
-	return c.post("/myvpn/login", url.Values{"account": {account}, "email": {email}, "password": {pw}, "totp": {code}})
-}
-
-// portalSignIn signs in to the portal and fails the test unless it works.
-func (c *client) portalSignIn(account, email, pw, code string) {
-	c.t.Helper()
-	r := c.portalLogin(account, email, pw, code)
-	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/myvpn" {
-		c.t.Fatalf("portal sign-in as %s: %d %s\n%s", email, r.StatusCode, r.Header.Get("Location"), snippet(r.body))
-	}
-}
 
 // portalCookies are the cookies the browser sends to portal pages (the portal cookie is
 // scoped to /myvpn).
@@ -127,16 +35,8 @@ func (c *client) portalCookie() string {
 	return ""
 }
 
-// expectPortalLogin checks that a response sends the visitor to the portal's sign-in page.
-func expectPortalLogin(t *testing.T, r response) {
-	t.Helper()
-	expectStatus(t, r, http.StatusSeeOther)
-	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "/myvpn/login") {
-		t.Fatalf("sent to %q, want the portal sign-in", loc)
-	}
-}
-
 func TestPortalActivationLinkOpensWithoutBeingUsed(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	u := a.sdpUser("acme", "grace@example.com")
 	link := a.activationLink(u, 24*time.Hour)
@@ -159,6 +59,7 @@ func TestPortalActivationLinkOpensWithoutBeingUsed(t *testing.T) {
 }
 
 func TestPortalActivation(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	u := a.sdpUser("acme", "grace@example.com")
 	link := a.activationLink(u, 24*time.Hour)
@@ -211,6 +112,7 @@ func TestPortalActivation(t *testing.T) {
 }
 
 func TestPortalActivationLinksThatDoNotWork(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.client()
 	expectStatus(t, c.get("/myvpn/activate/not-a-token"), http.StatusGone)
@@ -246,6 +148,7 @@ func TestPortalActivationLinksThatDoNotWork(t *testing.T) {
 }
 
 func TestPortalActivationRateLimit(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.client()
 	c.get("/myvpn/login")
@@ -265,6 +168,7 @@ func TestPortalActivationRateLimit(t *testing.T) {
 }
 
 func TestPortalSignInFailuresLookAlike(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.activeSDPUser("acme", "grace@example.com")
 	c := a.client()
@@ -299,6 +203,7 @@ func TestPortalSignInFailuresLookAlike(t *testing.T) {
 }
 
 func TestPortalSignInRateLimit(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.activeSDPUser("acme", "grace@example.com")
 	for _, email := range []string{"grace@example.com", "nobody@example.com"} {
@@ -326,6 +231,7 @@ func TestPortalSignInRateLimit(t *testing.T) {
 }
 
 func TestPortalSignInRotatesSession(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.activeSDPUser("acme", "grace@example.com")
 	c := a.client()
@@ -384,6 +290,7 @@ func TestPortalSignInRotatesSession(t *testing.T) {
 }
 
 func TestPortalLogoutEndsSessionServerSide(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.activeSDPUser("acme", "grace@example.com")
 	c := a.client()
@@ -406,6 +313,7 @@ func TestPortalLogoutEndsSessionServerSide(t *testing.T) {
 }
 
 func TestPortalSessionsEndedByTheConsole(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	u := a.activeSDPUser("acme", "grace@example.com")
 	laptop, phone := a.client(), a.client()
@@ -427,6 +335,7 @@ func TestPortalSessionsEndedByTheConsole(t *testing.T) {
 }
 
 func TestPortalSessionTimeouts(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.activeSDPUser("acme", "grace@example.com")
 	c := a.client()
@@ -445,6 +354,7 @@ func TestPortalSessionTimeouts(t *testing.T) {
 }
 
 func TestPortalChangePasswordEndsOtherSessions(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.activeSDPUser("acme", "grace@example.com")
 	laptop, phone := a.client(), a.client()
@@ -519,6 +429,7 @@ func enrollTOTP(t *testing.T, a *testApp, c *client) string {
 }
 
 func TestPortalTOTP(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	u := a.activeSDPUser("acme", "grace@example.com")
 	c := a.client()
@@ -603,6 +514,7 @@ func TestPortalTOTP(t *testing.T) {
 }
 
 func TestPortalActivationWithMFAAsksForTheCode(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	u := a.activeSDPUser("acme", "grace@example.com")
 	c := a.client()
@@ -629,6 +541,7 @@ func TestPortalActivationWithMFAAsksForTheCode(t *testing.T) {
 }
 
 func TestPortalAndConsoleSessionsAreSeparate(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
 	a.activeSDPUser("acme", "grace@example.com")
@@ -665,6 +578,7 @@ func TestPortalAndConsoleSessionsAreSeparate(t *testing.T) {
 }
 
 func TestPortalSecurityHeadersAndCSRF(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.activeSDPUser("acme", "grace@example.com")
 	c := a.client()
@@ -725,6 +639,7 @@ func assertNoSecretInEvents(t *testing.T, a *testApp, secrets ...string) {
 // TestBrowserPortalActivation is the flow a new user clicks through: open the invitation's
 // link, choose a password, land signed in on MyVPN.
 func TestBrowserPortalActivation(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	u := a.sdpUser("acme", "grace@example.com")
 	link := a.activationLink(u, 24*time.Hour)

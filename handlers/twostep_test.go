@@ -74,6 +74,7 @@ func (c *client) login(email, password, code string) response {
 }
 
 func TestConsoleTwoStep(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ada := a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
 	c, laptop := a.client(), a.client()
@@ -145,6 +146,7 @@ func TestConsoleTwoStep(t *testing.T) {
 }
 
 func TestAdminTurnsOffAnotherAdminsTwoStep(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	ops := a.createAdmin("acme", "ops@example.com", models.RoleAdmin)

@@ -20,6 +20,7 @@ var userRunStatusRE = regexp.MustCompile(`data-testid="user-run" data-status="(\
 // users.InRequestLimit) runs in the background a batch per transaction, resumes after a failed
 // attempt without doing anyone twice, and leaves out users created after the confirmation.
 func TestLargeUserActionRunsInTheBackground(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	n := users.InRequestLimit*2 + 500
@@ -124,6 +125,7 @@ func TestLargeUserActionRunsInTheBackground(t *testing.T) {
 // The runs' worker is wired into the job queue: a large action finishes on its own, and the
 // page's fragment (what htmx polls) shows the result.
 func TestLargeUserActionFinishesThroughTheQueue(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleHelpdesk)
 	n := users.InRequestLimit + 10

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,40 +13,17 @@ import (
 
 	"onramp/models"
 	"onramp/models/jobs"
+	"onramp/models/mail"
 	"onramp/models/runs"
 	"onramp/models/secret"
+	"onramp/models/store"
 	"onramp/models/users"
 )
-
-// seedUsers inserts n users of an account straight into the store.
-func (a *testApp) seedUsers(accountID int64, n int, tweak func(i int, u *models.SDPUser)) []*models.SDPUser {
-	a.t.Helper()
-	us := make([]*models.SDPUser, n)
-	for i := range us {
-		us[i] = &models.SDPUser{AccountID: accountID, FirstName: fmt.Sprintf("First%05d", i), LastName: fmt.Sprintf("Last%05d", i),
-			Email: fmt.Sprintf("user%05d@example.com", i), Origin: models.OriginManual, Status: models.UserEnabled, Activation: models.ActivationNew}
-		if tweak != nil {
-			tweak(i, us[i])
-		}
-	}
-	if err := a.store.CreateUsers(context.Background(), us); err != nil {
-		a.t.Fatal(err)
-	}
-	return us
-}
-
-func (a *testApp) user(accountID, id int64) *models.SDPUser {
-	a.t.Helper()
-	u, err := a.store.User(context.Background(), accountID, id)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return u
-}
 
 var userLinkRE = regexp.MustCompile(`/access/users/(\d+)`)
 
 func TestCreateUserQueuesInvitation(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	c := a.client()
@@ -90,6 +68,7 @@ func TestCreateUserQueuesInvitation(t *testing.T) {
 }
 
 func TestNoInvitationUnderRegistrationCodeOrOptionOff(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	c := a.client()
@@ -112,6 +91,7 @@ func TestNoInvitationUnderRegistrationCodeOrOptionOff(t *testing.T) {
 }
 
 func TestHelpdeskUserPermissions(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	a.createAdmin("acme", "help@example.com", models.RoleHelpdesk)
@@ -144,6 +124,7 @@ func TestHelpdeskUserPermissions(t *testing.T) {
 }
 
 func TestProvisioningSettings(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	c := a.client()
@@ -216,6 +197,7 @@ func TestProvisioningSettings(t *testing.T) {
 }
 
 func TestUsersListFiltersAndPages(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	a.seedUsers(boss.AccountID, 120, func(i int, u *models.SDPUser) {
@@ -326,6 +308,7 @@ func mustUserID(t *testing.T, a *testApp, accountID int64, email string) int64 {
 }
 
 func TestBulkDisableWithConfirmation(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	us := a.seedUsers(boss.AccountID, 3, nil)
@@ -384,6 +367,7 @@ func TestBulkDisableWithConfirmation(t *testing.T) {
 }
 
 func TestResendInvitationKillsOlderLink(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	u, err := a.Users.Create(t.Context(), boss, "", usersInput("ada@example.com"))
@@ -415,6 +399,7 @@ func TestResendInvitationKillsOlderLink(t *testing.T) {
 }
 
 func TestResetPasswordEndsSessionsAndReinvites(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	us := a.seedUsers(boss.AccountID, 1, func(_ int, u *models.SDPUser) {
@@ -444,6 +429,7 @@ func TestResetPasswordEndsSessionsAndReinvites(t *testing.T) {
 }
 
 func TestDeleteUsers(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	us := a.seedUsers(boss.AccountID, 3, nil)
@@ -465,6 +451,7 @@ func TestDeleteUsers(t *testing.T) {
 }
 
 func TestBulkActionIsAllOrNothing(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	us := a.seedUsers(boss.AccountID, 2500, nil)
@@ -486,10 +473,6 @@ func TestBulkActionIsAllOrNothing(t *testing.T) {
 	if err != nil || res.Affected != 2500 {
 		t.Fatalf("retry: %+v %v", res, err)
 	}
-}
-
-func usersInput(email string) users.CreateInput {
-	return users.CreateInput{FirstName: "Test", LastName: "User", Email: email}
 }
 
 func allUsers() users.Selection { return users.Selection{All: true} }
@@ -520,6 +503,7 @@ func (a *testApp) usersWithOutbox(o users.Outbox) *users.Service {
 // TestConfirmationsKeepTheFlashes: a confirmation, as a dialog or as a page, must not take the
 // flash that belongs to the page that shows it or to the next one.
 func TestConfirmationsKeepTheFlashes(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	us := a.seedUsers(boss.AccountID, 3, nil)
@@ -546,4 +530,25 @@ func TestConfirmationsKeepTheFlashes(t *testing.T) {
 	expectStatus(t, r, http.StatusOK)
 	expectBody(t, r, `data-testid="confirm-ok"`)
 	expectBody(t, r, "Deleted 1 user.")
+}
+
+var errQueueDown = errors.New("queue unavailable")
+
+// failingOutbox queues through the real outbox but fails after a number of messages, to test
+// that a bulk action rolls back whole.
+type failingOutbox struct {
+	real      *mail.Outbox
+	failAfter int
+	queued    int
+}
+
+func (o *failingOutbox) QueueInvitations(ctx context.Context, tx *store.Store, invs []mail.Invitation) error {
+	if o.queued += len(invs); o.queued > o.failAfter {
+		return errQueueDown
+	}
+	return o.real.QueueInvitations(ctx, tx, invs)
+}
+
+func (o *failingOutbox) QueueDisabledNotices(ctx context.Context, tx *store.Store, ns []mail.DisabledNotice) error {
+	return o.real.QueueDisabledNotices(ctx, tx, ns)
 }

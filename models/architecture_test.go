@@ -22,6 +22,7 @@ var layers = []struct {
 }
 
 func TestLayersImportOnlyDownwards(t *testing.T) {
+	t.Parallel()
 	for _, l := range layers {
 		checked := 0
 		err := filepath.WalkDir(l.dir, func(path string, d fs.DirEntry, err error) error {

@@ -7,6 +7,7 @@ import (
 )
 
 func TestPlural(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		n    int64
 		want string

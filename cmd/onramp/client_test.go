@@ -158,6 +158,7 @@ func readClientConfig(t *testing.T, path string) clientConfig {
 }
 
 func TestClientRegisterAndStatus(t *testing.T) {
+	t.Parallel()
 	cs := newClientServer(t)
 	u := cs.user("grace@example.com", "")
 	code := cs.code(u)
@@ -229,6 +230,7 @@ func TestClientRegisterAndStatus(t *testing.T) {
 }
 
 func TestClientLoginCommand(t *testing.T) {
+	t.Parallel()
 	cs := newClientServer(t)
 	cs.user("grace@example.com", clientTestPassword)
 	path := filepath.Join(t.TempDir(), "client.json")
@@ -253,6 +255,7 @@ func TestClientLoginCommand(t *testing.T) {
 }
 
 func TestClientLoginAsksForTheAuthenticatorCode(t *testing.T) {
+	t.Parallel()
 	cs := newClientServer(t)
 	u := cs.user("grace@example.com", clientTestPassword)
 	// Enroll TOTP the way the portal does, then move to the next time step (a code works once).

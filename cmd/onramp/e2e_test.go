@@ -64,6 +64,7 @@ func (c *console) expect(method, path string, form url.Values, want int) string 
 // TestEndToEndRegistrationCode runs the Registration Code flow through the binary's own entry
 // points: the server, an admin in the console, and the reference VPN client.
 func TestEndToEndRegistrationCode(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

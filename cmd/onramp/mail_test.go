@@ -11,6 +11,7 @@ import (
 )
 
 func TestMailConfiguration(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t)
 	log := slog.New(slog.DiscardHandler)
 	for _, c := range []struct {

@@ -28,6 +28,7 @@ func testEnv(t *testing.T, extra map[string]string) func(string) string {
 }
 
 func TestAdminCreateAndMigrateStatus(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testEnv(t, nil)
 	var out, errOut bytes.Buffer
@@ -71,6 +72,7 @@ func TestAdminCreateAndMigrateStatus(t *testing.T) {
 }
 
 func TestServeShutsDownGracefully(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +115,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 }
 
 func TestProductionNeedsSecret(t *testing.T) {
+	t.Parallel()
 	env := testEnv(t, map[string]string{"ONRAMP_ENV": "production"})
 	if _, err := loadConfig(env); err == nil || !strings.Contains(err.Error(), "ONRAMP_SECRET") {
 		t.Fatalf("production without a secret: %v", err)
@@ -133,6 +136,7 @@ func TestProductionNeedsSecret(t *testing.T) {
 }
 
 func TestDemoFillsAnAccount(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testEnv(t, nil)
 	var out bytes.Buffer
@@ -170,6 +174,7 @@ func TestDemoFillsAnAccount(t *testing.T) {
 }
 
 func TestSessionTimeouts(t *testing.T) {
+	t.Parallel()
 	c, err := loadConfig(testEnv(t, nil))
 	if err != nil || c.SessionIdle != 30*time.Minute || c.SessionMax != 12*time.Hour || c.PortalIdle != 30*time.Minute || c.PortalMax != 12*time.Hour {
 		t.Fatalf("defaults: %+v %v", c, err)

@@ -125,6 +125,7 @@ func (f *fixture) lastFailure() string {
 }
 
 func TestSignInAsksForTheCodeOnlyAfterThePassword(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	key, _ := f.enroll()
 
@@ -183,6 +184,7 @@ func mustEvents(t *testing.T, f *fixture) []models.Event {
 
 // Phone clocks drift: the codes of the step before and after are accepted, not further.
 func TestSignInAcceptsOneStepOfDrift(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	key, _ := f.enroll()
 	tests := []struct {
@@ -210,6 +212,7 @@ func TestSignInAcceptsOneStepOfDrift(t *testing.T) {
 }
 
 func TestWrongCodesSpendTheSignInLimit(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	key, _ := f.enroll()
 	for i := 0; i < sessions.SignInFailBurst; i++ {
@@ -233,6 +236,7 @@ func TestWrongCodesSpendTheSignInLimit(t *testing.T) {
 }
 
 func TestEnrollTwoStep(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	other, err := f.signIn(pw, "")
@@ -306,6 +310,7 @@ func countSessions(f *fixture, ids ...string) (int, error) {
 }
 
 func TestRemoveTwoStep(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	key, cur := f.enroll()

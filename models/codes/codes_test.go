@@ -9,6 +9,7 @@ import (
 )
 
 func TestNewCodes(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	counts := map[rune]int{}
 	for i := 0; i < 2000; i++ {
@@ -38,12 +39,14 @@ func TestNewCodes(t *testing.T) {
 }
 
 func TestFormat(t *testing.T) {
+	t.Parallel()
 	if got := Format("ABCDEFGHJKMNPQRS"); got != "ABCD-EFGH-JKMN-PQRS" {
 		t.Fatalf("Format = %q", got)
 	}
 }
 
 func TestNormalize(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in, want string
 		ok       bool
@@ -100,6 +103,7 @@ func FuzzNormalize(f *testing.F) {
 }
 
 func TestSealer(t *testing.T) {
+	t.Parallel()
 	s := NewSealer(secret.NewKeys([]byte("a-test-secret-a-test-secret-a-test")))
 	other := NewSealer(secret.NewKeys([]byte("another-secret-another-secret-xyz")))
 	code := New()

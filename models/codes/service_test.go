@@ -147,6 +147,7 @@ func ids(us []*models.SDPUser) []int64 {
 }
 
 func TestGenerateForSelectedUsers(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	us := f.seed(4, func(i int, u *models.SDPUser) {
@@ -236,6 +237,7 @@ func TestGenerateForSelectedUsers(t *testing.T) {
 }
 
 func TestGenerateForNewUsers(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	us := f.seed(10, func(i int, u *models.SDPUser) {
@@ -327,6 +329,7 @@ func TestGenerateForNewUsers(t *testing.T) {
 // A run stopped half-way (a crash after some batches) continues with the users still without a
 // code when its job runs again, and nobody gets two codes.
 func TestGenerationRunResumes(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.seed(2100, nil)
@@ -382,6 +385,7 @@ func TestGenerationRunResumes(t *testing.T) {
 }
 
 func TestRunFailsAfterTheLastAttempt(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.seed(3, nil)
@@ -408,6 +412,7 @@ func TestRunFailsAfterTheLastAttempt(t *testing.T) {
 // A run whose job was lost (no progress for hours) no longer blocks the account: the next
 // click marks it failed and starts anew.
 func TestStaleRunIsReplaced(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.seed(3, nil)
@@ -431,6 +436,7 @@ func TestStaleRunIsReplaced(t *testing.T) {
 }
 
 func TestRevokeForUsers(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	us := f.seed(2, nil)
@@ -481,6 +487,7 @@ func TestRevokeForUsers(t *testing.T) {
 }
 
 func TestExpireCodes(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.account.CodeExpiryHours, f.account.CodeExpiryUnit = 2, "hours"
@@ -535,6 +542,7 @@ func csvOf(t *testing.T, f *fixture, actor *models.Admin) (string, int) {
 }
 
 func TestWriteCSV(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	us := f.seed(6, func(i int, u *models.SDPUser) {
@@ -606,6 +614,7 @@ func TestWriteCSV(t *testing.T) {
 
 // The CSV reads its rows a batch at a time: more rows than a batch all come out, in order.
 func TestWriteCSVManyRows(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	f.seed(1050, nil)

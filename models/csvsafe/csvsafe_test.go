@@ -8,6 +8,7 @@ import (
 )
 
 func TestCells(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"Ada", "Ada"},
 		{"", ""},
@@ -28,6 +29,7 @@ func TestCells(t *testing.T) {
 }
 
 func TestQuotingAndLineEnds(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
 	if err := w.Write("First Name", "Last Name"); err != nil {

@@ -19,6 +19,7 @@ import (
 )
 
 func TestDeviceFields(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, platform     string
 		wantName, wantPlat string
@@ -51,6 +52,7 @@ func TestDeviceFields(t *testing.T) {
 // TestRevokeForUsersAcrossBatches signs out the devices of more users than one statement
 // takes, inside the caller's transaction, and leaves other users' devices alone.
 func TestRevokeForUsersAcrossBatches(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t)
 	ctx := context.Background()
 	keys := secret.NewKeys([]byte("devices-test-secret-devices-test-secret"))

@@ -10,6 +10,7 @@ import (
 )
 
 func TestCriteriaTimeRanges(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2025, 3, 10, 12, 30, 15, 0, time.UTC)
 	at := func(s string) time.Time {
 		t, err := time.Parse("2006-01-02 15:04:05", s)
@@ -52,6 +53,7 @@ func TestCriteriaTimeRanges(t *testing.T) {
 }
 
 func TestCriteriaMistakes(t *testing.T) {
+	t.Parallel()
 	now := time.Now().UTC()
 	tests := []struct {
 		in    Criteria
@@ -81,6 +83,7 @@ func TestCriteriaMistakes(t *testing.T) {
 }
 
 func TestCriteriaNormalise(t *testing.T) {
+	t.Parallel()
 	kinds := []store.EventKind{{Type: "Directory", SubType: "Sync"}, {Type: "Webhook", SubType: "Delivered"}}
 	c, f, _, err := Criteria{Type: "registration code", SubType: "sync", User: " Ada@Example.COM ", ActorType: "Helpdesk",
 		Actor: "Hal@Example.com", Q: " NORA "}.parse(time.Now(), kinds)
@@ -104,6 +107,7 @@ func TestCriteriaNormalise(t *testing.T) {
 }
 
 func TestDetails(t *testing.T) {
+	t.Parallel()
 	fields, raw := ParseDetails(`{"from_method":"a","to":"b","n":3,"list":["x"]}`)
 	if raw != "" || len(fields) != 4 || fields[0] != (Field{"from method", "a"}) || fields[1] != (Field{"list", `["x"]`}) || fields[2] != (Field{"n", "3"}) {
 		t.Fatalf("%v %q", fields, raw)

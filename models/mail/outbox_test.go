@@ -165,6 +165,7 @@ func (e *env) jobs() int {
 }
 
 func TestQueuedInvitationIsDelivered(t *testing.T) {
+	t.Parallel()
 	smtp := mailtest.Start(t)
 	e := newEnv(t, smtp.URL(), 0)
 	e.queue(1)
@@ -193,6 +194,7 @@ func TestQueuedInvitationIsDelivered(t *testing.T) {
 }
 
 func TestRolledBackTransactionQueuesNothing(t *testing.T) {
+	t.Parallel()
 	smtp := mailtest.Start(t)
 	e := newEnv(t, smtp.URL(), 0)
 	boom := errors.New("the user could not be created")
@@ -226,6 +228,7 @@ func TestRolledBackTransactionQueuesNothing(t *testing.T) {
 // The SMTP server is down, then refuses with 451, then comes back: every message is delivered
 // exactly once, none is lost, and the outbox shows the retries meanwhile without the password.
 func TestDeliverySurvivesAnSMTPOutage(t *testing.T) {
+	t.Parallel()
 	const password = "hunter2-s3cret"
 	smtp := mailtest.Start(t, "mailer", password)
 	smtp.Stop()
@@ -280,6 +283,7 @@ func TestDeliverySurvivesAnSMTPOutage(t *testing.T) {
 }
 
 func TestLastFailedAttemptMarksTheMessageFailed(t *testing.T) {
+	t.Parallel()
 	smtp := mailtest.Start(t)
 	smtp.Refuse(451, "Mailbox busy")
 	e := newEnv(t, smtp.URL(), 2)
@@ -301,6 +305,7 @@ func TestLastFailedAttemptMarksTheMessageFailed(t *testing.T) {
 }
 
 func TestRefusedRecipientFailsAtOnce(t *testing.T) {
+	t.Parallel()
 	smtp := mailtest.Start(t)
 	smtp.RefuseRecipient("user0@example.com", 550, "No such user")
 	e := newEnv(t, smtp.URL(), 10)
@@ -317,6 +322,7 @@ type crashingSender struct{}
 func (crashingSender) Send(context.Context, string, *models.MailMessage) error { panic("bug") }
 
 func TestCrashingDeliveryIsVisible(t *testing.T) {
+	t.Parallel()
 	e := newEnvSender(t, crashingSender{}, 2)
 	e.queue(1)
 	m := e.waitAll("failed", 10*time.Second, func(m *models.MailMessage) bool { return m.Status == models.MailFailed })[0]
@@ -326,6 +332,7 @@ func TestCrashingDeliveryIsVisible(t *testing.T) {
 }
 
 func TestSentMessageIsNeverSentAgain(t *testing.T) {
+	t.Parallel()
 	smtp := mailtest.Start(t)
 	e := newEnv(t, smtp.URL(), 0)
 	e.queue(1)
@@ -344,6 +351,7 @@ func TestSentMessageIsNeverSentAgain(t *testing.T) {
 }
 
 func TestWithoutSMTPMessagesAreHeld(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "", 0)
 	if e.outbox.Delivering() {
 		t.Fatal("delivering without a sender")
@@ -372,6 +380,7 @@ func TestWithoutSMTPMessagesAreHeld(t *testing.T) {
 }
 
 func TestOutboxIsScopedToTheAccount(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "", 0)
 	e.queue(1)
 	other := models.NewAccount("globex")
@@ -389,6 +398,7 @@ func TestOutboxIsScopedToTheAccount(t *testing.T) {
 }
 
 func TestParseSMTPURL(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		url  string
 		want mail.SMTPConfig

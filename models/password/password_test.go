@@ -6,6 +6,7 @@ import (
 )
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, pw string
 		ok       bool
@@ -33,6 +34,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestHashVerify(t *testing.T) {
+	t.Parallel()
 	h := NewFastHasher()
 	hash, err := h.Hash("violet harbour lantern")
 	if err != nil {

@@ -39,6 +39,7 @@ func newUser(t *testing.T, s *store.Store) (*models.Account, *models.SDPUser) {
 }
 
 func TestMatchStep(t *testing.T) {
+	t.Parallel()
 	key := "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 	now := time.Date(2026, 3, 1, 12, 0, 10, 0, time.UTC)
 	step := now.Unix() / 30
@@ -73,6 +74,7 @@ func TestMatchStep(t *testing.T) {
 }
 
 func TestSealerBindsPurposeAndOwner(t *testing.T) {
+	t.Parallel()
 	box := newSealer(secret.NewKeys([]byte("k")).Derive("totp"))
 	sealed := box.seal("JBSWY3DPEHPK3PXP", "totp-secret|1")
 	if got, err := box.open(sealed, "totp-secret|1"); err != nil || got != "JBSWY3DPEHPK3PXP" {
@@ -99,6 +101,7 @@ func TestSealerBindsPurposeAndOwner(t *testing.T) {
 
 // One activation link sets one password, however many requests race for it.
 func TestActivationLinkWorksOnceUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	svc, s := newService(t)
 	_, u := newUser(t, s)
 	ctx := context.Background()
@@ -140,6 +143,7 @@ func TestActivationLinkWorksOnceUnderConcurrency(t *testing.T) {
 
 // A TOTP code signs in once, even when two sign-ins race with it.
 func TestTOTPCodeAcceptedOnce(t *testing.T) {
+	t.Parallel()
 	svc, s := newService(t)
 	acc, u := newUser(t, s)
 	ctx := context.Background()

@@ -6,6 +6,7 @@ import (
 )
 
 func TestLimiter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	l := New(3, time.Minute).WithClock(func() time.Time { return now })
 	for i := 0; i < 3; i++ {
@@ -36,6 +37,7 @@ func TestLimiter(t *testing.T) {
 }
 
 func TestTake(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	l := New(1, time.Hour).WithClock(func() time.Time { return now })
 	if !l.Take("a") || l.Take("a") {

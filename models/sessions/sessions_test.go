@@ -73,6 +73,7 @@ func (f *fixture) start(t *testing.T, m *sessions.Manager, owner int64) string {
 func allow(context.Context, int64) error { return nil }
 
 func TestSessionsOfOneKindNeverOpenTheOther(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	token := f.start(t, f.console, f.admin)
 	if _, err := f.portal.Resolve(t.Context(), token, allow); !errors.Is(err, models.ErrUnauthorized) {
@@ -85,6 +86,7 @@ func TestSessionsOfOneKindNeverOpenTheOther(t *testing.T) {
 }
 
 func TestSessionTimeoutsAndRefusedOwners(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := t.Context()
 	// Idle: activity keeps a session alive, 31 quiet minutes end it.
@@ -120,6 +122,7 @@ func TestSessionTimeoutsAndRefusedOwners(t *testing.T) {
 }
 
 func TestPurgeDeletesOnlyExpiredSessionsOfItsKind(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := t.Context()
 	old := f.start(t, f.portal, f.user)
@@ -142,6 +145,7 @@ func TestPurgeDeletesOnlyExpiredSessionsOfItsKind(t *testing.T) {
 }
 
 func TestNewPasswordSpendsTheCheckBudget(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	hash, err := password.NewFastHasher().Hash("violet harbour lantern")
 	if err != nil {

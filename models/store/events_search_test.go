@@ -48,6 +48,7 @@ func seedSearchEvents(t *testing.T, s *store.Store, now time.Time) (acme, other 
 }
 
 func TestSearchEventsWalksEveryRowOnceInOrder(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t)
 	ctx := context.Background()
 	now := time.Now().UTC() // fractions of a second too: SQLite compares times as text
@@ -134,6 +135,7 @@ func TestSearchEventsWalksEveryRowOnceInOrder(t *testing.T) {
 }
 
 func TestCountEventKindsCapsAndModes(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t)
 	ctx := context.Background()
 	now := time.Now().UTC()

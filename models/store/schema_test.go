@@ -38,6 +38,7 @@ func migrationFiles(t *testing.T, d migrations.Dialect) []string {
 }
 
 func TestDialectsHaveTheSameMigrations(t *testing.T) {
+	t.Parallel()
 	pg, lite := migrationFiles(t, migrations.Postgres), migrationFiles(t, migrations.SQLite)
 	if len(pg) == 0 || !slices.Equal(pg, lite) {
 		t.Fatalf("postgres %v\nsqlite   %v", pg, lite)
@@ -45,6 +46,7 @@ func TestDialectsHaveTheSameMigrations(t *testing.T) {
 }
 
 func TestMigratedSchemaHasEveryModelColumn(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t)
 	ctx := context.Background()
 	m, err := s.Migrator()
@@ -75,6 +77,7 @@ func TestMigratedSchemaHasEveryModelColumn(t *testing.T) {
 // The session tables have no model of their own (models.Session serves both): each must have
 // models.Session's columns, its owner's column standing for OwnerID.
 func TestSessionTablesHaveEverySessionColumn(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t)
 	db := store.GormForTest(s)
 	sch, err := schema.Parse(&models.Session{}, &sync.Map{}, db.NamingStrategy)
@@ -95,6 +98,7 @@ func TestSessionTablesHaveEverySessionColumn(t *testing.T) {
 }
 
 func TestServeRefusesUnknownSchema(t *testing.T) {
+	t.Parallel()
 	s := storetest.OpenUnmigrated(t)
 	ctx := context.Background()
 	m, err := s.Migrator()

@@ -13,6 +13,7 @@ import (
 // Transactions that read before they write must not fail with "database is locked" when they
 // run at the same time: on SQLite they take the write lock at BEGIN (IMMEDIATE) and queue.
 func TestConcurrentReadThenWriteTransactions(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t)
 	ctx := context.Background()
 	a := models.NewAccount("acme")

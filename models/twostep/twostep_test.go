@@ -26,6 +26,7 @@ func sealer() *twostep.Sealer {
 // Keys the portal stored before this package existed must still open: the format is
 // base64url(nonce || AES-256-GCM ciphertext) under the caller's associated data.
 func TestSealerOpensTheStoredFormat(t *testing.T) {
+	t.Parallel()
 	key := secret.NewKeys([]byte("twostep-test-secret")).Derive("totp")
 	block, _ := aes.NewCipher(key)
 	aead, _ := cipher.NewGCM(block)
@@ -40,6 +41,7 @@ func TestSealerOpensTheStoredFormat(t *testing.T) {
 }
 
 func TestPendingEnrollmentIsBoundAndExpires(t *testing.T) {
+	t.Parallel()
 	box := sealer()
 	e, err := twostep.Begin(box, "Onramp (acme)", "ada@example.com", "enroll|1|s1", t0)
 	if err != nil {
@@ -87,6 +89,7 @@ func (s *steps) record(step int64) error {
 }
 
 func TestVerifyAcceptsACodeOnce(t *testing.T) {
+	t.Parallel()
 	const key = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 	code, _ := totp.GenerateCode(key, t0)
 	rec := &steps{}
@@ -116,6 +119,7 @@ func TestVerifyAcceptsACodeOnce(t *testing.T) {
 }
 
 func TestProve(t *testing.T) {
+	t.Parallel()
 	code := func(step int64, err error) func(string) (int64, error) {
 		return func(string) (int64, error) { return step, err }
 	}

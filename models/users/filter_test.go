@@ -9,6 +9,7 @@ import (
 )
 
 func TestFilterRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		query string
 		want  users.Filter

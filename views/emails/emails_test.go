@@ -10,6 +10,7 @@ import (
 )
 
 func TestInvitationHasEverythingTheUserNeeds(t *testing.T) {
+	t.Parallel()
 	r := emails.NewRenderer("https://vpn.example.com/")
 	link := "https://vpn.example.com/myvpn/activate/tok_A-1?x=1&y=2"
 	got, err := r.Invitation(t.Context(), mail.Invitation{AccountName: "acme", To: "ann@example.com", FirstName: "Ann <&>",
@@ -39,6 +40,7 @@ func TestInvitationHasEverythingTheUserNeeds(t *testing.T) {
 }
 
 func TestInvitationRefusesUnsafeLinks(t *testing.T) {
+	t.Parallel()
 	got, err := emails.NewRenderer("https://vpn.example.com").Invitation(t.Context(),
 		mail.Invitation{AccountName: "acme", To: "ann@example.com", ActivationURL: "javascript:alert(1)"})
 	if err != nil {
@@ -53,6 +55,7 @@ func TestInvitationRefusesUnsafeLinks(t *testing.T) {
 }
 
 func TestDisabledNotice(t *testing.T) {
+	t.Parallel()
 	got, err := emails.NewRenderer("https://vpn.example.com").DisabledNotice(t.Context(),
 		mail.DisabledNotice{AccountName: "acme", To: "bob@example.com", FirstName: "Bob"})
 	if err != nil {

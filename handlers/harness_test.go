@@ -9,18 +9,22 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"onramp/handlers"
+	"onramp/migrations"
 	"onramp/models"
 	"onramp/models/admins"
 	"onramp/models/codes"
 	"onramp/models/jobs"
 	"onramp/models/mail"
+	"onramp/models/mail/mailtest"
 	"onramp/models/password"
 	"onramp/models/secret"
 	"onramp/models/services"
@@ -46,6 +50,12 @@ type testApp struct {
 }
 
 const testPassword = "violet harbour lantern"
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopChromium() // harness_browser_test.go
+	os.Exit(code)
+}
 
 // appOption changes how newApp builds the services.
 type appOption func(testing.TB, *services.Config)
@@ -245,4 +255,71 @@ func snippet(s string) string {
 
 func addInput(i int) admins.AddInput {
 	return admins.AddInput{Email: fmt.Sprintf("staff%02d@example.com", i), Name: fmt.Sprintf("Staff %02d", i), Role: models.RoleHelpdesk}
+}
+
+func cookieValue(c *client, name string) string {
+	for _, ck := range c.cookies() {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+// rebind turns ? placeholders into PostgreSQL's $n when the app runs on PostgreSQL.
+func (a *testApp) rebind(q string) string {
+	if a.store.Dialect() != migrations.Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// execSQL runs a statement written with ? placeholders on either database.
+func (a *testApp) execSQL(q string, args ...any) {
+	a.t.Helper()
+	if _, err := a.store.SQLDB().Exec(a.rebind(q), args...); err != nil {
+		a.t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// countSQL runs a COUNT query written with ? placeholders.
+func (a *testApp) countSQL(q string, args ...any) int {
+	a.t.Helper()
+	var n int
+	if err := a.store.SQLDB().QueryRow(a.rebind(q), args...).Scan(&n); err != nil {
+		a.t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// withSMTP delivers the app's mail to a test SMTP server through the real River worker, with
+// retries milliseconds apart. Without it, mail is held (no SMTP configured).
+func withSMTP(srv *mailtest.Server) appOption {
+	return func(t testing.TB, c *services.Config) {
+		sc, err := mail.ParseSMTPURL(srv.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Mail.Sender, err = mail.NewSMTPSender(sc); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
