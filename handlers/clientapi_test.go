@@ -18,7 +18,7 @@ import (
 	"onramp/models/store"
 )
 
-// The VPN client API's HTTP tests (SPEC §9). Codes are inserted straight into the database, so
+// The VPN client API's HTTP tests (docs/client-api.md). Codes are inserted straight into the database, so
 // that these tests do not depend on how codes are generated.
 
 // codeRow reads a code's state back.
@@ -436,7 +436,7 @@ func TestClientRateLimits(t *testing.T) {
 	}
 }
 
-// TestClientOutcomesWriteEvents: every outcome of the client API writes an event (SPEC §9), and
+// TestClientOutcomesWriteEvents: every outcome of the client API writes an event, and
 // outcomes that repeat cheaply write one per run: refusals without a credential once a minute
 // per address, call and kind, a device's session checks once an hour per device and kind.
 func TestClientOutcomesWriteEvents(t *testing.T) {

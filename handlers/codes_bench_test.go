@@ -100,7 +100,7 @@ func (cb *codesBench) generate(b *testing.B, boss *models.Admin) *models.Run {
 // BenchmarkCodesGenerate gives 100,000 users that never had a code one code each through "Generate
 // for new users" (a River job committing 1,000 users per transaction: codes, a Generated event
 // each, counters, progress), next to raw SQL in the same run: x_raw against one INSERT … SELECT
-// of 100,000 code rows of the same shape (as SPEC §11 asks), x_raw_all against raw SQL doing
+// of 100,000 code rows of the same shape, x_raw_all against raw SQL doing
 // every write of the run (codes, events, user counters) in one transaction.
 func BenchmarkCodesGenerate(b *testing.B) {
 	const n = 100_000

@@ -11,7 +11,7 @@ import (
 	"onramp/models/devices"
 )
 
-// Reset password and Disable sign out every device of the users (SPEC §4, §5); enabling a user
+// Reset password and Disable sign out every device of the users; enabling a user
 // again does not bring a device back.
 func TestResetAndDisableSignOutDevices(t *testing.T) {
 	t.Parallel()

@@ -6,7 +6,7 @@ import (
 )
 
 // Account is a tenant: every other row belongs to one. It carries the account-wide
-// provisioning settings (SPEC §3).
+// provisioning settings (Access > Directory Services > User Provisioning; docs/admin-guide.md).
 type Account struct {
 	ID                 int64
 	Name               string
@@ -42,7 +42,7 @@ func (m ProvisioningMethod) Valid() bool {
 	return m == MethodInvitationEmail || m == MethodRegistrationCode
 }
 
-// Registration code expiry limits (SPEC §3).
+// Registration code expiry limits: a code lives at least an hour and at most a week.
 const (
 	MinCodeExpiryHours = 1
 	MaxCodeExpiryHours = 7 * 24

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// EventType groups event sub-types (SPEC §7).
+// EventType groups event sub-types; the Events page filters by both.
 type EventType string
 
 const (

@@ -21,7 +21,7 @@ import (
 	"golang.org/x/term"
 )
 
-// The reference VPN client (SPEC §9, §10): what a real client does with the client API, so that
+// The reference VPN client (docs/client-api.md): what a real client does with the client API, so that
 // a newcomer can try the whole flow from a terminal. It keeps the device credential in the
 // user's config directory, readable by the user only, and never prints it.
 

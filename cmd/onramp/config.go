@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// config is read from the environment (SPEC §10).
+// config is read from the environment (the README lists the variables; docs/operations.md says more).
 type config struct {
 	Env         string // "development" (default) or "production"
 	Addr        string

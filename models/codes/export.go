@@ -10,7 +10,7 @@ import (
 	"onramp/models/csvsafe"
 )
 
-// CSVHeader is the first row of the codes CSV (SPEC §5).
+// CSVHeader is the first row of the codes CSV. Scripts read it: the first four names are stable.
 var CSVHeader = []string{"First Name", "Last Name", "Email", "Registration Code", "Expires At"}
 
 // exportBatch is how many rows the CSV reads per query: the export holds one batch in memory

@@ -1,4 +1,4 @@
-// Package codes owns registration codes (SPEC §5): their alphabet and format, how typed input is
+// Package codes owns registration codes (docs/admin-guide.md, Registration codes): their alphabet and format, how typed input is
 // normalised, and how a code is kept at rest (an HMAC to find it, an AES-GCM copy to download
 // it). Its Service generates codes (for selected users in the Users Actions' transaction, and
 // for every user that never had one as a resumable background run), revokes them, wipes the

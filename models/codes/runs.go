@@ -151,7 +151,7 @@ func (s *Service) generateBatch(ctx context.Context, tx *store.Store, run *model
 	return runs.Step{Done: len(us), Affected: len(us)}, nil
 }
 
-// NewUsersWarning is the warning before "Generate for new users" (SPEC §5), n being the exact
+// NewUsersWarning is the warning before "Generate for new users", n being the exact
 // count of CountNewUsers.
 func NewUsersWarning(n int64) string {
 	if n == 1 {

@@ -1,5 +1,5 @@
 // Package devices owns the VPN client devices of SDP users and the use cases of the client API
-// (SPEC §9): registering a device by redeeming a one-time registration code or by signing in
+// (docs/client-api.md): registering a device by redeeming a one-time registration code or by signing in
 // with email and password, checking a device's credential, and signing devices out (one, by an
 // admin or the user, or all of some users, for Reset password and Disable). It knows nothing of
 // HTTP: callers pass the client's IP.
@@ -27,7 +27,7 @@ import (
 	"onramp/models/store"
 )
 
-// Limits are the failure budgets of code redemption (documented in the README). Only failures
+// Limits are the failure budgets of code redemption (docs/client-api.md, Rate limits). Only failures
 // spend tokens. Password sign-in of clients shares the portal's budgets instead (same password,
 // same guesser): see portal.Authenticate.
 type Limits struct {
@@ -51,7 +51,7 @@ var DefaultLimits = Limits{
 // one write a minute.
 const seenEvery = time.Minute
 
-// Every outcome of the client API writes an event (SPEC §9), but outcomes that repeat cheaply
+// Every outcome of the client API writes an event, but outcomes that repeat cheaply
 // write one event per run instead of one per request, so that a polling client or a flood of
 // junk cannot fill the events table: refusals anyone can cause without a credential (an
 // unreadable request, a request past the rate limit, an unknown token) one per address, call and

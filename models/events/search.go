@@ -24,7 +24,7 @@ const (
 	// CountCap is where the count of one kind stops ("10,000+"). An index-only count costs about
 	// 0.2 µs per event, and 30 days of a 10,000,000-event account hold 5,000,000: exact counts
 	// would take a second. At 10,000 per kind the counts of the default week take about 30 ms at
-	// that size; at 100,000, 140 ms (400 ms for 30 days). See README, Benchmarks.
+	// that size; at 100,000, 140 ms (400 ms for 30 days). See docs/benchmarks.md.
 	CountCap = 10_000
 	// exportBatch is how many rows one query of the CSV export reads.
 	exportBatch = 1000

@@ -1,5 +1,5 @@
 // Package password owns how Onramp stores and judges passwords: argon2id hashes (PHC strings) and
-// the length and common-password rules of SPEC §6.
+// the length and common-password rules (docs/security.md, Passwords).
 package password
 
 import (

@@ -1,4 +1,4 @@
-// Package portal owns the MyVPN end-user portal (SPEC §6): activating an account from an
+// Package portal owns the MyVPN end-user portal (docs/admin-guide.md): activating an account from an
 // invitation link, portal sign-in with account name, email, password and TOTP code, server-side
 // portal sessions, password changes and TOTP enrollment and removal, with their rate limits and
 // events. It knows nothing of HTTP: callers pass the client's IP.
@@ -99,7 +99,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 	return s.startSession(ctx, user, account, ip, userAgent, via)
 }
 
-// Authenticate is the sign-in check the portal and the VPN client API share (SPEC §6, §9): the
+// Authenticate is the sign-in check the portal and the VPN client API share: the
 // same password opens both, so both go through the same checks, the same failure budget and
 // the same answers. Unknown account, unknown email and wrong password all give
 // models.ErrUnauthorized and cost the same time. The more specific errors (ErrMFARequired,

@@ -1,4 +1,4 @@
-// Package provisioning owns the account-wide User Provisioning settings (SPEC §3): the method,
+// Package provisioning owns the account-wide User Provisioning settings (docs/admin-guide.md): the method,
 // the invitation options, the registration code expiry and the rules that guard them.
 package provisioning
 
