@@ -8,6 +8,7 @@ import (
 	"onramp/models/codes"
 	"onramp/models/devices"
 	"onramp/models/mail"
+	"onramp/models/provisioning"
 	"onramp/models/store"
 )
 
@@ -71,15 +72,15 @@ func (a Action) Destructive() bool {
 
 // Warning says what the action will do to n users.
 func (a Action) Warning(n int64, account *models.Account) string {
-	users := plural(n, "user", "users")
+	users := models.Plural(n, "user", "users")
 	switch a {
 	case ActionGenerateCode:
 		if n == 1 {
 			return fmt.Sprintf("A new registration code will be generated for this user, in addition to the codes they have "+
-				"(one code per device). Codes expire after %s; a disabled user gets none.", expiryLabel(account.CodeExpiryHours))
+				"(one code per device). Codes expire after %s; a disabled user gets none.", provisioning.FromAccount(account).ExpiryLabel())
 		}
 		return fmt.Sprintf("A new registration code will be generated for each enabled user among these %s, in addition to the codes "+
-			"they have (one code per device). Codes expire after %s; disabled users are skipped.", users, expiryLabel(account.CodeExpiryHours))
+			"they have (one code per device). Codes expire after %s; disabled users are skipped.", users, provisioning.FromAccount(account).ExpiryLabel())
 	case ActionResendInvitation:
 		return fmt.Sprintf("A new invitation email will be sent to %s that are enabled and not yet active. Links sent before stop working.", users)
 	case ActionResetPassword:
@@ -100,21 +101,6 @@ func (a Action) Warning(n int64, account *models.Account) string {
 		return fmt.Sprintf("%s will be deleted with their invitations and sessions. This cannot be undone; their events are kept.", users)
 	}
 	return ""
-}
-
-// expiryLabel says a code lifetime as the settings page does: "7 days", "12 hours".
-func expiryLabel(hours int) string {
-	if hours%24 == 0 {
-		return plural(int64(hours/24), "day", "days")
-	}
-	return plural(int64(hours), "hour", "hours")
-}
-
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // Selection is what a bulk action applies to: listed ids, or every user matching a filter.
