@@ -222,6 +222,14 @@ func TestClientRegisterRefusals(t *testing.T) {
 	assertNoSecretInEvents(t, a, token, strings.ReplaceAll(kept, "-", ""), strings.ReplaceAll(used, "-", ""))
 }
 
+// otherToken is a token of the same shape that differs from token in its first character.
+func otherToken(token string) string {
+	if token[0] == 'x' {
+		return "y" + token[1:]
+	}
+	return "x" + token[1:]
+}
+
 func (a *testApp) lookup(code string) string {
 	a.t.Helper()
 	n, err := codes.Normalize(code)
@@ -243,7 +251,7 @@ func TestClientSession(t *testing.T) {
 	if r.body["device_id"] != float64(id) || r.str("status") != "active" || user["email"] != "grace@example.com" || user["first_name"] != "Grace" {
 		t.Fatalf("session: %s", r.raw)
 	}
-	for name, tok := range map[string]string{"no token": "", "unknown token": "x" + token[1:]} {
+	for name, tok := range map[string]string{"no token": "", "unknown token": otherToken(token)} {
 		r := a.api("GET", "/api/v1/client/session", tok, nil)
 		expectAPI(t, r, http.StatusUnauthorized, "invalid_token")
 		if !strings.Contains(r.header.Get("WWW-Authenticate"), "invalid_token") {
@@ -499,7 +507,7 @@ func TestClientOutcomesWriteEvents(t *testing.T) {
 
 	// Tokens of no device: Token Rejected, without an account.
 	for range 3 {
-		expectAPI(t, a.api("GET", "/api/v1/client/session", "x"+token[1:], nil), http.StatusUnauthorized, "invalid_token")
+		expectAPI(t, a.api("GET", "/api/v1/client/session", otherToken(token), nil), http.StatusUnauthorized, "invalid_token")
 	}
 	expectAPI(t, a.api("GET", "/api/v1/client/session", "", nil), http.StatusUnauthorized, "invalid_token")
 	if n := a.countSQL("SELECT COUNT(*) FROM events WHERE sub_type = ? AND account_id IS NULL", models.SubClientTokenRejected); n != 1 {

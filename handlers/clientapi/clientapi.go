@@ -79,6 +79,7 @@ func userJSON(u *models.SDPUser) clientUser {
 	return clientUser{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}
 }
 
+// Register serves POST /api/v1/client/register.
 func (h *Handler) Register(c echo.Context) error {
 	var req registerRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -92,6 +93,7 @@ func (h *Handler) Register(c echo.Context) error {
 	return c.JSON(http.StatusCreated, registrationJSON(reg))
 }
 
+// Login serves POST /api/v1/client/login.
 func (h *Handler) Login(c echo.Context) error {
 	var req loginRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -105,6 +107,7 @@ func (h *Handler) Login(c echo.Context) error {
 	return c.JSON(http.StatusCreated, registrationJSON(reg))
 }
 
+// Session serves GET /api/v1/client/session.
 func (h *Handler) Session(c echo.Context) error {
 	sess, err := h.devices.Session(c.Request().Context(), bearerToken(c), c.RealIP())
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	adminpages "onramp/views/pages/admins"
 )
 
+// AdminsList serves GET /settings/administrators.
 func (h *Handler) AdminsList(c echo.Context) error {
 	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
 	return h.renderAdmins(c, http.StatusOK, after, adminpages.AddForm{Role: string(models.RoleHelpdesk)})
@@ -47,6 +48,7 @@ func (h *Handler) renderAdmins(c echo.Context, status int, after int64, form adm
 	return web.Render(c, status, adminpages.Page(h.page(c, "Administrators", "admins.list"), v))
 }
 
+// AdminsCreate serves POST /settings/administrators.
 func (h *Handler) AdminsCreate(c echo.Context) error {
 	var f forms.AddAdmin
 	if err := c.Bind(&f); err != nil {
@@ -109,6 +111,7 @@ func (h *Handler) adminAction(c echo.Context, warn func(*models.Admin, forms.Adm
 	return err
 }
 
+// AdminsRole serves POST /settings/administrators/:id/role.
 func (h *Handler) AdminsRole(c echo.Context) error {
 	return h.adminAction(c,
 		func(a *models.Admin, f forms.AdminAction) components.ConfirmProps {
@@ -143,6 +146,7 @@ func roleWarning(a *models.Admin, r models.Role) string {
 	return a.Email + " will no longer be able to change settings or manage administrators."
 }
 
+// AdminsDisable serves POST /settings/administrators/:id/disable.
 func (h *Handler) AdminsDisable(c echo.Context) error {
 	return h.adminAction(c,
 		func(a *models.Admin, _ forms.AdminAction) components.ConfirmProps {
@@ -162,6 +166,7 @@ func (h *Handler) AdminsDisable(c echo.Context) error {
 		})
 }
 
+// AdminsEnable serves POST /settings/administrators/:id/enable.
 func (h *Handler) AdminsEnable(c echo.Context) error {
 	return h.adminAction(c,
 		func(a *models.Admin, _ forms.AdminAction) components.ConfirmProps {
@@ -180,6 +185,7 @@ func (h *Handler) AdminsEnable(c echo.Context) error {
 		})
 }
 
+// AdminsLink serves POST /settings/administrators/:id/link.
 func (h *Handler) AdminsLink(c echo.Context) error {
 	return h.adminAction(c,
 		func(a *models.Admin, _ forms.AdminAction) components.ConfirmProps {
@@ -198,7 +204,7 @@ func (h *Handler) AdminsLink(c echo.Context) error {
 		})
 }
 
-// adminsTwoStepRemove turns off another admin's two-step verification (a lost phone), after
+// AdminsTwoStepRemove turns off another admin's two-step verification (a lost phone), after
 // the warning.
 func (h *Handler) AdminsTwoStepRemove(c echo.Context) error {
 	return h.adminAction(c,

@@ -14,6 +14,7 @@ import (
 	authpages "onramp/views/pages/auth"
 )
 
+// LoginPage serves GET /login.
 func (h *Handler) LoginPage(c echo.Context) error {
 	if current(c) != nil {
 		return c.Redirect(http.StatusSeeOther, c.Echo().Reverse("home"))
@@ -21,6 +22,7 @@ func (h *Handler) LoginPage(c echo.Context) error {
 	return web.Render(c, http.StatusOK, authpages.Login(h.page(c, "Sign in", ""), authpages.LoginForm{}))
 }
 
+// Login serves POST /login.
 func (h *Handler) Login(c echo.Context) error {
 	var f forms.Login
 	if err := c.Bind(&f); err != nil {
@@ -57,6 +59,7 @@ func (h *Handler) Login(c echo.Context) error {
 	return web.Redirect(c, next)
 }
 
+// Logout serves POST /logout.
 func (h *Handler) Logout(c echo.Context) error {
 	if err := h.Auth.SignOut(c.Request().Context(), current(c), c.RealIP()); err != nil {
 		return err
@@ -67,6 +70,7 @@ func (h *Handler) Logout(c echo.Context) error {
 	return h.flashRedirect(c, views.FlashSuccess, "You are signed out.", c.Echo().Reverse("login"))
 }
 
+// SetupPage serves GET /setup.
 func (h *Handler) SetupPage(c echo.Context) error {
 	web.NoReferrer(c)
 	token := c.QueryParam("token")
@@ -76,6 +80,7 @@ func (h *Handler) SetupPage(c echo.Context) error {
 	return web.Render(c, http.StatusOK, authpages.Setup(h.page(c, "Set up Onramp", ""), authpages.SetupForm{Token: token}))
 }
 
+// Setup serves POST /setup.
 func (h *Handler) Setup(c echo.Context) error {
 	web.NoReferrer(c)
 	var f forms.Setup
@@ -107,6 +112,7 @@ func (h *Handler) linkGone(c echo.Context, err error, what string) error {
 	return web.Render(c, http.StatusGone, authpages.LinkGone(h.page(c, "Link expired", ""), what))
 }
 
+// PasswordLinkPage serves GET /set-password/:token.
 func (h *Handler) PasswordLinkPage(c echo.Context) error {
 	web.NoReferrer(c)
 	token := c.Param("token")
@@ -118,6 +124,7 @@ func (h *Handler) PasswordLinkPage(c echo.Context) error {
 		authpages.SetPasswordForm{Token: token, Email: admin.Email}))
 }
 
+// PasswordLink serves POST /set-password/:token.
 func (h *Handler) PasswordLink(c echo.Context) error {
 	web.NoReferrer(c)
 	token := c.Param("token")
@@ -145,10 +152,12 @@ func (h *Handler) PasswordLink(c echo.Context) error {
 	return h.flashRedirect(c, views.FlashSuccess, "Your password is set. Sign in with it now.", c.Echo().Reverse("login"))
 }
 
+// ChangePasswordPage serves GET /account/password.
 func (h *Handler) ChangePasswordPage(c echo.Context) error {
 	return web.Render(c, http.StatusOK, authpages.ChangePassword(h.page(c, "Change password", ""), authpages.ChangePasswordForm{}))
 }
 
+// ChangePassword serves POST /account/password.
 func (h *Handler) ChangePassword(c echo.Context) error {
 	var f forms.NewPassword
 	if err := c.Bind(&f); err != nil {

@@ -16,7 +16,7 @@ import (
 	capages "onramp/views/pages/clientaccess"
 )
 
-// clientAccessPage is Access > Client Access with its User Provisioning section.
+// ClientAccessPage is Access > Client Access with its User Provisioning section.
 func (h *Handler) ClientAccessPage(c echo.Context) error {
 	ov, err := h.Codes.Overview(c.Request().Context(), current(c).Admin)
 	if err != nil {
@@ -37,7 +37,7 @@ func codeRunView(c echo.Context, r *models.Run) components.Run {
 		c.Echo().Reverse("clientaccess.run", r.ID), c.Echo().Reverse("clientaccess"))
 }
 
-// clientAccessGenerate is "Generate Registration Code For New Users", confirm-then-do: without
+// ClientAccessGenerate is "Generate Registration Code For New Users", confirm-then-do: without
 // confirm=1 it answers with the warning and its exact count (a dialog for htmx, a page
 // otherwise); with it, it starts the run and goes back to the page, which shows its progress.
 func (h *Handler) ClientAccessGenerate(c echo.Context) error {
@@ -77,7 +77,7 @@ func (h *Handler) ClientAccessGenerate(c echo.Context) error {
 	return h.flashRedirect(c, kind, msg, back)
 }
 
-// clientAccessRun is the progress fragment htmx polls while a run is open. Once the run has
+// ClientAccessRun is the progress fragment htmx polls while a run is open. Once the run has
 // ended it asks htmx to reload the page, whose counts and button have changed too.
 func (h *Handler) ClientAccessRun(c echo.Context) error {
 	id, err := web.ID(c, "id")

@@ -12,7 +12,7 @@ import (
 	userpages "onramp/views/pages/users"
 )
 
-// codesCSV is "Download Registration Codes": the account's active codes as CSV, streamed (the
+// CodesCSV is "Download Registration Codes": the account's active codes as CSV, streamed (the
 // service reads and flushes a batch at a time) with a Downloaded event.
 func (h *Handler) CodesCSV(c echo.Context) error {
 	cur := current(c)

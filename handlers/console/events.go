@@ -53,6 +53,7 @@ func eventsQuery(c events.Criteria, after string) string {
 	return "?" + q.Encode()
 }
 
+// EventsList serves GET /events.
 func (h *Handler) EventsList(c echo.Context) error {
 	var f forms.EventFilter
 	if err := c.Bind(&f); err != nil {
@@ -160,6 +161,7 @@ func thousands(n int64) string {
 	return b.String()
 }
 
+// EventsShow serves GET /events/:id.
 func (h *Handler) EventsShow(c echo.Context) error {
 	id, err := web.ID(c, "id")
 	if err != nil {
@@ -193,7 +195,7 @@ func optID(id *int64) string {
 	return strconv.FormatInt(*id, 10)
 }
 
-// eventsCSV streams the current filter as CSV. Mistakes in the filter are found before the
+// EventsCSV streams the current filter as CSV. Mistakes in the filter are found before the
 // first byte and answered with the error page.
 func (h *Handler) EventsCSV(c echo.Context) error {
 	var f forms.EventFilter

@@ -10,6 +10,7 @@ import (
 	"onramp/views/pages/home"
 )
 
+// Home serves GET /.
 func (h *Handler) Home(c echo.Context) error {
 	cur := current(c)
 	ov, err := h.Events.Overview(c.Request().Context(), cur.Admin, 10)

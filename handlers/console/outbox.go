@@ -16,6 +16,7 @@ import (
 	outboxpages "onramp/views/pages/outbox"
 )
 
+// OutboxList serves GET /outbox.
 func (h *Handler) OutboxList(c echo.Context) error {
 	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
 	page, err := h.Outbox.List(c.Request().Context(), current(c).Admin, after)
@@ -45,7 +46,7 @@ func (h *Handler) OutboxList(c echo.Context) error {
 	return web.Render(c, http.StatusOK, outboxpages.Page(h.page(c, "Outbox", "outbox"), v))
 }
 
-// outboxSendHeld sends the held messages worth sending once SMTP is configured,
+// OutboxSendHeld sends the held messages worth sending once SMTP is configured,
 // confirm-then-do: without confirm=1 it answers with the warning (a dialog for htmx, a page
 // otherwise).
 func (h *Handler) OutboxSendHeld(c echo.Context) error {
@@ -82,6 +83,7 @@ func (h *Handler) OutboxSendHeld(c echo.Context) error {
 	return h.flashRedirect(c, views.FlashSuccess, models.Plural(n, "held message", "held messages")+" queued for delivery.", back)
 }
 
+// OutboxMessage serves GET /outbox/:id.
 func (h *Handler) OutboxMessage(c echo.Context) error {
 	m, err := h.outboxGet(c)
 	if err != nil {
@@ -101,7 +103,7 @@ func (h *Handler) OutboxMessage(c echo.Context) error {
 	return web.Render(c, http.StatusOK, outboxpages.Message(h.page(c, m.Subject, "outbox"), v))
 }
 
-// outboxHTML serves a message's HTML part as it will be mailed. As far as the console is
+// OutboxHTML serves a message's HTML part as it will be mailed. As far as the console is
 // concerned it is foreign markup: the CSP sandbox gives it an opaque origin, no scripts, no
 // forms and nothing loaded from anywhere (inline styles only, as in mail clients).
 func (h *Handler) OutboxHTML(c echo.Context) error {

@@ -18,6 +18,7 @@ import (
 	provpages "onramp/views/pages/provisioning"
 )
 
+// ProvisioningPage serves GET /access/directory-services/provisioning.
 func (h *Handler) ProvisioningPage(c echo.Context) error {
 	s, _, err := h.Provisioning.Get(c.Request().Context(), current(c).Admin)
 	if err != nil {
@@ -32,6 +33,7 @@ func settingsForm(s provisioning.Settings) provpages.Form {
 		SSOEnabled: s.SSOEnabled, SSOWarning: s.SSOWarning()}
 }
 
+// ProvisioningSave serves POST /access/directory-services/provisioning.
 func (h *Handler) ProvisioningSave(c echo.Context) error {
 	var f forms.Provisioning
 	if err := c.Bind(&f); err != nil {

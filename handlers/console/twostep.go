@@ -17,6 +17,7 @@ import (
 // The signed-in admin's own two-step verification (TOTP), next to the password page. Turning it
 // off for another admin is on the Administrators page (admins.go).
 
+// TwoStepPage serves GET /account/two-step.
 func (h *Handler) TwoStepPage(c echo.Context) error {
 	cur := current(c)
 	if cur.Admin.HasTOTP() {
@@ -38,6 +39,7 @@ func (h *Handler) renderTwoStep(c echo.Context, status int, e *twostep.Enrollmen
 	return web.Render(c, status, authpages.TwoStepPage(h.page(c, "Two-step verification", ""), v))
 }
 
+// TwoStepConfirm serves POST /account/two-step.
 func (h *Handler) TwoStepConfirm(c echo.Context) error {
 	var f forms.Enroll
 	if err := c.Bind(&f); err != nil {
@@ -61,7 +63,7 @@ func (h *Handler) TwoStepConfirm(c echo.Context) error {
 	return h.flashRedirect(c, views.FlashSuccess, "Two-step verification is on: signing in now asks for a code from your app. Your other sessions are signed out.", c.Echo().Reverse("account.twostep"))
 }
 
-// twoStepRemove shows the warning first (without confirm=1), which asks for a code or the
+// TwoStepRemove shows the warning first (without confirm=1), which asks for a code or the
 // password, then turns two-step verification off.
 func (h *Handler) TwoStepRemove(c echo.Context) error {
 	var f forms.RemoveMFA

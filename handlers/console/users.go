@@ -29,6 +29,7 @@ func actionItems(role models.Role) []userpages.ActionItem {
 	return out
 }
 
+// UsersList serves GET /access/users.
 func (h *Handler) UsersList(c echo.Context) error {
 	f := users.ParseFilter(c.QueryParam)
 	after := c.QueryParam("after")
@@ -70,6 +71,7 @@ func (h *Handler) UsersList(c echo.Context) error {
 	return web.Render(c, http.StatusOK, userpages.ListPage(h.page(c, "Users", "users.list"), v))
 }
 
+// UsersNew serves GET /access/users/new.
 func (h *Handler) UsersNew(c echo.Context) error {
 	return h.renderNewUser(c, http.StatusOK, userpages.NewForm{})
 }
@@ -83,6 +85,7 @@ func (h *Handler) renderNewUser(c echo.Context, status int, f userpages.NewForm)
 	return web.Render(c, status, userpages.NewPage(h.page(c, "New user", "users.list"), f))
 }
 
+// UsersCreate serves POST /access/users.
 func (h *Handler) UsersCreate(c echo.Context) error {
 	var f forms.NewUser
 	if err := c.Bind(&f); err != nil {
@@ -105,6 +108,7 @@ func (h *Handler) UsersCreate(c echo.Context) error {
 	return h.flashRedirect(c, views.FlashSuccess, msg, c.Echo().Reverse("users.show", u.ID))
 }
 
+// UsersShow serves GET /access/users/:id.
 func (h *Handler) UsersShow(c echo.Context) error {
 	id, err := web.ID(c, "id")
 	if err != nil {
@@ -140,7 +144,7 @@ func (h *Handler) UsersShow(c echo.Context) error {
 	return web.Render(c, http.StatusOK, userpages.ShowPage(h.page(c, u.FullName(), "users.list"), v))
 }
 
-// usersActions runs the confirm-then-do pattern for the Actions menu: without confirm=1 it
+// UsersActions runs the confirm-then-do pattern for the Actions menu: without confirm=1 it
 // answers with a warning that says what will happen to how many users; with it, it acts.
 func (h *Handler) UsersActions(c echo.Context) error {
 	var f forms.BulkAction
@@ -221,7 +225,7 @@ func actionRunTitle(run *models.Run) string {
 	return users.Action(run.Action).Label() + ": " + models.Plural(run.Total, "user", "users")
 }
 
-// usersRun follows an action running in the background: the page, or for htmx the progress
+// UsersRun follows an action running in the background: the page, or for htmx the progress
 // block it polls every second until the run ends.
 func (h *Handler) UsersRun(c echo.Context) error {
 	id, err := web.ID(c, "id")

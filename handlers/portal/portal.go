@@ -14,6 +14,7 @@ import (
 	portalpages "onramp/views/pages/portal"
 )
 
+// ActivatePage serves GET /myvpn/activate/:token.
 func (h *Handler) ActivatePage(c echo.Context) error {
 	web.NoReferrer(c)
 	token := c.Param("token")
@@ -24,6 +25,7 @@ func (h *Handler) ActivatePage(c echo.Context) error {
 	return h.renderActivate(c, http.StatusOK, token, inv, nil)
 }
 
+// Activate serves POST /myvpn/activate/:token.
 func (h *Handler) Activate(c echo.Context) error {
 	web.NoReferrer(c)
 	var f forms.NewPassword
@@ -81,6 +83,7 @@ func (h *Handler) activationGone(c echo.Context, err error) error {
 	return web.Render(c, http.StatusGone, portalpages.LinkGone(h.page(c, "Link no longer works")))
 }
 
+// LoginPage serves GET /myvpn/login.
 func (h *Handler) LoginPage(c echo.Context) error {
 	if current(c) != nil {
 		return c.Redirect(http.StatusSeeOther, c.Echo().Reverse("portal.home"))
@@ -89,6 +92,7 @@ func (h *Handler) LoginPage(c echo.Context) error {
 		portalpages.LoginForm{Account: c.QueryParam("account")}))
 }
 
+// Login serves POST /myvpn/login.
 func (h *Handler) Login(c echo.Context) error {
 	var f forms.PortalLogin
 	if err := c.Bind(&f); err != nil {
@@ -130,6 +134,7 @@ func (h *Handler) Login(c echo.Context) error {
 		portalpages.LoginForm{Account: f.Account, Email: f.Email, Error: r.Msg, CodeError: r.CodeMsg}))
 }
 
+// Logout serves POST /myvpn/logout.
 func (h *Handler) Logout(c echo.Context) error {
 	if err := h.Portal.SignOut(c.Request().Context(), current(c), c.RealIP()); err != nil {
 		return err
@@ -140,6 +145,7 @@ func (h *Handler) Logout(c echo.Context) error {
 	return h.Cookie.FlashRedirect(c, views.FlashSuccess, "You are signed out.", c.Echo().Reverse("portal.login"))
 }
 
+// Home serves GET /myvpn.
 func (h *Handler) Home(c echo.Context) error {
 	cur := current(c)
 	ds, err := h.deviceRows(c) // devices.go
@@ -150,10 +156,12 @@ func (h *Handler) Home(c echo.Context) error {
 		Name: cur.User.FirstName, Email: cur.User.Email, Account: cur.Account.Name, MFA: cur.User.MFAConfigured, Devices: ds}))
 }
 
+// PasswordPage serves GET /myvpn/password.
 func (h *Handler) PasswordPage(c echo.Context) error {
 	return web.Render(c, http.StatusOK, portalpages.Password(h.page(c, "Change password"), portalpages.PasswordForm{}))
 }
 
+// Password serves POST /myvpn/password.
 func (h *Handler) Password(c echo.Context) error {
 	var f forms.NewPassword
 	if err := c.Bind(&f); err != nil {
@@ -175,6 +183,7 @@ func (h *Handler) Password(c echo.Context) error {
 		c.Echo().Reverse("portal.home"))
 }
 
+// MFAPage serves GET /myvpn/mfa.
 func (h *Handler) MFAPage(c echo.Context) error {
 	cur := current(c)
 	if cur.User.MFAConfigured {
@@ -192,6 +201,7 @@ func (h *Handler) renderEnroll(c echo.Context, status int, e *portal.Enrollment,
 		portalpages.Enroll{Secret: e.Secret, QRCode: e.QRCode, Pending: e.Pending, Errors: errs}))
 }
 
+// MFAConfirm serves POST /myvpn/mfa.
 func (h *Handler) MFAConfirm(c echo.Context) error {
 	var f forms.Enroll
 	if err := c.Bind(&f); err != nil {
@@ -216,7 +226,7 @@ func (h *Handler) MFAConfirm(c echo.Context) error {
 		c.Echo().Reverse("portal.home"))
 }
 
-// portalMFARemove asks for confirmation first (without confirm=1 it shows the warning, which
+// MFARemove asks for confirmation first (without confirm=1 it shows the warning, which
 // also asks for the code or password), then turns MFA off.
 func (h *Handler) MFARemove(c echo.Context) error {
 	var f forms.RemoveMFA
