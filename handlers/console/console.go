@@ -5,8 +5,6 @@
 package console
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 
@@ -51,43 +49,22 @@ type Deps struct {
 // Handler serves the console.
 type Handler struct {
 	Deps
+	signed web.Signed[auth.Current]
 	errors web.Pages
 }
 
 // New builds the console's handlers.
 func New(d Deps) *Handler {
-	h := &Handler{Deps: d}
+	h := &Handler{Deps: d, signed: web.Signed[auth.Current]{Cookie: d.Cookie, Resolve: d.Auth.Resolve}}
 	h.errors = web.Pages{Log: d.Log, Dev: d.Dev, SignIn: "login", Page: h.errorPage}
 	return h
 }
 
-type currentKey struct{}
+// current is the admin signed in on the request, or nil.
+func current(c echo.Context) *auth.Current { return web.Current[auth.Current](c) }
 
-// current is who is signed in on the request, or nil.
-func current(c echo.Context) *auth.Current {
-	cur, _ := c.Request().Context().Value(currentKey{}).(*auth.Current)
-	return cur
-}
-
-// load resolves the session cookie against the database; a revoked or expired session is
-// forgotten here, so a deleted session row (sign-out, password change, disable) ends the
-// session on the very next request.
-func (h *Handler) load(c echo.Context) error {
-	token := h.Cookie.Token(c)
-	if token == "" {
-		return nil
-	}
-	cur, err := h.Auth.Resolve(c.Request().Context(), token)
-	switch {
-	case errors.Is(err, models.ErrUnauthorized):
-		return nil
-	case err != nil:
-		return err
-	}
-	req := c.Request()
-	c.SetRequest(req.WithContext(context.WithValue(req.Context(), currentKey{}, cur)))
-	return nil
-}
+// load finds the admin signed in on the request, if any (web.Signed).
+func (h *Handler) load(c echo.Context) error { return h.signed.Load(c) }
 
 // Anyone loads the session when there is one (the sign-in page sends a signed-in admin home).
 func (h *Handler) Anyone(next echo.HandlerFunc) echo.HandlerFunc {

@@ -7,15 +7,12 @@
 package portal
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"onramp/handlers/web"
-	"onramp/models"
 	"onramp/models/devices"
 	"onramp/models/portal"
 	"onramp/views"
@@ -40,42 +37,23 @@ type Deps struct {
 // Handler serves the portal.
 type Handler struct {
 	Deps
+	signed web.Signed[portal.Current]
 	errors web.Pages
 }
 
 // New builds the portal's handlers.
 func New(d Deps) *Handler {
-	h := &Handler{Deps: d}
+	h := &Handler{Deps: d, signed: web.Signed[portal.Current]{Cookie: d.Cookie, Resolve: d.Portal.Resolve}}
 	h.errors = web.Pages{Log: d.Log, Dev: d.Dev, SignIn: "portal.login", Page: h.errorPage}
 	return h
 }
 
-type currentKey struct{}
-
 // current is the portal user signed in on the request, or nil.
-func current(c echo.Context) *portal.Current {
-	cur, _ := c.Request().Context().Value(currentKey{}).(*portal.Current)
-	return cur
-}
+func current(c echo.Context) *portal.Current { return web.Current[portal.Current](c) }
 
-// load resolves the portal cookie against the database, so a deleted session row (sign-out,
-// Reset password, Disable) ends the session on the very next request.
-func (h *Handler) load(c echo.Context) error {
-	token := h.Cookie.Token(c)
-	if token == "" {
-		return nil
-	}
-	cur, err := h.Portal.Resolve(c.Request().Context(), token)
-	switch {
-	case errors.Is(err, models.ErrUnauthorized):
-		return nil
-	case err != nil:
-		return err
-	}
-	req := c.Request()
-	c.SetRequest(req.WithContext(context.WithValue(req.Context(), currentKey{}, cur)))
-	return nil
-}
+// load finds the portal user signed in on the request, if any (web.Signed). A deleted session
+// row (sign-out, Reset password, Disable) ends the session on the very next request.
+func (h *Handler) load(c echo.Context) error { return h.signed.Load(c) }
 
 // Require loads the portal session and, with signedIn, sends visitors without one to the
 // portal's sign-in page. Portal pages show personal data and activation links carry tokens:
