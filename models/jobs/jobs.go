@@ -33,9 +33,6 @@ const (
 	QueueMaintenance = "maintenance"
 )
 
-var queues = map[string]river.QueueConfig{QueueMail: {MaxWorkers: 4}, QueueRuns: {MaxWorkers: 4}, QueueCodes: {MaxWorkers: 2},
-	QueueMaintenance: {MaxWorkers: 1}}
-
 // Config tunes the client.
 type Config struct {
 	// PollInterval is how often queues look for due jobs; 0 means one second.
@@ -65,7 +62,8 @@ func New(s *store.Store, cfg Config) (*Jobs, error) {
 	}
 	j := &Jobs{workers: river.NewWorkers()}
 	rc := &river.Config{
-		Queues:            queues,
+		Queues: map[string]river.QueueConfig{QueueMail: {MaxWorkers: 4}, QueueRuns: {MaxWorkers: 4}, QueueCodes: {MaxWorkers: 2},
+			QueueMaintenance: {MaxWorkers: 1}},
 		Workers:           j.workers,
 		FetchPollInterval: poll,
 		FetchCooldown:     min(poll, 100*time.Millisecond),

@@ -47,7 +47,7 @@ type Config struct {
 
 // Services is the application: every use case, and the job queue they share.
 type Services struct {
-	Store        *store.Store
+	store        *store.Store
 	Jobs         *jobs.Jobs
 	Runs         *runs.Runner
 	Auth         *auth.Service
@@ -87,7 +87,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	if err != nil {
 		return nil, err
 	}
-	sv := &Services{Store: s, Jobs: j, Outbox: outbox, Provisioning: provisioning.New(s)}
+	sv := &Services{store: s, Jobs: j, Outbox: outbox, Provisioning: provisioning.New(s)}
 	sv.Runs = runs.New(s, j, log)
 	sv.Auth = auth.New(s, hasher, cfg.Keys, cfg.Auth)
 	sv.Admins = admins.New(s, hasher, sv.Auth.Config().PasswordLinkTTL)
@@ -110,7 +110,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 }
 
 // Ping checks that the database answers (the readiness probe).
-func (sv *Services) Ping(ctx context.Context) error { return sv.Store.Ping(ctx) }
+func (sv *Services) Ping(ctx context.Context) error { return sv.store.Ping(ctx) }
 
 func withLogger(c jobs.Config, log *slog.Logger) jobs.Config {
 	if c.Logger == nil {
