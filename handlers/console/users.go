@@ -255,18 +255,14 @@ func (h *Handler) UsersRun(c echo.Context) error {
 
 func resultMessage(a users.Action, r users.Result) string {
 	done := map[users.Action]string{
-		users.ActionGenerateCode:     "Generated a registration code for %d %s.",
-		users.ActionResendInvitation: "Invitation resent to %d %s.",
-		users.ActionResetPassword:    "Password reset for %d %s.",
-		users.ActionDisable:          "Disabled %d %s.",
-		users.ActionEnable:           "Enabled %d %s.",
-		users.ActionDelete:           "Deleted %d %s.",
+		users.ActionGenerateCode:     "Generated a registration code for %s.",
+		users.ActionResendInvitation: "Invitation resent to %s.",
+		users.ActionResetPassword:    "Password reset for %s.",
+		users.ActionDisable:          "Disabled %s.",
+		users.ActionEnable:           "Enabled %s.",
+		users.ActionDelete:           "Deleted %s.",
 	}[a]
-	noun := "users"
-	if r.Affected == 1 {
-		noun = "user"
-	}
-	msg := fmt.Sprintf(done, r.Affected, noun)
+	msg := fmt.Sprintf(done, models.Plural(r.Affected, "user", "users"))
 	switch {
 	case r.Skipped > 0 && a == users.ActionGenerateCode:
 		msg += fmt.Sprintf(" %d skipped (disabled users get no code).", r.Skipped)
