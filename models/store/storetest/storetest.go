@@ -1,6 +1,6 @@
 // Package storetest gives each test a fresh, migrated database: a SQLite file in the test's
-// temporary folder or, when TEST_DATABASE_URL is set, a schema of its own on that PostgreSQL
-// server, dropped when the test ends. The same tests thus run on both databases.
+// temporary folder or, when TEST_DATABASE_URL is set, a database of its own on that PostgreSQL
+// server (postgres.go), dropped when the test ends. The same tests thus run on both databases.
 package storetest
 
 import (
@@ -29,11 +29,7 @@ func Open(t testing.TB) *store.Store {
 	if URL() == "" {
 		return openSQLiteCopy(t)
 	}
-	s := OpenUnmigrated(t)
-	if err := migrate(s); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return openPostgresCopy(t)
 }
 
 func migrate(s *store.Store) error {
