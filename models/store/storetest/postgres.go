@@ -133,8 +133,8 @@ func schemaVersion() (string, error) {
 	})
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, m := range info.Deps {
-			if strings.HasPrefix(m.Path, "github.com/riverqueue/river") {
-				h.Write([]byte(m.Path + "@" + m.Version))
+			if m.Path == "github.com/riverqueue/river" { // rivermigrate, whose migrations make River's tables
+				h.Write([]byte(m.Version))
 			}
 		}
 	}
