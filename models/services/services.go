@@ -5,7 +5,7 @@ package services
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -65,7 +65,7 @@ type Services struct {
 // its workers as it is built; start it (Jobs.Start) once New returns.
 func New(s *store.Store, cfg Config) (*Services, error) {
 	if cfg.Keys == nil || cfg.Renderer == nil {
-		return nil, fmt.Errorf("services: keys and an email renderer are required")
+		return nil, errors.New("services: keys and an email renderer are required")
 	}
 	hasher := cfg.Hasher
 	if hasher == nil {
@@ -75,13 +75,16 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	j, err := jobs.New(s, withLogger(cfg.Jobs, log))
-	if err != nil {
-		return nil, err
+	jc, mc := cfg.Jobs, cfg.Mail
+	if jc.Logger == nil {
+		jc.Logger = log
 	}
-	mc := cfg.Mail
 	if mc.Logger == nil {
 		mc.Logger = log
+	}
+	j, err := jobs.New(s, jc)
+	if err != nil {
+		return nil, err
 	}
 	outbox, err := mail.NewOutbox(s, j, cfg.Renderer, mc)
 	if err != nil {
@@ -111,10 +114,3 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 
 // Ping checks that the database answers (the readiness probe).
 func (sv *Services) Ping(ctx context.Context) error { return sv.store.Ping(ctx) }
-
-func withLogger(c jobs.Config, log *slog.Logger) jobs.Config {
-	if c.Logger == nil {
-		c.Logger = log
-	}
-	return c
-}
