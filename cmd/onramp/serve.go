@@ -78,6 +78,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	// Mail delivery, the runs of bulk work and the periodic jobs.
 	if err := sv.Jobs.Start(ctx); err != nil {
+		_ = ln.Close()
 		return err
 	}
 	log.Info("onramp is listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "env", cfg.Env,
