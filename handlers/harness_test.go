@@ -78,6 +78,8 @@ func newAppOn(t testing.TB, s *store.Store, opts ...appOption) *testApp {
 		Renderer: emails.NewRenderer("http://onramp.test"),
 		Jobs:     jobs.Config{RetryDelay: 20 * time.Millisecond, PollInterval: 20 * time.Millisecond},
 		Clock:    a.clock,
+		// A wait for a turn (a client past its redemption budget) moves the app's clock instead.
+		Sleep: func(_ context.Context, d time.Duration) error { a.advance(d); return nil },
 	}
 	for _, o := range opts {
 		o(t, &cfg)

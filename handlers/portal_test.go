@@ -187,11 +187,13 @@ func TestPortalSignInFailuresLookAlike(t *testing.T) {
 	}
 	assertNoSecretInEvents(t, a, "not the password", testPassword)
 
-	// Not yet activated: a clear answer.
+	// Invited but not activated: without a password of their own, the same answer as anyone
+	// unknown (which users were invited is not told), with the way in for a newcomer.
 	a.sdpUser("acme", "new@example.com")
 	r := c.portalLogin("acme", "new@example.com", "anything at all", "")
-	expectStatus(t, r, http.StatusForbidden)
-	expectBody(t, r, "not activated yet")
+	expectStatus(t, r, http.StatusUnauthorized)
+	expectBody(t, r, "The account name, email or password is not right.")
+	expectBody(t, r, "invitation email")
 
 	// Disabled: said only to whoever knows the password.
 	d := a.activeSDPUser("acme", "dis@example.com")

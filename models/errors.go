@@ -15,6 +15,9 @@ var (
 	ErrForbidden    = errors.New("forbidden")
 	ErrUnauthorized = errors.New("unauthorized")
 	ErrGone         = errors.New("gone")
+	// ErrBusy: the server is at capacity for this kind of work right now (password hashing, say);
+	// trying again in a moment works.
+	ErrBusy = errors.New("busy")
 )
 
 // ValidationError carries a message per form field (and "" for the form as a whole).

@@ -58,6 +58,7 @@ const (
 	SubClientRequestRefused = "Request Refused"
 	SubClientRateLimited    = "Rate Limited"
 	SubClientTokenRejected  = "Token Rejected"
+	SubClientCodeFlood      = "Code Flood" // failed redemptions across all clients past their pace
 
 	SubDirectorySync = "Sync"
 )

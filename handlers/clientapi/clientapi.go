@@ -210,6 +210,7 @@ var apiCodes = map[int]string{
 	http.StatusUnsupportedMediaType:  "invalid_request",
 	http.StatusUnprocessableEntity:   "invalid_request",
 	http.StatusTooManyRequests:       "rate_limited",
+	http.StatusServiceUnavailable:    "busy",
 }
 
 // HandleError renders an error of the API as JSON. Statuses and Retry-After are the pages'
@@ -221,6 +222,8 @@ func (h *Handler) HandleError(err error, c echo.Context) {
 		body.Status, body.Code, body.Message = ae.Status, ae.Code, ae.Message
 	}
 	switch {
+	case body.Status == http.StatusServiceUnavailable: // load, not a failure: Retry-After says when
+		body.Message = "The server is busy. Try again in " + c.Response().Header().Get("Retry-After") + " seconds."
 	case body.Status >= 500:
 		web.LogFailure(h.log, c, p.RequestID, err)
 		body.Code, body.Message = "internal_error", "The server could not answer. Try again in a moment."

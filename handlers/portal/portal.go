@@ -126,7 +126,7 @@ func (h *Handler) Login(c echo.Context) error {
 	case errors.Is(err, portal.ErrUserDisabled):
 		r.Status, r.Msg = http.StatusForbidden, "Your account is disabled. Ask your administrator."
 	case errors.Is(err, models.ErrUnauthorized):
-		r.Msg = "The account name, email or password is not right."
+		r.Msg = "The account name, email or password is not right. New here? Open the invitation email to choose your password first."
 	default:
 		return err
 	}

@@ -45,6 +45,9 @@ func Problem(err error, c echo.Context, dev bool) errpages.Problem {
 	case errors.As(err, &ve):
 		p.Status = http.StatusUnprocessableEntity
 		p.Message = ve.Error()
+	case errors.Is(err, models.ErrBusy):
+		p.Status = http.StatusServiceUnavailable
+		c.Response().Header().Set("Retry-After", strconv.Itoa(BusyRetrySeconds))
 	default:
 		p.Status = http.StatusInternalServerError
 	}
@@ -63,6 +66,9 @@ func Problem(err error, c echo.Context, dev bool) errpages.Problem {
 	case http.StatusTooManyRequests:
 		p.Title = "Too many attempts"
 		p.Message = "Wait a little and try again."
+	case http.StatusServiceUnavailable:
+		p.Title = "Busy"
+		p.Message = "Many people are signing in at this moment. Try again in a few seconds."
 	case http.StatusMethodNotAllowed:
 		p.Title = "Not allowed"
 		p.Message = "This address does not accept that kind of request."
@@ -82,6 +88,10 @@ func Problem(err error, c echo.Context, dev bool) errpages.Problem {
 	}
 	return p
 }
+
+// BusyRetrySeconds is the Retry-After of a 503 for models.ErrBusy: a hashing slot frees up
+// within a second or so.
+const BusyRetrySeconds = 2
 
 // RetrySeconds is a rate limit's Retry-After, in whole seconds (at least 1).
 func RetrySeconds(rl *models.RateLimitError) int {
@@ -118,7 +128,7 @@ func (e Pages) Handle(err error, c echo.Context) {
 		_ = ToSignIn(c, e.SignIn)
 		return
 	}
-	if p.Status >= 500 {
+	if p.Status >= 500 && p.Status != http.StatusServiceUnavailable { // busy is load, not a failure
 		LogFailure(e.Log, c, p.RequestID, err)
 	}
 	if c.Request().Method == http.MethodHead {

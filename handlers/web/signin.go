@@ -30,6 +30,9 @@ func SignInRefusal(c echo.Context, err, mfaRequired, wrongCode error) (r Refusal
 		c.Response().Header().Set("Retry-After", strconv.Itoa(RetrySeconds(rl)))
 		r.Status, r.Msg = http.StatusTooManyRequests,
 			fmt.Sprintf("Too many failed sign-in attempts. Try again in %s.", HumanWait(rl.RetryAfter))
+	case errors.Is(err, models.ErrBusy):
+		c.Response().Header().Set("Retry-After", strconv.Itoa(BusyRetrySeconds))
+		r.Status, r.Msg = http.StatusServiceUnavailable, "Many people are signing in at this moment. Try again in a few seconds."
 	case errors.Is(err, mfaRequired):
 		r.CodeMsg = "Your account has two-step verification: enter your password again with the code from your authenticator app."
 	case errors.Is(err, wrongCode):

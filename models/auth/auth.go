@@ -207,13 +207,24 @@ type SignInInput struct {
 // SignIn checks an email, a password and, for an admin with two-step verification, the
 // authenticator code. A wrong password, an unknown email or a disabled admin all give
 // models.ErrUnauthorized; only after the right password does a missing code give
-// ErrMFARequired and a wrong or replayed one ErrWrongCode. Every failure spends a token of
-// both the email's and the IP's failure budget and writes a Sign-in Failed event.
-func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent string) (*Current, string, error) {
+// ErrMFARequired and a wrong or replayed one ErrWrongCode. Every attempt takes a token of both
+// the email's and the IP's failure budget before the check; a failure keeps them spent and
+// writes a Sign-in Failed event.
+func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent string) (cur *Current, token string, err error) {
 	email := models.NormalizeEmail(in.Email)
-	if err := s.sessions.CheckSignIn(email, ip); err != nil {
+	attempt, err := s.sessions.BeginSignIn(email, ip)
+	if err != nil {
 		return nil, "", err
 	}
+	failed := false
+	defer func() {
+		switch {
+		case err == nil:
+			attempt.Succeeded()
+		case !failed:
+			attempt.Abandoned()
+		}
+	}()
 	admin, err := s.store.AdminByEmail(ctx, email)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return nil, "", err
@@ -222,7 +233,10 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 	if admin != nil {
 		hash = admin.PasswordHash
 	}
-	ok := s.hasher.Verify(in.Password, hash) // runs even for unknown emails, so timing does not tell
+	ok, err := s.hasher.Verify(in.Password, hash) // runs even for unknown emails, so timing does not tell
+	if err != nil {
+		return nil, "", err
+	}
 	reason, fail := "", error(nil)
 	switch {
 	case admin == nil:
@@ -245,7 +259,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 		}
 	}
 	if fail != nil {
-		s.sessions.FailSignIn(email, ip)
+		failed = true
 		var accountID *int64
 		if admin != nil {
 			accountID = &admin.AccountID
@@ -257,7 +271,6 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 		}
 		return nil, "", fail
 	}
-	s.sessions.SignedIn(email)
 	account, err := s.store.Account(ctx, admin.AccountID)
 	if err != nil {
 		return nil, "", err

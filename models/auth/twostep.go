@@ -74,7 +74,7 @@ func (s *Service) RemoveTOTP(ctx context.Context, cur *Current, code, pw, ip str
 	}
 	how, err := twostep.Prove(s.budget(a), code, pw,
 		func(code string) (int64, error) { return s.checkCode(ctx, a, code) },
-		func(pw string) bool { return s.hasher.Verify(pw, a.PasswordHash) })
+		func(pw string) (bool, error) { return s.hasher.Verify(pw, a.PasswordHash) })
 	if err != nil {
 		return err
 	}

@@ -27,24 +27,30 @@ import (
 	"onramp/models/store"
 )
 
-// Limits are the failure budgets of code redemption (docs/client-api.md, Rate limits). Only failures
-// spend tokens. Password sign-in of clients shares the portal's budgets instead (same password,
-// same guesser): see portal.Authenticate.
+// Limits are the failure budgets of code redemption (docs/client-api.md, Rate limits). Every
+// redemption takes a token of its client's budget before the code is checked and gives it
+// back when the code worked, so only failures spend it, however many arrive at once. Password
+// sign-in of clients shares the portal's budgets instead (same password, same guesser): see
+// portal.Authenticate.
 type Limits struct {
-	// Per client IP: one client guessing codes.
+	// Per client (an IPv4 address, an IPv6 /64): one client guessing codes. A client past its
+	// budget is not refused outright: its next redemption waits for the next token, up to
+	// IPFailEvery, so that a valid code from an office behind one address still goes through
+	// at the budget's pace; a redemption whose turn is further away gets 429.
 	IPFailBurst int
 	IPFailEvery time.Duration
-	// Across all IPs: many clients (a botnet) guessing codes together. Past it every redemption
-	// is refused for a moment, which is the price of keeping 79-bit codes unguessable.
-	GlobalFailBurst int
-	GlobalFailEvery time.Duration
+	// Across all clients: past FloodBurst failures (refilled at one per FloodEvery) the API
+	// raises an alarm, a Client / Code Flood event once a minute. It never refuses a redemption:
+	// each client is held by its own budget, and codes are 79-bit.
+	FloodBurst int
+	FloodEvery time.Duration
 }
 
-// DefaultLimits: 10 failed redemptions per IP, then one more every 30 seconds; 300 failed
-// redemptions across all IPs, then 300 a minute.
+// DefaultLimits: 10 failed redemptions per client, then one more every 30 seconds; the alarm
+// past 300 failures across all clients, then 300 a minute.
 var DefaultLimits = Limits{
 	IPFailBurst: 10, IPFailEvery: 30 * time.Second,
-	GlobalFailBurst: 300, GlobalFailEvery: time.Minute / 300,
+	FloodBurst: 300, FloodEvery: time.Minute / 300,
 }
 
 // seenEvery limits last-seen writes: a client that checks its session every few seconds costs
@@ -100,8 +106,11 @@ type Service struct {
 	portal *portal.Service
 	now    func() time.Time
 
+	limits Limits
 	byIP   *ratelimit.Limiter
-	global *ratelimit.Limiter
+	flood  *ratelimit.Limiter
+	// sleep waits for a client's turn (a test moves its clock instead).
+	sleep func(ctx context.Context, d time.Duration) error
 	// refusals and sessions pace the events of repeated outcomes (RefusalEventEvery, SessionEventEvery).
 	refusals *ratelimit.Limiter
 	sessions *ratelimit.Limiter
@@ -113,15 +122,28 @@ type Service struct {
 // goes through the portal's checks.
 func New(s *store.Store, sealer *codes.Sealer, p *portal.Service) *Service {
 	svc := &Service{store: s, sealer: sealer, portal: p, now: func() time.Time { return time.Now().UTC() }, batch: revokeBatch,
-		refusals: ratelimit.New(1, RefusalEventEvery), sessions: ratelimit.New(1, SessionEventEvery)}
+		refusals: ratelimit.New(1, RefusalEventEvery), sessions: ratelimit.New(1, SessionEventEvery), sleep: sleep}
 	return svc.WithLimits(DefaultLimits)
+}
+
+// sleep waits d, or less when ctx ends first.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // WithLimits replaces the redemption limits (tests that hammer one code from one address); call
 // it before the service is used.
 func (s *Service) WithLimits(l Limits) *Service {
+	s.limits = l
 	s.byIP = ratelimit.New(l.IPFailBurst, l.IPFailEvery)
-	s.global = ratelimit.New(l.GlobalFailBurst, l.GlobalFailEvery)
+	s.flood = ratelimit.New(l.FloodBurst, l.FloodEvery)
 	return s.WithClock(s.now)
 }
 
@@ -129,14 +151,20 @@ func (s *Service) WithLimits(l Limits) *Service {
 func (s *Service) WithClock(now func() time.Time) *Service {
 	s.now = now
 	s.byIP.WithClock(now)
-	s.global.WithClock(now)
+	s.flood.WithClock(now)
 	s.refusals.WithClock(now)
 	s.sessions.WithClock(now)
 	return s
 }
 
-// globalKey is the one key of the all-IPs limiter.
-const globalKey = "all"
+// WithSleep replaces how a redemption waits for its client's turn (tests move their clock).
+func (s *Service) WithSleep(sleep func(ctx context.Context, d time.Duration) error) *Service {
+	s.sleep = sleep
+	return s
+}
+
+// floodKey is the one key of the all-clients failure counter.
+const floodKey = "all"
 
 // RegisterInput is what a client sends to redeem a code.
 type RegisterInput struct {
@@ -159,9 +187,9 @@ type Registration struct {
 // Register redeems a one-time code for a new device. Exactly one of any number of concurrent
 // redemptions of a code wins (store.RedeemCode); the device, the code's device, the user's
 // counters and the events are written in the same transaction. A refused redemption says why
-// (ErrInvalidCode, ErrCodeUsed, ErrCodeExpired, ErrCodeRevoked, ErrUserDisabled), spends a
-// token of the IP and the global failure budgets, and writes a Code Rejected event.
-func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (*Registration, error) {
+// (ErrInvalidCode, ErrCodeUsed, ErrCodeExpired, ErrCodeRevoked, ErrUserDisabled), keeps the
+// token it took of its client's failure budget (see Limits), and writes a Code Rejected event.
+func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (reg *Registration, err error) {
 	name, platform, err := deviceFields(in.DeviceName, in.Platform)
 	if strings.TrimSpace(in.Code) == "" {
 		err = addField(err, "code", "The registration code is required.")
@@ -169,9 +197,15 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (*R
 	if err != nil {
 		return nil, s.RefuseRequest(ctx, CallRegister, ip, err)
 	}
-	if err := s.checkLimits(ip); err != nil {
+	bucket := ratelimit.ClientKey(ip)
+	if err := s.takeTurn(ctx, bucket); err != nil {
 		return nil, s.noteLimited(ctx, CallRegister, ip, err)
 	}
+	defer func() {
+		if !rejected(err) {
+			s.byIP.Give(bucket) // the code worked, or could not be checked: not a guess
+		}
+	}()
 	rej := rejection{name: name, platform: platform, ip: ip}
 	code, err := codes.Normalize(in.Code)
 	if err != nil {
@@ -195,7 +229,6 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (*R
 		return nil, s.refused(ctx, rej, c, now)
 	}
 	token := secret.Token()
-	var reg *Registration
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.CountRedemption(ctx, c.AccountID, c.SDPUserID); errors.Is(err, models.ErrNotFound) {
 			return ErrUserDisabled // rolls back: the code stays unused
@@ -268,10 +301,24 @@ type rejection struct {
 	ip             string
 }
 
-// reject counts a failed redemption, writes its Code Rejected event and returns fail.
+// rejected reports whether err refuses a code (a guess that keeps its token spent).
+func rejected(err error) bool {
+	for _, r := range []error{ErrInvalidCode, ErrCodeUsed, ErrCodeExpired, ErrCodeRevoked, ErrUserDisabled} {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// reject writes the Code Rejected event of a failed redemption, raises the flood alarm when
+// failures across all clients pass their pace, and returns fail.
 func (s *Service) reject(ctx context.Context, r rejection, reason string, fail error) error {
-	s.byIP.Fail(r.ip)
-	s.global.Fail(globalKey)
+	if ok, _ := s.flood.Take(floodKey); !ok {
+		if err := s.alarm(ctx); err != nil {
+			return err
+		}
+	}
 	details := map[string]string{"reason": reason, "device": r.name}
 	if r.platform != "" {
 		details["platform"] = r.platform
@@ -321,7 +368,7 @@ func (s *Service) noteLimited(ctx context.Context, call, ip string, err error) e
 // noteRefusal writes a Client event of a refusal that names no account, at most once per
 // address, call and kind per RefusalEventEvery, and returns fail.
 func (s *Service) noteRefusal(ctx context.Context, call, ip, sub string, details map[string]string, fail error) error {
-	if !s.refusals.Take(sub + "\x00" + call + "\x00" + ip) {
+	if ok, _ := s.refusals.Take(sub + "\x00" + call + "\x00" + ratelimit.ClientKey(ip)); !ok {
 		return fail
 	}
 	details["call"] = call
@@ -336,7 +383,7 @@ func (s *Service) noteRefusal(ctx context.Context, call, ip, sub string, details
 // noteSession writes a device's Session Checked or Session Refused event, at most once per
 // device and kind per SessionEventEvery, and returns fail.
 func (s *Service) noteSession(ctx context.Context, u *models.SDPUser, d *models.Device, ip, sub, reason string, fail error) error {
-	if !s.sessions.Take(fmt.Sprintf("%s\x00%d", sub, d.ID)) {
+	if ok, _ := s.sessions.Take(fmt.Sprintf("%s\x00%d", sub, d.ID)); !ok {
 		return fail
 	}
 	details := map[string]string{"device": d.Name, "recorded": "once an hour per device"}
@@ -351,13 +398,34 @@ func (s *Service) noteSession(ctx context.Context, u *models.SDPUser, d *models.
 	return fail
 }
 
-func (s *Service) checkLimits(ip string) error {
-	okI, waitI := s.byIP.Check(ip)
-	okG, waitG := s.global.Check(globalKey)
-	if okI && okG {
+// takeTurn takes a token of a client's redemption budget, waiting for the next one (up to the
+// budget's refill interval) when the client is past it; a turn further away is a
+// *models.RateLimitError.
+func (s *Service) takeTurn(ctx context.Context, bucket string) error {
+	wait, ok := s.byIP.Reserve(bucket, s.limits.IPFailEvery)
+	if !ok {
+		return &models.RateLimitError{RetryAfter: wait}
+	}
+	if wait > 0 {
+		if err := s.sleep(ctx, wait); err != nil {
+			s.byIP.Give(bucket)
+			return err
+		}
+	}
+	return nil
+}
+
+// alarm writes the Client / Code Flood event, at most once per RefusalEventEvery: failed
+// redemptions across all clients are past their pace. Nobody is refused for it.
+func (s *Service) alarm(ctx context.Context) error {
+	if ok, _ := s.refusals.Take(models.SubClientCodeFlood); !ok {
 		return nil
 	}
-	return &models.RateLimitError{RetryAfter: max(waitI, waitG)}
+	return s.store.CreateEvent(ctx, models.NewEvent(nil, models.EventClient, models.SubClientCodeFlood,
+		models.Actor{Type: models.ActorSystem}, "", map[string]string{
+			"failures": fmt.Sprintf("more than %d, then %d a minute, across all clients", s.limits.FloodBurst,
+				time.Minute/s.limits.FloodEvery),
+			"recorded": "once a minute"}))
 }
 
 // Login registers a device for a user who signs in with account name, email, password and,

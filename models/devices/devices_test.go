@@ -147,3 +147,103 @@ func TestRevokeForUsersAcrossBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// redemptionFixture is the service over a fresh database with one enabled user, and a
+// redemption budget that never waits for real (a client past its budget gets its turn at once).
+type redemptionFixture struct {
+	s      *store.Store
+	svc    *Service
+	sealer *codes.Sealer
+	user   *models.SDPUser
+}
+
+func newRedemptionFixture(t *testing.T, l Limits) *redemptionFixture {
+	t.Helper()
+	s := storetest.Open(t)
+	keys := secret.NewKeys([]byte("devices-test-secret-devices-test-secret"))
+	f := &redemptionFixture{s: s, sealer: codes.NewSealer(keys)}
+	f.svc = New(s, f.sealer, portal.New(s, password.NewFastHasher(), keys, sessions.Config{})).WithLimits(l).
+		WithSleep(func(context.Context, time.Duration) error { return nil })
+	account := models.NewAccount("acme")
+	if err := s.CreateAccount(t.Context(), account); err != nil {
+		t.Fatal(err)
+	}
+	f.user = &models.SDPUser{AccountID: account.ID, FirstName: "Grace", LastName: "Hopper", Email: "grace@example.com",
+		Origin: models.OriginManual, Status: models.UserEnabled, Activation: models.ActivationNew}
+	if err := s.CreateUser(t.Context(), f.user); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// code gives the user a new active code and returns it.
+func (f *redemptionFixture) code(t *testing.T) string {
+	t.Helper()
+	code := codes.New()
+	now := time.Now().UTC()
+	c := &models.RegistrationCode{AccountID: f.user.AccountID, SDPUserID: f.user.ID, LookupHash: f.sealer.Lookup(code),
+		Encrypted: f.sealer.Seal(f.user.AccountID, code), GeneratedBy: models.GeneratedByAdmin, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := f.s.CreateCodes(t.Context(), []*models.RegistrationCode{c}); err != nil {
+		t.Fatal(err)
+	}
+	return codes.Format(code)
+}
+
+func (f *redemptionFixture) redeem(code, ip string) error {
+	_, err := f.svc.Register(context.Background(), RegisterInput{Code: code, DeviceName: "laptop"}, ip)
+	return err
+}
+
+func (f *redemptionFixture) events(t *testing.T, sub string) int {
+	t.Helper()
+	var n int
+	if err := f.s.SQLDB().QueryRow("SELECT COUNT(*) FROM events WHERE sub_type = '" + sub + "'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestIPv6ClientsShareTheirSlash64: fifty addresses of one /64 are one client with one budget
+// (before, each address had its own); another /64 has its own.
+func TestIPv6ClientsShareTheirSlash64(t *testing.T) {
+	t.Parallel()
+	f := newRedemptionFixture(t, DefaultLimits)
+	var rejected, limited int
+	for i := range 50 {
+		err := f.redeem(codes.Format(codes.New()), fmt.Sprintf("2001:db8:7:1:%x::%x", i, i+1))
+		var rl *models.RateLimitError
+		switch {
+		case errors.Is(err, ErrInvalidCode):
+			rejected++
+		case errors.As(err, &rl):
+			limited++
+		default:
+			t.Fatalf("redemption %d: %v", i, err)
+		}
+	}
+	if want := DefaultLimits.IPFailBurst + 1; rejected != want || limited != 50-want {
+		t.Fatalf("%d checked and %d refused, want %d checked (the budget and one waiting turn)", rejected, limited, want)
+	}
+	if err := f.redeem(f.code(t), "2001:db8:7:2::1"); err != nil {
+		t.Fatalf("another /64 is held by the first one's budget: %v", err)
+	}
+}
+
+// TestFloodNeverRefusesAValidCode: junk from many clients, each within its own budget, raises
+// the alarm once, and a valid code from yet another client still works (before, a global cap
+// refused every redemption of every account for a while).
+func TestFloodNeverRefusesAValidCode(t *testing.T) {
+	t.Parallel()
+	f := newRedemptionFixture(t, Limits{IPFailBurst: 10, IPFailEvery: 30 * time.Second, FloodBurst: 20, FloodEvery: time.Minute / 20})
+	for i := range 320 {
+		if err := f.redeem(codes.Format(codes.New()), fmt.Sprintf("198.51.%d.%d", i/250, i%250+1)); !errors.Is(err, ErrInvalidCode) {
+			t.Fatalf("junk redemption %d: %v, want it checked and refused as invalid", i, err)
+		}
+	}
+	if err := f.redeem(f.code(t), "203.0.113.9"); err != nil {
+		t.Fatalf("a valid code during the flood: %v", err)
+	}
+	if n := f.events(t, models.SubClientCodeFlood); n != 1 {
+		t.Fatalf("%d Code Flood events, want 1 (once a minute)", n)
+	}
+}

@@ -4,10 +4,15 @@ package password
 
 import (
 	_ "embed"
+	"fmt"
+	"runtime"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
+
+	"onramp/models"
 )
 
 // Length limits for every password Onramp accepts.
@@ -16,11 +21,22 @@ const (
 	MaxLength = 128
 )
 
-// Hasher hashes and verifies passwords with argon2id.
+// Hasher hashes and verifies passwords with argon2id. Each hash takes the memory of its
+// parameters (64 MiB in production) for its duration, so the hashes running at once are
+// capped: a flood of sign-ins waits for a slot a moment, then is answered models.ErrBusy,
+// instead of taking the server's memory.
 type Hasher struct {
 	params *argon2id.Params
 	dummy  string
+	slots  chan struct{}
+	wait   time.Duration
 }
+
+// DefaultWait is how long a hash waits for a slot before giving up with models.ErrBusy.
+const DefaultWait = 2 * time.Second
+
+// ErrBusy: every hashing slot stayed taken for the whole wait.
+var ErrBusy = fmt.Errorf("%w: too many passwords are being checked at once; try again in a moment", models.ErrBusy)
 
 // Production parameters: 64 MiB, 1 pass, 2 lanes (the RFC 9106 second recommendation, scaled to
 // a 2-core server).
@@ -35,7 +51,7 @@ func NewFastHasher() *Hasher {
 }
 
 func newHasher(p *argon2id.Params) *Hasher {
-	h := &Hasher{params: p}
+	h := (&Hasher{params: p}).WithLimit(2*runtime.NumCPU(), DefaultWait)
 	// A hash to verify against when the account does not exist, so that the answer takes as long.
 	d, err := argon2id.CreateHash("onramp-dummy-password", p)
 	if err != nil {
@@ -45,18 +61,56 @@ func newHasher(p *argon2id.Params) *Hasher {
 	return h
 }
 
+// WithLimit lets at most slots hashes run at once, each waiting at most wait for its turn (the
+// default is twice the CPUs, DefaultWait): argon2id is CPU-bound, so more at once would only
+// take more memory, not finish sooner.
+func (h *Hasher) WithLimit(slots int, wait time.Duration) *Hasher {
+	h.slots, h.wait = make(chan struct{}, max(1, slots)), wait
+	return h
+}
+
+// acquire takes a hashing slot, or gives ErrBusy after the wait.
+func (h *Hasher) acquire() error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(h.wait)
+	defer t.Stop()
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return ErrBusy
+	}
+}
+
+func (h *Hasher) release() { <-h.slots }
+
 // Hash returns a PHC-encoded argon2id hash.
-func (h *Hasher) Hash(pw string) (string, error) { return argon2id.CreateHash(pw, h.params) }
+func (h *Hasher) Hash(pw string) (string, error) {
+	if err := h.acquire(); err != nil {
+		return "", err
+	}
+	defer h.release()
+	return argon2id.CreateHash(pw, h.params)
+}
 
 // Verify reports whether pw matches hash. An empty hash (no password set) never matches, but
-// still costs one hash computation.
-func (h *Hasher) Verify(pw, hash string) bool {
+// still costs one hash computation, so that an unknown account takes as long as a wrong
+// password. With every slot taken for the whole wait it gives ErrBusy.
+func (h *Hasher) Verify(pw, hash string) (bool, error) {
+	if err := h.acquire(); err != nil {
+		return false, err
+	}
+	defer h.release()
 	if hash == "" {
 		_, _ = argon2id.ComparePasswordAndHash(pw, h.dummy)
-		return false
+		return false, nil
 	}
 	ok, err := argon2id.ComparePasswordAndHash(pw, hash)
-	return err == nil && ok
+	return err == nil && ok, nil
 }
 
 //go:embed common.txt

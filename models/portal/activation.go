@@ -2,9 +2,11 @@ package portal
 
 import (
 	"context"
+	"errors"
 
 	"onramp/models"
 	"onramp/models/password"
+	"onramp/models/ratelimit"
 	"onramp/models/secret"
 	"onramp/models/store"
 )
@@ -78,14 +80,20 @@ func (in ActivateInput) Validate() error {
 // not signed in: the link proves the mailbox, not the authenticator, so they sign in with both;
 // the returned token is then "".
 func (s *Service) Activate(ctx context.Context, token string, in ActivateInput, ip, userAgent string) (*Current, string, error) {
-	if ok, wait := s.activationIP.Check(ip); !ok {
+	// A token of the client's budget is taken before the link is checked and given back unless
+	// the link does not work: only guesses spend it, however many arrive at once.
+	bucket := ratelimit.ClientKey(ip)
+	if ok, wait := s.activationIP.Take(bucket); !ok {
 		return nil, "", &models.RateLimitError{RetryAfter: wait}
 	}
 	t, _, err := s.activationTarget(ctx, s.store, token)
 	if err != nil {
-		s.activationIP.Fail(ip)
+		if !errors.Is(err, models.ErrGone) {
+			s.activationIP.Give(bucket)
+		}
 		return nil, "", err
 	}
+	s.activationIP.Give(bucket)
 	if err := in.Validate(); err != nil {
 		return nil, "", err
 	}

@@ -102,19 +102,30 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 // Authenticate is the sign-in check the portal and the VPN client API share: the
 // same password opens both, so both go through the same checks, the same failure budget and
 // the same answers. Unknown account, unknown email and wrong password all give
-// models.ErrUnauthorized and cost the same time. The more specific errors (ErrMFARequired,
-// ErrWrongCode, ErrUserDisabled) come only after the password was right; ErrNotActivated says
-// the user exists but has no password yet. Every failure spends a token of both the
-// (account, email) and the IP failure budget and writes a Sign-in Failed event of type
-// failType (Portal or Client). via says how the user proved who they are, for events.
-func (s *Service) Authenticate(ctx context.Context, in SignInInput, ip string, failType models.EventType) (*models.Account, *models.SDPUser, string, error) {
+// models.ErrUnauthorized and cost the same time; so does a user who has no password yet (an
+// invitation not used), whatever is typed: which users exist is not told to someone who does
+// not know the password. The more specific errors (ErrNotActivated, ErrUserDisabled,
+// ErrMFARequired, ErrWrongCode) come only after the password was right. Every attempt takes a
+// token of both the (account, email) and the IP failure budget before the check; a failure
+// keeps them spent and writes a Sign-in Failed event of type failType (Portal or Client). via
+// says how the user proved who they are, for events.
+func (s *Service) Authenticate(ctx context.Context, in SignInInput, ip string, failType models.EventType) (account *models.Account, user *models.SDPUser, via string, err error) {
 	accountName := strings.ToLower(strings.TrimSpace(in.Account))
 	email := models.NormalizeEmail(in.Email)
-	key := accountName + "/" + email
-	if err := s.sessions.CheckSignIn(key, ip); err != nil {
+	attempt, err := s.sessions.BeginSignIn(accountName+"/"+email, ip)
+	if err != nil {
 		return nil, nil, "", err
 	}
-	account, user, err := s.findUser(ctx, accountName, email)
+	failed := false
+	defer func() {
+		switch {
+		case err == nil:
+			attempt.Succeeded()
+		case !failed:
+			attempt.Abandoned()
+		}
+	}()
+	account, user, err = s.findUser(ctx, accountName, email)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -122,7 +133,10 @@ func (s *Service) Authenticate(ctx context.Context, in SignInInput, ip string, f
 	if user != nil {
 		hash = user.PasswordHash
 	}
-	pwOK := s.hasher.Verify(in.Password, hash) // runs for unknown users too, so timing does not tell
+	pwOK, err := s.hasher.Verify(in.Password, hash) // runs for unknown users too, so timing does not tell
+	if err != nil {
+		return nil, nil, "", err
+	}
 
 	reason, fail := "", error(nil)
 	step := int64(0)
@@ -131,10 +145,12 @@ func (s *Service) Authenticate(ctx context.Context, in SignInInput, ip string, f
 		reason, fail = "unknown account", models.ErrUnauthorized
 	case user == nil:
 		reason, fail = "unknown email", models.ErrUnauthorized
-	case user.Activation != models.ActivationActive && (hash == "" || pwOK):
-		reason, fail = "not activated", ErrNotActivated
+	case hash == "":
+		reason, fail = "not activated", models.ErrUnauthorized
 	case !pwOK:
 		reason, fail = "wrong password", models.ErrUnauthorized
+	case user.Activation != models.ActivationActive:
+		reason, fail = "not activated", ErrNotActivated
 	case user.Status != models.UserEnabled:
 		reason, fail = "user disabled", ErrUserDisabled
 	case user.MFAConfigured && strings.TrimSpace(in.TOTP) == "":
@@ -148,14 +164,13 @@ func (s *Service) Authenticate(ctx context.Context, in SignInInput, ip string, f
 		}
 	}
 	if fail != nil {
-		s.sessions.FailSignIn(key, ip)
+		failed = true
 		if err := s.store.CreateEvent(ctx, failureEvent(failType, account, user, email, ip, reason)); err != nil {
 			return nil, nil, "", err
 		}
 		return nil, nil, "", fail
 	}
-	s.sessions.SignedIn(key)
-	via := "password"
+	via = "password"
 	if user.MFAConfigured {
 		via = "password and authenticator code"
 	}

@@ -64,7 +64,7 @@ func (s *Service) RemoveTOTP(ctx context.Context, cur *Current, code, pw, ip str
 	}
 	how, err := twostep.Prove(s.budget(u), code, pw,
 		func(code string) (int64, error) { return s.checkCode(ctx, u, code) },
-		func(pw string) bool { return s.hasher.Verify(pw, u.PasswordHash) })
+		func(pw string) (bool, error) { return s.hasher.Verify(pw, u.PasswordHash) })
 	if err != nil {
 		return err
 	}

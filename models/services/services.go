@@ -43,6 +43,9 @@ type Config struct {
 	Logger        *slog.Logger
 	// Clock replaces the time of every service (tests); nil means the real time.
 	Clock func() time.Time
+	// Sleep replaces how a service waits (tests move their Clock instead); nil means the real
+	// wait.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Services is the application: every use case, and the job queue they share.
@@ -108,6 +111,9 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 		sv.Devices.WithClock(now)
 		sv.Users.WithClock(now)
 		sv.Events.WithClock(now)
+	}
+	if cfg.Sleep != nil {
+		sv.Devices.WithSleep(cfg.Sleep)
 	}
 	return sv, nil
 }

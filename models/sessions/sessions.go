@@ -88,24 +88,41 @@ func (m *Manager) WithClock(now func() time.Time) *Manager {
 // Config returns the effective timeouts.
 func (m *Manager) Config() Config { return m.cfg }
 
-// CheckSignIn refuses a sign-in while the name's or the IP's failure budget is spent.
-func (m *Manager) CheckSignIn(name, ip string) error {
-	okN, waitN := m.byName.Check(name)
-	okI, waitI := m.byIP.Check(ip)
-	if okN && okI {
-		return nil
+// SignIn is a sign-in under way: it holds a token of the name's and of the client's budgets
+// from before the check until the check is known not to have failed. A failed check keeps
+// them spent, so that of many attempts at once only the budget's worth is ever checked.
+type SignIn struct {
+	m              *Manager
+	name, ipBucket string
+}
+
+// BeginSignIn takes a token of the name's and of the client's budget (an IPv6 client's /64, see
+// ratelimit.ClientKey), or refuses with a *models.RateLimitError while either is spent.
+func (m *Manager) BeginSignIn(name, ip string) (*SignIn, error) {
+	okN, waitN := m.byName.Take(name)
+	if !okN {
+		return nil, &models.RateLimitError{RetryAfter: waitN}
 	}
-	return &models.RateLimitError{RetryAfter: max(waitN, waitI)}
+	bucket := ratelimit.ClientKey(ip)
+	if okI, waitI := m.byIP.Take(bucket); !okI {
+		m.byName.Give(name)
+		return nil, &models.RateLimitError{RetryAfter: waitI}
+	}
+	return &SignIn{m: m, name: name, ipBucket: bucket}, nil
 }
 
-// FailSignIn spends a token of both budgets.
-func (m *Manager) FailSignIn(name, ip string) {
-	m.byName.Fail(name)
-	m.byIP.Fail(ip)
+// Succeeded gives the name its whole budget back and the client its token.
+func (a *SignIn) Succeeded() {
+	a.m.byName.Reset(a.name)
+	a.m.byIP.Give(a.ipBucket)
 }
 
-// SignedIn gives the name its whole budget back after a successful sign-in.
-func (m *Manager) SignedIn(name string) { m.byName.Reset(name) }
+// Abandoned gives both tokens back: the check could not run (the database failed), which says
+// nothing about the person signing in.
+func (a *SignIn) Abandoned() {
+	a.m.byName.Give(a.name)
+	a.m.byIP.Give(a.ipBucket)
+}
 
 // Budget is a signed-in person's failure budget of secret checks (CheckFailBurst).
 func (m *Manager) Budget(ownerID int64) twostep.Budget {
@@ -185,13 +202,18 @@ func (m *Manager) EndAll(ctx context.Context, tx *store.Store, ownerIDs []int64)
 // ends the owner's other sessions in one transaction.
 func (m *Manager) NewPassword(ownerID int64, currentHash, current, next string) (string, error) {
 	budget := m.Budget(ownerID)
-	if err := budget.Check(); err != nil {
+	if err := budget.Take(); err != nil {
 		return "", err
 	}
-	if !m.hasher.Verify(current, currentHash) {
-		budget.Fail()
+	ok, err := m.hasher.Verify(current, currentHash)
+	if err != nil {
+		budget.Give()
+		return "", err
+	}
+	if !ok {
 		return "", models.NewValidationError("current_password", "This is not your current password.")
 	}
+	budget.Give()
 	if msg := password.Validate(next); msg != "" {
 		return "", models.NewValidationError("password", msg)
 	}

@@ -60,16 +60,19 @@ type Budget struct {
 	Key     string
 }
 
-// Check refuses with a *models.RateLimitError once the owner failed too often.
-func (b Budget) Check() error {
-	if ok, wait := b.Limiter.Check(b.Key); !ok {
+// Take spends a token of the owner's budget before a check, or refuses with a
+// *models.RateLimitError once the owner failed too often. Taking before checking is what holds
+// the limit when many checks arrive at once; Give returns the token of a check that did not
+// fail.
+func (b Budget) Take() error {
+	if ok, wait := b.Limiter.Take(b.Key); !ok {
 		return &models.RateLimitError{RetryAfter: wait}
 	}
 	return nil
 }
 
-// Fail spends a token of the owner's budget.
-func (b Budget) Fail() { b.Limiter.Fail(b.Key) }
+// Give returns the token of a check that did not fail.
+func (b Budget) Give() { b.Limiter.Give(b.Key) }
 
 // Enrollment is a TOTP key waiting for its first code. Nothing is stored until the code is
 // confirmed: the key travels in Pending, sealed to its owner and session, so that an abandoned
@@ -135,17 +138,18 @@ func openPending(box *Sealer, pending, aad string, now time.Time) (*otp.Key, err
 // foreign enrollment, or a wrong code (which spends a token of budget), gives a
 // *models.ValidationError.
 func Confirm(box *Sealer, budget Budget, aad AAD, pending, code string, now time.Time) (sealed string, step int64, err error) {
-	if err := budget.Check(); err != nil {
+	if err := budget.Take(); err != nil {
 		return "", 0, err
 	}
 	key, err := OpenPending(box, pending, aad.Enroll, now)
 	if err != nil {
+		budget.Give()
 		return "", 0, models.NewValidationError("", ExpiredMessage)
 	}
 	if step = MatchStep(key, code, now); step == 0 {
-		budget.Fail()
-		return "", 0, WrongCode()
+		return "", 0, WrongCode() // the token stays spent
 	}
+	budget.Give()
 	return box.Seal(key, aad.Secret), step, nil
 }
 
@@ -203,30 +207,37 @@ func Verify(key, code string, now time.Time, record func(step int64) error) (int
 // code (checkCode returns its step, 0 when wrong) or, for someone who lost the authenticator,
 // the password. It returns how they proved it, for the event. A wrong code or password spends
 // a token of budget (an empty form does not) and gives a *models.ValidationError.
-func Prove(budget Budget, code, pw string, checkCode func(string) (int64, error), checkPassword func(string) bool) (how string, err error) {
-	if err := budget.Check(); err != nil {
+func Prove(budget Budget, code, pw string, checkCode func(string) (int64, error), checkPassword func(string) (bool, error)) (how string, err error) {
+	if err := budget.Take(); err != nil {
 		return "", err
 	}
 	switch {
 	case strings.TrimSpace(code) != "":
 		step, err := checkCode(code)
 		if err != nil {
+			budget.Give()
 			return "", err
 		}
 		if step == 0 {
-			budget.Fail()
-			return "", WrongCode()
+			return "", WrongCode() // the token stays spent
 		}
-		return "authenticator code", nil
+		how = "authenticator code"
 	case pw != "":
-		if !checkPassword(pw) {
-			budget.Fail()
+		ok, err := checkPassword(pw)
+		if err != nil {
+			budget.Give()
+			return "", err
+		}
+		if !ok {
 			return "", models.NewValidationError("password", WrongPasswordMessage)
 		}
-		return "password", nil
+		how = "password"
 	default:
+		budget.Give()
 		return "", models.NewValidationError("totp", NoProofMessage)
 	}
+	budget.Give()
+	return how, nil
 }
 
 // Sealer encrypts short strings with AES-256-GCM; the output is base64url(nonce || ciphertext).

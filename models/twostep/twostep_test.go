@@ -123,12 +123,12 @@ func TestProve(t *testing.T) {
 	code := func(step int64, err error) func(string) (int64, error) {
 		return func(string) (int64, error) { return step, err }
 	}
-	password := func(ok bool) func(string) bool { return func(string) bool { return ok } }
+	password := func(ok bool) func(string) (bool, error) { return func(string) (bool, error) { return ok, nil } }
 	boom := errors.New("database down")
 	tests := []struct {
 		name, code, pw string
 		checkCode      func(string) (int64, error)
-		checkPassword  func(string) bool
+		checkPassword  func(string) (bool, error)
 		how, field     string
 		spent          bool // a token of the budget
 		err            error
@@ -161,11 +161,11 @@ func TestProve(t *testing.T) {
 			if how != tt.how {
 				t.Fatalf("how %q, want %q", how, tt.how)
 			}
-			if spent := budget.Check() != nil; spent != tt.spent {
+			spent := budget.Take() != nil
+			if spent != tt.spent {
 				t.Fatalf("budget spent: %v, want %v", spent, tt.spent)
 			}
 			// With the budget spent, nothing is checked.
-			budget.Fail()
 			var rl *models.RateLimitError
 			if _, err := twostep.Prove(budget, "123456", "pw", code(7, nil), password(true)); !errors.As(err, &rl) {
 				t.Fatalf("over budget: %v", err)
