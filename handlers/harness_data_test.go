@@ -314,7 +314,7 @@ func (a *testApp) invitationLinks(accountID int64, email string) []string {
 		if err != nil {
 			a.t.Fatal(err)
 		}
-		if l := activationLinkRE.FindString(full.TextBody); l != "" {
+		if l := activationLinkRE.FindString(full.Text()); l != "" {
 			links = append(links, l)
 		}
 	}

@@ -1,6 +1,10 @@
 package models
 
-import "time"
+import (
+	"html"
+	"strings"
+	"time"
+)
 
 // MailKind is what an email is about.
 type MailKind string
@@ -44,8 +48,10 @@ func (s MailStatus) Label() string {
 	return "Queued"
 }
 
-// MailMessage is one rendered email and its delivery state. The bodies may hold one-time links,
-// so they are shown to account admins only and never logged.
+// MailMessage is one rendered email and its delivery state. A message that carries a secret
+// (an activation link) stores its bodies with MailSecretMark in its place and the secret on its
+// own, until the message is sent: then the secret is cleared, so that a sent message keeps no
+// working link at rest. Bodies and secret are shown to account admins only and never logged.
 type MailMessage struct {
 	ID        int64
 	AccountID int64
@@ -55,6 +61,7 @@ type MailMessage struct {
 	Subject   string
 	TextBody  string
 	HTMLBody  string
+	Secret    string // what MailSecretMark stands for in the bodies; "" once sent
 	MessageID string // RFC 5322 Message-ID with its angle brackets, the same on every attempt
 	Status    MailStatus
 	Attempts  int
@@ -62,4 +69,28 @@ type MailMessage struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	SentAt    *time.Time
+}
+
+// MailSecretMark stands for a message's secret in its stored bodies. It is made of characters
+// that neither HTML nor URL escaping changes.
+const MailSecretMark = "ONRAMP_SECRET_MARK"
+
+// MailSecretRemoved replaces the secret in a message sent before it is shown.
+const MailSecretRemoved = "[removed once sent]"
+
+// Text is the plain-text body with its secret, as mailed (or MailSecretRemoved once sent).
+func (m *MailMessage) Text() string {
+	return strings.ReplaceAll(m.TextBody, MailSecretMark, m.secret())
+}
+
+// HTML is the HTML body with its secret, as mailed (or MailSecretRemoved once sent).
+func (m *MailMessage) HTML() string {
+	return strings.ReplaceAll(m.HTMLBody, MailSecretMark, html.EscapeString(m.secret()))
+}
+
+func (m *MailMessage) secret() string {
+	if m.Secret == "" {
+		return MailSecretRemoved
+	}
+	return m.Secret
 }

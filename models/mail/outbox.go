@@ -91,11 +91,14 @@ func (o *Outbox) From() string { return o.from }
 func (o *Outbox) QueueInvitations(ctx context.Context, tx *store.Store, invs []Invitation) error {
 	ms := make([]*models.MailMessage, len(invs))
 	for i, inv := range invs {
+		link := inv.ActivationURL
+		inv.ActivationURL = models.MailSecretMark // the link is kept apart, until the message is sent
 		r, err := o.renderer.Invitation(ctx, inv)
 		if err != nil {
 			return fmt.Errorf("mail: render invitation: %w", err)
 		}
 		ms[i] = newMessage(models.MailInvitation, inv.AccountID, inv.SDPUserID, inv.To, r)
+		ms[i].Secret = link
 	}
 	return o.queue(ctx, tx, ms)
 }

@@ -191,6 +191,13 @@ func TestQueuedInvitationIsDelivered(t *testing.T) {
 	if row.Attempts != 1 || row.SentAt == nil || row.LastError != "" || row.SDPUserID != nil {
 		t.Errorf("row after delivery: %+v", row)
 	}
+	// Once sent, the row keeps no working link at rest; the outbox shows where it was.
+	if at := row.TextBody + row.HTMLBody + row.Secret; strings.Contains(at, "token-0") {
+		t.Errorf("the sent message keeps its link: %q", at)
+	}
+	if !strings.Contains(row.Text(), models.MailSecretRemoved) || !strings.Contains(row.HTML(), models.MailSecretRemoved) {
+		t.Errorf("sent message shows %q", row.Text())
+	}
 }
 
 func TestRolledBackTransactionQueuesNothing(t *testing.T) {
@@ -370,9 +377,14 @@ func TestWithoutSMTPMessagesAreHeld(t *testing.T) {
 			t.Errorf("message %d: %s", m.ID, m.Status)
 		}
 	}
+	const link = "http://onramp.test/myvpn/activate/token-0"
 	if ms[0].Kind != models.MailDisabledNotice || ms[2].Kind != models.MailInvitation ||
-		!strings.Contains(ms[2].TextBody, "http://onramp.test/myvpn/activate/token-0") {
+		!strings.Contains(ms[2].Text(), link) || !strings.Contains(ms[2].HTML(), `href="`+link+`"`) {
 		t.Fatalf("newest first, with bodies: %+v", ms)
+	}
+	// Until it is sent, the link is kept apart from the bodies.
+	if ms[2].Secret != link || strings.Contains(ms[2].TextBody+ms[2].HTMLBody, link) {
+		t.Fatalf("held invitation: secret %q, bodies %q", ms[2].Secret, ms[2].TextBody)
 	}
 	if n := e.jobs(); n != 0 {
 		t.Fatalf("%d delivery jobs without SMTP", n)

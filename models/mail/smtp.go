@@ -146,8 +146,8 @@ func (s *SMTPSender) Send(ctx context.Context, from string, m *models.MailMessag
 	msg.SetMessageIDWithValue(strings.Trim(m.MessageID, "<>")) // go-mail adds the brackets
 	msg.SetDateWithValue(m.CreatedAt)
 	msg.SetUserAgent("Onramp")
-	msg.SetBodyString(gomail.TypeTextPlain, m.TextBody)
-	msg.AddAlternativeString(gomail.TypeTextHTML, m.HTMLBody)
+	msg.SetBodyString(gomail.TypeTextPlain, m.Text())
+	msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML())
 	client, err := gomail.NewClient(s.cfg.Host, s.opts...)
 	if err != nil {
 		return s.clean(err)

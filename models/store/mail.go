@@ -79,9 +79,9 @@ func (s *Store) HoldMail(ctx context.Context, id int64) error {
 	return s.updateUnsentMail(ctx, id, map[string]any{"status": models.MailHeld})
 }
 
-// MailSent records the delivery of an email at its attempt-th attempt.
+// MailSent records the delivery of an email at its attempt-th attempt, and forgets its secret.
 func (s *Store) MailSent(ctx context.Context, id int64, attempt int, at time.Time) error {
-	return s.updateUnsentMail(ctx, id, map[string]any{"status": models.MailSent, "attempts": attempt, "last_error": "", "sent_at": at})
+	return s.updateUnsentMail(ctx, id, map[string]any{"status": models.MailSent, "attempts": attempt, "last_error": "", "sent_at": at, "secret": ""})
 }
 
 // MailAttemptFailed records a failed attempt at an unsent email: its new status (retrying or
