@@ -118,6 +118,54 @@ func TestBurstsCheckExactlyTheBudget(t *testing.T) {
 		}
 	})
 
+	t.Run("client API sign-in, per account and email", func(t *testing.T) {
+		t.Parallel()
+		a := newApp(t)
+		a.activeSDPUser("acme", "grace@example.com")
+		got := burst(t, n, func(i int) int {
+			r, err := a.apiCall("POST", "/api/v1/client/login", "", loginBody("grace@example.com", fmt.Sprintf("wrong guess %02d", i), ""))
+			if err != nil {
+				return 0
+			}
+			return r.status
+		})
+		if got[http.StatusUnauthorized] != 5 || got[http.StatusTooManyRequests] != n-5 {
+			t.Fatalf("answers %v, want 5 checked (401) and %d refused (429)", got, n-5)
+		}
+	})
+
+	t.Run("activation, per client", func(t *testing.T) {
+		t.Parallel()
+		a := newApp(t)
+		c := a.client()
+		c.get("/myvpn/login")
+		got := burst(t, n, func(i int) int {
+			return c.postAs(fmt.Sprintf("/myvpn/activate/guess-%02d", i), url.Values{"password": {newPortalPassword}, "password_confirm": {newPortalPassword}})
+		})
+		if got[http.StatusGone] != 20 || got[http.StatusTooManyRequests] != n-20 {
+			t.Fatalf("answers %v, want 20 checked (410) and %d refused (429)", got, n-20)
+		}
+	})
+
+	t.Run("portal password change, per user", func(t *testing.T) {
+		t.Parallel()
+		a := newApp(t)
+		a.activeSDPUser("acme", "grace@example.com")
+		cs := make([]*client, 20)
+		for i := range cs {
+			cs[i] = a.client()
+			cs[i].portalSignIn("acme", "grace@example.com", testPassword, "")
+			cs[i].get("/myvpn/password")
+		}
+		got := burst(t, len(cs), func(i int) int {
+			return cs[i].postAs("/myvpn/password", url.Values{"current_password": {fmt.Sprintf("wrong guess %02d", i)},
+				"password": {newPortalPassword}, "password_confirm": {newPortalPassword}})
+		})
+		if got[http.StatusUnprocessableEntity] != 5 || got[http.StatusTooManyRequests] != len(cs)-5 {
+			t.Fatalf("answers %v, want 5 checked (422) and %d refused (429)", got, len(cs)-5)
+		}
+	})
+
 	t.Run("code redemption, per client", func(t *testing.T) {
 		t.Parallel()
 		a := newApp(t)
