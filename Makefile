@@ -36,9 +36,9 @@ lint: ## gofmt, templ fmt, go vet and staticcheck
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@$(GO) tool templ fmt -fail views >/dev/null 2>&1 || { echo "templ fmt would change views: run go tool templ fmt views"; exit 1; }
 	$(GO) vet ./...
-	$(GO) vet -tags bench ./handlers/
+	$(GO) vet -tags bench ./handlers/ ./models/password/
 	$(GO) tool staticcheck ./...
-	$(GO) tool staticcheck -tags bench ./handlers/
+	$(GO) tool staticcheck -tags bench ./handlers/ ./models/password/
 
 # Fuzz targets (package:target) run briefly by make test; make fuzz runs each longer.
 FUZZ_TARGETS    = ./models/codes:FuzzNormalize ./models/csvsafe:FuzzWriter
@@ -84,6 +84,7 @@ endef
 .PHONY: bench
 bench: ## benchmarks on a local PostgreSQL (database onramp_bench) then SQLite (files in data/bench), data seeded once; BENCH_DB=postgres or sqlite runs one; x_raw = time / raw SQL time
 	$(if $(filter-out postgres sqlite,$(BENCH_DBS)),$(error BENCH_DB must be both, postgres or sqlite, not "$(BENCH_DB)"))
+	$(GO) test -tags bench -run '^$$' -bench . ./models/password/
 ifneq ($(filter postgres,$(BENCH_DBS)),)
 	@echo "== PostgreSQL"
 	@psql "$(PG_URL)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_PG_DB)'" | grep -q 1 || \

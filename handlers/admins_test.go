@@ -81,7 +81,7 @@ func TestAddAdminWithSetPasswordLink(t *testing.T) {
 	expectBody(t, r, "at least 12 characters")
 	r = hal.post(link, url.Values{"password": {"password1234"}, "password_confirm": {"password1234"}})
 	expectStatus(t, r, http.StatusUnprocessableEntity)
-	expectBody(t, r, "too common")
+	expectBody(t, r, "too easy to guess")
 	r = hal.post(link, url.Values{"password": {testPassword}, "password_confirm": {testPassword}})
 	expectStatus(t, r, http.StatusSeeOther)
 	expectStatus(t, hal.get(link), http.StatusGone)

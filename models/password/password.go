@@ -1,16 +1,19 @@
 // Package password owns how Onramp stores and judges passwords: argon2id hashes (PHC strings) and
-// the length and common-password rules (docs/security.md, Passwords).
+// the length and strength rules (docs/security.md, Passwords).
 package password
 
 import (
-	_ "embed"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
+	"github.com/trustelem/zxcvbn"
+	"github.com/trustelem/zxcvbn/match"
 
 	"onramp/models"
 )
@@ -113,43 +116,143 @@ func (h *Hasher) Verify(pw, hash string) (bool, error) {
 	return err == nil && ok, nil
 }
 
-//go:embed common.txt
-var commonList string
+// minGuesses is how many guesses zxcvbn must estimate a password takes: its top score, 4. Its
+// score 3 (10^8) still lets through what password sprays try first, a season or a name with a
+// year ("Summer2024!!", "alice2024!!!").
+const minGuesses = 1e10
 
-var common = func() map[string]struct{} {
-	m := map[string]struct{}{}
-	for _, l := range strings.Split(commonList, "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			m[strings.ToLower(l)] = struct{}{}
-		}
-	}
-	return m
-}()
+// estimateRunes is how much of a password the estimator reads. Its cost grows steeply with length
+// (a string of look-alike symbols of 128 characters takes about a second), while a password
+// whose first estimateRunes characters are hard to guess is hard to guess whole; repetition,
+// which only shows over the whole password, is checked over the whole password.
+const estimateRunes = 32
 
-// Validate returns a message for a password that breaks the rules, or "". No composition rules:
-// length and a list of passwords attackers try first (NIST SP 800-63B).
-func Validate(pw string) string {
+// Validate returns a message for a password that breaks the rules, or "". No composition rules
+// (NIST SP 800-63B): a length, then zxcvbn's estimate of how many guesses it takes, which knows
+// common passwords, words and names, keyboard walks, dates, sequences, repeats and look-alike
+// swaps, and, from about, the person's own email, name and account.
+func Validate(pw string, about ...string) string {
 	n := utf8.RuneCountInString(pw)
 	switch {
+	case !utf8.ValidString(pw):
+		return "This password is not valid text."
 	case n < MinLength:
 		return "Use at least 12 characters."
 	case n > MaxLength:
 		return "Use at most 128 characters."
 	}
-	if _, bad := common[strings.ToLower(pw)]; bad {
-		return "This password is too common. Choose one that is harder to guess."
+	lower := strings.ToLower(pw)
+	if isRepeated(lower) {
+		return tooEasy([]string{repeats})
 	}
-	if isRepetitive(strings.ToLower(pw)) {
-		return "This password is too easy to guess. Avoid repeated or sequential characters."
+	if isSequence(lower) {
+		return tooEasy([]string{sequence})
 	}
-	return ""
+	head := pw
+	if n > estimateRunes {
+		head = string([]rune(pw)[:estimateRunes])
+	}
+	r := zxcvbn.PasswordStrength(head, userWords(about))
+	guesses := r.Guesses
+	if guesses == 0 {
+		// trustelem/zxcvbn#12: on some non-ASCII passwords the estimator finds its parts but
+		// loses their total. Their product is a lower bound of it.
+		guesses = 1
+		for _, m := range r.Sequence {
+			guesses *= m.Guesses
+		}
+	}
+	if guesses >= minGuesses {
+		return ""
+	}
+	return tooEasy(weaknesses(r.Sequence))
 }
 
-// isRepetitive catches "aaaaaaaaaaaa", "abababababab" and "123456789012"-style runs that no list
-// can enumerate.
-func isRepetitive(pw string) bool {
+// What a guessable password is built on, as tooEasy says it.
+const (
+	ownWords  = "it contains your email address, name or account"
+	common    = "it is based on a commonly used password"
+	words     = "it is made of common words or names"
+	lookAlike = "it hides a word behind look-alike symbols (@ for a, 0 for o)"
+	backwards = "it spells a word backwards"
+	keyboard  = "it follows a pattern on the keyboard"
+	repeats   = "it repeats characters or words"
+	sequence  = "it contains a sequence such as abc or 123"
+	date      = "it contains a year or a date"
+)
+
+// weaknesses names, once each, what the estimator recognised in a password.
+func weaknesses(seq []*match.Match) []string {
+	var out []string
+	add := func(w string) {
+		if !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	for _, m := range seq {
+		switch m.Pattern {
+		case "dictionary":
+			switch m.DictionaryName {
+			case "user_inputs":
+				add(ownWords)
+			case "passwords":
+				add(common)
+			default:
+				add(words)
+			}
+			if m.L33t {
+				add(lookAlike)
+			}
+			if m.Reversed {
+				add(backwards)
+			}
+		case "spatial":
+			add(keyboard)
+		case "repeat":
+			add(repeats)
+		case "sequence":
+			add(sequence)
+		case "regex", "date":
+			add(date)
+		}
+	}
+	return out
+}
+
+// tooEasy is the message for a password that is too easy to guess, with why.
+func tooEasy(why []string) string {
+	const advice = " Add a few more uncommon words."
+	switch len(why) {
+	case 0:
+		return "This password is too easy to guess." + advice
+	case 1:
+		return "This password is too easy to guess: " + why[0] + "." + advice
+	}
+	return "This password is too easy to guess: " + strings.Join(why[:len(why)-1], ", ") + " and " + why[len(why)-1] + "." + advice
+}
+
+// userWords is what a password must not be built on, from the person's email, name and account:
+// each whole and each of its words of three characters or more, lowercased.
+func userWords(about []string) []string {
+	var out []string
+	for _, a := range about {
+		a = strings.ToLower(strings.TrimSpace(a))
+		parts := strings.FieldsFunc(a, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		for _, w := range append(parts, a) {
+			if utf8.RuneCountInString(w) >= 3 && !slices.Contains(out, w) {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}
+
+// isRepeated catches a password made of one piece said at least twice ("aaaaaaaaaaaa",
+// "abababababab", "password password password"), in any script: the estimator only reads the
+// start of a long password, and it reads non-ASCII characters as bytes.
+func isRepeated(pw string) bool {
 	r := []rune(pw)
-	for period := 1; period <= 3; period++ {
+	for period := 1; 2*period <= len(r); period++ {
 		same := true
 		for i := period; i < len(r); i++ {
 			if r[i] != r[i-period] {
@@ -161,13 +264,18 @@ func isRepetitive(pw string) bool {
 			return true
 		}
 	}
-	seq := true
+	return false
+}
+
+// isSequence catches "123456789012" and "абвгдежзийкл": characters one after the other, in any
+// script.
+func isSequence(pw string) bool {
+	r := []rune(pw)
 	for i := 1; i < len(r); i++ {
 		d := r[i] - r[i-1]
 		if d != 1 && d != -9 { // "...789012..." wraps from 9 to 0
-			seq = false
-			break
+			return false
 		}
 	}
-	return seq
+	return true
 }
