@@ -27,6 +27,9 @@ func TestSetupLinkWorksOnce(t *testing.T) {
 	if got := r.Header.Get("Referrer-Policy"); got != "no-referrer" {
 		t.Errorf("Referrer-Policy = %q", got)
 	}
+	// A link that does not work is said so before the form is looked at: only the link's holder
+	// gets a password judged.
+	expectStatus(t, c.post("/setup?token=wrong", url.Values{"account": {"acme"}, "email": {"ada@example.com"}, "name": {"Ada"}, "password": {"short"}}), http.StatusGone)
 	// Bad input keeps what was typed and says what is wrong.
 	r = c.post("/setup?token="+token, url.Values{"account": {"Bad Name!"}, "email": {"ada@example.com"}, "name": {"Ada"}, "password": {"short"}})
 	expectStatus(t, r, http.StatusUnprocessableEntity)

@@ -49,6 +49,11 @@ func (v *Viewer) Initials() string {
 	return strings.ToUpper(b.String())
 }
 
+// PasswordHint says, under every field where a password is chosen, what the password rules
+// (models/password) ask for.
+const PasswordHint = "At least 12 characters, and hard to guess: not built on your name, email or account, " +
+	"a common password, or a word with a year. A few unrelated words make a good one."
+
 // FlashKind is how a flash message looks.
 type FlashKind string
 

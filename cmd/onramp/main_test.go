@@ -71,6 +71,26 @@ func TestAdminCreateAndMigrateStatus(t *testing.T) {
 	}
 }
 
+// TestAdminCreateRefusesGuessablePasswords: the command line judges passwords as the forms do,
+// against the new admin's email and name too, and says why it refuses one.
+func TestAdminCreateRefusesGuessablePasswords(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := testEnv(t, nil)
+	args := []string{"admin", "create", "--account", "acme", "--email", "ada@example.com"}
+	for _, pw := range []string{"ada@example.com2024", "P@ssw0rd2024!"} {
+		var out, errOut bytes.Buffer
+		err := run(ctx, args, env, strings.NewReader(pw+"\n"), &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), "This password is too easy to guess: ") {
+			t.Fatalf("admin create with %q: %v, want it refused as too easy to guess", pw, err)
+		}
+	}
+	var out, errOut bytes.Buffer
+	if err := run(ctx, args, env, strings.NewReader("copper meadow whistle\n"), &out, &errOut); err != nil {
+		t.Fatalf("admin create with a strong password: %v", err)
+	}
+}
+
 func TestServeShutsDownGracefully(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -271,7 +271,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*models.Admin, bo
 	if m := models.ValidateAccountName(in.Account); m != "" {
 		v.Add("account", m)
 	}
-	if m := password.Validate(in.Password); m != "" {
+	if m := password.Validate(in.Password, in.Email, in.Name, in.Account); m != "" {
 		v.Add("password", m)
 	}
 	if err := v.OrNil(); err != nil {

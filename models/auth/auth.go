@@ -142,14 +142,18 @@ func (in SetupInput) Validate() error {
 	if m := models.ValidateName(in.Name); m != "" {
 		v.Add("name", m)
 	}
-	if m := password.Validate(in.Password); m != "" {
+	if m := password.Validate(in.Password, in.Email, in.Name, in.Account); m != "" {
 		v.Add("password", m)
 	}
 	return v.OrNil()
 }
 
 // CompleteSetup uses a setup link: it creates the account and its first admin and signs them in.
+// The link is checked before the form, so that only its holder gets the password judged.
 func (s *Service) CompleteSetup(ctx context.Context, token string, in SetupInput, ip, userAgent string) (*Current, string, error) {
+	if err := s.CheckSetupLink(ctx, token); err != nil {
+		return nil, "", err
+	}
 	in.Normalize()
 	if err := in.Validate(); err != nil {
 		return nil, "", err
@@ -336,7 +340,8 @@ func (s *Service) SignOut(ctx context.Context, cur *Current, ip string) error {
 // ChangePassword sets a new password after checking the current one (against the admin's
 // budget of secret checks), and ends every other session of the admin.
 func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, next, ip string) error {
-	hash, err := s.sessions.NewPassword(cur.Admin.ID, cur.Admin.PasswordHash, current, next)
+	hash, err := s.sessions.NewPassword(cur.Admin.ID, cur.Admin.PasswordHash, current, next,
+		cur.Admin.Email, cur.Admin.Name, cur.Account.Name)
 	if err != nil {
 		return err
 	}
@@ -375,7 +380,15 @@ func (s *Service) PasswordLinkAdmin(ctx context.Context, token string) (*models.
 // UsePasswordLink sets the password of the link's admin and uses the link up; every session of
 // that admin ends.
 func (s *Service) UsePasswordLink(ctx context.Context, token, pw, ip string) (*models.Admin, error) {
-	if m := password.Validate(pw); m != "" {
+	owner, err := s.PasswordLinkAdmin(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	account, err := s.store.Account(ctx, owner.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if m := password.Validate(pw, owner.Email, owner.Name, account.Name); m != "" {
 		return nil, models.NewValidationError("password", m)
 	}
 	hash, err := s.hasher.Hash(pw)

@@ -62,10 +62,10 @@ type ActivateInput struct {
 	Password, Confirm string
 }
 
-// Validate returns the field errors of the input.
-func (in ActivateInput) Validate() error {
+// Validate returns the field errors of the input for the invited user.
+func (in ActivateInput) Validate(inv *Invitation) error {
 	v := &models.ValidationError{}
-	if m := password.Validate(in.Password); m != "" {
+	if m := password.Validate(in.Password, inv.User.Email, inv.User.FullName(), inv.Account.Name); m != "" {
 		v.Add("password", m)
 	}
 	if in.Password != in.Confirm {
@@ -86,7 +86,7 @@ func (s *Service) Activate(ctx context.Context, token string, in ActivateInput, 
 	if ok, wait := s.activationIP.Take(bucket); !ok {
 		return nil, "", &models.RateLimitError{RetryAfter: wait}
 	}
-	t, _, err := s.activationTarget(ctx, s.store, token)
+	t, target, err := s.activationTarget(ctx, s.store, token)
 	if err != nil {
 		if !errors.Is(err, models.ErrGone) {
 			s.activationIP.Give(bucket)
@@ -94,7 +94,7 @@ func (s *Service) Activate(ctx context.Context, token string, in ActivateInput, 
 		return nil, "", err
 	}
 	s.activationIP.Give(bucket)
-	if err := in.Validate(); err != nil {
+	if err := in.Validate(target); err != nil {
 		return nil, "", err
 	}
 	hash, err := s.hasher.Hash(in.Password)

@@ -278,7 +278,8 @@ func (s *Service) Discard(ctx context.Context, sessionID string) error {
 // ChangePassword sets a new password after checking the current one (against the user's
 // budget of secret checks), and ends every other portal session of the user.
 func (s *Service) ChangePassword(ctx context.Context, cur *Current, current, next, ip string) error {
-	hash, err := s.sessions.NewPassword(cur.User.ID, cur.User.PasswordHash, current, next)
+	hash, err := s.sessions.NewPassword(cur.User.ID, cur.User.PasswordHash, current, next,
+		cur.User.Email, cur.User.FullName(), cur.Account.Name)
 	if err != nil {
 		return err
 	}

@@ -198,9 +198,10 @@ func (m *Manager) EndAll(ctx context.Context, tx *store.Store, ownerIDs []int64)
 
 // NewPassword checks a signed-in person's current password against their budget of secret
 // checks (a wrong one spends a token; with none left the answer is a models.RateLimitError),
-// checks the new one against the password rules and returns its hash. The caller saves it and
-// ends the owner's other sessions in one transaction.
-func (m *Manager) NewPassword(ownerID int64, currentHash, current, next string) (string, error) {
+// checks the new one against the password rules (about is the person's email, name and account,
+// which it must not be built on) and returns its hash. The caller saves it and ends the owner's
+// other sessions in one transaction.
+func (m *Manager) NewPassword(ownerID int64, currentHash, current, next string, about ...string) (string, error) {
 	budget := m.Budget(ownerID)
 	if err := budget.Take(); err != nil {
 		return "", err
@@ -214,7 +215,7 @@ func (m *Manager) NewPassword(ownerID int64, currentHash, current, next string) 
 		return "", models.NewValidationError("current_password", "This is not your current password.")
 	}
 	budget.Give()
-	if msg := password.Validate(next); msg != "" {
+	if msg := password.Validate(next, about...); msg != "" {
 		return "", models.NewValidationError("password", msg)
 	}
 	return m.hasher.Hash(next)

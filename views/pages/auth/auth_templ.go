@@ -188,7 +188,7 @@ func Setup(p views.Page, f SetupForm) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "password", Label: "Password", Type: "password", Error: f.Errors["password"], Autocomplete: "new-password", Required: true,
-				Hint: "At least 12 characters. A few unrelated words make a good one."}).Render(ctx, templ_7745c5c3_Buffer)
+				Hint: views.PasswordHint}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -372,7 +372,7 @@ func SetPassword(p views.Page, f SetPasswordForm) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "password", Label: "New password", Type: "password", Error: f.Errors["password"], Autocomplete: "new-password", Required: true, Autofocus: true,
-				Hint: "At least 12 characters. A few unrelated words make a good one."}).Render(ctx, templ_7745c5c3_Buffer)
+				Hint: views.PasswordHint}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -483,7 +483,7 @@ func ChangePassword(p views.Page, f ChangePasswordForm) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "password", Label: "New password", Type: "password", Error: f.Errors["password"], Autocomplete: "new-password", Required: true,
-				Hint: "At least 12 characters."}).Render(ctx, templ_7745c5c3_Buffer)
+				Hint: views.PasswordHint}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
