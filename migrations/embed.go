@@ -1,5 +1,6 @@
 // Package migrations owns the database schema: numbered goose migrations, one folder per
-// dialect with the same versions, embedded in the binary. Nothing else creates or alters tables.
+// dialect with the same versions, embedded in the binary (and, for SQLite, a few in Go:
+// sqlite_go.go). Nothing else creates or alters tables.
 package migrations
 
 import (
@@ -54,6 +55,8 @@ func NewMigrator(db *sql.DB, d Dialect) (*Migrator, error) {
 			return nil, err
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
+	} else {
+		opts = append(opts, goose.WithGoMigrations(sqliteGoMigrations()...))
 	}
 	p, err := goose.NewProvider(gd, db, FS(d), opts...)
 	if err != nil {

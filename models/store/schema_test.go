@@ -2,14 +2,11 @@ package store_test
 
 import (
 	"context"
-	"io/fs"
-	"slices"
 	"sync"
 	"testing"
 
 	"gorm.io/gorm/schema"
 
-	"onramp/migrations"
 	"onramp/models"
 	"onramp/models/store"
 	"onramp/models/store/storetest"
@@ -26,23 +23,6 @@ var persisted = []any{
 	&models.Run{},
 	&models.Device{},
 	&models.MailMessage{},
-}
-
-func migrationFiles(t *testing.T, d migrations.Dialect) []string {
-	t.Helper()
-	names, err := fs.Glob(migrations.FS(d), "*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return names
-}
-
-func TestDialectsHaveTheSameMigrations(t *testing.T) {
-	t.Parallel()
-	pg, lite := migrationFiles(t, migrations.Postgres), migrationFiles(t, migrations.SQLite)
-	if len(pg) == 0 || !slices.Equal(pg, lite) {
-		t.Fatalf("postgres %v\nsqlite   %v", pg, lite)
-	}
 }
 
 func TestMigratedSchemaHasEveryModelColumn(t *testing.T) {

@@ -119,7 +119,9 @@ func buildTemplate(base *url.URL, name string) error {
 }
 
 // schemaVersion is a digest of what makes the schema: the PostgreSQL migrations and the
-// version of River, whose own migrations run after them.
+// version of River, whose own migrations run after them. PostgreSQL's migrations are all files
+// (the Go ones, migrations/sqlite_go.go, are SQLite's, whose template every test binary
+// migrates afresh).
 func schemaVersion() (string, error) {
 	h := sha256.New()
 	err := fs.WalkDir(migrations.FS(migrations.Postgres), ".", func(path string, d fs.DirEntry, err error) error {
