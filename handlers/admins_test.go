@@ -49,7 +49,7 @@ func TestAddAdminWithSetPasswordLink(t *testing.T) {
 
 	r = c.post("/settings/administrators", url.Values{"email": {"Boss@example.com"}, "name": {"Dup"}, "role": {"helpdesk"}})
 	expectStatus(t, r, http.StatusUnprocessableEntity)
-	expectBody(t, r, "already exists")
+	expectBody(t, r, "An administrator with this email already exists in this account.")
 
 	r = c.post("/settings/administrators", url.Values{"email": {"Hal@Example.com"}, "name": {"Hal Desk"}, "role": {"helpdesk"}})
 	expectStatus(t, r, http.StatusOK)
@@ -237,8 +237,7 @@ func TestAdminIDsAreScopedToTheAccount(t *testing.T) {
 func TestAdminsPagination(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
-	a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
-	boss, _ := a.store.AdminByEmail(t.Context(), "boss@example.com")
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	for i := 0; i < 55; i++ {
 		if _, _, err := a.Admins.Add(t.Context(), boss, "", addInput(i)); err != nil {
 			t.Fatal(err)
@@ -260,5 +259,46 @@ func TestAdminsPagination(t *testing.T) {
 	}
 	if strings.Contains(r.body, `data-testid="next-page"`) {
 		t.Fatal("a next link on the last page")
+	}
+}
+
+// An email that is an admin of another account is added like any new email: a refusal, or any
+// difference, would tell the adding admin that the address is a console admin elsewhere.
+func TestAddingAnAdminOfAnotherAccountLooksLikeANewEmail(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	gus := a.createAdmin("globex", "gus@example.com", models.RoleAdmin)
+	globexEvents := a.countSQL("SELECT COUNT(*) FROM events WHERE account_id = ?", gus.AccountID)
+	c := a.client()
+	c.signIn("boss@example.com")
+	c.get("/settings/administrators")
+	var pages, events []string
+	for _, email := range []string{"gus@example.com", "new@example.com"} {
+		r := c.post("/settings/administrators", url.Values{"email": {email}, "name": {"Pat"}, "role": {"helpdesk"}})
+		expectStatus(t, r, http.StatusOK)
+		pages = append(pages, r.page(email, linkRE.FindStringSubmatch(r.body)[1]))
+		var ev struct {
+			account                         int64
+			typ, sub, actor, label, details string
+		}
+		if err := a.store.SQLDB().QueryRow(a.rebind("SELECT account_id, type, sub_type, actor_type, actor_label, details FROM events WHERE sub_type = ? AND email = ? AND actor_type = 'admin'"),
+			models.SubAdminCreated, email).Scan(&ev.account, &ev.typ, &ev.sub, &ev.actor, &ev.label, &ev.details); err != nil {
+			t.Fatalf("the event of adding %s: %v", email, err)
+		}
+		events = append(events, fmt.Sprint(ev))
+	}
+	if pages[0] != pages[1] {
+		t.Fatalf("adding an admin of another account answers another page:\n%s\n---\n%s", snippet(pages[0]), snippet(pages[1]))
+	}
+	if events[0] != events[1] {
+		t.Fatalf("adding an admin of another account writes another event:\n%s\n%s", events[0], events[1])
+	}
+	if n := a.countSQL("SELECT COUNT(*) FROM events WHERE account_id = ?", gus.AccountID); n != globexEvents {
+		t.Fatalf("adding an admin of acme wrote %d events to globex", n-globexEvents)
+	}
+	r := c.get("/settings/administrators")
+	if n := strings.Count(r.body, `data-testid="admin-row"`); n != 3 {
+		t.Fatalf("acme lists %d admins, want 3", n)
 	}
 }

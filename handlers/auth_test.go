@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"onramp/models"
+	"onramp/models/admins"
 )
 
 func TestSetupLinkWorksOnce(t *testing.T) {
@@ -395,4 +396,54 @@ func TestChangePasswordHasAFailureBudget(t *testing.T) {
 			expectStatus(t, c.post(door.path, form(testPassword)), http.StatusSeeOther)
 		})
 	}
+}
+
+// One person administers two accounts: a row, and a password, in each. The password picks the
+// account; a wrong one is a failure in both; and the answers tell nothing of the second account.
+func TestOneEmailAdministersTwoAccounts(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	const globexPassword = "amber meadow compass"
+	acme := a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	globex, _, err := a.Admins.Create(context.Background(), admins.CreateInput{Account: "globex", Email: "ada@example.com", Name: "Ada", Role: models.RoleAdmin, Password: globexPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.createAdmin("acme", "solo@example.com", models.RoleAdmin)
+	signIn := func(pw string) (*client, response) {
+		c := a.client()
+		c.get("/login")
+		return c, c.post("/login", url.Values{"email": {"ada@example.com"}, "password": {pw}})
+	}
+	for _, tc := range []struct{ pw, account string }{{testPassword, "acme"}, {globexPassword, "globex"}} {
+		c, r := signIn(tc.pw)
+		expectStatus(t, r, http.StatusSeeOther)
+		expectBody(t, c.get("/"), `data-testid="account-name">`+tc.account+`<`)
+		a.advance(time.Minute)
+	}
+
+	failures := func(accountID int64) int {
+		return a.countSQL("SELECT COUNT(*) FROM events WHERE sub_type = ? AND account_id = ?", models.SubSignInFailed, accountID)
+	}
+	_, r := signIn("not the password")
+	expectStatus(t, r, http.StatusUnauthorized)
+	if failures(acme.AccountID) != 1 || failures(globex.AccountID) != 1 {
+		t.Fatalf("failure events: acme %d, globex %d; want one each", failures(acme.AccountID), failures(globex.AccountID))
+	}
+	// A wrong password for the two accounts' admin, for one account's, and an unknown email.
+	want := r.page("ada@example.com")
+	for _, email := range []string{"solo@example.com", "nobody@example.com"} {
+		c := a.client()
+		c.get("/login")
+		r := c.post("/login", url.Values{"email": {email}, "password": {"not the password"}})
+		if r.StatusCode != http.StatusUnauthorized || r.page(email) != want {
+			t.Fatalf("%s answers otherwise (%d):\n%s\n---\n%s", email, r.StatusCode, snippet(r.page(email)), snippet(want))
+		}
+	}
+
+	// With the same password in both, the account used last wins (globex, a minute after acme).
+	a.execSQL("UPDATE admins SET password_hash = (SELECT password_hash FROM admins WHERE id = ?) WHERE id = ?", acme.ID, globex.ID)
+	c, r := signIn(testPassword)
+	expectStatus(t, r, http.StatusSeeOther)
+	expectBody(t, c.get("/"), `data-testid="account-name">globex<`)
 }

@@ -46,12 +46,7 @@ func (cb *codesBench) account(b *testing.B, name string, n int) (*models.Account
 	if err != nil {
 		b.Fatal(err)
 	}
-	email := name + "@example.com"
-	boss, err := cb.s.AdminByEmail(ctx, email)
-	if err != nil {
-		boss = cb.app.createAdmin(name, email, models.RoleAdmin)
-	}
-	return account, boss
+	return account, cb.app.benchAdmin(name, name+"@example.com")
 }
 
 func (cb *codesBench) exec(b *testing.B, q string, args ...any) {

@@ -226,9 +226,7 @@ func BenchmarkEventsPage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := s.AdminByEmail(ctx, "bench-events@example.com"); err != nil {
-		a.createAdmin("bench", "bench-events@example.com", models.RoleAdmin)
-	}
+	a.benchAdmin("bench", "bench-events@example.com")
 	c := a.client()
 	c.signIn("bench-events@example.com")
 	cookies := c.cookies()

@@ -248,6 +248,22 @@ func expectBody(t *testing.T, r response, want string) {
 	}
 }
 
+var nonceRE = regexp.MustCompile(`nonce="[^"]*"`)
+
+// page is a response's body without what differs between any two answers (the CSP nonce, the
+// CSRF token of the client's session) and with each given string replaced by "…": two answers
+// whose pages are equal tell nothing apart.
+func (r response) page(vary ...string) string {
+	body := nonceRE.ReplaceAllString(r.body, `nonce=""`)
+	if m := csrfRE.FindStringSubmatch(body); m != nil {
+		body = strings.ReplaceAll(body, m[1], "")
+	}
+	for _, v := range vary {
+		body = strings.ReplaceAll(body, v, "…")
+	}
+	return body
+}
+
 func snippet(s string) string {
 	if len(s) > 1500 {
 		return s[:1500] + "…"

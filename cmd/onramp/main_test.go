@@ -49,11 +49,22 @@ func TestAdminCreateAndMigrateStatus(t *testing.T) {
 	if err != nil || strings.Contains(out.String(), "Created account") {
 		t.Fatalf("second admin: %v %s", err, out.String())
 	}
+	// An email is unique in its account only: the other account's admin is another row.
+	out.Reset()
+	err = run(ctx, []string{"admin", "create", "--account", "globex", "--email", "ada@example.com"}, env,
+		strings.NewReader("amber meadow compass\n"), &out, &errOut)
+	if err != nil || !strings.Contains(out.String(), `Created account "globex"`) {
+		t.Fatalf("ada in a second account: %v %s", err, out.String())
+	}
+	err = run(ctx, []string{"admin", "create", "--account", "acme", "--email", "ada@example.com"}, env,
+		strings.NewReader("violet harbour lantern\n"), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "already exists in this account") {
+		t.Fatalf("ada twice in acme: %v", err)
+	}
 	for _, bad := range []struct {
 		args  []string
 		stdin string
 	}{
-		{[]string{"admin", "create", "--account", "acme", "--email", "ada@example.com"}, "violet harbour lantern\n"},
 		{[]string{"admin", "create", "--account", "acme", "--email", "new@example.com", "--role", "root"}, "violet harbour lantern\n"},
 		{[]string{"admin", "create", "--account", "acme", "--email", "new@example.com"}, "short\n"},
 		{[]string{"admin", "create", "--account", "acme", "--email", "new@example.com"}, ""},
@@ -66,7 +77,8 @@ func TestAdminCreateAndMigrateStatus(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "status"}, env, nil, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "00001_foundation.sql") || !strings.Contains(out.String(), "applied") {
+	if !strings.Contains(out.String(), "00001_foundation.sql") || !strings.Contains(out.String(), "00011_admin_email_per_account") ||
+		!strings.Contains(out.String(), "applied") {
 		t.Fatalf("migrate status:\n%s", out.String())
 	}
 }

@@ -83,10 +83,7 @@ func (s *Service) Add(ctx context.Context, actor *models.Admin, ip string, in Ad
 	var token string
 	err := s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.CreateAdmin(ctx, admin); err != nil {
-			if errors.Is(err, models.ErrConflict) {
-				return models.NewValidationError("email", "An administrator with this email already exists.")
-			}
-			return err
+			return emailTaken(err)
 		}
 		var err error
 		if token, err = s.issueLink(ctx, tx, admin); err != nil {
@@ -235,6 +232,16 @@ func (s *Service) TurnOffTwoStep(ctx context.Context, actor *models.Admin, ip st
 	return target, err
 }
 
+// emailTaken turns the conflict of adding an admin into the form's message. Emails are unique
+// per account: the conflict is with an admin of this account, never of another, whose admins
+// this must not reveal (docs/security.md, Tenancy).
+func emailTaken(err error) error {
+	if errors.Is(err, models.ErrConflict) {
+		return models.NewValidationError("email", "An administrator with this email already exists in this account.")
+	}
+	return err
+}
+
 // ensureAnother fails unless the account has more than one active admin.
 func ensureAnother(ctx context.Context, tx *store.Store, accountID int64) error {
 	n, err := tx.CountActiveAdmins(ctx, accountID)
@@ -294,10 +301,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*models.Admin, bo
 		}
 		admin.AccountID = account.ID
 		if err := tx.CreateAdmin(ctx, admin); err != nil {
-			if errors.Is(err, models.ErrConflict) {
-				return models.NewValidationError("email", "An administrator with this email already exists.")
-			}
-			return err
+			return emailTaken(err)
 		}
 		actor := models.Actor{Type: models.ActorSystem, Label: "command line"}
 		return tx.CreateEvent(ctx, models.NewEvent(&account.ID, models.EventAdmin, models.SubAdminCreated, actor, admin.Email,

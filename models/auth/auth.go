@@ -208,12 +208,18 @@ type SignInInput struct {
 	Email, Password, TOTP string
 }
 
+// MaxAccountsPerEmail is how many of an email's admins (one per account) a sign-in checks the
+// password against: the most recently signed in first. Each check is a password hash.
+const MaxAccountsPerEmail = 20
+
 // SignIn checks an email, a password and, for an admin with two-step verification, the
-// authenticator code. A wrong password, an unknown email or a disabled admin all give
-// models.ErrUnauthorized; only after the right password does a missing code give
-// ErrMFARequired and a wrong or replayed one ErrWrongCode. Every attempt takes a token of both
-// the email's and the IP's failure budget before the check; a failure keeps them spent and
-// writes a Sign-in Failed event.
+// authenticator code. An email may be an admin of several accounts, each with its own password:
+// the password picks the account (the one signed in to last when two share it). A wrong
+// password, an unknown email or a disabled admin all give models.ErrUnauthorized; only after
+// the right password does a missing code give ErrMFARequired and a wrong or replayed one
+// ErrWrongCode. Every attempt takes a token of both the email's and the IP's failure budget
+// before the check; a failure keeps them spent and writes a Sign-in Failed event to the account
+// of each admin it was against (or to none for an unknown email).
 func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent string) (cur *Current, token string, err error) {
 	email := models.NormalizeEmail(in.Email)
 	attempt, err := s.sessions.BeginSignIn(email, ip)
@@ -229,48 +235,43 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 			attempt.Abandoned()
 		}
 	}()
-	admin, err := s.store.AdminByEmail(ctx, email)
-	if err != nil && !errors.Is(err, models.ErrNotFound) {
-		return nil, "", err
-	}
-	hash := ""
-	if admin != nil {
-		hash = admin.PasswordHash
-	}
-	ok, err := s.hasher.Verify(in.Password, hash) // runs even for unknown emails, so timing does not tell
+	candidates, err := s.store.AdminsByEmail(ctx, email, MaxAccountsPerEmail)
 	if err != nil {
 		return nil, "", err
 	}
-	reason, fail := "", error(nil)
+	admin, err := s.matchPassword(candidates, in.Password)
+	if err != nil {
+		return nil, "", err
+	}
+	var events []*models.Event
+	failure := func(accountID *int64, reason string) {
+		events = append(events, models.NewEvent(accountID, models.EventAdmin, models.SubSignInFailed,
+			models.Actor{Type: models.ActorSystem, IP: ip}, email, map[string]string{"reason": reason}))
+	}
+	fail := models.ErrUnauthorized
 	switch {
+	case admin == nil && len(candidates) == 0:
+		failure(nil, "unknown email")
 	case admin == nil:
-		reason, fail = "unknown email", models.ErrUnauthorized
-	case admin.Status != models.AdminActive:
-		reason, fail = "admin disabled", models.ErrUnauthorized
-	case !admin.HasPassword():
-		reason, fail = "password not set", models.ErrUnauthorized
-	case !ok:
-		reason, fail = "wrong password", models.ErrUnauthorized
+		for i := range candidates {
+			failure(&candidates[i].AccountID, mismatch(&candidates[i]))
+		}
 	case admin.HasTOTP() && strings.TrimSpace(in.TOTP) == "":
-		reason, fail = "authenticator code missing", ErrMFARequired
+		fail = ErrMFARequired
+		failure(&admin.AccountID, "authenticator code missing")
 	case admin.HasTOTP():
 		step, err := s.checkCode(ctx, admin, in.TOTP)
 		if err != nil {
 			return nil, "", err
 		}
 		if step == 0 {
-			reason, fail = "wrong authenticator code", ErrWrongCode
+			fail = ErrWrongCode
+			failure(&admin.AccountID, "wrong authenticator code")
 		}
 	}
-	if fail != nil {
+	if len(events) > 0 {
 		failed = true
-		var accountID *int64
-		if admin != nil {
-			accountID = &admin.AccountID
-		}
-		ev := models.NewEvent(accountID, models.EventAdmin, models.SubSignInFailed,
-			models.Actor{Type: models.ActorSystem, IP: ip}, email, map[string]string{"reason": reason})
-		if err := s.store.CreateEvent(ctx, ev); err != nil {
+		if err := s.store.CreateEvents(ctx, events); err != nil {
 			return nil, "", err
 		}
 		return nil, "", fail
@@ -280,6 +281,43 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 		return nil, "", err
 	}
 	return s.startSession(ctx, admin, account, ip, userAgent)
+}
+
+// matchPassword returns the first of the candidates that may sign in (enabled, with a password
+// set) whose password pw is, or nil. Each check takes a hashing slot. With no candidate to
+// check it still hashes once, so that an unknown email takes as long as a known one.
+func (s *Service) matchPassword(candidates []models.Admin, pw string) (*models.Admin, error) {
+	checked := false
+	for i := range candidates {
+		a := &candidates[i]
+		if a.Status != models.AdminActive || !a.HasPassword() {
+			continue
+		}
+		checked = true
+		ok, err := s.hasher.Verify(pw, a.PasswordHash)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return a, nil
+		}
+	}
+	if !checked {
+		_, err := s.hasher.Verify(pw, "")
+		return nil, err
+	}
+	return nil, nil
+}
+
+// mismatch is why a sign-in with an admin's email did not get into its account.
+func mismatch(a *models.Admin) string {
+	switch {
+	case a.Status != models.AdminActive:
+		return "admin disabled"
+	case !a.HasPassword():
+		return "password not set"
+	}
+	return "wrong password"
 }
 
 // startSession creates a new session (a new id at every sign-in) and returns its token.

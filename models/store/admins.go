@@ -8,7 +8,7 @@ import (
 	"onramp/models"
 )
 
-// CreateAdmin inserts a; a taken email is models.ErrConflict.
+// CreateAdmin inserts a; an email its account already has is models.ErrConflict.
 func (s *Store) CreateAdmin(ctx context.Context, a *models.Admin) error {
 	return wrap(s.q(ctx).Create(a).Error)
 }
@@ -20,10 +20,14 @@ func (s *Store) CountAdmins(ctx context.Context) (int64, error) {
 	return n, wrap(err)
 }
 
-// AdminByEmail loads an admin by (normalised) email, whatever the account: emails are unique
-// across the deployment because the sign-in form asks for nothing else.
-func (s *Store) AdminByEmail(ctx context.Context, email string) (*models.Admin, error) {
-	return first[models.Admin](s.q(ctx).Where("email = ?", email))
+// AdminsByEmail loads up to limit admins with a (normalised) email, whatever their account, the
+// most recently signed in first, then the oldest: the sign-in form asks for an email and a
+// password only, and one person may be an admin of several accounts (an email is unique in an
+// account only).
+func (s *Store) AdminsByEmail(ctx context.Context, email string, limit int) ([]models.Admin, error) {
+	var rows []models.Admin
+	err := s.q(ctx).Where("email = ?", email).Order("last_sign_in_at DESC NULLS LAST, id").Limit(limit).Find(&rows).Error
+	return rows, wrap(err)
 }
 
 // AdminByID loads an admin by id without an account scope: only for resolving a session, whose
