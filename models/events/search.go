@@ -16,6 +16,7 @@ import (
 	"onramp/models"
 	"onramp/models/csvsafe"
 	"onramp/models/store"
+	"onramp/models/text"
 )
 
 const (
@@ -113,11 +114,7 @@ func (c Criteria) summary() string {
 	if len(parts) == 0 {
 		return "range=" + string(DefaultRange)
 	}
-	s := strings.Join(parts, " ")
-	if len(s) > 500 {
-		s = strings.ToValidUTF8(s[:500], "") + "…"
-	}
-	return s
+	return text.Shorten(strings.Join(parts, " "), 500)
 }
 
 // Custom reports whether the criteria use the from / to bounds.

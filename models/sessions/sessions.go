@@ -20,6 +20,7 @@ import (
 	"onramp/models/ratelimit"
 	"onramp/models/secret"
 	"onramp/models/store"
+	"onramp/models/text"
 	"onramp/models/twostep"
 )
 
@@ -41,6 +42,10 @@ const (
 
 // touchEvery limits session writes: activity is recorded at most once a minute.
 const touchEvery = time.Minute
+
+// maxUserAgent is how many bytes of the browser's User-Agent a session keeps (cut on a
+// character: a cut inside one would be bytes that are not UTF-8, which PostgreSQL refuses).
+const maxUserAgent = 255
 
 // Config holds the timeouts; zero values take the defaults.
 type Config struct {
@@ -134,11 +139,8 @@ func (m *Manager) Budget(ownerID int64) twostep.Budget {
 func (m *Manager) Start(ctx context.Context, tx *store.Store, ownerID int64, ip, userAgent string) (string, *models.Session, error) {
 	token := secret.Token()
 	now := m.now()
-	if len(userAgent) > 255 {
-		userAgent = userAgent[:255]
-	}
 	sess := &models.Session{ID: secret.Hash(token), OwnerID: ownerID, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(m.cfg.AbsoluteTimeout), IP: ip, UserAgent: userAgent}
+		ExpiresAt: now.Add(m.cfg.AbsoluteTimeout), IP: ip, UserAgent: text.Cut(userAgent, maxUserAgent)}
 	if err := tx.CreateSession(ctx, m.kind, sess); err != nil {
 		return "", nil, err
 	}
