@@ -87,6 +87,8 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 		echomw.BodyLimit("2M"),
 		middleware.SecurityHeaders(cfg.Secure),
 		middleware.FetchMetadata(),
+		// The JSON API checks its bodies itself (clientapi); everything else takes forms.
+		middleware.TextInput(func(c echo.Context) bool { return !isAPI(c) }),
 		echomw.CSRFWithConfig(echomw.CSRFConfig{
 			TokenLookup:    "header:X-CSRF-Token,form:_csrf",
 			CookieName:     "onramp_csrf",

@@ -188,7 +188,13 @@ func expectAPI(t *testing.T, r apiResult, status int, code string) {
 // api calls the client API like a VPN client: JSON, no cookies, an optional bearer token.
 func (a *testApp) api(method, path, token string, body any) apiResult {
 	a.t.Helper()
-	r, err := a.apiCall(method, path, token, body)
+	return a.apiWith(nil, method, path, token, body)
+}
+
+// apiWith is api with more request headers.
+func (a *testApp) apiWith(header http.Header, method, path, token string, body any) apiResult {
+	a.t.Helper()
+	r, err := a.apiCallWith(header, method, path, token, body)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -197,6 +203,10 @@ func (a *testApp) api(method, path, token string, body any) apiResult {
 
 // apiCall is api for goroutines (it does not end the test).
 func (a *testApp) apiCall(method, path, token string, body any) (apiResult, error) {
+	return a.apiCallWith(nil, method, path, token, body)
+}
+
+func (a *testApp) apiCallWith(header http.Header, method, path, token string, body any) (apiResult, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -207,6 +217,9 @@ func (a *testApp) apiCall(method, path, token string, body any) (apiResult, erro
 		rd = bytes.NewReader(raw)
 	}
 	req, _ := http.NewRequest(method, a.srv.URL+path, rd)
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)

@@ -6,11 +6,16 @@
 package clientapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,6 +23,7 @@ import (
 	"onramp/models"
 	"onramp/models/devices"
 	"onramp/models/portal"
+	"onramp/models/text"
 )
 
 // maxClientBody is far more than any request of the API needs: a larger body is refused before
@@ -132,23 +138,49 @@ func bearerToken(c echo.Context) string {
 	return strings.TrimSpace(token)
 }
 
-// decodeJSON reads one JSON object of at most maxClientBody bytes into dst. The message never
-// quotes the body: it may hold a code or a password.
+// decodeJSON reads one JSON object of at most maxClientBody bytes into dst (parseJSON).
 func decodeJSON(c echo.Context, dst any) error {
-	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxClientBody)
-	dec := json.NewDecoder(body)
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxClientBody))
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		return badRequest("The request body is larger than 16 KiB.", err)
+	}
+	if err != nil {
+		return badRequest("The request body could not be read.", err)
+	}
+	return parseJSON(body, dst)
+}
+
+// parseJSON reads one JSON object into dst, a pointer to a struct of string fields, each of
+// which must be text (models/text): the body must be UTF-8 (Go's decoder would quietly
+// replace bad bytes), and a string may not hold a control character (JSON escapes them, as in
+// \u0000). The message never quotes the body: it may hold a code or a password.
+func parseJSON(body []byte, dst any) error {
+	if !utf8.Valid(body) {
+		return badRequest(text.Refusal("The request body"), nil)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	err := dec.Decode(dst)
 	if err == nil && dec.More() {
 		err = errors.New("trailing data after the JSON object")
 	}
-	var tooLarge *http.MaxBytesError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &tooLarge):
-		return &APIError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "The request body is larger than 16 KiB.", Err: err}
+	if err != nil {
+		return badRequest("The request body must be one JSON object with string fields.", err)
 	}
-	return &APIError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "The request body must be one JSON object with string fields.", Err: err}
+	v := reflect.ValueOf(dst).Elem()
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.String && !text.Valid(f.String()) {
+			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+			msg := text.Refusal(fmt.Sprintf("The field %q", name))
+			return badRequest(msg, models.NewValidationError(name, msg))
+		}
+	}
+	return nil
+}
+
+// badRequest is a 400 invalid_request with its message; err, when there is one, is what was
+// wrong (a *models.ValidationError names the field for the refusal's event).
+func badRequest(msg string, err error) error {
+	return &APIError{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg, Err: err}
 }
 
 // clientError gives a service error of the client API its status and code. Rate limits pass
