@@ -41,7 +41,8 @@ lint: ## gofmt, templ fmt, go vet and staticcheck
 	$(GO) tool staticcheck -tags bench ./handlers/ ./models/password/
 
 # Fuzz targets (package:target) run briefly by make test; make fuzz runs each longer.
-FUZZ_TARGETS    = ./models/codes:FuzzNormalize ./models/csvsafe:FuzzWriter
+FUZZ_TARGETS    = ./models/codes:FuzzNormalize ./models/csvsafe:FuzzWriter \
+                  ./handlers/middleware:FuzzCheckInput ./handlers/clientapi:FuzzParseJSON
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME (default 30s)

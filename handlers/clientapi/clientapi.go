@@ -160,7 +160,7 @@ func parseJSON(body []byte, dst any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	err := dec.Decode(dst)
-	if err == nil && dec.More() {
+	if _, end := dec.Token(); err == nil && end != io.EOF { // More() misses a stray "}"
 		err = errors.New("trailing data after the JSON object")
 	}
 	if err != nil {
