@@ -180,3 +180,20 @@ func TestLongNonASCIIUserAgentIsCutOnACharacter(t *testing.T) {
 		}
 	}
 }
+
+func TestCodeSeparators(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	u := a.sdpUser("acme", "grace@example.com")
+	// A code pasted from a document: a no-break space and an en dash between its groups.
+	code := a.insertCode(u, time.Hour) // XXXX-XXXX-XXXX-XXXX
+	pasted := code[:4] + "\u00a0" + code[5:9] + "\u2013" + code[10:14] + " " + code[15:]
+	expectAPI(t, a.api("POST", "/api/v1/client/register", "", registerBody(pasted, "laptop")), http.StatusCreated, "")
+
+	// A tab is no separator: the request is not text, refused before the code is looked at.
+	tabbed := strings.ReplaceAll(a.insertCode(u, time.Hour), "-", "\t")
+	expectAPI(t, a.api("POST", "/api/v1/client/register", "", registerBody(tabbed, "phone")), http.StatusBadRequest, "invalid_request")
+	if n := a.eventCount(models.SubClientCodeRejected); n != 0 {
+		t.Fatalf("%d codes rejected, want none", n)
+	}
+}

@@ -56,6 +56,14 @@ func TestNormalize(t *testing.T) {
 		{"  abcd-EFGH jkmn--pqrs ", "ABCDEFGHJKMNPQRS", true},
 		{"ABCDEFGHJKMNPQRS", "ABCDEFGHJKMNPQRS", true},
 		{"23456789ABCDEFGH", "23456789ABCDEFGH", true},
+		// Spaces and hyphens as pasted from documents: no-break and wide spaces, dashes.
+		{"ABCD\u00a0EFGH\u202fJKMN\u3000PQRS", "ABCDEFGHJKMNPQRS", true},
+		{"ABCD\u2010EFGH\u2011JKMN\u2013PQRS", "ABCDEFGHJKMNPQRS", true},
+		// Control characters are not separators: tab and line breaks make the code malformed.
+		{"ABCD\tEFGH\tJKMN\tPQRS", "", false},
+		{"ABCDEFGHJKMNPQRS\n", "", false},
+		{"ABCD\r\nEFGH-JKMN-PQRS", "", false},
+		{"ABCD\x00EFGHJKMNPQRS", "", false},
 		{"ABCD-EFGH-JKMN-PQR0", "", false},  // zero is excluded
 		{"ABCD-EFGH-JKMN-PQRO", "", false},  // letter O
 		{"ABCD-EFGH-JKMN-PQR1", "", false},  // one

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"strings"
+	"unicode"
 )
 
 // Alphabet has 31 symbols: no 0, O, 1, I or L, which people confuse.
@@ -53,7 +54,11 @@ func Format(code string) string {
 }
 
 // Normalize turns typed input into a code: case does not matter, spaces and hyphens are
-// ignored. Anything else that is not in the alphabet, or the wrong length, is ErrMalformed.
+// ignored, in any of Unicode's forms (space separators such as the no-break space, and dashes
+// such as the en dash), which is what a code pasted from a document or a chat holds. A control
+// character (tab, line break) is no separator: a code is one line, as every field is
+// (models/text). Anything else that is not in the alphabet, or the wrong length, is
+// ErrMalformed.
 func Normalize(input string) (string, error) {
 	if len(input) > 4*Length {
 		return "", ErrMalformed
@@ -61,7 +66,7 @@ func Normalize(input string) (string, error) {
 	var b strings.Builder
 	for _, r := range input {
 		switch {
-		case r == ' ' || r == '-' || r == '\t':
+		case unicode.In(r, unicode.Zs, unicode.Pd):
 			continue
 		case r >= 'a' && r <= 'z':
 			r -= 'a' - 'A'
