@@ -1,11 +1,16 @@
 // Package csvsafe writes CSV files that spreadsheets open without running anything: RFC 4180
 // quoting (encoding/csv), UTF-8, and cells that start with a formula trigger (= + - @, tab or
-// carriage return) prefixed with a single quote (OWASP "CSV injection").
+// carriage return, or a lookalike such as the full-width ＝) prefixed with a single quote
+// (OWASP "CSV injection").
 package csvsafe
 
 import (
 	"encoding/csv"
 	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Writer writes rows of neutralised cells.
@@ -21,13 +26,20 @@ func NewWriter(w io.Writer) *Writer {
 	return &Writer{w: cw}
 }
 
-// Cell neutralises one value.
+// triggers are the characters that make a spreadsheet read a cell as a formula.
+const triggers = "=+-@\t\r"
+
+// Cell neutralises one value. A cell is prefixed when its first character is a trigger or
+// folds to one under NFKC (golang.org/x/text): the full-width ＝ ＋ － ＠, the small and
+// superscript forms. A spreadsheet may read those as the trigger (an input method typing
+// full-width, say), so they count as the trigger itself.
 func Cell(s string) string {
-	if s == "" {
-		return s
+	r, size := utf8.DecodeRuneInString(s)
+	first := s[:size]
+	if r >= utf8.RuneSelf {
+		first = norm.NFKC.String(first)
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	if first != "" && strings.IndexByte(triggers, first[0]) >= 0 {
 		return "'" + s
 	}
 	return s

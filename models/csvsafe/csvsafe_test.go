@@ -5,6 +5,8 @@ import (
 	"encoding/csv"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestCells(t *testing.T) {
@@ -20,6 +22,16 @@ func TestCells(t *testing.T) {
 		{"\rx", "'\rx"},
 		{"a=b", "a=b"},
 		{"Zoë", "Zoë"},
+		// Lookalikes that a spreadsheet may read as the trigger (NFKC folds them to it).
+		{"＝1+1", "'＝1+1"},
+		{"＋1 555", "'＋1 555"},
+		{"－2", "'－2"},
+		{"＠SUM(A1)", "'＠SUM(A1)"},
+		{"﹦1", "'﹦1"},
+		{"﹢1", "'﹢1"},
+		{"⁼1", "'⁼1"},
+		{"Ａda", "Ａda"},
+		{"東京", "東京"},
 	}
 	for _, tt := range tests {
 		if got := Cell(tt.in); got != tt.want {
@@ -48,7 +60,7 @@ func TestQuotingAndLineEnds(t *testing.T) {
 }
 
 func FuzzWriter(f *testing.F) {
-	for _, s := range []string{"Ada", "=1+1", "a,b", "\"q\"", "line\nbreak", "\r\n", "-"} {
+	for _, s := range []string{"Ada", "=1+1", "a,b", "\"q\"", "line\nbreak", "\r\n", "-", "＝1+1", "﹢", "\xff="} {
 		f.Add(s, s+"x")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
@@ -70,12 +82,12 @@ func FuzzWriter(f *testing.F) {
 		for i, in := range []string{a, b} {
 			got := rows[0][i]
 			// encoding/csv reads \r\n inside quotes as \n: compare without carriage returns.
-			norm := strings.ReplaceAll(Cell(in), "\r\n", "\n")
-			if strings.ReplaceAll(got, "\r", "") != strings.ReplaceAll(norm, "\r", "") {
+			want := strings.ReplaceAll(Cell(in), "\r\n", "\n")
+			if strings.ReplaceAll(got, "\r", "") != strings.ReplaceAll(want, "\r", "") {
 				t.Fatalf("cell %d: wrote %q, read back %q", i, Cell(in), got)
 			}
-			if got != "" && strings.ContainsRune("=+-@\t\r", rune(got[0])) {
-				t.Fatalf("cell %d starts with a formula trigger: %q", i, got)
+			if first := norm.NFKC.String(got); first != "" && strings.ContainsRune("=+-@\t\r", rune(first[0])) {
+				t.Fatalf("cell %d starts with a formula trigger or a lookalike: %q", i, got)
 			}
 		}
 	})
