@@ -30,8 +30,8 @@ type Config struct {
 	BaseURL string
 	// Secure marks cookies Secure and sends HSTS: set when served over HTTPS.
 	Secure bool
-	// Dev shows error details on 500 pages.
-	Dev bool
+	// Debug shows the error behind a 500 on its page (ONRAMP_DEBUG).
+	Debug bool
 	// TrustProxy takes the client IP from X-Forwarded-For (only behind a proxy that sets it).
 	TrustProxy bool
 	Logger     *slog.Logger
@@ -61,11 +61,11 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 			Codes: sv.Codes, Devices: sv.Devices, Events: sv.Events, Outbox: sv.Outbox,
 			Cookie: web.NewCookie("onramp_session", "/", cfg.Keys.Derive("cookie-hash"), cfg.Keys.Derive("cookie-block"),
 				sv.Auth.Sessions().Config().AbsoluteTimeout, cfg.Secure),
-			BaseURL: cfg.BaseURL, Dev: cfg.Dev, Log: log}),
+			BaseURL: cfg.BaseURL, Debug: cfg.Debug, Log: log}),
 		portal: portal.New(portal.Deps{Portal: sv.Portal, Devices: sv.Devices,
 			Cookie: web.NewCookie("onramp_portal", portal.Path, cfg.Keys.Derive("portal-cookie-hash"), cfg.Keys.Derive("portal-cookie-block"),
 				sv.Portal.Sessions().Config().AbsoluteTimeout, cfg.Secure),
-			Dev: cfg.Dev, Log: log}),
+			Debug: cfg.Debug, Log: log}),
 		client: clientapi.New(sv.Devices, log),
 		probes: &probes{db: sv},
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,9 +29,12 @@ type config struct {
 	// ActivationTTL is how long an invitation's activation link works.
 	ActivationTTL time.Duration
 	TrustProxy    bool
-	SMTPURL       string
-	MailFrom      string
-	secretSource  string
+	// Debug shows the error behind a 500 on its page: off in every environment unless
+	// ONRAMP_DEBUG says so, since it can show anyone the database's words.
+	Debug        bool
+	SMTPURL      string
+	MailFrom     string
+	secretSource string
 }
 
 func (c config) dev() bool { return c.Env == "development" }
@@ -55,6 +59,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("ONRAMP_ENV must be development or production, not %q", c.Env)
 	}
 	var err error
+	if c.Debug, err = boolean(getenv, "ONRAMP_DEBUG"); err != nil {
+		return c, err
+	}
 	if c.SessionIdle, err = duration(getenv, "ONRAMP_SESSION_IDLE", 30*time.Minute); err != nil {
 		return c, err
 	}
@@ -129,6 +136,19 @@ func orDefault(v, d string) string {
 		return d
 	}
 	return v
+}
+
+// boolean reads a switch: unset is off; anything strconv.ParseBool does not read is refused.
+func boolean(getenv func(string) string, key string) (bool, error) {
+	v := getenv(key)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s: %q is not true or false", key, v)
+	}
+	return b, nil
 }
 
 func duration(getenv func(string) string, key string, d time.Duration) (time.Duration, error) {

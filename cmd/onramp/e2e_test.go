@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -13,7 +12,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // console is an admin's browser-like HTTP client: a cookie jar, no automatic redirects, and the
@@ -65,34 +63,14 @@ func (c *console) expect(method, path string, form url.Values, want int) string 
 // points: the server, an admin in the console, and the reference VPN client.
 func TestEndToEndRegistrationCode(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	clientConfig := filepath.Join(t.TempDir(), "client.json")
-	env := testEnv(t, map[string]string{"ONRAMP_ADDR": addr, "ONRAMP_CLIENT_CONFIG": clientConfig})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	env := testEnv(t, map[string]string{"ONRAMP_ADDR": freeAddr(t), "ONRAMP_CLIENT_CONFIG": clientConfig})
+	ctx := context.Background()
 	if err := run(ctx, []string{"admin", "create", "--account", "acme", "--email", "boss@example.com", "--role", "admin"}, env,
 		strings.NewReader("violet harbour lantern\n"), io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, env, nil, io.Discard, &syncWriter{w: io.Discard}) }()
-	base := "http://" + addr
-	for i := 0; i < 600; i++ {
-		if res, err := http.Get(base + "/readyz"); err == nil {
-			res.Body.Close()
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	defer func() {
-		cancel()
-		<-done
-	}()
+	base, _ := startServe(t, env, io.Discard)
 
 	jar, _ := cookiejar.New(nil)
 	c := &console{t: t, base: base, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}

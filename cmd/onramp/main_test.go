@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,24 +106,45 @@ func TestAdminCreateRefusesGuessablePasswords(t *testing.T) {
 	}
 }
 
-func TestServeShutsDownGracefully(t *testing.T) {
-	t.Parallel()
+// freeAddr is a local address for a server a test starts.
+func freeAddr(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	var logs bytes.Buffer
-	env := testEnv(t, map[string]string{"ONRAMP_ADDR": addr})
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServe runs `serve` with env (its ONRAMP_ADDR from freeAddr), logging to logs, and returns
+// its base URL once /readyz answers 200. stop cancels it and returns what serve returned; the
+// test's cleanup stops it too.
+func startServe(t *testing.T, env func(string) string, logs io.Writer) (base string, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, env, nil, &bytes.Buffer{}, &syncWriter{w: &logs}) }()
-
+	go func() { done <- run(ctx, []string{"serve"}, env, nil, io.Discard, &syncWriter{w: logs}) }()
+	var once sync.Once
+	var served error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case served = <-done:
+			case <-time.After(10 * time.Second):
+				served = errors.New("serve did not stop")
+			}
+		})
+		return served
+	}
+	t.Cleanup(func() { _ = stop() })
+	base = "http://" + env("ONRAMP_ADDR")
 	// Wait for the listener (bounded: a loaded CI machine may take seconds to start it).
 	var res *http.Response
+	var err error
 	for i := 0; i < 600; i++ {
-		if res, err = http.Get("http://" + addr + "/readyz"); err == nil {
+		if res, err = http.Get(base + "/readyz"); err == nil {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -132,17 +156,63 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("readyz %d", res.StatusCode)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop")
+	return base, stop
+}
+
+func TestServeShutsDownGracefully(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	_, stop := startServe(t, testEnv(t, map[string]string{"ONRAMP_ADDR": freeAddr(t)}), &logs)
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 	if !strings.Contains(logs.String(), "/setup?token=") {
 		t.Fatalf("no setup link logged:\n%s", logs.String())
+	}
+}
+
+// TestErrorDetailsOnlyWithDebug breaks the database under a running server: the 500 page an
+// anonymous visitor gets names no table by default (development included), and shows the
+// database's error only with ONRAMP_DEBUG.
+func TestErrorDetailsOnlyWithDebug(t *testing.T) {
+	t.Parallel()
+	for _, debug := range []bool{false, true} {
+		t.Run(fmt.Sprint("debug=", debug), func(t *testing.T) {
+			t.Parallel()
+			extra := map[string]string{"ONRAMP_ADDR": freeAddr(t)}
+			if debug {
+				extra["ONRAMP_DEBUG"] = "true"
+			}
+			env := testEnv(t, extra)
+			base, _ := startServe(t, env, io.Discard)
+			o, err := open(context.Background(), env, io.Discard, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer o.store.Close()
+			if _, err := o.store.SQLDB().Exec("ALTER TABLE admins RENAME TO admins_gone"); err != nil {
+				t.Fatal(err)
+			}
+			res, err := http.Get(base + "/setup?token=anything")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			body := string(b)
+			if res.StatusCode != http.StatusInternalServerError {
+				t.Fatalf("status %d\n%s", res.StatusCode, body)
+			}
+			if shown := strings.Contains(body, "admins"); shown != debug {
+				t.Fatalf("the database error shown: %v, want %v\n%s", shown, debug, body)
+			}
+			if !debug && !strings.Contains(body, "The error was logged") {
+				t.Fatalf("no generic message:\n%s", body)
+			}
+		})
+	}
+	if _, err := loadConfig(testEnv(t, map[string]string{"ONRAMP_DEBUG": "sometimes"})); err == nil || !strings.Contains(err.Error(), "ONRAMP_DEBUG") {
+		t.Fatalf("ONRAMP_DEBUG=sometimes: %v", err)
 	}
 }
 

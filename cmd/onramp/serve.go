@@ -52,7 +52,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
-	router := handlers.New(sv, handlers.Config{Keys: keys, BaseURL: cfg.BaseURL, Secure: cfg.secure(), Dev: cfg.dev(),
+	router := handlers.New(sv, handlers.Config{Keys: keys, BaseURL: cfg.BaseURL, Secure: cfg.secure(), Debug: cfg.Debug,
 		TrustProxy: cfg.TrustProxy, Logger: log})
 
 	if token, err := sv.Auth.EnsureSetupLink(ctx); err != nil {
@@ -82,7 +82,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	log.Info("onramp is listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "env", cfg.Env,
-		"database", string(o.store.Dialect()), "secret", cfg.secretSource)
+		"database", string(o.store.Dialect()), "secret", cfg.secretSource, "debug", cfg.Debug)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {

@@ -41,9 +41,9 @@ type Deps struct {
 	Cookie *web.Cookie
 	// BaseURL is the public URL of the console (for links shown to people).
 	BaseURL string
-	// Dev shows error details on 500 pages.
-	Dev bool
-	Log *slog.Logger
+	// Debug shows the error behind a 500 on its page.
+	Debug bool
+	Log   *slog.Logger
 }
 
 // Handler serves the console.
@@ -56,7 +56,7 @@ type Handler struct {
 // New builds the console's handlers.
 func New(d Deps) *Handler {
 	h := &Handler{Deps: d, signed: web.Signed[auth.Current]{Cookie: d.Cookie, Resolve: d.Auth.Resolve}}
-	h.errors = web.Pages{Log: d.Log, Dev: d.Dev, SignIn: "login", Page: h.errorPage}
+	h.errors = web.Pages{Log: d.Log, Debug: d.Debug, SignIn: "login", Page: h.errorPage}
 	return h
 }
 

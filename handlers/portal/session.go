@@ -29,9 +29,9 @@ type Deps struct {
 	Devices *devices.Service
 	// Cookie is the portal's session cookie (path Path).
 	Cookie *web.Cookie
-	// Dev shows error details on 500 pages.
-	Dev bool
-	Log *slog.Logger
+	// Debug shows the error behind a 500 on its page.
+	Debug bool
+	Log   *slog.Logger
 }
 
 // Handler serves the portal.
@@ -44,7 +44,7 @@ type Handler struct {
 // New builds the portal's handlers.
 func New(d Deps) *Handler {
 	h := &Handler{Deps: d, signed: web.Signed[portal.Current]{Cookie: d.Cookie, Resolve: d.Portal.Resolve}}
-	h.errors = web.Pages{Log: d.Log, Dev: d.Dev, SignIn: "portal.login", Page: h.errorPage}
+	h.errors = web.Pages{Log: d.Log, Debug: d.Debug, SignIn: "portal.login", Page: h.errorPage}
 	return h
 }
 

@@ -17,8 +17,8 @@ import (
 )
 
 // Problem maps an error to its status and the words an error page or a JSON body shows
-// (details of a 500 only with dev). A rate limit also sets Retry-After.
-func Problem(err error, c echo.Context, dev bool) errpages.Problem {
+// (the error behind a 500 only with debug). A rate limit also sets Retry-After.
+func Problem(err error, c echo.Context, debug bool) errpages.Problem {
 	p := errpages.Problem{RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
 	var he *echo.HTTPError
 	var rl *models.RateLimitError
@@ -75,7 +75,7 @@ func Problem(err error, c echo.Context, dev bool) errpages.Problem {
 	case http.StatusInternalServerError:
 		p.Title = "Something went wrong"
 		p.Message = "The error was logged. Try again in a moment; if it keeps happening, give the request ID to your administrator."
-		if dev {
+		if debug {
 			p.Message = err.Error()
 		}
 	default:
@@ -113,8 +113,8 @@ func LogFailure(log *slog.Logger, c echo.Context, requestID string, err error) {
 
 // Pages renders the errors of an HTML audience as pages in its frame.
 type Pages struct {
-	Log *slog.Logger
-	Dev bool // show the details of 500s
+	Log   *slog.Logger
+	Debug bool // show the error behind a 500
 	// SignIn is the route a 401 redirects to.
 	SignIn string
 	// Page is the audience's error page.
@@ -123,7 +123,7 @@ type Pages struct {
 
 // Handle renders err: a 401 goes to the sign-in page, 5xx are logged.
 func (e Pages) Handle(err error, c echo.Context) {
-	p := Problem(err, c, e.Dev)
+	p := Problem(err, c, e.Debug)
 	if p.Status == http.StatusUnauthorized {
 		_ = ToSignIn(c, e.SignIn)
 		return
