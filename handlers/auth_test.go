@@ -114,9 +114,9 @@ func TestNextCannotLeaveTheSite(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
-	c := a.client()
-	c.get("/login")
 	for _, next := range []string{"//evil.example", "https://evil.example", "/\\evil.example"} {
+		c := a.client()
+		c.get("/login")
 		r := c.post("/login?next="+url.QueryEscape(next), url.Values{"email": {"ada@example.com"}, "password": {testPassword}})
 		expectStatus(t, r, http.StatusSeeOther)
 		if loc := r.Header.Get("Location"); loc != "/" {
@@ -278,6 +278,51 @@ func TestCSRFTokenRequired(t *testing.T) {
 	expectStatus(t, r, http.StatusNoContent)
 	if r.Header.Get("HX-Redirect") != "/login" {
 		t.Fatalf("HX-Redirect = %q", r.Header.Get("HX-Redirect"))
+	}
+}
+
+// TestCSRFTokenNotFromQuery: a token is taken from the form body or the header, never from the
+// query string, where logs, history and Referer headers keep it.
+func TestCSRFTokenNotFromQuery(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	c := a.client()
+	c.get("/login")
+	r := c.postRaw("/login?_csrf="+url.QueryEscape(c.csrf), url.Values{"email": {"ada@example.com"}, "password": {testPassword}})
+	expectStatus(t, r, http.StatusForbidden)
+	// A junk token in the query does not hide the real one in the body.
+	r = c.post("/login?_csrf=junk", url.Values{"email": {"ada@example.com"}, "password": {testPassword}})
+	expectStatus(t, r, http.StatusSeeOther)
+}
+
+// TestCSRFTokenRotatesAtSignInAndOut: a token seen before a sign-in or a sign-out, console or
+// portal, is refused after it.
+func TestCSRFTokenRotatesAtSignInAndOut(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	a.activeSDPUser("acme", "grace@example.com")
+	for _, side := range []struct {
+		login, home, logout string
+		form                url.Values
+	}{
+		{"/login", "/", "/logout", url.Values{"email": {"ada@example.com"}}},
+		{"/myvpn/login", "/myvpn", "/myvpn/logout", url.Values{"account": {"acme"}, "email": {"grace@example.com"}}},
+	} {
+		c := a.client()
+		c.get(side.login)
+		before := c.csrf
+		side.form.Set("password", testPassword)
+		expectStatus(t, c.post(side.login, side.form), http.StatusSeeOther)
+		expectStatus(t, c.get(side.home), http.StatusOK)
+		expectStatus(t, c.postRaw(side.logout, url.Values{"_csrf": {before}}), http.StatusForbidden)
+
+		during := c.csrf
+		expectStatus(t, c.post(side.logout, nil), http.StatusSeeOther)
+		c.get(side.login)
+		side.form.Set("_csrf", during)
+		expectStatus(t, c.postRaw(side.login, side.form), http.StatusForbidden)
 	}
 }
 

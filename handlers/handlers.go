@@ -89,21 +89,10 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 		middleware.FetchMetadata(),
 		// The JSON API checks its bodies itself (clientapi); everything else takes forms.
 		middleware.TextInput(func(c echo.Context) bool { return !isAPI(c) }),
-		echomw.CSRFWithConfig(echomw.CSRFConfig{
-			TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-			CookieName:     "onramp_csrf",
-			CookiePath:     "/",
-			CookieHTTPOnly: true,
-			CookieSecure:   cfg.Secure,
-			CookieSameSite: http.SameSiteLaxMode,
-			// The client API carries no cookies (a bearer token or nothing), so there is no
-			// session for a forged request to ride on; load balancers call the probes without
-			// cookies; static files change nothing.
-			Skipper: func(c echo.Context) bool { return isStatic(c) || isProbe(c) || isAPI(c) },
-			ErrorHandler: func(error, echo.Context) error {
-				return echo.NewHTTPError(http.StatusForbidden, "The form expired or did not come from this site. Reload the page and try again.")
-			},
-		}),
+		// The client API carries no cookies (a bearer token or nothing), so there is no session
+		// for a forged request to ride on; load balancers call the probes without cookies;
+		// static files change nothing.
+		web.CSRF(cfg.Secure, func(c echo.Context) bool { return isStatic(c) || isProbe(c) || isAPI(c) }),
 	)
 	e.StaticFS("/static", static.FS)
 	a.register(e)

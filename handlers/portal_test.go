@@ -280,6 +280,7 @@ func TestPortalSignInRotatesSession(t *testing.T) {
 	expectPortalLogin(t, thief.get("/myvpn"))
 
 	for _, next := range []string{"//evil.example", "https://evil.example", "/settings/administrators"} {
+		c := a.client()
 		c.get("/myvpn/login")
 		r = c.post("/myvpn/login?next="+url.QueryEscape(next), url.Values{"account": {"acme"}, "email": {"grace@example.com"}, "password": {testPassword}})
 		if loc := r.Header.Get("Location"); loc != "/myvpn" {
