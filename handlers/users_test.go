@@ -67,6 +67,36 @@ func TestCreateUserQueuesInvitation(t *testing.T) {
 	}
 }
 
+// TestFlashesStayWithinTheCookie: actions whose redirect is never followed queue their
+// messages in the cookie; with the longest names in 4-byte characters, 40 of them still leave a
+// cookie the next request can carry, which shows the newest few.
+func TestFlashesStayWithinTheCookie(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	c := a.client()
+	c.signIn("boss@example.com")
+	c.get("/access/users/new")
+	long := strings.Repeat("𝒜", 98)
+	for i := 1; i <= 40; i++ {
+		r := c.post("/access/users", url.Values{"first_name": {fmt.Sprintf("%02d", i) + long}, "last_name": {long + "Zz"},
+			"email": {fmt.Sprintf("user%02d@example.com", i)}})
+		expectStatus(t, r, http.StatusSeeOther)
+	}
+	r := c.get("/account/password") // a page that lists no user
+	expectStatus(t, r, http.StatusOK)
+	expectBody(t, r, "40"+long)
+	if n := strings.Count(r.body, `data-testid="flash"`); n != 3 {
+		t.Fatalf("%d flashes shown, want the newest 3", n)
+	}
+	if strings.Contains(r.body, "37"+long) {
+		t.Fatal("an old flash is still shown")
+	}
+	if strings.Contains(r.body, "Zz is created") {
+		t.Fatal("a long flash was not cut")
+	}
+}
+
 func TestNoInvitationUnderRegistrationCodeOrOptionOff(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)

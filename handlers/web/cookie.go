@@ -1,9 +1,11 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
@@ -61,9 +63,24 @@ func (k *Cookie) End(c echo.Context) error {
 	return s.Save(c.Request(), c.Response())
 }
 
-// Flash queues a message for the next page.
+// The flashes a cookie keeps: the newest few, each cut short, so that actions whose redirect is
+// never followed cannot grow the cookie past the 4 KB browsers (and securecookie) accept, even
+// with every character 4 bytes long.
+const (
+	maxFlashes     = 3
+	maxFlashLength = 150 // characters
+)
+
+// Flash queues a message for the next page, dropping the oldest beyond maxFlashes.
 func (k *Cookie) Flash(c echo.Context, kind views.FlashKind, msg string) error {
 	s := k.get(c)
+	queued := s.Flashes()
+	for _, f := range queued[max(0, len(queued)-(maxFlashes-1)):] {
+		s.AddFlash(f)
+	}
+	if utf8.RuneCountInString(msg) > maxFlashLength {
+		msg = fmt.Sprintf("%.*s…", maxFlashLength, msg) // the precision counts characters
+	}
 	s.AddFlash(string(kind) + "|" + msg)
 	return s.Save(c.Request(), c.Response())
 }
