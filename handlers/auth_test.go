@@ -57,6 +57,45 @@ func TestSetupLinkWorksOnce(t *testing.T) {
 	}
 }
 
+// TestTokenPagesAreNotStored: a page whose address holds a secret token, valid or not, shown
+// again after bad input too, is kept out of caches and Referer headers; the sign-in page is not
+// cached either.
+func TestTokenPagesAreNotStored(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	setup, err := a.Auth.EnsureSetupLink(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := a.client()
+	expectNotStored(t, c.get("/setup?token="+setup), true)
+	expectNotStored(t, c.get("/setup?token=wrong"), true)
+	expectNotStored(t, c.post("/setup?token="+setup, url.Values{"account": {"Bad Name!"}}), true)
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	_, token, err := a.Admins.Add(t.Context(), boss, "", addInput(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := a.activationLink(a.sdpUser("acme", "grace@example.com"), time.Hour)
+	expectNotStored(t, c.get("/set-password/"+token), true)
+	expectNotStored(t, c.get("/set-password/wrong"), true)
+	expectNotStored(t, c.post("/set-password/"+token, url.Values{"password": {"short"}, "password_confirm": {"short"}}), true)
+	expectNotStored(t, c.get(link), true)
+	expectNotStored(t, c.get("/login"), false)
+}
+
+// expectNotStored checks that a response may not be cached and, with noReferrer, that the page
+// sends no Referer.
+func expectNotStored(t *testing.T, r response, noReferrer bool) {
+	t.Helper()
+	if got := r.Header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("%s %s (%d): Cache-Control = %q", r.Request.Method, r.Request.URL, r.StatusCode, got)
+	}
+	if got := r.Header.Get("Referrer-Policy"); noReferrer && got != "no-referrer" {
+		t.Errorf("%s %s (%d): Referrer-Policy = %q", r.Request.Method, r.Request.URL, r.StatusCode, got)
+	}
+}
+
 func TestSetupLinkReplacedByNewer(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)

@@ -67,8 +67,10 @@ func current(c echo.Context) *auth.Current { return web.Current[auth.Current](c)
 func (h *Handler) load(c echo.Context) error { return h.signed.Load(c) }
 
 // Anyone loads the session when there is one (the sign-in page sends a signed-in admin home).
+// These pages are not cached: the setup and set-password pages carry their one-time token.
 func (h *Handler) Anyone(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
 		if err := h.load(c); err != nil {
 			return err
 		}
