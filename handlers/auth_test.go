@@ -3,11 +3,14 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"onramp/models"
 	"onramp/models/admins"
@@ -128,7 +131,7 @@ func TestSignIn(t *testing.T) {
 	}
 
 	before := cookieValue(c, "onramp_session")
-	r = c.post("/login?next=/settings/administrators", url.Values{"email": {"ADA@example.com "}, "password": {testPassword}})
+	r = c.post("/login", url.Values{"email": {"ADA@example.com "}, "password": {testPassword}, "next": {"/settings/administrators"}})
 	expectStatus(t, r, http.StatusSeeOther)
 	if loc := r.Header.Get("Location"); loc != "/settings/administrators" {
 		t.Fatalf("after sign-in sent to %q", loc)
@@ -149,19 +152,102 @@ func TestSignIn(t *testing.T) {
 	expectStatus(t, c.get("/login"), http.StatusSeeOther)
 }
 
+// TestNextCannotLeaveTheSite: whatever next a sign-in page is opened or posted with, the
+// console's and the portal's sign-in land on a page of their own audience. Browsers drop tabs
+// and line breaks from a URL and read a backslash as a slash, so "/\t/evil.test" is
+// "//evil.test", another host.
 func TestNextCannotLeaveTheSite(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
-	for _, next := range []string{"//evil.example", "https://evil.example", "/\\evil.example"} {
-		c := a.client()
-		c.get("/login")
-		r := c.post("/login?next="+url.QueryEscape(next), url.Values{"email": {"ada@example.com"}, "password": {testPassword}})
-		expectStatus(t, r, http.StatusSeeOther)
-		if loc := r.Header.Get("Location"); loc != "/" {
-			t.Fatalf("next=%q sent the admin to %q", next, loc)
+	a.activeSDPUser("acme", "grace@example.com")
+	hostile := []string{"/\t/evil.test", "/\n/evil.test", "/\r\n/evil.test", "/ /evil.test", "/\\evil.test", "/\\/evil.test", "\\\\evil.test",
+		"//evil.test", "/%2F%2Fevil.test", "%2F%2Fevil.test", "/%09/evil.test", "/%5Cevil.test", "/%0a/evil.test",
+		"https://evil.test", "javascript:alert(1)", "evil.test", "/..//evil.test", "/%2e%2e//evil.test"}
+	for _, door := range []struct {
+		login, home string
+		form        url.Values
+		others      []string // this door's pages or another audience's
+	}{
+		{"/login", "/", url.Values{"email": {"ada@example.com"}}, nil},
+		{"/myvpn/login", "/myvpn", url.Values{"account": {"acme"}, "email": {"grace@example.com"}},
+			[]string{"/", "/settings/administrators", "/myvpnx", "/myvpn/../settings/administrators", "/myvpn/%2E%2E/settings/administrators"}},
+	} {
+		for _, next := range append(hostile, door.others...) {
+			c := a.client()
+			if f := nextField(c.get(door.login + "?next=" + url.QueryEscape(next))); f != "" {
+				t.Errorf("%s?next=%q: the form carries next %q", door.login, next, f)
+			}
+			form := url.Values{"password": {testPassword}, "next": {next}}
+			for k, v := range door.form {
+				form[k] = v
+			}
+			r := c.post(door.login+"?next="+url.QueryEscape(next), form)
+			if strings.ContainsFunc(next, unicode.IsControl) {
+				// Refused at the edge, before any sign-in (docs/security.md, Input): no redirect.
+				expectStatus(t, r, http.StatusBadRequest)
+				continue
+			}
+			expectStatus(t, r, http.StatusSeeOther)
+			if loc := r.Header.Get("Location"); loc != door.home {
+				t.Errorf("%s with next=%q: sent to %q", door.login, next, loc)
+			}
 		}
 	}
+}
+
+// TestSignInReturnsToTheAskedPage: a page asked for while signed out is where the sign-in
+// lands, through a refused attempt and the authenticator code step.
+func TestSignInReturnsToTheAskedPage(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	c := a.client()
+	c.signIn("ada@example.com")
+	key := c.setUpTwoStep(t)
+	expectStatus(t, c.post("/logout", nil), http.StatusSeeOther)
+
+	const asked = "/access/users?q=grace+hopper&status=active"
+	r := c.get(asked)
+	expectStatus(t, r, http.StatusSeeOther)
+	r = c.get(r.Header.Get("Location"))
+	expectStatus(t, r, http.StatusOK)
+	r = c.post("/login", url.Values{"email": {"ada@example.com"}, "password": {testPassword}, "next": {nextField(r)}})
+	expectStatus(t, r, http.StatusUnauthorized)
+	expectBody(t, r, `data-testid="error-totp"`)
+	a.advance(30 * time.Second) // the set-up used the current code: a code counts once
+	r = c.post("/login", url.Values{"email": {"ada@example.com"}, "password": {testPassword}, "totp": {a.totpCode(key, 0)},
+		"next": {nextField(r)}})
+	expectStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); loc != asked {
+		t.Fatalf("console sign-in sent to %q, want %q", loc, asked)
+	}
+
+	a.activeSDPUser("acme", "grace@example.com")
+	p := a.client()
+	r = p.get("/myvpn/password")
+	expectStatus(t, r, http.StatusSeeOther)
+	r = p.get(r.Header.Get("Location"))
+	form := url.Values{"account": {"acme"}, "email": {"grace@example.com"}, "password": {"not the password"}, "next": {nextField(r)}}
+	r = p.post("/myvpn/login", form)
+	expectStatus(t, r, http.StatusUnauthorized)
+	form.Set("password", testPassword)
+	form.Set("next", nextField(r))
+	r = p.post("/myvpn/login", form)
+	expectStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); loc != "/myvpn/password" {
+		t.Fatalf("portal sign-in sent to %q", loc)
+	}
+}
+
+var nextRE = regexp.MustCompile(`name="next" value="([^"]*)"`)
+
+// nextField is the page a sign-in form returns to (its hidden next field), or "".
+func nextField(r response) string {
+	if m := nextRE.FindStringSubmatch(r.body); m != nil {
+		return html.UnescapeString(m[1])
+	}
+	return ""
 }
 
 func TestSignInRateLimitSameForUnknownEmail(t *testing.T) {

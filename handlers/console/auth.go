@@ -19,7 +19,8 @@ func (h *Handler) LoginPage(c echo.Context) error {
 	if current(c) != nil {
 		return c.Redirect(http.StatusSeeOther, c.Echo().Reverse("home"))
 	}
-	return web.Render(c, http.StatusOK, authpages.Login(h.page(c, "Sign in", ""), authpages.LoginForm{}))
+	return web.Render(c, http.StatusOK, authpages.Login(h.page(c, "Sign in", ""),
+		authpages.LoginForm{Next: web.SafeNext(c.QueryParam("next"), "/")}))
 }
 
 // Login serves POST /login.
@@ -28,6 +29,7 @@ func (h *Handler) Login(c echo.Context) error {
 	if err := c.Bind(&f); err != nil {
 		return err
 	}
+	next := web.SafeNext(f.Next, "/")
 	ctx := c.Request().Context()
 	// A new sign-in replaces whatever session this browser had.
 	if cur := current(c); cur != nil {
@@ -47,12 +49,11 @@ func (h *Handler) Login(c echo.Context) error {
 			return err
 		}
 		return web.Render(c, r.Status, authpages.Login(h.page(c, "Sign in", ""),
-			authpages.LoginForm{Email: f.Email, Error: r.Msg, CodeError: r.CodeMsg}))
+			authpages.LoginForm{Email: f.Email, Error: r.Msg, CodeError: r.CodeMsg, Next: next}))
 	}
 	if err := h.Cookie.Start(c, token); err != nil {
 		return err
 	}
-	next := web.SafeNext(c.QueryParam("next"), "/")
 	if next == "" {
 		next = c.Echo().Reverse("home")
 	}

@@ -10,6 +10,8 @@ type Login struct {
 	Email    string `form:"email"`
 	Password string `form:"password"`
 	TOTP     string `form:"totp"`
+	// Next is the page to go to after signing in (web.SafeNext decides whether it may).
+	Next string `form:"next"`
 }
 
 // Setup is the first-run form.

@@ -6,6 +6,8 @@ type PortalLogin struct {
 	Email    string `form:"email"`
 	Password string `form:"password"`
 	TOTP     string `form:"totp"`
+	// Next is the portal page to go to after signing in (web.SafeNext decides whether it may).
+	Next string `form:"next"`
 }
 
 // Enroll confirms a TOTP enrollment with the first code.

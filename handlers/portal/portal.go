@@ -89,7 +89,7 @@ func (h *Handler) LoginPage(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, c.Echo().Reverse("portal.home"))
 	}
 	return web.Render(c, http.StatusOK, portalpages.Login(h.page(c, "Sign in"),
-		portalpages.LoginForm{Account: c.QueryParam("account")}))
+		portalpages.LoginForm{Account: c.QueryParam("account"), Next: web.SafeNext(c.QueryParam("next"), Path)}))
 }
 
 // Login serves POST /myvpn/login.
@@ -98,6 +98,7 @@ func (h *Handler) Login(c echo.Context) error {
 	if err := c.Bind(&f); err != nil {
 		return err
 	}
+	next := web.SafeNext(f.Next, Path)
 	ctx := c.Request().Context()
 	// A new sign-in replaces whatever portal session this browser had.
 	if cur := current(c); cur != nil {
@@ -111,7 +112,6 @@ func (h *Handler) Login(c echo.Context) error {
 		if err := h.Cookie.Start(c, token); err != nil {
 			return err
 		}
-		next := web.SafeNext(c.QueryParam("next"), Path)
 		if next == "" {
 			next = c.Echo().Reverse("portal.home")
 		}
@@ -131,7 +131,7 @@ func (h *Handler) Login(c echo.Context) error {
 		return err
 	}
 	return web.Render(c, r.Status, portalpages.Login(h.page(c, "Sign in"),
-		portalpages.LoginForm{Account: f.Account, Email: f.Email, Error: r.Msg, CodeError: r.CodeMsg}))
+		portalpages.LoginForm{Account: f.Account, Email: f.Email, Error: r.Msg, CodeError: r.CodeMsg, Next: next}))
 }
 
 // Logout serves POST /myvpn/logout.

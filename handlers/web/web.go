@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -72,16 +74,45 @@ func ToSignIn(c echo.Context, route string) error {
 	return Redirect(c, target)
 }
 
-// SafeNext accepts only a local path under prefix ("/" for any), so that ?next= cannot send
-// anyone to another site or another audience's pages.
+// SafeNext returns next when it is a clean path of this site under prefix ("/" for any), else
+// "": a sign-in's next cannot send anyone to another site or another audience's pages.
+// Browsers drop tabs and line breaks from a URL and read a backslash as a slash ("/\t/evil.test"
+// and "/\evil.test" are "//evil.test", another host), so next must hold none of those nor any
+// other control character, space or dot segment, neither as it is nor percent-decoded, and
+// url.Parse must find no scheme or host in it.
 func SafeNext(next, prefix string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	decoded, err := url.PathUnescape(next)
+	if err != nil || !cleanPath(next) || !cleanPath(decoded) {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return ""
 	}
 	if prefix != "/" && next != prefix && !strings.HasPrefix(next, prefix+"/") && !strings.HasPrefix(next, prefix+"?") {
 		return ""
 	}
 	return next
+}
+
+// cleanPath reports whether s starts with one slash and holds no backslash, control character,
+// space, invalid UTF-8 or dot segment ("." or ".." in its path).
+func cleanPath(s string) bool {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") {
+		return false
+	}
+	if strings.ContainsFunc(s, func(r rune) bool {
+		return r == '\\' || r == utf8.RuneError || unicode.IsControl(r) || unicode.IsSpace(r)
+	}) {
+		return false
+	}
+	path, _, _ := strings.Cut(s, "?")
+	for seg := range strings.SplitSeq(path, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // NoReferrer keeps a page's one-time token out of Referer headers.
