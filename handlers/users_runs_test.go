@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"onramp/models"
+	"onramp/models/jobs"
+	"onramp/models/store/storetest"
 	"onramp/models/users"
 )
 
@@ -156,5 +158,69 @@ func TestLargeUserActionFinishesThroughTheQueue(t *testing.T) {
 	expectBody(t, r, fmt.Sprintf("Generated a registration code for %d users.", n))
 	if k := a.eventCount(models.SubCodeGenerated); k != n {
 		t.Fatalf("%d codes generated for %d users", k, n)
+	}
+}
+
+// The server is killed (kill -9) during a large action: its job stays running with no worker.
+// The next server's River client rescues it within the rescue window, and the run resumes after
+// its last committed batch: every user once, nobody twice.
+func TestKilledRunIsRescuedAndResumes(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	n := users.InRequestLimit*2 + 500
+	us := a.seedUsers(boss.AccountID, n, nil)
+	c := a.client()
+	c.signIn("boss@example.com")
+	c.get("/access/users")
+	r := c.post("/access/users/actions", url.Values{"action": {"disable"}, "all_matching": {"1"}, "status": {"enabled"}, "confirm": {"1"}})
+	expectStatus(t, r, http.StatusSeeOther)
+	runURL := r.Header.Get("Location")
+	var id int64
+	if _, err := fmt.Sscanf(runURL, "/access/users/runs/%d", &id); err != nil {
+		t.Fatalf("redirected to %q", runURL)
+	}
+	// The killed server's attempt committed one batch; its job is left running, attempted just
+	// over the rescue window ago.
+	if err := a.Runs.Attempt(context.Background(), id, 1, 5, 1); err != nil {
+		t.Fatal(err)
+	}
+	storetest.AbandonJobs(t, a.store, "runs.work", jobs.RescueAfter+time.Minute)
+	expectBody(t, c.get(runURL), fmt.Sprintf("%d of %d users done", users.InRequestLimit, n))
+
+	a.startJobs() // the next server
+	deadline := time.Now().Add(time.Minute)
+	for {
+		r = c.get(runURL)
+		if m := userRunStatusRE.FindStringSubmatch(r.body); m != nil && m[1] == "done" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the killed run was not resumed: %s", snippet(r.body))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	expectBody(t, r, fmt.Sprintf("Disabled %d users.", n))
+	if k := a.eventCount(models.SubUserDisabled); k != n {
+		t.Fatalf("%d Disabled events for %d users", k, n)
+	}
+	if k := a.countSQL("SELECT COUNT(*) FROM sdp_users WHERE status = ?", string(models.UserDisabled)); k != n {
+		t.Fatalf("%d of %d users disabled", k, n)
+	}
+	for _, u := range []*models.SDPUser{us[0], us[n-1]} {
+		if got := a.user(boss.AccountID, u.ID); got.Status != models.UserDisabled {
+			t.Fatalf("user %d is %s", u.ID, got.Status)
+		}
+	}
+	// The rescued job ran once more: the killed attempt, then the one that finished (River
+	// records its end just after the run's).
+	for a.countSQL("SELECT COUNT(*) FROM river_job WHERE kind = 'runs.work' AND state = 'completed'") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the run's job never completed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if k := a.countSQL("SELECT attempt FROM river_job WHERE kind = 'runs.work'"); k != 2 {
+		t.Fatalf("the run's job finished on attempt %d, want 2", k)
 	}
 }

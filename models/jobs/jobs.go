@@ -33,6 +33,17 @@ const (
 	QueueMaintenance = "maintenance"
 )
 
+// RescueAfter is how long a job may stay running before River's rescuer (on the leader, every
+// 30 seconds) deems its worker dead, the process killed, and schedules the job again. River's
+// default is an hour: a run or a mail stopped by a crash would wait that long.
+const RescueAfter = 5 * time.Minute
+
+// JobTimeout bounds an attempt of a job whose worker sets no Timeout of its own: its context is
+// cancelled then, and the attempt fails and is retried. Every timeout is shorter than
+// RescueAfter (AddWorker checks), so that the rescuer never takes a live job for a dead one
+// and runs it twice at once.
+const JobTimeout = time.Minute
+
 // Config tunes the client.
 type Config struct {
 	// PollInterval is how often queues look for due jobs; 0 means one second.
@@ -69,8 +80,10 @@ func New(s *store.Store, cfg Config) (*Jobs, error) {
 		FetchCooldown:     min(poll, 100*time.Millisecond),
 		// Jobs still running at shutdown get this long, then their context is cancelled and
 		// River tries them again after the restart.
-		SoftStopTimeout: 10 * time.Second,
-		Logger:          log,
+		SoftStopTimeout:      10 * time.Second,
+		JobTimeout:           JobTimeout,
+		RescueStuckJobsAfter: RescueAfter,
+		Logger:               log,
 	}
 	if cfg.RetryDelay > 0 {
 		rc.RetryPolicy = fixedDelay(cfg.RetryDelay)
@@ -89,8 +102,15 @@ type fixedDelay time.Duration
 func (d fixedDelay) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(d)) }
 
 // AddWorker registers the worker of a job kind. Call it while wiring, before Start (River reads
-// its workers once started); a kind registered twice panics, as a wiring mistake should.
-func AddWorker[T river.JobArgs](j *Jobs, w river.Worker[T]) { river.AddWorker(j.workers, w) }
+// its workers once started); a kind registered twice, or a worker whose Timeout does not fit
+// in the rescue window, panics, as a wiring mistake should.
+func AddWorker[T river.JobArgs](j *Jobs, w river.Worker[T]) {
+	var args T
+	if t := w.Timeout(&river.Job[T]{JobRow: &rivertype.JobRow{}, Args: args}); t < 0 || t >= RescueAfter {
+		panic(fmt.Sprintf("jobs: %s: a timeout of %s does not fit in the rescue window (%s)", args.Kind(), t, RescueAfter))
+	}
+	river.AddWorker(j.workers, w)
+}
 
 // Every schedules a periodic job: River's leader inserts it, so one server runs it at a time
 // however many there are, and a failed run is retried like any job. With runOnStart it also

@@ -29,12 +29,19 @@ import (
 // last one stopped, so retrying costs nothing; after the last the run is marked failed.
 const maxAttempts = 5
 
-// attemptTimeout bounds one attempt. A timed-out attempt is retried and resumes.
-const attemptTimeout = time.Hour
+// A run's job works in slices: after sliceFor (by the runner's clock) it stops after the batch
+// in progress and snoozes, which River runs again at once without counting an attempt. So an
+// attempt of any size of run ends well within attemptTimeout, and attemptTimeout within River's
+// rescue window (jobs.RescueAfter): a live run is never rescued, and run twice, as a dead one.
+const (
+	sliceFor       = time.Minute
+	attemptTimeout = 3 * time.Minute
+)
 
 // staleAfter is how long an open run may go without progress before a new start may replace
-// it: longer than an attempt's timeout plus River's rescue of a job whose worker died.
-const staleAfter = 2*attemptTimeout + 10*time.Minute
+// it: longer than the longest quiet spell of a live run, a killed attempt waiting for the
+// rescue window, the rescuer's turn and a retry's backoff (about ten minutes).
+const staleAfter = 30 * time.Minute
 
 // ErrInProgress: the account already has a run of that kind queued or running.
 var ErrInProgress = fmt.Errorf("%w: the same kind of work is already in progress", models.ErrConflict)
@@ -92,7 +99,11 @@ type worker struct {
 func (w *worker) Timeout(*river.Job[workArgs]) time.Duration { return attemptTimeout }
 
 func (w *worker) Work(ctx context.Context, job *river.Job[workArgs]) error {
-	return w.r.Attempt(ctx, job.Args.RunID, job.Attempt, job.MaxAttempts, 0)
+	finished, err := w.r.attempt(ctx, job.Args.RunID, job.Attempt, job.MaxAttempts, 0)
+	if err == nil && !finished {
+		return river.JobSnooze(0) // the slice is over: the next one continues
+	}
+	return err
 }
 
 // Start inserts run (its account, kind, total, bounds and actor filled in) and its job in tx.
@@ -125,10 +136,17 @@ func (r *Runner) Start(ctx context.Context, tx *store.Store, run *models.Run) (*
 	return run, nil
 }
 
-// Attempt is one attempt of a run's job (attempt of attempts): it commits batches until the
-// run's batch says nothing is left, or after maxBatches batches when that is positive (tests
-// stop a run half-way this way, as a crash would).
-func (r *Runner) Attempt(ctx context.Context, runID int64, attempt, attempts, maxBatches int) (err error) {
+// Attempt is one attempt of a run's job (attempt of attempts), as the worker makes it: it
+// commits batches until the run's batch says nothing is left, or the slice is over, or after
+// maxBatches batches when that is positive (tests stop a run half-way this way, as a crash
+// would).
+func (r *Runner) Attempt(ctx context.Context, runID int64, attempt, attempts, maxBatches int) error {
+	_, err := r.attempt(ctx, runID, attempt, attempts, maxBatches)
+	return err
+}
+
+// attempt is Attempt, and reports whether the run is finished (done, failed, or gone).
+func (r *Runner) attempt(ctx context.Context, runID int64, attempt, attempts, maxBatches int) (finished bool, err error) {
 	log := r.log.With("run_id", runID, "attempt", attempt)
 	defer func() {
 		if p := recover(); p != nil {
@@ -140,24 +158,28 @@ func (r *Runner) Attempt(ctx context.Context, runID int64, attempt, attempts, ma
 	}()
 	run, err := r.store.RunForWork(ctx, runID)
 	if errors.Is(err, models.ErrNotFound) {
-		return river.JobCancel(errGone)
+		return true, river.JobCancel(errGone)
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !run.Open() {
-		return nil // finished by an earlier attempt
+		return true, nil // finished by an earlier attempt
 	}
 	batch, ok := r.batches[run.Kind]
 	if !ok {
-		return fmt.Errorf("runs: no handler for %q", run.Kind)
+		return false, fmt.Errorf("runs: no handler for %q", run.Kind)
 	}
-	if err := r.store.Tx(ctx, func(tx *store.Store) error { return tx.BeginRunAttempt(ctx, run.ID, r.now()) }); err != nil {
-		return err
+	start := r.now()
+	if err := r.store.Tx(ctx, func(tx *store.Store) error { return tx.BeginRunAttempt(ctx, run.ID, start) }); err != nil {
+		return false, err
 	}
 	for batches := 0; maxBatches <= 0 || batches < maxBatches; batches++ {
 		if err := ctx.Err(); err != nil {
-			return err
+			return false, err
+		}
+		if r.now().Sub(start) >= sliceFor {
+			return false, nil
 		}
 		var step Step
 		err := r.store.Tx(ctx, func(tx *store.Store) error {
@@ -168,7 +190,7 @@ func (r *Runner) Attempt(ctx context.Context, runID int64, attempt, attempts, ma
 			return tx.AddRunProgress(ctx, run.ID, step.Done, step.Affected, step.After)
 		})
 		if err != nil {
-			return err
+			return false, err
 		}
 		if step.Done == 0 {
 			now := r.now()
@@ -178,7 +200,7 @@ func (r *Runner) Attempt(ctx context.Context, runID int64, attempt, attempts, ma
 			if err == nil {
 				log.Info("run finished", "kind", run.Kind, "account_id", run.AccountID)
 			}
-			return err
+			return err == nil, err
 		}
 		run.Done += step.Done
 		run.Affected += step.Affected
@@ -186,7 +208,7 @@ func (r *Runner) Attempt(ctx context.Context, runID int64, attempt, attempts, ma
 			run.AfterUserID = step.After
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // recordFailure shows an attempt's error on the run: the run stays running while River has
