@@ -27,15 +27,21 @@ type MailStatus string
 
 const (
 	MailQueued   MailStatus = "queued"   // waiting for its first delivery attempt
+	MailSending  MailStatus = "sending"  // an attempt is handing it to the SMTP server
 	MailSent     MailStatus = "sent"     // the SMTP server accepted it
 	MailRetrying MailStatus = "retrying" // an attempt failed; another is scheduled
 	MailFailed   MailStatus = "failed"   // the last attempt failed, or the recipient was refused
 	MailHeld     MailStatus = "held"     // no SMTP server is configured: kept for the outbox
+	// MailUnknown: an attempt stopped (the server crashed) while handing it to the SMTP server,
+	// so the server may have it. It is never sent again on its own: an admin decides.
+	MailUnknown MailStatus = "unknown"
 )
 
 // Label is the status as the outbox shows it.
 func (s MailStatus) Label() string {
 	switch s {
+	case MailSending:
+		return "Sending"
 	case MailSent:
 		return "Sent"
 	case MailRetrying:
@@ -44,6 +50,8 @@ func (s MailStatus) Label() string {
 		return "Failed"
 	case MailHeld:
 		return "Held"
+	case MailUnknown:
+		return "Delivery unknown"
 	}
 	return "Queued"
 }

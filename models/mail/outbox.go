@@ -27,6 +27,11 @@ const PageSize = 50
 // days after the first: an SMTP outage over a long weekend loses nothing.
 const DefaultMaxAttempts = 20
 
+// settleAttempts are River attempts a delivery job has beyond its message's: after the last
+// delivery attempt they only save an outcome that could not be saved, or settle an attempt
+// killed during the hand-off (deliver.go), so that no message is left showing sending.
+const settleAttempts = 3
+
 // Config tunes an Outbox.
 type Config struct {
 	// From is the From address (MAIL_FROM); its domain also names the Message-IDs.
@@ -51,6 +56,7 @@ type Outbox struct {
 	domain      string
 	maxAttempts int
 	log         *slog.Logger
+	unsaved     unsaved // outcomes of hand-offs not saved yet (deliver.go)
 }
 
 // NewOutbox builds the outbox and registers its delivery worker with j.
@@ -160,7 +166,7 @@ func (o *Outbox) queue(ctx context.Context, tx *store.Store, ms []*models.MailMe
 // deliverLater inserts the delivery jobs of messages in tx, the caller's transaction.
 func (o *Outbox) deliverLater(ctx context.Context, tx *store.Store, ids []int64) error {
 	params := make([]river.InsertManyParams, len(ids))
-	opts := &river.InsertOpts{Queue: jobs.QueueMail, MaxAttempts: o.maxAttempts}
+	opts := &river.InsertOpts{Queue: jobs.QueueMail, MaxAttempts: o.maxAttempts + settleAttempts}
 	for i, id := range ids {
 		params[i] = river.InsertManyParams{Args: deliverArgs{MailMessageID: id}, InsertOpts: opts}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"onramp/migrations"
 	"onramp/models"
 	"onramp/models/jobs"
 	"onramp/models/mail"
@@ -42,6 +43,11 @@ func newEnv(t *testing.T, smtpURL string, maxAttempts int) *env {
 	if smtpURL == "" {
 		return newEnvSender(t, nil, maxAttempts)
 	}
+	return newEnvSender(t, smtpSender(t, smtpURL), maxAttempts)
+}
+
+func smtpSender(t *testing.T, smtpURL string) *mail.SMTPSender {
+	t.Helper()
 	c, err := mail.ParseSMTPURL(smtpURL)
 	if err != nil {
 		t.Fatal(err)
@@ -50,23 +56,42 @@ func newEnv(t *testing.T, smtpURL string, maxAttempts int) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newEnvSender(t, sender, maxAttempts)
+	return sender
 }
 
 func newEnvSender(t *testing.T, sender mail.Sender, maxAttempts int) *env {
+	t.Helper()
+	e := newBareEnv(t)
+	e.outbox = e.server(sender, maxAttempts, true)
+	return e
+}
+
+// newBareEnv opens a fresh database with one account, and no outbox yet.
+func newBareEnv(t *testing.T) *env {
 	t.Helper()
 	s := storetest.Open(t)
 	acct := models.NewAccount("acme")
 	if err := s.CreateAccount(t.Context(), acct); err != nil {
 		t.Fatal(err)
 	}
-	j, err := jobs.New(s, jobs.Config{RetryDelay: 20 * time.Millisecond, PollInterval: 20 * time.Millisecond})
+	return &env{t: t, store: s, account: acct}
+}
+
+// server builds an outbox over e's database with a River client of its own, as a server process
+// has, retrying a few milliseconds apart; start starts its jobs until the test ends.
+func (e *env) server(sender mail.Sender, maxAttempts int, start bool) *mail.Outbox {
+	t := e.t
+	t.Helper()
+	j, err := jobs.New(e.store, jobs.Config{RetryDelay: 20 * time.Millisecond, PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := mail.NewOutbox(s, j, fakeRenderer{}, mail.Config{From: "Onramp <onramp@example.com>", Sender: sender, MaxAttempts: maxAttempts})
+	o, err := mail.NewOutbox(e.store, j, fakeRenderer{}, mail.Config{From: "Onramp <onramp@example.com>", Sender: sender, MaxAttempts: maxAttempts})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !start {
+		return o
 	}
 	if err := j.Start(t.Context()); err != nil {
 		t.Fatal(err)
@@ -79,7 +104,7 @@ func newEnvSender(t *testing.T, sender mail.Sender, maxAttempts int) *env {
 			t.Errorf("stopping the outbox: %v", err)
 		}
 	})
-	return &env{t: t, store: s, outbox: o, account: acct}
+	return o
 }
 
 func (e *env) invitation(i int) mail.Invitation {
@@ -153,6 +178,18 @@ func (e *env) unfinishedJobs() int {
 		e.t.Fatal(err)
 	}
 	return n
+}
+
+// waitJobsFinished waits until no delivery job may run any more, failing the test after within.
+func (e *env) waitJobsFinished(within time.Duration) {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
+	for e.unfinishedJobs() > 0 {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%d delivery jobs still unfinished after %s", e.unfinishedJobs(), within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func (e *env) jobs() int {
@@ -264,13 +301,7 @@ func TestDeliverySurvivesAnSMTPOutage(t *testing.T) {
 	smtp.Wait(n, 15*time.Second)
 	ms = e.waitAll("sent", 10*time.Second, func(m *models.MailMessage) bool { return m.Status == models.MailSent })
 	// Nothing may run again: every job is finished.
-	deadline := time.Now().Add(5 * time.Second)
-	for e.unfinishedJobs() > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d delivery jobs still unfinished", e.unfinishedJobs())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	e.waitJobsFinished(5 * time.Second)
 	got := smtp.Messages()
 	byID := map[string]int{}
 	for _, m := range got {
@@ -299,13 +330,7 @@ func TestLastFailedAttemptMarksTheMessageFailed(t *testing.T) {
 	if m.Attempts != 2 || !strings.Contains(m.LastError, "451") {
 		t.Fatalf("%+v", m)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for e.unfinishedJobs() > 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the job of a failed message is still scheduled")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	e.waitJobsFinished(5 * time.Second)
 	if r := smtp.Refused(); r != 2 {
 		t.Fatalf("%d attempts reached the server, want 2", r)
 	}
@@ -328,13 +353,19 @@ type crashingSender struct{}
 
 func (crashingSender) Send(context.Context, string, *models.MailMessage) error { panic("bug") }
 
+// A sender that crashes (a bug) may have handed the message over before it did: the message
+// shows its delivery as unknown, with why, and is not tried again.
 func TestCrashingDeliveryIsVisible(t *testing.T) {
 	t.Parallel()
 	e := newEnvSender(t, crashingSender{}, 2)
 	e.queue(1)
-	m := e.waitAll("failed", 10*time.Second, func(m *models.MailMessage) bool { return m.Status == models.MailFailed })[0]
-	if m.Attempts != 2 || !strings.Contains(m.LastError, "crashed") {
+	m := e.waitAll("unknown", 10*time.Second, func(m *models.MailMessage) bool { return m.Status == models.MailUnknown })[0]
+	if m.Attempts != 1 || !strings.Contains(m.LastError, "crashed") {
 		t.Fatalf("%+v", m)
+	}
+	e.waitJobsFinished(5 * time.Second)
+	if _, attempt := e.deliveryJob(); attempt != 1 {
+		t.Fatalf("%d attempts", attempt)
 	}
 }
 
@@ -354,6 +385,114 @@ func TestSentMessageIsNeverSentAgain(t *testing.T) {
 	}
 	if again := e.messages()[0]; again.Attempts != 1 || again.Status != models.MailSent {
 		t.Fatalf("the row changed: %+v", again)
+	}
+}
+
+// deliveryJob is the state and attempt of the one delivery job.
+func (e *env) deliveryJob() (state string, attempt int) {
+	e.t.Helper()
+	err := e.store.SQLDB().QueryRowContext(e.t.Context(),
+		"SELECT state, attempt FROM river_job WHERE kind = 'mail.deliver'").Scan(&state, &attempt)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return state, attempt
+}
+
+// failSentWrites makes the database refuse to record any message as sent, as a database
+// restarting under the server does, until the returned function is called.
+func (e *env) failSentWrites() (restore func()) {
+	e.t.Helper()
+	create := []string{`CREATE TRIGGER mail_sent_fails BEFORE UPDATE ON mail_messages
+		WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'the database is restarting'); END`}
+	drop := "DROP TRIGGER mail_sent_fails"
+	if e.store.Dialect() == migrations.Postgres {
+		create = []string{`CREATE FUNCTION mail_sent_fails() RETURNS trigger LANGUAGE plpgsql AS
+			$$ BEGIN RAISE EXCEPTION 'the database is restarting'; END $$`,
+			`CREATE TRIGGER mail_sent_fails BEFORE UPDATE ON mail_messages FOR EACH ROW
+			WHEN (NEW.status = 'sent') EXECUTE FUNCTION mail_sent_fails()`}
+		drop = "DROP TRIGGER mail_sent_fails ON mail_messages"
+	}
+	for _, q := range create {
+		if _, err := e.store.SQLDB().Exec(q); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return func() {
+		e.t.Helper()
+		if _, err := e.store.SQLDB().Exec(drop); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// The SMTP server accepts a message but its status cannot be saved (the database is
+// restarting): the job does not complete, and its next attempts only save the status, without
+// sending again. Once the database is back the message shows sent, by its first attempt.
+func TestUnsavedStatusIsRepairedWithoutSendingAgain(t *testing.T) {
+	t.Parallel()
+	smtp := mailtest.Start(t)
+	e := newEnv(t, smtp.URL(), 0)
+	restore := e.failSentWrites()
+	e.queue(1)
+	smtp.Wait(1, 10*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		state, attempt := e.deliveryJob()
+		if state == "completed" {
+			t.Fatal("the job completed while the message's status was not saved")
+		}
+		if attempt >= 3 {
+			break // two attempts at saving the status failed too
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job is %s after %d attempts", state, attempt)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if m := e.messages()[0]; m.Status == models.MailSent {
+		t.Fatalf("sent while the database refused it: %+v", m)
+	}
+	restore()
+	m := e.waitAll("sent", 10*time.Second, func(m *models.MailMessage) bool { return m.Status == models.MailSent })[0]
+	e.waitJobsFinished(10 * time.Second)
+	if state, _ := e.deliveryJob(); state != "completed" {
+		t.Fatalf("the delivery job is %s", state)
+	}
+	if n := len(smtp.Messages()); n != 1 {
+		t.Fatalf("%d deliveries of one message", n)
+	}
+	if m.Attempts != 1 || m.SentAt == nil || m.LastError != "" {
+		t.Fatalf("the repaired message: %+v", m)
+	}
+}
+
+// A server is killed between the SMTP server's acceptance and saving it (here: the database
+// refuses the save, then the process and what it knew are gone); its job is left running. The
+// next server rescues the job and does not send the message again: the outbox shows that its
+// delivery is unknown.
+func TestCrashBetweenSendAndStatusSendsNothingAgain(t *testing.T) {
+	t.Parallel()
+	smtp := mailtest.Start(t)
+	e := newBareEnv(t)
+	e.outbox = e.server(smtpSender(t, smtp.URL()), 0, false)
+	e.queue(1)
+	restore := e.failSentWrites()
+	if err := e.outbox.Deliver(t.Context(), e.messages()[0].ID, 1, mail.DefaultMaxAttempts); err == nil {
+		t.Fatal("the attempt said it saved its outcome")
+	}
+	smtp.Wait(1, 10*time.Second)
+	restore()
+	storetest.AbandonJobs(t, e.store, "mail.deliver", jobs.RescueAfter+time.Minute)
+
+	e.outbox = e.server(smtpSender(t, smtp.URL()), 0, true) // the next server
+	e.waitJobsFinished(time.Minute)
+	m := e.messages()[0]
+	if m.Status != models.MailUnknown || m.Attempts != 1 || m.SentAt != nil || !strings.Contains(m.LastError, "may have") {
+		t.Fatalf("after the crash: %+v", m)
+	}
+	if n := len(smtp.Messages()); n != 1 {
+		t.Fatalf("%d deliveries of one message", n)
 	}
 }
 

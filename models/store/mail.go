@@ -70,8 +70,28 @@ func (s *Store) ListMailMessages(ctx context.Context, accountID, after int64, li
 // alone (models.ErrNotFound), so that a late or repeated attempt never overwrites the record of
 // a delivery.
 func (s *Store) updateUnsentMail(ctx context.Context, id int64, cols map[string]any) error {
+	return s.updateMail(ctx, id, cols, "status <> ?", models.MailSent)
+}
+
+// updateMail saves the given columns of an email if its status meets cond (with arg), else it
+// is models.ErrNotFound.
+func (s *Store) updateMail(ctx context.Context, id int64, cols map[string]any, cond string, arg any) error {
 	cols["updated_at"] = nowUTC()
-	return affected(s.q(ctx).Model(&models.MailMessage{}).Where("id = ? AND status <> ?", id, models.MailSent).Updates(cols))
+	return affected(s.q(ctx).Model(&models.MailMessage{}).Where("id = ? AND "+cond, id, arg).Updates(cols))
+}
+
+// MailSending records that the attempt-th attempt is handing a queued or retrying email to the
+// SMTP server (else models.ErrNotFound: nothing to send). It is committed before the hand-off,
+// so that an attempt that finds it later knows the server may have the email.
+func (s *Store) MailSending(ctx context.Context, id int64, attempt int) error {
+	return s.updateMail(ctx, id, map[string]any{"status": models.MailSending, "attempts": attempt},
+		"status IN ?", []models.MailStatus{models.MailQueued, models.MailRetrying})
+}
+
+// MailDeliveryUnknown records, saying why, that the hand-off of a sending email ended unseen
+// (else models.ErrNotFound): the SMTP server may have it, so its secret is forgotten as if sent.
+func (s *Store) MailDeliveryUnknown(ctx context.Context, id int64, why string) error {
+	return s.updateMail(ctx, id, map[string]any{"status": models.MailUnknown, "last_error": why, "secret": ""}, "status = ?", models.MailSending)
 }
 
 // HoldMail keeps an unsent email as held (no SMTP server is configured).
@@ -79,15 +99,24 @@ func (s *Store) HoldMail(ctx context.Context, id int64) error {
 	return s.updateUnsentMail(ctx, id, map[string]any{"status": models.MailHeld})
 }
 
-// MailSent records the delivery of an email at its attempt-th attempt, and forgets its secret.
+// MailSent records the delivery of an email at its attempt-th attempt (whatever it showed
+// before: this may repair a status that could not be saved at the time), and forgets its secret.
 func (s *Store) MailSent(ctx context.Context, id int64, attempt int, at time.Time) error {
 	return s.updateUnsentMail(ctx, id, map[string]any{"status": models.MailSent, "attempts": attempt, "last_error": "", "sent_at": at, "secret": ""})
 }
 
-// MailAttemptFailed records a failed attempt at an unsent email: its new status (retrying or
-// failed), the attempt and why.
+// MailAttemptFailed records that the hand-off of a sending email failed: its new status
+// (retrying or failed), the attempt and why (else models.ErrNotFound).
 func (s *Store) MailAttemptFailed(ctx context.Context, id int64, st models.MailStatus, attempt int, why string) error {
-	return s.updateUnsentMail(ctx, id, map[string]any{"status": st, "attempts": attempt, "last_error": why})
+	return s.updateMail(ctx, id, map[string]any{"status": st, "attempts": attempt, "last_error": why}, "status = ?", models.MailSending)
+}
+
+// MailAttemptCrashed records an attempt that crashed before it handed a queued or retrying email
+// to the SMTP server: its new status (retrying or failed), the attempt and why (else
+// models.ErrNotFound).
+func (s *Store) MailAttemptCrashed(ctx context.Context, id int64, st models.MailStatus, attempt int, why string) error {
+	return s.updateMail(ctx, id, map[string]any{"status": st, "attempts": attempt, "last_error": why},
+		"status IN ?", []models.MailStatus{models.MailQueued, models.MailRetrying})
 }
 
 // heldSendable selects an account's held messages that still make sense once SMTP is

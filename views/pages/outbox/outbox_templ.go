@@ -24,7 +24,7 @@ type Row struct {
 	To        string
 	Kind      string
 	Subject   string
-	Status    string // queued, sent, retrying, failed or held
+	Status    string // queued, sending, sent, retrying, failed, held or unknown
 	Label     string // the status as shown
 	Attempts  int
 	LastError string
@@ -67,7 +67,7 @@ func StatusBadge(status string) string {
 		return "success"
 	case "retrying":
 		return "warning"
-	case "failed":
+	case "failed", "unknown":
 		return "danger"
 	case "held":
 		return "neutral"

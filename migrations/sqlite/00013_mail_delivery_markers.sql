@@ -1,0 +1,66 @@
+-- +goose Up
+-- Exactly-once delivery: an attempt commits 'sending' before it hands a message to the SMTP
+-- server, so that after a crash during the hand-off the next attempt knows the server may
+-- have it; such a message becomes 'unknown' and is never sent again on its own. SQLite cannot
+-- change a CHECK constraint: the table is rebuilt.
+CREATE TABLE mail_messages_new (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id  INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    sdp_user_id INTEGER REFERENCES sdp_users (id) ON DELETE SET NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('invitation', 'disabled_notice')),
+    to_email    TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    text_body   TEXT NOT NULL,
+    html_body   TEXT NOT NULL,
+    secret      TEXT NOT NULL DEFAULT '',
+    message_id  TEXT NOT NULL UNIQUE,
+    status      TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sending', 'sent', 'retrying', 'failed', 'held', 'unknown')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT NOT NULL DEFAULT '',
+    created_at  DATETIME NOT NULL,
+    updated_at  DATETIME NOT NULL,
+    sent_at     DATETIME
+);
+INSERT INTO mail_messages_new (id, account_id, sdp_user_id, kind, to_email, subject, text_body, html_body, secret, message_id,
+        status, attempts, last_error, created_at, updated_at, sent_at)
+    SELECT id, account_id, sdp_user_id, kind, to_email, subject, text_body, html_body, secret, message_id,
+        status, attempts, last_error, created_at, updated_at, sent_at FROM mail_messages;
+-- Keep the id sequence, so that no id of a deleted message is given again.
+DELETE FROM sqlite_sequence WHERE name = 'mail_messages_new';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'mail_messages_new', seq FROM sqlite_sequence WHERE name = 'mail_messages';
+DROP TABLE mail_messages;
+ALTER TABLE mail_messages_new RENAME TO mail_messages;
+CREATE INDEX mail_messages_account_idx ON mail_messages (account_id, id DESC);
+CREATE INDEX mail_messages_user_idx ON mail_messages (sdp_user_id) WHERE sdp_user_id IS NOT NULL;
+
+-- +goose Down
+UPDATE mail_messages SET status = 'failed' WHERE status IN ('sending', 'unknown');
+CREATE TABLE mail_messages_new (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id  INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    sdp_user_id INTEGER REFERENCES sdp_users (id) ON DELETE SET NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('invitation', 'disabled_notice')),
+    to_email    TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    text_body   TEXT NOT NULL,
+    html_body   TEXT NOT NULL,
+    secret      TEXT NOT NULL DEFAULT '',
+    message_id  TEXT NOT NULL UNIQUE,
+    status      TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'retrying', 'failed', 'held')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT NOT NULL DEFAULT '',
+    created_at  DATETIME NOT NULL,
+    updated_at  DATETIME NOT NULL,
+    sent_at     DATETIME
+);
+INSERT INTO mail_messages_new (id, account_id, sdp_user_id, kind, to_email, subject, text_body, html_body, secret, message_id,
+        status, attempts, last_error, created_at, updated_at, sent_at)
+    SELECT id, account_id, sdp_user_id, kind, to_email, subject, text_body, html_body, secret, message_id,
+        status, attempts, last_error, created_at, updated_at, sent_at FROM mail_messages;
+-- Keep the id sequence, so that no id of a deleted message is given again.
+DELETE FROM sqlite_sequence WHERE name = 'mail_messages_new';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'mail_messages_new', seq FROM sqlite_sequence WHERE name = 'mail_messages';
+DROP TABLE mail_messages;
+ALTER TABLE mail_messages_new RENAME TO mail_messages;
+CREATE INDEX mail_messages_account_idx ON mail_messages (account_id, id DESC);
+CREATE INDEX mail_messages_user_idx ON mail_messages (sdp_user_id) WHERE sdp_user_id IS NOT NULL;
