@@ -14,6 +14,7 @@ import (
 	"onramp/models"
 	"onramp/models/jobs"
 	"onramp/models/mail"
+	"onramp/models/mail/mailtest"
 	"onramp/models/runs"
 	"onramp/models/secret"
 	"onramp/models/store"
@@ -95,6 +96,37 @@ func TestFlashesStayWithinTheCookie(t *testing.T) {
 	if strings.Contains(r.body, "Zz is created") {
 		t.Fatal("a long flash was not cut")
 	}
+}
+
+// A change that is committed answers success whatever fails after the commit. Here, with the
+// SMTP server down, an admin creates users without following the redirects: the flash of each
+// creation is never shown, and the session cookie could not hold the next one. Every creation
+// still answers its redirect, and every user and invitation is there.
+func TestCommittedCreationAnswersSuccess(t *testing.T) {
+	t.Parallel()
+	smtp := mailtest.Start(t)
+	smtp.Stop()
+	a := newApp(t, withSMTP(smtp))
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	c := a.client()
+	c.signIn("boss@example.com")
+	c.get("/access/users/new")
+	const n = 60
+	for i := range n {
+		email := fmt.Sprintf("new-user-%02d@example.com", i)
+		r := c.post("/access/users", url.Values{"first_name": {"Margaret"}, "last_name": {"Hamilton"}, "email": {email}})
+		expectStatus(t, r, http.StatusSeeOther)
+		if !userLinkRE.MatchString(r.Header.Get("Location")) {
+			t.Fatalf("creation %d redirected to %q", i, r.Header.Get("Location"))
+		}
+		if links := a.invitationLinks(boss.AccountID, email); len(links) != 1 {
+			t.Fatalf("creation %d: %d invitations", i, len(links))
+		}
+	}
+	if k := a.countSQL("SELECT COUNT(*) FROM sdp_users WHERE account_id = ?", boss.AccountID); k != n {
+		t.Fatalf("%d users for %d creations", k, n)
+	}
+	expectStatus(t, c.get("/access/users"), http.StatusOK)
 }
 
 func TestNoInvitationUnderRegistrationCodeOrOptionOff(t *testing.T) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -22,15 +23,17 @@ const tokenKey = "sid"
 type Cookie struct {
 	store *sessions.CookieStore
 	name  string
+	log   *slog.Logger
 }
 
 // NewCookie builds a cookie named name for the paths under path, signed and encrypted with
-// hashKey and blockKey, living at most maxAge; secure marks it Secure (HTTPS).
-func NewCookie(name, path string, hashKey, blockKey []byte, maxAge time.Duration, secure bool) *Cookie {
+// hashKey and blockKey, living at most maxAge; secure marks it Secure (HTTPS). log records the
+// flashes that could not be kept.
+func NewCookie(name, path string, hashKey, blockKey []byte, maxAge time.Duration, secure bool, log *slog.Logger) *Cookie {
 	cs := sessions.NewCookieStore(hashKey, blockKey)
 	cs.Options = &sessions.Options{Path: path, MaxAge: int(maxAge / time.Second), HttpOnly: true, Secure: secure,
 		SameSite: http.SameSiteLaxMode}
-	return &Cookie{store: cs, name: name}
+	return &Cookie{store: cs, name: name, log: log}
 }
 
 func (k *Cookie) get(c echo.Context) *sessions.Session {
@@ -103,10 +106,12 @@ func (k *Cookie) Flashes(c echo.Context) []views.Flash {
 }
 
 // FlashRedirect queues a message and answers with a redirect (303, or HX-Redirect for htmx):
-// the end of most actions.
+// the end of most actions, once their change is committed. So the answer is the redirect
+// whatever becomes of the message: one that cannot be kept (the cookie is full, say) is logged
+// and left out, never turned into an error page for a change that was made.
 func (k *Cookie) FlashRedirect(c echo.Context, kind views.FlashKind, msg, target string) error {
 	if err := k.Flash(c, kind, msg); err != nil {
-		return err
+		k.log.Warn("a flash message was not kept", "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err)
 	}
 	return Redirect(c, target)
 }
