@@ -18,18 +18,57 @@ import (
 
 var userRunStatusRE = regexp.MustCompile(`data-testid="user-run" data-status="(\w+)"`)
 
+// largeActionApp is an app whose admin boss@example.com, signed in on the Users page, has more
+// users than an action does in a request.
+func largeActionApp(t *testing.T) (*testApp, *models.Admin, *client, []*models.SDPUser) {
+	t.Helper()
+	a := newApp(t)
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	us := a.seedUsers(boss.AccountID, users.InRequestLimit*2+500, nil)
+	c := a.client()
+	c.signIn("boss@example.com")
+	c.get("/access/users")
+	return a, boss, c, us
+}
+
+// runStarted is the page and id of the run that a confirmed large action redirected to.
+func runStarted(t *testing.T, r response) (string, int64) {
+	t.Helper()
+	expectStatus(t, r, http.StatusSeeOther)
+	runURL := r.Header.Get("Location")
+	var id int64
+	if _, err := fmt.Sscanf(runURL, "/access/users/runs/%d", &id); err != nil {
+		t.Fatalf("redirected to %q", runURL)
+	}
+	return runURL, id
+}
+
+// waitRunDone polls a run's page until it shows the run done, failing the test after within.
+func (c *client) waitRunDone(runURL string, within time.Duration) response {
+	c.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		r := c.get(runURL)
+		if r.StatusCode != http.StatusOK {
+			c.t.Fatalf("GET %s: %d", runURL, r.StatusCode)
+		}
+		if m := userRunStatusRE.FindStringSubmatch(r.body); m != nil && m[1] == "done" {
+			return r
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("the run never finished: %s", snippet(r.body))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // An action over more users than a request should take (all matching the filter, past
 // users.InRequestLimit) runs in the background a batch per transaction, resumes after a failed
 // attempt without doing anyone twice, and leaves out users created after the confirmation.
 func TestLargeUserActionRunsInTheBackground(t *testing.T) {
 	t.Parallel()
-	a := newApp(t)
-	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
-	n := users.InRequestLimit*2 + 500
-	us := a.seedUsers(boss.AccountID, n, nil)
-	c := a.client()
-	c.signIn("boss@example.com")
-	c.get("/access/users")
+	a, boss, c, us := largeActionApp(t)
+	n := len(us)
 	form := url.Values{"action": {"disable"}, "all_matching": {"1"}, "status": {"enabled"}}
 
 	// The warning says the action will run in the background.
@@ -40,12 +79,7 @@ func TestLargeUserActionRunsInTheBackground(t *testing.T) {
 
 	form.Set("confirm", "1")
 	r = c.post("/access/users/actions", form)
-	expectStatus(t, r, http.StatusSeeOther)
-	runURL := r.Header.Get("Location")
-	var id int64
-	if _, err := fmt.Sscanf(runURL, "/access/users/runs/%d", &id); err != nil {
-		t.Fatalf("redirected to %q", runURL)
-	}
+	runURL, id := runStarted(t, r)
 	r = c.get(runURL)
 	expectStatus(t, r, http.StatusOK)
 	expectBody(t, r, `data-testid="user-run" data-status="queued"`)
@@ -140,18 +174,7 @@ func TestLargeUserActionFinishesThroughTheQueue(t *testing.T) {
 	expectStatus(t, r, http.StatusSeeOther)
 	runURL := r.Header.Get("Location")
 	c.header.Set("HX-Request", "true")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		r = c.get(runURL)
-		expectStatus(t, r, http.StatusOK)
-		if m := userRunStatusRE.FindStringSubmatch(r.body); m != nil && m[1] == "done" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the run never finished: %s", snippet(r.body))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	r = c.waitRunDone(runURL, 30*time.Second)
 	if strings.Contains(r.body, "<html") {
 		t.Fatal("htmx got a whole page instead of the progress block")
 	}
@@ -166,20 +189,10 @@ func TestLargeUserActionFinishesThroughTheQueue(t *testing.T) {
 // its last committed batch: every user once, nobody twice.
 func TestKilledRunIsRescuedAndResumes(t *testing.T) {
 	t.Parallel()
-	a := newApp(t)
-	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
-	n := users.InRequestLimit*2 + 500
-	us := a.seedUsers(boss.AccountID, n, nil)
-	c := a.client()
-	c.signIn("boss@example.com")
-	c.get("/access/users")
-	r := c.post("/access/users/actions", url.Values{"action": {"disable"}, "all_matching": {"1"}, "status": {"enabled"}, "confirm": {"1"}})
-	expectStatus(t, r, http.StatusSeeOther)
-	runURL := r.Header.Get("Location")
-	var id int64
-	if _, err := fmt.Sscanf(runURL, "/access/users/runs/%d", &id); err != nil {
-		t.Fatalf("redirected to %q", runURL)
-	}
+	a, boss, c, us := largeActionApp(t)
+	n := len(us)
+	runURL, id := runStarted(t, c.post("/access/users/actions",
+		url.Values{"action": {"disable"}, "all_matching": {"1"}, "status": {"enabled"}, "confirm": {"1"}}))
 	// The killed server's attempt committed one batch; its job is left running, attempted just
 	// over the rescue window ago.
 	if err := a.Runs.Attempt(context.Background(), id, 1, 5, 1); err != nil {
@@ -189,18 +202,7 @@ func TestKilledRunIsRescuedAndResumes(t *testing.T) {
 	expectBody(t, c.get(runURL), fmt.Sprintf("%d of %d users done", users.InRequestLimit, n))
 
 	a.startJobs() // the next server
-	deadline := time.Now().Add(time.Minute)
-	for {
-		r = c.get(runURL)
-		if m := userRunStatusRE.FindStringSubmatch(r.body); m != nil && m[1] == "done" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the killed run was not resumed: %s", snippet(r.body))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	expectBody(t, r, fmt.Sprintf("Disabled %d users.", n))
+	expectBody(t, c.waitRunDone(runURL, time.Minute), fmt.Sprintf("Disabled %d users.", n))
 	if k := a.eventCount(models.SubUserDisabled); k != n {
 		t.Fatalf("%d Disabled events for %d users", k, n)
 	}
@@ -214,6 +216,7 @@ func TestKilledRunIsRescuedAndResumes(t *testing.T) {
 	}
 	// The rescued job ran once more: the killed attempt, then the one that finished (River
 	// records its end just after the run's).
+	deadline := time.Now().Add(10 * time.Second)
 	for a.countSQL("SELECT COUNT(*) FROM river_job WHERE kind = 'runs.work' AND state = 'completed'") == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the run's job never completed")
