@@ -280,12 +280,12 @@ func TestDeliverySurvivesAnSMTPOutage(t *testing.T) {
 	const n = 6
 	e.queue(n)
 
-	e.waitAll("retrying after a refused connection", 10*time.Second, func(m *models.MailMessage) bool {
+	e.waitAll("retrying after a refused connection", 30*time.Second, func(m *models.MailMessage) bool {
 		return m.Status == models.MailRetrying && m.Attempts >= 1 && strings.Contains(m.LastError, "dial")
 	})
 	smtp.Refuse(451, "Try again later")
 	smtp.Restart()
-	ms := e.waitAll("retrying after 451", 10*time.Second, func(m *models.MailMessage) bool {
+	ms := e.waitAll("retrying after 451", 30*time.Second, func(m *models.MailMessage) bool {
 		return m.Status == models.MailRetrying && strings.Contains(m.LastError, "451")
 	})
 	for _, m := range ms {
@@ -298,8 +298,8 @@ func TestDeliverySurvivesAnSMTPOutage(t *testing.T) {
 	}
 
 	smtp.Accept()
-	smtp.Wait(n, 15*time.Second)
-	ms = e.waitAll("sent", 10*time.Second, func(m *models.MailMessage) bool { return m.Status == models.MailSent })
+	smtp.Wait(n, 30*time.Second)
+	ms = e.waitAll("sent", 30*time.Second, func(m *models.MailMessage) bool { return m.Status == models.MailSent })
 	// Nothing may run again: every job is finished.
 	e.waitJobsFinished(5 * time.Second)
 	got := smtp.Messages()
