@@ -52,7 +52,7 @@ func (k *Cookie) Token(c echo.Context) string {
 // Start puts a new session token in a fresh cookie: the old cookie's values are dropped,
 // flashes included, and the CSRF token is replaced, so that nothing carries across a sign-in.
 func (k *Cookie) Start(c echo.Context, token string) error {
-	resetCSRF(c, k.store.Options.Secure)
+	renewCSRF(c, k.store.Options.Secure)
 	s := k.get(c)
 	s.Values = map[any]any{tokenKey: token}
 	return s.Save(c.Request(), c.Response())
@@ -60,7 +60,7 @@ func (k *Cookie) Start(c echo.Context, token string) error {
 
 // End removes the session token, keeping the flashes, and replaces the CSRF token.
 func (k *Cookie) End(c echo.Context) error {
-	resetCSRF(c, k.store.Options.Secure)
+	renewCSRF(c, k.store.Options.Secure)
 	s := k.get(c)
 	delete(s.Values, tokenKey)
 	return s.Save(c.Request(), c.Response())

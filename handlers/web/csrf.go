@@ -1,8 +1,10 @@
 package web
 
 import (
+	"crypto/rand"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	echomw "github.com/labstack/echo/v4/middleware"
@@ -13,6 +15,7 @@ import (
 const (
 	csrfCookie = "onramp_csrf"
 	csrfField  = "_csrf"
+	csrfMaxAge = 24 * time.Hour
 )
 
 // CSRF checks the token of every state-changing request that skip does not exempt; secure marks
@@ -21,6 +24,7 @@ func CSRF(secure bool, skip echomw.Skipper) echo.MiddlewareFunc {
 	check := echomw.CSRFWithConfig(echomw.CSRFConfig{
 		TokenLookup:    "header:" + echo.HeaderXCSRFToken + ",form:" + csrfField,
 		CookieName:     csrfCookie,
+		CookieMaxAge:   int(csrfMaxAge / time.Second),
 		CookiePath:     "/",
 		CookieHTTPOnly: true,
 		CookieSecure:   secure,
@@ -52,10 +56,13 @@ func dropQueryToken(r *http.Request) {
 	r.Form = nil // parsed again, without it, by whoever reads it next
 }
 
-// resetCSRF ends the token at a sign-in or a sign-out: the cookie is deleted (with any the
-// middleware set on this answer), so the next page gets a new token and one seen before is
-// refused.
-func resetCSRF(c echo.Context, secure bool) {
+// renewCSRF replaces the token at a sign-in or a sign-out, so that one seen before is refused.
+// The new token goes in the cookie at once, in place of the one the middleware set on this
+// answer: a browser never goes without one, which would let concurrent requests each mint
+// their own.
+func renewCSRF(c echo.Context, secure bool) {
+	token := rand.Text()
+	c.Set(echomw.DefaultCSRFConfig.ContextKey, token) // for a page this answer renders (CSRFToken)
 	h := c.Response().Header()
 	var kept []string
 	for _, v := range h.Values("Set-Cookie") {
@@ -67,6 +74,6 @@ func resetCSRF(c echo.Context, secure bool) {
 	for _, v := range kept {
 		h.Add("Set-Cookie", v)
 	}
-	http.SetCookie(c.Response(), &http.Cookie{Name: csrfCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure,
-		SameSite: http.SameSiteLaxMode})
+	http.SetCookie(c.Response(), &http.Cookie{Name: csrfCookie, Value: token, Path: "/", MaxAge: int(csrfMaxAge / time.Second),
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 }
