@@ -1,16 +1,15 @@
 package web
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"onramp/models/text"
 	"onramp/views"
 )
 
@@ -70,8 +69,8 @@ func (k *Cookie) End(c echo.Context) error {
 // never followed cannot grow the cookie past the 4 KB browsers (and securecookie) accept, even
 // with every character 4 bytes long.
 const (
-	maxFlashes     = 3
-	maxFlashLength = 150 // characters
+	maxFlashes    = 3
+	maxFlashBytes = 600 // 150 characters of 4 bytes, more of fewer
 )
 
 // Flash queues a message for the next page, dropping the oldest beyond maxFlashes.
@@ -81,9 +80,7 @@ func (k *Cookie) Flash(c echo.Context, kind views.FlashKind, msg string) error {
 	for _, f := range queued[max(0, len(queued)-(maxFlashes-1)):] {
 		s.AddFlash(f)
 	}
-	if utf8.RuneCountInString(msg) > maxFlashLength {
-		msg = fmt.Sprintf("%.*s…", maxFlashLength, msg) // the precision counts characters
-	}
+	msg = text.Shorten(msg, maxFlashBytes)
 	s.AddFlash(string(kind) + "|" + msg)
 	return s.Save(c.Request(), c.Response())
 }
