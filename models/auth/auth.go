@@ -227,14 +227,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 		return nil, "", err
 	}
 	failed := false
-	defer func() {
-		switch {
-		case err == nil:
-			attempt.Succeeded()
-		case !failed:
-			attempt.Abandoned()
-		}
-	}()
+	defer func() { attempt.Finish(err, failed) }()
 	candidates, err := s.store.AdminsByEmail(ctx, email, MaxAccountsPerEmail)
 	if err != nil {
 		return nil, "", err

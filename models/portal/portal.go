@@ -117,14 +117,7 @@ func (s *Service) Authenticate(ctx context.Context, in SignInInput, ip string, f
 		return nil, nil, "", err
 	}
 	failed := false
-	defer func() {
-		switch {
-		case err == nil:
-			attempt.Succeeded()
-		case !failed:
-			attempt.Abandoned()
-		}
-	}()
+	defer func() { attempt.Finish(err, failed) }()
 	account, user, err = s.findUser(ctx, accountName, email)
 	if err != nil {
 		return nil, nil, "", err

@@ -116,17 +116,19 @@ func (m *Manager) BeginSignIn(name, ip string) (*SignIn, error) {
 	return &SignIn{m: m, name: name, ipBucket: bucket}, nil
 }
 
-// Succeeded gives the name its whole budget back and the client its token.
-func (a *SignIn) Succeeded() {
-	a.m.byName.Reset(a.name)
-	a.m.byIP.Give(a.ipBucket)
-}
-
-// Abandoned gives both tokens back: the check could not run (the database failed), which says
-// nothing about the person signing in.
-func (a *SignIn) Abandoned() {
-	a.m.byName.Give(a.name)
-	a.m.byIP.Give(a.ipBucket)
+// Finish settles the attempt once its outcome is known (call it deferred). Success (err nil)
+// gives the name its whole budget back and the client its token; a failure (failed: a wrong
+// secret, an unknown name) keeps both spent; any other error means the check could not run
+// (the database failed), which says nothing about the person signing in, so both tokens go back.
+func (a *SignIn) Finish(err error, failed bool) {
+	switch {
+	case err == nil:
+		a.m.byName.Reset(a.name)
+		a.m.byIP.Give(a.ipBucket)
+	case !failed:
+		a.m.byName.Give(a.name)
+		a.m.byIP.Give(a.ipBucket)
+	}
 }
 
 // Budget is a signed-in person's failure budget of secret checks (CheckFailBurst).
