@@ -204,3 +204,135 @@ func TestRegisteredUserLabelAndFilter(t *testing.T) {
 		t.Errorf("invited lists %q", got)
 	}
 }
+
+// confirmation posts a Users action without confirm=1 and returns the warning page.
+func confirmation(t *testing.T, c *client, form url.Values) response {
+	t.Helper()
+	c.get("/access/users")
+	r := c.post("/access/users/actions", form)
+	expectStatus(t, r, http.StatusOK)
+	expectBody(t, r, `data-testid="confirm-page"`)
+	return r
+}
+
+func TestActionDialogsNameUsersAndCountDevices(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	us := a.seedUsers(boss.AccountID, 7, func(i int, u *models.SDPUser) {
+		u.FirstName, u.LastName = fmt.Sprintf("Ada%d", i), "Lovelace"
+	})
+	// Three devices among the first two users.
+	a.register(a.insertCode(us[0], time.Hour), "laptop")
+	a.register(a.insertCode(us[0], time.Hour), "phone")
+	a.register(a.insertCode(us[1], time.Hour), "laptop")
+	c := a.client()
+	c.signIn("boss@example.com")
+	all := url.Values{}
+	for _, u := range us {
+		all.Add("ids", fmt.Sprint(u.ID))
+	}
+	with := func(action string, v url.Values) url.Values {
+		out := url.Values{"action": {action}}
+		for k, vs := range v {
+			out[k] = vs
+		}
+		return out
+	}
+
+	for _, action := range []string{"reset_password", "disable", "delete"} {
+		r := confirmation(t, c, with(action, all))
+		expectBody(t, r, ": 7 users?")
+		for i := range 5 {
+			expectBody(t, r, fmt.Sprintf("Ada%d Lovelace (user%05d@example.com)", i, i))
+		}
+		if strings.Contains(r.body, "Ada5 Lovelace") || strings.Contains(r.body, "Ada6 Lovelace") {
+			t.Errorf("%s: more than five users named", action)
+		}
+		expectBody(t, r, "and 2 more")
+		expectBody(t, r, "3 VPN devices will be signed out.")
+	}
+
+	// One user: named, no "more", singular everywhere.
+	one := url.Values{"ids": {fmt.Sprint(us[1].ID)}}
+	for _, action := range []string{"reset_password", "disable", "delete"} {
+		r := confirmation(t, c, with(action, one))
+		expectBody(t, r, ": 1 user?")
+		expectBody(t, r, "Ada1 Lovelace (user00001@example.com)")
+		expectBody(t, r, "1 VPN device will be signed out.")
+		for _, wrong := range []string{"and 0 more", "1 users", "1 devices", "1 VPN devices", "These 1", "Each gets"} {
+			if strings.Contains(r.body, wrong) {
+				t.Errorf("%s on one user says %q", action, wrong)
+			}
+		}
+	}
+	r := confirmation(t, c, with("disable", url.Values{"ids": {fmt.Sprint(us[6].ID)}}))
+	expectBody(t, r, "No VPN device will be signed out: this user has none.")
+
+	// Actions that leave devices alone still name the users, and say nothing of devices.
+	for _, action := range []string{"enable", "resend_invitation", "generate_code"} {
+		r := confirmation(t, c, with(action, all))
+		expectBody(t, r, "Ada0 Lovelace (user00000@example.com)")
+		expectBody(t, r, "and 2 more")
+		if strings.Contains(r.body, "VPN device") {
+			t.Errorf("%s speaks of devices", action)
+		}
+	}
+
+	// All matching a filter: the first five in the list's order, the rest counted.
+	r = confirmation(t, c, url.Values{"action": {"disable"}, "all_matching": {"1"}, "q": {"ada"}, "sort": {"name"}})
+	expectBody(t, r, ": 7 users?")
+	expectBody(t, r, "and 2 more")
+	expectBody(t, r, "3 VPN devices will be signed out.")
+	expectBody(t, r, "Ada4 Lovelace")
+	if strings.Contains(r.body, "Ada5 Lovelace") {
+		t.Error("all matching: more than five users named")
+	}
+}
+
+func TestDurationsWrittenTheSameWay(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	us := a.seedUsers(boss.AccountID, 1, nil)
+	c := a.client()
+	c.signIn("boss@example.com")
+	for _, tc := range []struct{ value, unit, want string }{
+		{"36", "hours", "36 hours"},
+		{"48", "hours", "2 days"},
+		{"1", "days", "1 day"},
+		{"1", "hours", "1 hour"},
+		{"7", "days", "7 days"},
+	} {
+		c.get("/access/directory-services/provisioning")
+		r := c.post("/access/directory-services/provisioning", url.Values{"method": {"registration_code"},
+			"code_expiry_value": {tc.value}, "code_expiry_unit": {tc.unit}})
+		expectStatus(t, r, http.StatusSeeOther)
+		r = confirmation(t, c, url.Values{"action": {"generate_code"}, "ids": {fmt.Sprint(us[0].ID)}})
+		expectBody(t, r, "Codes expire after "+tc.want+";")
+		r = c.get("/access/client-access")
+		expectBody(t, r, "<dd>"+tc.want+"</dd>")
+	}
+	r := c.get("/access/directory-services/provisioning")
+	expectBody(t, r, "From 1 hour to 7 days.")
+}
+
+func TestOneThingIsSingular(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	a.seedUsers(boss.AccountID, 1, nil)
+	c := a.client()
+	c.signIn("boss@example.com")
+	// A set-password link's life is written as every duration is.
+	c.get("/settings/administrators")
+	r := c.post("/settings/administrators", url.Values{"email": {"hal@example.com"}, "name": {"Hal"}, "role": {"helpdesk"}})
+	expectStatus(t, r, http.StatusOK)
+	expectBody(t, r, "expires in 3 days.")
+	// A run over one code counts it in the singular.
+	c.get("/access/client-access")
+	r = c.post("/access/client-access/generate-codes", url.Values{"confirm": {"1"}})
+	expectStatus(t, r, http.StatusSeeOther)
+	r = c.get(r.Header.Get("Location"))
+	expectBody(t, r, "0 of 1 code generated (0%)")
+}

@@ -234,7 +234,7 @@ func TestProvisioningSettings(t *testing.T) {
 	for _, e := range evs {
 		details = append(details, e.Details)
 	}
-	if all := strings.Join(details, "\n"); !strings.Contains(all, `"code_expiry":"168 hours → 7 days"`) || !strings.Contains(all, `"code_expiry":"1 hour → 168 hours"`) {
+	if all := strings.Join(details, "\n"); !strings.Contains(all, `"code_expiry_unit":"hours → days"`) || !strings.Contains(all, `"code_expiry":"1 hour → 7 days"`) {
 		t.Fatalf("event details:\n%s", all)
 	}
 

@@ -198,10 +198,11 @@ func (h *Handler) UsersActions(c echo.Context) error {
 		return h.flashRedirect(c, views.FlashError, "Select at least one user, or tick \"All users\", then choose an action.", back)
 	}
 	if !web.Confirmed(c) {
-		n, err := h.Users.Count(ctx, cur.Admin, sel)
+		pv, err := h.Users.Preview(ctx, cur.Admin, sel)
 		if err != nil {
 			return err
 		}
+		n := pv.Count
 		if n == 0 {
 			return models.ErrNotFound
 		}
@@ -230,6 +231,13 @@ func (h *Handler) UsersActions(c echo.Context) error {
 			CancelURL:    back,
 			Danger:       a.Destructive(),
 			Fields:       fields,
+			Subjects:     pv.Names,
+		}
+		if more := pv.More(); more > 0 {
+			p.More = fmt.Sprintf("and %d more", more)
+		}
+		if a.SignsOutDevices() {
+			p.Note = users.DevicesWarning(pv)
 		}
 		return h.askConfirm(c, p, "users.list", "Users")
 	}
@@ -269,7 +277,7 @@ func (h *Handler) UsersRun(c echo.Context) error {
 	self := c.Echo().Reverse("users.run", run.ID)
 	v := userpages.ActionRun{
 		Title: actionRunTitle(run),
-		Run: runView(run, "user-run", "Progress", fmt.Sprintf("%d of %d users done (%d%%).", run.Done, run.Total, run.Percent()),
+		Run: runView(run, "user-run", "Progress", fmt.Sprintf("%d of %s done (%d%%).", run.Done, models.Plural(run.Total, "user", "users"), run.Percent()),
 			self, self),
 		BackURL: c.Echo().Reverse("users.list"),
 	}

@@ -176,6 +176,15 @@ func (s *Store) CountUsers(ctx context.Context, accountID int64, f UserFilter) (
 	return n, wrap(err)
 }
 
+// SummarizeUsers counts an account's users matching a filter and their VPN devices, in one
+// pass (for confirmations, not page views).
+func (s *Store) SummarizeUsers(ctx context.Context, accountID int64, f UserFilter) (users, devices int64, err error) {
+	var row struct{ Users, Devices int64 }
+	err = s.applyUserFilter(s.q(ctx).Model(&models.SDPUser{}).Where("account_id = ?", accountID), f).
+		Select("COUNT(*) AS users, COALESCE(SUM(devices), 0) AS devices").Scan(&row).Error
+	return row.Users, row.Devices, wrap(err)
+}
+
 // UserIDsMatching returns up to limit ids of users matching the filter with id above after, in
 // id order: how bulk actions walk "all matching the filter" in batches.
 func (s *Store) UserIDsMatching(ctx context.Context, accountID int64, f UserFilter, after int64, limit int) ([]int64, error) {
