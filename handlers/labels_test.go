@@ -336,3 +336,43 @@ func TestOneThingIsSingular(t *testing.T) {
 	r = c.get(r.Header.Get("Location"))
 	expectBody(t, r, "0 of 1 code generated (0%)")
 }
+
+func TestInvitationOptionsInactiveUnderRegistrationCode(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	c := a.client()
+	c.signIn("boss@example.com")
+	r := c.get("/access/directory-services/provisioning")
+	if strings.Contains(r.body, `data-testid="invitation-options" disabled`) || strings.Contains(r.body, `data-testid="invitation-options-note"`) {
+		t.Fatal("the invitation options are inactive under Invitation Email")
+	}
+	r = c.post("/access/directory-services/provisioning", url.Values{"method": {"registration_code"}, "invite_manual": {"on"},
+		"notify_disabled": {"on"}, "code_expiry_value": {"7"}, "code_expiry_unit": {"days"}})
+	expectStatus(t, r, http.StatusSeeOther)
+	r = c.get("/access/directory-services/provisioning")
+	expectBody(t, r, `data-testid="invitation-options" disabled`)
+	expectBody(t, r, `data-testid="invitation-options-note"`)
+	expectBody(t, r, "no invitation and no disabled-user notice is sent")
+	// The inactive options are carried as they are: a browser does not send a disabled
+	// fieldset's fields, and saving the page must not turn them off.
+	expectBody(t, r, `<input type="hidden" name="invite_manual" value="on">`)
+	expectBody(t, r, `<input type="hidden" name="notify_disabled" value="on">`)
+	if strings.Contains(r.body, `type="hidden" name="invite_directory"`) {
+		t.Fatal("an option that is off is carried as on")
+	}
+	// What the page says is what happens: a disabled user gets no notice under this method.
+	u, err := a.Users.Create(t.Context(), boss, "", usersInput("one@example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.get("/access/users")
+	r = c.post("/access/users/actions", url.Values{"action": {"disable"}, "ids": {fmt.Sprint(u.ID)}})
+	if strings.Contains(r.body, "notification email") {
+		t.Error("the disable warning promises a notice under Registration Code")
+	}
+	expectStatus(t, c.post("/access/users/actions", url.Values{"action": {"disable"}, "ids": {fmt.Sprint(u.ID)}, "confirm": {"1"}}), http.StatusSeeOther)
+	if n := a.disabledNotices(boss.AccountID, "one@example.com"); n != 0 {
+		t.Errorf("%d disabled notices under Registration Code", n)
+	}
+}
