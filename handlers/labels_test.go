@@ -2,15 +2,21 @@ package handlers_test
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"onramp/handlers"
 	"onramp/models"
 	"onramp/models/mail/mailtest"
+	"onramp/models/secret"
+	"onramp/models/services"
+	"onramp/views/emails"
 )
 
 // Labels that tell the truth (issue 9, section 5): the invitation state comes from the mail
@@ -375,4 +381,102 @@ func TestInvitationOptionsInactiveUnderRegistrationCode(t *testing.T) {
 	if n := a.disabledNotices(boss.AccountID, "one@example.com"); n != 0 {
 		t.Errorf("%d disabled notices under Registration Code", n)
 	}
+}
+
+const clientDownloadURL = "https://downloads.example.com/onramp-client?channel=stable&os=any"
+
+// withClientDownload renders the app's emails with a client download link
+// (ONRAMP_CLIENT_DOWNLOAD_URL); serveClientDownload also serves its pages with it.
+func withClientDownload(t testing.TB, c *services.Config) {
+	c.Renderer = emails.NewRenderer("http://onramp.test").WithClientDownload(clientDownloadURL)
+}
+
+// serveClientDownload serves the app's router again, with the client download link set.
+func (a *testApp) serveClientDownload() {
+	a.t.Helper()
+	a.srv.Close()
+	router := handlers.New(a.Services, handlers.Config{Keys: secret.NewKeys([]byte("test-secret-test-secret-test-secret!")),
+		BaseURL: "http://onramp.test", ClientDownloadURL: clientDownloadURL, Logger: slog.New(slog.DiscardHandler)})
+	a.srv = httptest.NewServer(router)
+	a.t.Cleanup(a.srv.Close)
+}
+
+// invitation queues an invitation to a new user and returns the message as mailed.
+func (a *testApp) invitation(boss *models.Admin, email string) *models.MailMessage {
+	a.t.Helper()
+	if _, err := a.Users.Create(a.t.Context(), boss, "", usersInput(email)); err != nil {
+		a.t.Fatal(err)
+	}
+	ms := a.messagesTo(boss.AccountID, models.MailInvitation, email)
+	if len(ms) != 1 {
+		a.t.Fatalf("%d invitations to %s", len(ms), email)
+	}
+	m, err := a.store.MailMessage(a.t.Context(), boss.AccountID, ms[0].ID)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return m
+}
+
+func TestInvitationEmailNamesTheAccountAndLinksTheSignIn(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	boss := a.createAdmin("acme-corp", "boss@example.com", models.RoleAdmin)
+	m := a.invitation(boss, "ada@example.com")
+	for part, body := range map[string]string{"text": m.Text(), "html": m.HTML()} {
+		if !strings.Contains(body, "Account name: acme-corp") && !strings.Contains(body, "Account name: <strong>acme-corp</strong>") {
+			t.Errorf("the %s part does not state the account name:\n%s", part, body)
+		}
+		if !strings.Contains(body, "http://onramp.test/myvpn/login?account=acme-corp") {
+			t.Errorf("the %s part does not link the sign-in with the account:\n%s", part, body)
+		}
+		if strings.Contains(body, "downloads.example.com") || strings.Contains(body, "Download the VPN client") {
+			t.Errorf("the %s part has a download link although none is configured", part)
+		}
+	}
+	// MyVPN without a download link.
+	u := a.activeSDPUser("acme-corp", "grace@example.com")
+	c := a.client()
+	c.portalSignIn("acme-corp", u.Email, testPassword, "")
+	r := c.get("/myvpn")
+	expectStatus(t, r, http.StatusOK)
+	if strings.Contains(r.body, `data-testid="client-download"`) {
+		t.Error("MyVPN offers a download link although none is configured")
+	}
+}
+
+func TestClientDownloadLink(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, withClientDownload)
+	a.serveClientDownload()
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	m := a.invitation(boss, "ada@example.com")
+	if !strings.Contains(m.Text(), clientDownloadURL) {
+		t.Errorf("the text part lacks the download link:\n%s", m.Text())
+	}
+	if !strings.Contains(m.HTML(), `href="https://downloads.example.com/onramp-client?channel=stable&amp;os=any"`) {
+		t.Errorf("the HTML part lacks the download link:\n%s", m.HTML())
+	}
+	u := a.activeSDPUser("acme", "grace@example.com")
+	c := a.client()
+	c.portalSignIn("acme", u.Email, testPassword, "")
+	r := c.get("/myvpn")
+	expectStatus(t, r, http.StatusOK)
+	expectBody(t, r, `data-testid="client-download" href="https://downloads.example.com/onramp-client?channel=stable&amp;os=any"`)
+}
+
+func TestPortalSignInPrefillsTheAccount(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	c := a.client()
+	r := c.get("/myvpn/login?account=acme-corp")
+	expectStatus(t, r, http.StatusOK)
+	expectBody(t, r, `name="account" type="text" value="acme-corp"`)
+	// Escaped, whatever is in the link.
+	r = c.get("/myvpn/login?account=" + url.QueryEscape(`"><script>alert(1)</script>`))
+	expectStatus(t, r, http.StatusOK)
+	if strings.Contains(r.body, "<script>alert(1)") {
+		t.Fatal("the account parameter is not escaped")
+	}
+	expectBody(t, r, `value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"`)
 }
