@@ -112,6 +112,8 @@ func TestInvitationStateComesFromTheMail(t *testing.T) {
 	c.get("/access/users")
 	r = c.post("/access/users/actions", url.Values{"action": {"resend_invitation"}, "ids": {fmt.Sprint(ada.ID)}, "confirm": {"1"}})
 	expectStatus(t, r, http.StatusSeeOther)
+	r = c.get(r.Header.Get("Location"))
+	expectBody(t, r, "A new invitation for 1 user is held in the outbox (no SMTP server is configured).")
 	if got := listActivation(t, c, "", "ada@example.com"); got != "Invitation held" {
 		t.Errorf("after resending, the list shows %q", got)
 	}

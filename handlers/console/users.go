@@ -254,7 +254,7 @@ func (h *Handler) UsersActions(c echo.Context) error {
 	if a == users.ActionDelete && f.Back == "user" {
 		back = c.Echo().Reverse("users.list")
 	}
-	return h.flashRedirect(c, views.FlashSuccess, resultMessage(a, out.Result), back)
+	return h.flashRedirect(c, views.FlashSuccess, h.resultMessage(a, out.Result), back)
 }
 
 // actionRunTitle names a background action: "Disable: 100000 users".
@@ -282,7 +282,7 @@ func (h *Handler) UsersRun(c echo.Context) error {
 		BackURL: c.Echo().Reverse("users.list"),
 	}
 	if run.Status == models.RunDone || run.Status == models.RunFailed {
-		v.Result = resultMessage(a, users.Result{Affected: run.Affected, Skipped: run.Skipped()})
+		v.Result = h.resultMessage(a, users.Result{Affected: run.Affected, Skipped: run.Skipped()})
 	}
 	if web.IsHTMX(c) {
 		return web.Render(c, http.StatusOK, userpages.ActionRunStatus(v))
@@ -290,10 +290,15 @@ func (h *Handler) UsersRun(c echo.Context) error {
 	return web.Render(c, http.StatusOK, userpages.ActionRunPage(h.page(c, v.Title, "users.list"), v))
 }
 
-func resultMessage(a users.Action, r users.Result) string {
+// resultMessage says what an action did; of invitations, whether they are on their way or held.
+func (h *Handler) resultMessage(a users.Action, r users.Result) string {
+	resent := "A new invitation is queued for delivery to %s."
+	if !h.Outbox.Delivering() {
+		resent = "A new invitation for %s is held in the outbox (no SMTP server is configured)."
+	}
 	done := map[users.Action]string{
 		users.ActionGenerateCode:     "Generated a registration code for %s.",
-		users.ActionResendInvitation: "Invitation resent to %s.",
+		users.ActionResendInvitation: resent,
 		users.ActionResetPassword:    "Password reset for %s.",
 		users.ActionDisable:          "Disabled %s.",
 		users.ActionEnable:           "Enabled %s.",
