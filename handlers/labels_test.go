@@ -100,6 +100,10 @@ func TestInvitationStateComesFromTheMail(t *testing.T) {
 
 	// The newest invitation counts: a resent one that is held after a failed one.
 	a.execSQL("UPDATE mail_messages SET status = ? WHERE id = ?", models.MailFailed, msg.ID)
+	for _, action := range []string{"resend_invitation", "reset_password"} {
+		r := confirmation(t, c, url.Values{"action": {action}, "ids": {fmt.Sprint(ada.ID)}})
+		expectBody(t, r, "No SMTP server is configured: the invitation emails are held in the outbox.")
+	}
 	c.get("/access/users")
 	r := c.post("/access/users/actions", url.Values{"action": {"resend_invitation"}, "ids": {fmt.Sprint(ada.ID)}, "confirm": {"1"}})
 	expectStatus(t, r, http.StatusSeeOther)

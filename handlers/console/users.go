@@ -220,6 +220,9 @@ func (h *Handler) UsersActions(c echo.Context) error {
 		}
 		fields = append(fields, userpages.FilterFields(sel.Filter)...)
 		msg := a.Warning(n, account)
+		if a.Invites(account) && !h.Outbox.Delivering() {
+			msg += " No SMTP server is configured: the invitation emails are held in the outbox."
+		}
 		if sel.All && n > users.InRequestLimit {
 			msg += fmt.Sprintf(" It runs in the background, %d users at a time, and you can follow its progress.", users.InRequestLimit)
 		}

@@ -71,6 +71,11 @@ func (a Action) SignsOutDevices() bool {
 	return a == ActionResetPassword || a == ActionDisable || a == ActionDelete
 }
 
+// Invites reports whether the action queues invitation emails in this account.
+func (a Action) Invites(account *models.Account) bool {
+	return a == ActionResendInvitation || a == ActionResetPassword && account.ProvisioningMethod == models.MethodInvitationEmail
+}
+
 // Destructive actions get a red confirmation.
 func (a Action) Destructive() bool {
 	return a == ActionDisable || a == ActionDelete || a == ActionResetPassword
