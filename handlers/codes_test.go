@@ -365,7 +365,7 @@ func TestResetPasswordRevokesCodes(t *testing.T) {
 	}
 	c.get("/access/users")
 	r := c.post("/access/users/actions", url.Values{"action": {"reset_password"}, "ids": {fmt.Sprint(us[0].ID)}})
-	expectBody(t, r, "every registration code revoked")
+	expectBody(t, r, "their registration codes revoked")
 	r = c.post("/access/users/actions", url.Values{"action": {"reset_password"}, "ids": {fmt.Sprint(us[0].ID)}, "confirm": {"1"}})
 	expectStatus(t, r, http.StatusSeeOther)
 	if n := a.eventCount(models.SubCodeRevoked); n != 2 {

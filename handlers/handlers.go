@@ -34,7 +34,10 @@ type Config struct {
 	Debug bool
 	// TrustProxy takes the client IP from X-Forwarded-For (only behind a proxy that sets it).
 	TrustProxy bool
-	Logger     *slog.Logger
+	// ClientDownloadURL is where users download the VPN client (ONRAMP_CLIENT_DOWNLOAD_URL),
+	// linked from MyVPN; "" when not configured.
+	ClientDownloadURL string
+	Logger            *slog.Logger
 }
 
 // audiences are the handlers of each audience, which the route table and the error handler
@@ -65,7 +68,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 		portal: portal.New(portal.Deps{Portal: sv.Portal, Devices: sv.Devices,
 			Cookie: web.NewCookie("onramp_portal", portal.Path, cfg.Keys.Derive("portal-cookie-hash"), cfg.Keys.Derive("portal-cookie-block"),
 				sv.Portal.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
-			Debug: cfg.Debug, Log: log}),
+			ClientDownloadURL: cfg.ClientDownloadURL, Debug: cfg.Debug, Log: log}),
 		client: clientapi.New(sv.Devices, log),
 		probes: &probes{db: sv},
 	}

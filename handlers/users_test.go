@@ -31,7 +31,7 @@ func TestCreateUserQueuesInvitation(t *testing.T) {
 	c.signIn("boss@example.com")
 	r := c.get("/access/users/new")
 	expectStatus(t, r, http.StatusOK)
-	expectBody(t, r, "An invitation email is sent")
+	expectBody(t, r, "it is held in the outbox")
 
 	r = c.post("/access/users", url.Values{"first_name": {"Grace"}, "last_name": {""}, "email": {"grace@"}})
 	expectStatus(t, r, http.StatusUnprocessableEntity)
@@ -48,9 +48,9 @@ func TestCreateUserQueuesInvitation(t *testing.T) {
 	}
 	r = c.get(r.Header.Get("Location"))
 	expectStatus(t, r, http.StatusOK)
-	expectBody(t, r, "invitation email is queued")
+	expectBody(t, r, "the invitation email is held in the outbox")
 	expectBody(t, r, "grace.hopper@example.com")
-	expectBody(t, r, "Invitation sent")
+	expectBody(t, r, "Invitation held")
 	expectBody(t, r, "User · Created")
 	expectBody(t, r, "User · Invited")
 	if links := a.invitationLinks(boss.AccountID, "grace.hopper@example.com"); len(links) != 1 || !strings.HasPrefix(links[0], "http://onramp.test/myvpn/activate/") {
@@ -234,7 +234,7 @@ func TestProvisioningSettings(t *testing.T) {
 	for _, e := range evs {
 		details = append(details, e.Details)
 	}
-	if all := strings.Join(details, "\n"); !strings.Contains(all, `"code_expiry":"168 hours → 7 days"`) || !strings.Contains(all, `"code_expiry":"1 hour → 168 hours"`) {
+	if all := strings.Join(details, "\n"); !strings.Contains(all, `"code_expiry_unit":"hours → days"`) || !strings.Contains(all, `"code_expiry":"1 hour → 7 days"`) {
 		t.Fatalf("event details:\n%s", all)
 	}
 

@@ -56,6 +56,34 @@ func (s MailStatus) Label() string {
 	return "Queued"
 }
 
+// InvitationLabel is the activation state of an invited user whose newest invitation is in
+// state s: the Users list and the user page tell a held invitation (no SMTP server) from one on
+// its way, delivered or failed.
+func InvitationLabel(s MailStatus) string {
+	switch s {
+	case MailHeld:
+		return "Invitation held"
+	case MailQueued, MailSending:
+		return "Invitation queued"
+	case MailRetrying:
+		return "Invitation retrying"
+	case MailSent:
+		return "Invitation sent"
+	case MailFailed:
+		return "Invitation failed"
+	case MailUnknown:
+		return "Invitation delivery unknown"
+	}
+	return ActivationInvitationSent.Label()
+}
+
+// UserMail is a user's newest message of a kind: its id (for a link to the outbox) and status.
+type UserMail struct {
+	ID        int64
+	SDPUserID int64
+	Status    MailStatus
+}
+
 // MailMessage is one rendered email and its delivery state. A message that carries a secret
 // (an activation link) stores its bodies with MailSecretMark in its place and the secret on its
 // own, until the message is sent: then the secret is cleared, so that a sent message keeps no

@@ -20,17 +20,35 @@ const (
 	ActivationNew            Activation = "new"
 	ActivationInvitationSent Activation = "invitation_sent"
 	ActivationActive         Activation = "active"
+	// ActivationRegistered is never stored: a user who has not activated the portal but has a
+	// VPN device (registered with a registration code) is shown, and filtered, as Registered
+	// (SDPUser.Progress). Deriving it from the devices counter keeps the redemption's
+	// statements as they are, and a user whose devices are all signed out goes back to their
+	// invitation state, which is again the truth.
+	ActivationRegistered Activation = "registered"
 )
 
-// Label is the activation state as pages show it.
+// Label is the activation state as pages show it (an invited user's label says more when the
+// invitation's delivery state is known: InvitationLabel).
 func (a Activation) Label() string {
 	switch a {
 	case ActivationInvitationSent:
-		return "Invitation sent"
+		return "Invited"
 	case ActivationActive:
 		return "Active"
+	case ActivationRegistered:
+		return "Registered"
 	}
 	return "New"
+}
+
+// Progress is how far the user got, as pages show it: the stored activation state, or
+// ActivationRegistered for a user who is not active and has a device.
+func (u *SDPUser) Progress() Activation {
+	if u.Activation != ActivationActive && u.Devices > 0 {
+		return ActivationRegistered
+	}
+	return u.Activation
 }
 
 // OriginManual marks users created in the console; directory users have "directory:<name>".

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -31,10 +32,13 @@ type config struct {
 	TrustProxy    bool
 	// Debug shows the error behind a 500 on its page: off in every environment unless
 	// ONRAMP_DEBUG says so, since it can show anyone the database's words.
-	Debug        bool
-	SMTPURL      string
-	MailFrom     string
-	secretSource string
+	Debug    bool
+	SMTPURL  string
+	MailFrom string
+	// ClientDownloadURL is where users download the VPN client: linked from invitations and
+	// MyVPN when set.
+	ClientDownloadURL string
+	secretSource      string
 }
 
 func (c config) dev() bool { return c.Env == "development" }
@@ -75,6 +79,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	if c.ActivationTTL, err = duration(getenv, "ONRAMP_ACTIVATION_TTL", 24*time.Hour); err != nil {
+		return c, err
+	}
+	if c.ClientDownloadURL, err = webURL(getenv, "ONRAMP_CLIENT_DOWNLOAD_URL"); err != nil {
 		return c, err
 	}
 	if c.BaseURL == "" {
@@ -149,6 +156,19 @@ func boolean(getenv func(string) string, key string) (bool, error) {
 		return false, fmt.Errorf("%s: %q is not true or false", key, v)
 	}
 	return b, nil
+}
+
+// webURL reads an optional absolute http(s) URL, refused at start rather than mailed broken.
+func webURL(getenv func(string) string, key string) (string, error) {
+	v := strings.TrimSpace(getenv(key))
+	if v == "" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%s: %q is not an http:// or https:// URL", key, v)
+	}
+	return v, nil
 }
 
 func duration(getenv func(string) string, key string, d time.Duration) (time.Duration, error) {

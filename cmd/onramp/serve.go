@@ -46,14 +46,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Auth:          auth.Config{Sessions: sessions.Config{IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax}},
 		Portal:        sessions.Config{IdleTimeout: cfg.PortalIdle, AbsoluteTimeout: cfg.PortalMax},
 		Mail:          mc,
-		Renderer:      emails.NewRenderer(cfg.BaseURL),
+		Renderer:      emails.NewRenderer(cfg.BaseURL).WithClientDownload(cfg.ClientDownloadURL),
 		Logger:        log,
 	})
 	if err != nil {
 		return err
 	}
 	router := handlers.New(sv, handlers.Config{Keys: keys, BaseURL: cfg.BaseURL, Secure: cfg.secure(), Debug: cfg.Debug,
-		TrustProxy: cfg.TrustProxy, Logger: log})
+		TrustProxy: cfg.TrustProxy, ClientDownloadURL: cfg.ClientDownloadURL, Logger: log})
 
 	if token, err := sv.Auth.EnsureSetupLink(ctx); err != nil {
 		return err

@@ -71,7 +71,7 @@ func (h *Handler) AdminsCreate(c echo.Context) error {
 // token never sits in a cookie or a URL.
 func (h *Handler) renderLink(c echo.Context, a *models.Admin, token string, created bool) error {
 	link := h.BaseURL + c.Echo().Reverse("password.link", token)
-	v := adminpages.LinkView{Name: a.Name, Email: a.Email, Link: link, Created: created}
+	v := adminpages.LinkView{Name: a.Name, Email: a.Email, Link: link, Created: created, Expires: models.FormatDuration(h.Admins.LinkTTL())}
 	return web.Render(c, http.StatusOK, adminpages.Link(h.page(c, "Administrators", "admins.list"), v))
 }
 

@@ -33,7 +33,7 @@ func (h *Handler) ClientAccessPage(c echo.Context) error {
 
 // codeRunView is a generation run as the Client Access page shows it.
 func codeRunView(c echo.Context, r *models.Run) components.Run {
-	return runView(r, "code-run", "Latest run", fmt.Sprintf("%d of %d codes generated (%d%%).", r.Done, r.Total, r.Percent()),
+	return runView(r, "code-run", "Latest run", fmt.Sprintf("%d of %s generated (%d%%).", r.Done, models.Plural(r.Total, "code", "codes"), r.Percent()),
 		c.Echo().Reverse("clientaccess.run", r.ID), c.Echo().Reverse("clientaccess"))
 }
 

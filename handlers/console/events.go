@@ -122,7 +122,7 @@ func eventsListView(e *echo.Echo, res events.Result, ve *models.ValidationError,
 		v.Pagination.NextURL = list + eventsQuery(cr, res.Next)
 	}
 	if n := len(v.Rows); n > 0 {
-		v.Pagination.Summary = fmt.Sprintf("Showing %d events", n)
+		v.Pagination.Summary = "Showing " + models.Plural(n, "event", "events")
 	}
 	return v
 }

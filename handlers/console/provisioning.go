@@ -30,7 +30,7 @@ func (h *Handler) ProvisioningPage(c echo.Context) error {
 func settingsForm(s provisioning.Settings) provpages.Form {
 	return provpages.Form{Method: string(s.Method), InviteManual: s.InviteManual, InviteDirectory: s.InviteDirectory,
 		NotifyDisabled: s.NotifyDisabled, ExpiryValue: strconv.Itoa(s.ExpiryValue), ExpiryUnit: s.ExpiryUnit,
-		SSOEnabled: s.SSOEnabled, SSOWarning: s.SSOWarning()}
+		SSOEnabled: s.SSOEnabled, SSOWarning: s.SSOWarning(), ExpiryRange: provisioning.ExpiryRange()}
 }
 
 // ProvisioningSave serves POST /access/directory-services/provisioning.
@@ -45,7 +45,7 @@ func (h *Handler) ProvisioningSave(c echo.Context) error {
 	value, convErr := strconv.Atoi(strings.TrimSpace(f.ExpiryValue))
 	var err error
 	if convErr != nil {
-		err = models.NewValidationError("code_expiry_value", "Enter a whole number of hours or days (1 hour to 7 days).")
+		err = models.NewValidationError("code_expiry_value", "Enter a whole number of hours or days ("+provisioning.ExpiryRange()+").")
 	} else {
 		s.ExpiryValue = value
 		var changed bool

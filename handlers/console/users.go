@@ -43,12 +43,16 @@ func (h *Handler) UsersList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	invs, err := h.Users.Invitations(ctx, cur.Admin, page.Users)
+	if err != nil {
+		return err
+	}
 	list := c.Echo().Reverse("users.list")
 	v := userpages.List{Filter: f, Origins: origins, Actions: actionItems(cur.Admin.Role), CanCreate: cur.Admin.Role == models.RoleAdmin}
 	for i := range page.Users {
 		u := &page.Users[i]
 		v.Rows = append(v.Rows, userpages.Row{ID: u.ID, Name: u.FullName(), Email: u.Email, Origin: u.Origin, Status: string(u.Status),
-			Activation: string(u.Activation), ActLabel: u.Activation.Label(), MFA: u.MFAConfigured, ActiveCodes: u.ActiveCodes,
+			Activation: activationOf(u, invs, ""), MFA: u.MFAConfigured, ActiveCodes: u.ActiveCodes,
 			Devices: u.Devices, Created: u.CreatedAt.UTC().Format(web.TimeLayout), CreatedISO: u.CreatedAt.UTC().Format(web.ISOLayout),
 			URL: c.Echo().Reverse("users.show", u.ID)})
 	}
@@ -71,6 +75,18 @@ func (h *Handler) UsersList(c echo.Context) error {
 	return web.Render(c, http.StatusOK, userpages.ListPage(h.page(c, "Users", "users.list"), v))
 }
 
+// activationOf is a user's activation as pages show it: Registered for a user with a device, and
+// for an invited user the delivery state of the newest invitation among invs (outbox links to
+// it, "" when the viewer may not open the outbox).
+func activationOf(u *models.SDPUser, invs map[int64]models.UserMail, outbox string) userpages.Activation {
+	p := u.Progress()
+	v := userpages.Activation{State: string(p), Label: p.Label()}
+	if inv, ok := invs[u.ID]; ok && p == models.ActivationInvitationSent {
+		v.Label, v.Mail, v.OutboxURL = models.InvitationLabel(inv.Status), string(inv.Status), outbox
+	}
+	return v
+}
+
 // UsersNew serves GET /access/users/new.
 func (h *Handler) UsersNew(c echo.Context) error {
 	return h.renderNewUser(c, http.StatusOK, userpages.NewForm{})
@@ -82,6 +98,7 @@ func (h *Handler) renderNewUser(c echo.Context, status int, f userpages.NewForm)
 		return err
 	}
 	f.Invites = account.InvitesNewManualUsers()
+	f.Held = !h.Outbox.Delivering()
 	return web.Render(c, status, userpages.NewPage(h.page(c, "New user", "users.list"), f))
 }
 
@@ -102,8 +119,12 @@ func (h *Handler) UsersCreate(c echo.Context) error {
 		return err
 	}
 	msg := u.FullName() + " is created."
-	if u.Activation == models.ActivationInvitationSent {
-		msg = u.FullName() + " is created and an invitation email is queued."
+	switch {
+	case u.Activation != models.ActivationInvitationSent:
+	case h.Outbox.Delivering():
+		msg = u.FullName() + " is created and an invitation email is queued for delivery."
+	default:
+		msg = u.FullName() + " is created; the invitation email is held in the outbox (no SMTP server is configured)."
 	}
 	return h.flashRedirect(c, views.FlashSuccess, msg, c.Echo().Reverse("users.show", u.ID))
 }
@@ -124,8 +145,16 @@ func (h *Handler) UsersShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	invs, err := h.Users.Invitations(ctx, cur.Admin, []models.SDPUser{*u})
+	if err != nil {
+		return err
+	}
+	outbox := ""
+	if inv, ok := invs[u.ID]; ok && cur.Admin.Role == models.RoleAdmin { // the outbox is for admins (routes.go)
+		outbox = c.Echo().Reverse("outbox.message", inv.ID)
+	}
 	v := userpages.Show{ID: u.ID, Name: u.FullName(), FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Phone: u.Phone,
-		Origin: u.Origin, Status: string(u.Status), Activation: string(u.Activation), ActLabel: u.Activation.Label(), MFA: u.MFAConfigured,
+		Origin: u.Origin, Status: string(u.Status), Activation: activationOf(u, invs, outbox), MFA: u.MFAConfigured,
 		ActiveCodes: u.ActiveCodes, Devices: u.Devices, Created: u.CreatedAt.UTC().Format(web.TimeLayout),
 		Updated: u.UpdatedAt.UTC().Format(web.TimeLayout), Actions: actionItems(cur.Admin.Role)}
 	for _, e := range evs {
@@ -169,10 +198,11 @@ func (h *Handler) UsersActions(c echo.Context) error {
 		return h.flashRedirect(c, views.FlashError, "Select at least one user, or tick \"All users\", then choose an action.", back)
 	}
 	if !web.Confirmed(c) {
-		n, err := h.Users.Count(ctx, cur.Admin, sel)
+		pv, err := h.Users.Preview(ctx, cur.Admin, sel)
 		if err != nil {
 			return err
 		}
+		n := pv.Count
 		if n == 0 {
 			return models.ErrNotFound
 		}
@@ -190,6 +220,9 @@ func (h *Handler) UsersActions(c echo.Context) error {
 		}
 		fields = append(fields, userpages.FilterFields(sel.Filter)...)
 		msg := a.Warning(n, account)
+		if a.Invites(account) && !h.Outbox.Delivering() {
+			msg += " No SMTP server is configured: the invitation emails are held in the outbox."
+		}
 		if sel.All && n > users.InRequestLimit {
 			msg += fmt.Sprintf(" It runs in the background, %d users at a time, and you can follow its progress.", users.InRequestLimit)
 		}
@@ -201,6 +234,13 @@ func (h *Handler) UsersActions(c echo.Context) error {
 			CancelURL:    back,
 			Danger:       a.Destructive(),
 			Fields:       fields,
+			Subjects:     pv.Names,
+		}
+		if more := pv.More(); more > 0 {
+			p.More = fmt.Sprintf("and %d more", more)
+		}
+		if a.SignsOutDevices() {
+			p.Note = users.DevicesWarning(pv)
 		}
 		return h.askConfirm(c, p, "users.list", "Users")
 	}
@@ -217,7 +257,7 @@ func (h *Handler) UsersActions(c echo.Context) error {
 	if a == users.ActionDelete && f.Back == "user" {
 		back = c.Echo().Reverse("users.list")
 	}
-	return h.flashRedirect(c, views.FlashSuccess, resultMessage(a, out.Result), back)
+	return h.flashRedirect(c, views.FlashSuccess, h.resultMessage(a, out.Result), back)
 }
 
 // actionRunTitle names a background action: "Disable: 100000 users".
@@ -240,12 +280,12 @@ func (h *Handler) UsersRun(c echo.Context) error {
 	self := c.Echo().Reverse("users.run", run.ID)
 	v := userpages.ActionRun{
 		Title: actionRunTitle(run),
-		Run: runView(run, "user-run", "Progress", fmt.Sprintf("%d of %d users done (%d%%).", run.Done, run.Total, run.Percent()),
+		Run: runView(run, "user-run", "Progress", fmt.Sprintf("%d of %s done (%d%%).", run.Done, models.Plural(run.Total, "user", "users"), run.Percent()),
 			self, self),
 		BackURL: c.Echo().Reverse("users.list"),
 	}
 	if run.Status == models.RunDone || run.Status == models.RunFailed {
-		v.Result = resultMessage(a, users.Result{Affected: run.Affected, Skipped: run.Skipped()})
+		v.Result = h.resultMessage(a, users.Result{Affected: run.Affected, Skipped: run.Skipped()})
 	}
 	if web.IsHTMX(c) {
 		return web.Render(c, http.StatusOK, userpages.ActionRunStatus(v))
@@ -253,10 +293,15 @@ func (h *Handler) UsersRun(c echo.Context) error {
 	return web.Render(c, http.StatusOK, userpages.ActionRunPage(h.page(c, v.Title, "users.list"), v))
 }
 
-func resultMessage(a users.Action, r users.Result) string {
+// resultMessage says what an action did; of invitations, whether they are on their way or held.
+func (h *Handler) resultMessage(a users.Action, r users.Result) string {
+	resent := "A new invitation is queued for delivery to %s."
+	if !h.Outbox.Delivering() {
+		resent = "A new invitation for %s is held in the outbox (no SMTP server is configured)."
+	}
 	done := map[users.Action]string{
 		users.ActionGenerateCode:     "Generated a registration code for %s.",
-		users.ActionResendInvitation: "Invitation resent to %s.",
+		users.ActionResendInvitation: resent,
 		users.ActionResetPassword:    "Password reset for %s.",
 		users.ActionDisable:          "Disabled %s.",
 		users.ActionEnable:           "Enabled %s.",

@@ -153,7 +153,8 @@ func (h *Handler) Home(c echo.Context) error {
 		return err
 	}
 	return web.Render(c, http.StatusOK, portalpages.HomePage(h.page(c, "MyVPN"), portalpages.Home{
-		Name: cur.User.FirstName, Email: cur.User.Email, Account: cur.Account.Name, MFA: cur.User.MFAConfigured, Devices: ds}))
+		Name: cur.User.FirstName, Email: cur.User.Email, Account: cur.Account.Name, MFA: cur.User.MFAConfigured, Devices: ds,
+		Download: h.ClientDownloadURL}))
 }
 
 // PasswordPage serves GET /myvpn/password.

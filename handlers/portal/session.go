@@ -29,6 +29,8 @@ type Deps struct {
 	Devices *devices.Service
 	// Cookie is the portal's session cookie (path Path).
 	Cookie *web.Cookie
+	// ClientDownloadURL is where to download the VPN client, "" when not configured.
+	ClientDownloadURL string
 	// Debug shows the error behind a 500 on its page.
 	Debug bool
 	Log   *slog.Logger

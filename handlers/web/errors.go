@@ -98,12 +98,10 @@ func RetrySeconds(rl *models.RateLimitError) int {
 	return max(1, int(math.Ceil(rl.RetryAfter.Seconds())))
 }
 
-// HumanWait says a wait the way a form does: "a minute", "3 minutes".
+// HumanWait says a wait in whole minutes, rounded up, as every duration is written
+// (models.FormatDuration): "1 minute", "3 minutes".
 func HumanWait(d time.Duration) string {
-	if d <= time.Minute {
-		return "a minute"
-	}
-	return fmt.Sprintf("%d minutes", int(d.Round(time.Minute)/time.Minute))
+	return models.FormatDuration(max(time.Minute, (d + time.Minute - 1).Truncate(time.Minute)))
 }
 
 // LogFailure logs a request that failed with a 5xx, with its request id.

@@ -46,6 +46,9 @@ func (s *Service) List(ctx context.Context, actor *models.Admin, after int64) (P
 	return Page(p), err
 }
 
+// LinkTTL is how long a set-password link lives.
+func (s *Service) LinkTTL() time.Duration { return s.linkTTL }
+
 // Get returns an admin of the actor's account.
 func (s *Service) Get(ctx context.Context, actor *models.Admin, id int64) (*models.Admin, error) {
 	return s.store.Admin(ctx, actor.AccountID, id)

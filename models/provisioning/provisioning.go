@@ -5,8 +5,7 @@ package provisioning
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
+	"time"
 
 	"onramp/models"
 	"onramp/models/store"
@@ -41,14 +40,18 @@ func (s Settings) ExpiryHours() int {
 	return s.ExpiryValue
 }
 
-// ExpiryLabel is the expiry as people say it: "7 days", "1 hour".
+// ExpiryLabel is the expiry as every page writes a duration (models.FormatDuration): "7 days",
+// "36 hours", "1 day".
 func (s Settings) ExpiryLabel() string {
-	unit := strings.TrimSuffix(s.ExpiryUnit, "s")
-	if s.ExpiryValue != 1 {
-		unit += "s"
-	}
-	return strconv.Itoa(s.ExpiryValue) + " " + unit
+	return hours(s.ExpiryHours())
 }
+
+// ExpiryRange is the allowed code expiry as the page and its errors write it: "1 hour to 7 days".
+func ExpiryRange() string {
+	return hours(models.MinCodeExpiryHours) + " to " + hours(models.MaxCodeExpiryHours)
+}
+
+func hours(n int) string { return models.FormatDuration(time.Duration(n) * time.Hour) }
 
 // SSOWarning reports whether to warn that SSO users should not get invitation emails.
 func (s Settings) SSOWarning() bool {
@@ -72,9 +75,9 @@ func (s Settings) Validate() error {
 	case s.ExpiryUnit != "hours" && s.ExpiryUnit != "days":
 		v.Add("code_expiry_value", "Choose hours or days.")
 	case s.ExpiryHours() < models.MinCodeExpiryHours:
-		v.Add("code_expiry_value", "Registration codes must be valid for at least 1 hour.")
+		v.Add("code_expiry_value", "Registration codes must be valid for at least "+hours(models.MinCodeExpiryHours)+".")
 	case s.ExpiryHours() > models.MaxCodeExpiryHours:
-		v.Add("code_expiry_value", "Registration codes can be valid for at most 7 days (168 hours).")
+		v.Add("code_expiry_value", "Registration codes can be valid for at most "+hours(models.MaxCodeExpiryHours)+".")
 	}
 	return v.OrNil()
 }
@@ -146,6 +149,9 @@ func changes(a, b Settings) map[string]string {
 	add("invite_directory", onOff(a.InviteDirectory), onOff(b.InviteDirectory))
 	add("notify_disabled", onOff(a.NotifyDisabled), onOff(b.NotifyDisabled))
 	add("code_expiry", a.ExpiryLabel(), b.ExpiryLabel())
+	// The unit only changes how the form shows the expiry ("168 hours" or "7 days", both
+	// written "7 days" elsewhere), but it is a stored choice: a change of it is recorded too.
+	add("code_expiry_unit", a.ExpiryUnit, b.ExpiryUnit)
 	add("sso_enabled", onOff(a.SSOEnabled), onOff(b.SSOEnabled))
 	return d
 }

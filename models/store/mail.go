@@ -39,6 +39,27 @@ func (s *Store) MailMessageForDelivery(ctx context.Context, id int64) (*models.M
 	return first[models.MailMessage](s.q(ctx).Where("id = ?", id))
 }
 
+// LatestUserMail returns the newest message of a kind sent to each of the account's users among
+// ids, keyed by user id (users without one are absent). One statement for a page of users,
+// served by the user index of mail_messages (its IS NOT NULL predicate is repeated for SQLite).
+func (s *Store) LatestUserMail(ctx context.Context, accountID int64, kind models.MailKind, ids []int64) (map[int64]models.UserMail, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var rows []models.UserMail
+	err := s.q(ctx).Raw(`SELECT id, sdp_user_id, status FROM mail_messages WHERE id IN (
+		SELECT MAX(id) FROM mail_messages WHERE sdp_user_id IN ? AND sdp_user_id IS NOT NULL AND account_id = ? AND kind = ?
+		GROUP BY sdp_user_id)`, ids, accountID, kind).Scan(&rows).Error
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out := make(map[int64]models.UserMail, len(rows))
+	for _, r := range rows {
+		out[r.SDPUserID] = r
+	}
+	return out, nil
+}
+
 // MailPage is one page of an account's emails, newest first.
 type MailPage struct {
 	Messages []models.MailMessage // without their bodies

@@ -65,42 +65,78 @@ func (a Action) Allowed(r models.Role) bool {
 	return a == ActionGenerateCode || a == ActionResendInvitation || a == ActionResetPassword
 }
 
+// SignsOutDevices reports whether the action ends the users' VPN devices' access: their
+// confirmation says how many devices that is.
+func (a Action) SignsOutDevices() bool {
+	return a == ActionResetPassword || a == ActionDisable || a == ActionDelete
+}
+
+// Invites reports whether the action queues invitation emails in this account.
+func (a Action) Invites(account *models.Account) bool {
+	return a == ActionResendInvitation || a == ActionResetPassword && account.ProvisioningMethod == models.MethodInvitationEmail
+}
+
 // Destructive actions get a red confirmation.
 func (a Action) Destructive() bool {
 	return a == ActionDisable || a == ActionDelete || a == ActionResetPassword
 }
 
-// Warning says what the action will do to n users.
+// Warning says what the action will do to n users, in the singular when n is 1.
 func (a Action) Warning(n int64, account *models.Account) string {
-	users := models.Plural(n, "user", "users")
+	one := n == 1
+	these := fmt.Sprintf("These %d users", n)
+	if one {
+		these = "This user"
+	}
+	expiry := provisioning.FromAccount(account).ExpiryLabel()
 	switch a {
 	case ActionGenerateCode:
-		if n == 1 {
+		if one {
 			return fmt.Sprintf("A new registration code will be generated for this user, in addition to the codes they have "+
-				"(one code per device). Codes expire after %s; a disabled user gets none.", provisioning.FromAccount(account).ExpiryLabel())
+				"(one code per device). Codes expire after %s; a disabled user gets none.", expiry)
 		}
-		return fmt.Sprintf("A new registration code will be generated for each enabled user among these %s, in addition to the codes "+
-			"they have (one code per device). Codes expire after %s; disabled users are skipped.", users, provisioning.FromAccount(account).ExpiryLabel())
+		return fmt.Sprintf("A new registration code will be generated for each enabled user among these %d users, in addition to the codes "+
+			"they have (one code per device). Codes expire after %s; disabled users are skipped.", n, expiry)
 	case ActionResendInvitation:
-		return fmt.Sprintf("A new invitation email will be sent to %s that are enabled and not yet active. Links sent before stop working.", users)
+		if one {
+			return "A new invitation email will be sent to this user if they are enabled and not yet active. Links sent before stop working."
+		}
+		return fmt.Sprintf("A new invitation email will be sent to each of these %d users that is enabled and not yet active. Links sent before stop working.", n)
 	case ActionResetPassword:
-		s := fmt.Sprintf("The password of %s will be cleared, every portal session signed out and every registration code revoked; they are back to \"new\" and must activate again. No new code is generated.", users)
+		passwords, invited := fmt.Sprintf("The passwords of these %d users", n), " Enabled users get a fresh invitation email."
+		if one {
+			passwords, invited = "This user's password", " If enabled, they get a fresh invitation email."
+		}
+		s := passwords + " will be cleared, their portal sessions signed out and their registration codes revoked; they are back to \"new\" and must activate again. No new code is generated."
 		if account.ProvisioningMethod == models.MethodInvitationEmail {
-			s += " Enabled users get a fresh invitation email."
+			s += invited
 		}
 		return s
 	case ActionDisable:
-		s := fmt.Sprintf("%s will lose access at once: every portal session is signed out and they cannot sign in until enabled.", users)
-		if account.NotifiesDisabledUsers() {
+		s := these + " will lose access at once: their portal sessions are signed out and they cannot sign in until enabled."
+		if account.NotifiesDisabledUsers() && one {
+			s += " They get a notification email."
+		} else if account.NotifiesDisabledUsers() {
 			s += " Each gets a notification email."
 		}
 		return s
 	case ActionEnable:
-		return fmt.Sprintf("%s will be able to sign in again.", users)
+		return these + " will be able to sign in again."
 	case ActionDelete:
-		return fmt.Sprintf("%s will be deleted with their invitations and sessions. This cannot be undone; their events are kept.", users)
+		return these + " will be deleted with their invitations, codes and sessions. This cannot be undone; their events are kept."
 	}
 	return ""
+}
+
+// DevicesWarning says how many VPN devices an action that signs them out (SignsOutDevices) ends.
+func DevicesWarning(p Preview) string {
+	switch {
+	case p.Devices > 0:
+		return models.Plural(p.Devices, "VPN device", "VPN devices") + " will be signed out."
+	case p.Count == 1:
+		return "No VPN device will be signed out: this user has none."
+	}
+	return "No VPN device will be signed out: these users have none."
 }
 
 // Selection is what a bulk action applies to: listed ids, or every user matching a filter.
@@ -110,20 +146,50 @@ type Selection struct {
 	Filter Filter
 }
 
-// Count says how many of the account's users a selection holds.
-func (s *Service) Count(ctx context.Context, actor *models.Admin, sel Selection) (int64, error) {
-	if sel.All {
-		return s.store.CountUsers(ctx, actor.AccountID, sel.Filter.storeFilter())
+// PreviewNames is how many users a confirmation names; it counts the others.
+const PreviewNames = 5
+
+// Preview is what a confirmation says of a selection, whatever the action: how many of the
+// account's users it holds, the first PreviewNames of them ("Name (email)", in the list's order
+// for a filter, else by id) and how many VPN devices they have.
+type Preview struct {
+	Count   int64
+	Names   []string
+	Devices int64
+}
+
+// More is how many users the selection holds beyond those named.
+func (p Preview) More() int64 { return p.Count - int64(len(p.Names)) }
+
+// Preview reads a selection for its confirmation.
+func (s *Service) Preview(ctx context.Context, actor *models.Admin, sel Selection) (Preview, error) {
+	var p Preview
+	name := func(us []models.SDPUser) {
+		for i := 0; i < len(us) && len(p.Names) < PreviewNames; i++ {
+			p.Names = append(p.Names, us[i].FullName()+" ("+us[i].Email+")")
+		}
 	}
-	var n int64
+	if sel.All {
+		var err error
+		if p.Count, p.Devices, err = s.store.SummarizeUsers(ctx, actor.AccountID, sel.Filter.storeFilter()); err != nil {
+			return Preview{}, err
+		}
+		first, err := s.store.ListUsers(ctx, actor.AccountID, sel.Filter.storeFilter(), "", PreviewNames)
+		name(first.Users)
+		return p, err
+	}
 	for start := 0; start < len(sel.IDs); start += batchSize {
 		us, err := s.store.UsersByIDs(ctx, actor.AccountID, sel.IDs[start:min(start+batchSize, len(sel.IDs))])
 		if err != nil {
-			return 0, err
+			return Preview{}, err
 		}
-		n += int64(len(us))
+		p.Count += int64(len(us))
+		for i := range us {
+			p.Devices += int64(us[i].Devices)
+		}
+		name(us)
 	}
-	return n, nil
+	return p, nil
 }
 
 // Account returns the actor's account (the confirmation needs its settings).

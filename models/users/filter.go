@@ -44,7 +44,7 @@ func ParseFilter(get func(name string) string) Filter {
 		f.Status = s
 	}
 	switch a := models.Activation(get(paramActivation)); a {
-	case models.ActivationNew, models.ActivationInvitationSent, models.ActivationActive:
+	case models.ActivationNew, models.ActivationInvitationSent, models.ActivationRegistered, models.ActivationActive:
 		f.Activation = a
 	}
 	if m := get(paramMFA); m == "yes" || m == "no" {

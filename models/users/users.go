@@ -162,6 +162,18 @@ func (s *Service) List(ctx context.Context, actor *models.Admin, f Filter, after
 	return Page(p), err
 }
 
+// Invitations returns the newest invitation of each invited user among us (by Progress),
+// keyed by user id: the Users list and the user page show its delivery state.
+func (s *Service) Invitations(ctx context.Context, actor *models.Admin, us []models.SDPUser) (map[int64]models.UserMail, error) {
+	var ids []int64
+	for i := range us {
+		if us[i].Progress() == models.ActivationInvitationSent {
+			ids = append(ids, us[i].ID)
+		}
+	}
+	return s.store.LatestUserMail(ctx, actor.AccountID, models.MailInvitation, ids)
+}
+
 // Origins lists the origins present in the account, for the filter.
 func (s *Service) Origins(ctx context.Context, actor *models.Admin) ([]string, error) {
 	return s.store.UserOrigins(ctx, actor.AccountID)

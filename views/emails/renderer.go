@@ -3,6 +3,7 @@ package emails
 import (
 	"context"
 	"io"
+	"net/url"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -12,7 +13,8 @@ import (
 
 // Renderer renders the email of models/mail with templ.
 type Renderer struct {
-	portalURL string
+	portalURL   string
+	downloadURL string
 }
 
 // NewRenderer builds a renderer for a server whose public URL is baseURL.
@@ -20,10 +22,18 @@ func NewRenderer(baseURL string) Renderer {
 	return Renderer{portalURL: strings.TrimRight(baseURL, "/") + "/myvpn/login"}
 }
 
+// WithClientDownload adds where to download the VPN client (ONRAMP_CLIENT_DOWNLOAD_URL) to the
+// invitations; "" leaves it out.
+func (r Renderer) WithClientDownload(u string) Renderer {
+	r.downloadURL = u
+	return r
+}
+
 var _ mail.Renderer = Renderer{}
 
 type invitationView struct {
 	Subject, Greeting, Account, Email, Link, Expires, Portal string
+	Download                                                 string // the client's download page, "" when not configured
 }
 
 type disabledView struct {
@@ -42,7 +52,9 @@ func (r Renderer) Invitation(ctx context.Context, inv mail.Invitation) (mail.Ren
 		Email:    inv.To,
 		Link:     inv.ActivationURL,
 		Expires:  inv.ExpiresAt.UTC().Format(expiryLayout),
-		Portal:   r.portalURL,
+		// The sign-in form opens with the account filled in.
+		Portal:   r.portalURL + "?account=" + url.QueryEscape(inv.AccountName),
+		Download: r.downloadURL,
 	}
 	return render(ctx, v.Subject, invitationText(v), invitationHTML(v))
 }
