@@ -51,10 +51,10 @@ fuzz: ## run every fuzz target for FUZZTIME (default 30s)
 .PHONY: test
 test: check-generated lint ## the whole suite with -race: on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
 	@for t in $(FUZZ_TARGETS); do $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime 20000x "$${t%%:*}" >/dev/null || exit 1; done
-	env -u TEST_DATABASE_URL $(GO) test -race -count=1 ./...
+	env -u TEST_DATABASE_URL $(GO) test -race -count=1 -timeout 30m ./...
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL"; \
-		$(GO) test -race -count=1 ./...; \
+		$(GO) test -race -count=1 -timeout 30m ./...; \
 	else \
 		echo "(TEST_DATABASE_URL is not set: PostgreSQL skipped; see make test-pg)"; \
 	fi
@@ -63,7 +63,7 @@ test: check-generated lint ## the whole suite with -race: on SQLite, then on Pos
 test-pg: ## the suite on a local PostgreSQL (database $(TEST_PG_DB), created when missing)
 	@psql "$(PG_URL)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(TEST_PG_DB)'" | grep -q 1 || \
 		psql "$(PG_URL)/postgres" -qc "CREATE DATABASE $(TEST_PG_DB)"
-	TEST_DATABASE_URL="$(PG_URL)/$(TEST_PG_DB)?sslmode=disable" $(GO) test -race -count=1 ./...
+	TEST_DATABASE_URL="$(PG_URL)/$(TEST_PG_DB)?sslmode=disable" $(GO) test -race -count=1 -timeout 30m ./...
 
 BENCH_PG_DB       ?= onramp_bench
 # The SQLite pass keeps one file per data set here (data/ is git-ignored).
