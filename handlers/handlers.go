@@ -44,6 +44,7 @@ type audiences struct {
 	portal  *portal.Handler
 	client  *clientapi.Handler
 	probes  *probes
+	static  echo.HandlerFunc
 }
 
 // apiPrefix starts the addresses of the JSON APIs: their errors are JSON, never pages or
@@ -68,6 +69,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 			Debug: cfg.Debug, Log: log}),
 		client: clientapi.New(sv.Devices, log),
 		probes: &probes{db: sv},
+		static: serveStatic(static.Files),
 	}
 
 	e := echo.New()
@@ -94,7 +96,6 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 		// static files change nothing.
 		web.CSRF(cfg.Secure, func(c echo.Context) bool { return isStatic(c) || isProbe(c) || isAPI(c) }),
 	)
-	e.StaticFS("/static", static.FS)
 	a.register(e)
 	return e
 }
