@@ -248,7 +248,7 @@ func DevicesCard(rows []DeviceRow, csrf, empty string) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = Table("Devices", []string{"Name", "Platform", "Registered via", "Registered (UTC)", "Last seen (UTC)", "Status", ""}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Table("Devices", []string{"Name", "Platform", "Registered via", "Registered (UTC)", "Last seen (UTC)", "Status", "Actions"}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
