@@ -23,7 +23,8 @@ Commands:
                         create an admin; the password is read from stdin when it is not a
                         terminal, else prompted for twice
   demo --account NAME --users N
-                        fill an account with N realistic demo users (batched)
+                        fill an account with N realistic demo users and their codes,
+                        devices, mail and events of the past 30 days (batched)
   client register --server URL --code CODE [--device-name N] [--platform P]
   client login --server URL --account A --email E [--totp CODE] [--device-name N]
                         the reference VPN client: register this device with a one-time code,
