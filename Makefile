@@ -12,8 +12,10 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: ## run the console on the embedded SQLite database (./data/), at http://localhost:8080
-	$(GO) run ./cmd/onramp serve
+run: ## build bin/onramp and run the console on the embedded SQLite database (./data/), at http://localhost:8080
+	@echo "Building bin/onramp (the first build compiles every dependency and takes a minute or two; later ones are quick)..."
+	$(GO) build -o bin/onramp ./cmd/onramp
+	./bin/onramp serve
 
 .PHONY: build
 build: generate ## build bin/onramp

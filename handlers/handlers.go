@@ -47,6 +47,7 @@ type audiences struct {
 	portal  *portal.Handler
 	client  *clientapi.Handler
 	probes  *probes
+	static  echo.HandlerFunc
 }
 
 // apiPrefix starts the addresses of the JSON APIs: their errors are JSON, never pages or
@@ -71,6 +72,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 			ClientDownloadURL: cfg.ClientDownloadURL, Debug: cfg.Debug, Log: log}),
 		client: clientapi.New(sv.Devices, log),
 		probes: &probes{db: sv},
+		static: serveStatic(static.Files),
 	}
 
 	e := echo.New()
@@ -97,7 +99,6 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 		// static files change nothing.
 		web.CSRF(cfg.Secure, func(c echo.Context) bool { return isStatic(c) || isProbe(c) || isAPI(c) }),
 	)
-	e.StaticFS("/static", static.FS)
 	a.register(e)
 	return e
 }

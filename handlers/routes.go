@@ -39,6 +39,8 @@ func (a audiences) routes() []route {
 	return []route{
 		{http.MethodGet, "/healthz", "healthz", a.probes.healthz, public},
 		{http.MethodGet, "/readyz", "readyz", a.probes.readyz, public},
+		{http.MethodGet, "/static/*", "static", a.static, public},
+		{http.MethodHead, "/static/*", "static.head", a.static, public},
 
 		{http.MethodGet, "/login", "login", con.LoginPage, visitor},
 		{http.MethodPost, "/login", "login.submit", con.Login, visitor},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/term"
@@ -15,6 +16,7 @@ import (
 	"onramp/models"
 	"onramp/models/admins"
 	"onramp/models/password"
+	"onramp/models/store"
 )
 
 func admin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -54,10 +56,40 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 	if err != nil {
 		return err
 	}
+	where := o.cfg.database()
+	if o.fresh {
+		fmt.Fprintf(stdout, "Initialised a new database: %s.\n", where)
+	}
 	if created {
 		fmt.Fprintf(stdout, "Created account %q.\n", *account)
+		if err := warnOtherAccounts(ctx, o.store, models.NormalizeEmail(*account), stderr); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(stdout, "Created %s %s (id %d). They can sign in now.\n", a.Role, a.Email, a.ID)
+	fmt.Fprintf(stdout, "Created %s %s (id %d) in %s. They can sign in now.\n", a.Role, a.Email, a.ID, where)
+	return nil
+}
+
+// shownAccounts is how many other account names the warning lists.
+const shownAccounts = 10
+
+// warnOtherAccounts warns that a new account was created in a database that has others: most
+// often a typo in --account, which leaves the admin in an empty account of their own.
+func warnOtherAccounts(ctx context.Context, s *store.Store, created string, stderr io.Writer) error {
+	names, err := s.AccountNames(ctx, shownAccounts+2)
+	if err != nil {
+		return err
+	}
+	others := slices.DeleteFunc(names, func(n string) bool { return n == created })
+	if len(others) == 0 {
+		return nil
+	}
+	list := strings.Join(others[:min(len(others), shownAccounts)], ", ")
+	if len(others) > shownAccounts {
+		list += ", …"
+	}
+	fmt.Fprintf(stderr, "Warning: account %q is new; this database also has: %s. If you meant one of those, "+
+		"check --account (the new account and its admin can be left unused).\n", created, list)
 	return nil
 }
 

@@ -48,6 +48,15 @@ func (c config) secure() bool { return strings.HasPrefix(c.BaseURL, "https://") 
 
 func (c config) sqlitePath() string { return filepath.Join(c.DataDir, "onramp.db") }
 
+// database is describeDatabase of the configured database, with the SQLite file's full path.
+func (c config) database() string {
+	path, err := filepath.Abs(c.sqlitePath())
+	if err != nil {
+		path = c.sqlitePath()
+	}
+	return describeDatabase(c.DatabaseURL, path)
+}
+
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		Env:         orDefault(getenv("ONRAMP_ENV"), "development"),
@@ -181,4 +190,30 @@ func duration(getenv func(string) string, key string, d time.Duration) (time.Dur
 		return 0, fmt.Errorf("%s: %q is not a positive duration like 30m or 12h", key, v)
 	}
 	return x, nil
+}
+
+// describeDatabase says where the data is for people reading the output: the SQLite file, or
+// the PostgreSQL database, host and user, never the password.
+func describeDatabase(databaseURL, sqlitePath string) string {
+	if rest, ok := strings.CutPrefix(databaseURL, "sqlite:"); ok {
+		return "SQLite file " + rest
+	}
+	if rest, ok := strings.CutPrefix(databaseURL, "file:"); ok {
+		return "SQLite file " + rest
+	}
+	if databaseURL == "" {
+		return "SQLite file " + sqlitePath
+	}
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "PostgreSQL (an unreadable DATABASE_URL)"
+	}
+	s := "PostgreSQL database " + strings.TrimPrefix(u.Path, "/") + " on " + u.Host
+	if name := u.User.Username(); name != "" {
+		s += " as " + name
+	}
+	if schema := u.Query().Get("search_path"); schema != "" {
+		s += " (schema " + schema + ")"
+	}
+	return s
 }

@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
+	"onramp/models/codes"
 	"onramp/models/demo"
+	"onramp/models/secret"
 )
 
 func demoCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -29,15 +32,29 @@ func demoCmd(ctx context.Context, args []string, getenv func(string) string, std
 	defer o.store.Close()
 	started := time.Now()
 	last := time.Now()
-	a, err := demo.Fill(ctx, o.store, *account, *n, func(done, total int) {
-		if time.Since(last) > 2*time.Second || done == total {
-			fmt.Fprintf(stdout, "\r%d / %d users", done, total)
-			last = time.Now()
-		}
-	})
+	// The active codes are sealed with the server's secret, so that they redeem and export.
+	res, err := demo.Build(ctx, o.store, demo.Options{Account: *account, Users: *n, Sealer: codes.NewSealer(secret.NewKeys(o.cfg.Secret)),
+		Progress: func(done, total int) {
+			if time.Since(last) > 2*time.Second || done == total {
+				fmt.Fprintf(stdout, "\r%d / %d users", done, total)
+				last = time.Now()
+			}
+		}})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nAdded %d demo users to account %q in %s.\n", *n, a.Name, time.Since(started).Round(time.Millisecond))
+	name := res.Account.Name
+	fmt.Fprintf(stdout, "\nAdded %d demo users to account %q in %s, in %s:\n", res.Users, name,
+		time.Since(started).Round(time.Millisecond), o.cfg.database())
+	fmt.Fprintf(stdout, "  %d registration codes (active, used, expired, revoked), %d devices, %d events over the past 30 days,\n"+
+		"  %d emails (held, queued, sent, failed) in the outbox.\n", res.Codes, res.Devices, res.Events, res.Mail)
+	fmt.Fprintf(stdout, "\nTo see it, run `onramp serve` and sign in at %s/login with account %s", o.cfg.BaseURL, name)
+	if len(res.Admins) == 0 {
+		fmt.Fprintf(stdout, ".\nThe account has no admin yet: create one (the password is read from stdin or prompted for):\n"+
+			"  onramp admin create --account %s --email you@example.com --role admin\n", name)
+		return nil
+	}
+	fmt.Fprintf(stdout, " as %s, with that admin's password\n(set with `onramp admin create`, or changed in the console).\n",
+		strings.Join(res.Admins, " or "))
 	return nil
 }

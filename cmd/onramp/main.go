@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -22,7 +23,8 @@ Commands:
                         create an admin; the password is read from stdin when it is not a
                         terminal, else prompted for twice
   demo --account NAME --users N
-                        fill an account with N realistic demo users (batched)
+                        fill an account with N realistic demo users and their codes,
+                        devices, mail and events of the past 30 days (batched)
   client register --server URL --code CODE [--device-name N] [--platform P]
   client login --server URL --account A --email E [--totp CODE] [--device-name N]
                         the reference VPN client: register this device with a one-time code,
@@ -58,6 +60,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
+	if wantsHelp(args) {
+		if section := commandUsage(cmd); section != "" {
+			_, err := fmt.Fprintf(stdout, "Usage: onramp %s\n\n%s\n", cmd, section)
+			return err
+		}
+	}
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, getenv, stderr)
@@ -74,4 +82,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
+}
+
+// wantsHelp says whether the arguments ask for help (before a "--" that ends the flags).
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// commandUsage is the part of the usage about one command: its lines, each followed by the
+// indented lines that describe it. Empty for a command the usage does not list.
+func commandUsage(cmd string) string {
+	var b strings.Builder
+	in := false
+	for line := range strings.Lines(usage) {
+		switch {
+		case strings.HasPrefix(line, "   "):
+			// a continuation keeps the state of the command above it
+		case strings.HasPrefix(line, "  "):
+			in = strings.HasPrefix(line, "  "+cmd+" ") || strings.TrimSpace(line) == cmd
+		default:
+			in = false
+		}
+		if in {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }

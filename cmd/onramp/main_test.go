@@ -251,6 +251,23 @@ func TestDemoFillsAnAccount(t *testing.T) {
 	if !strings.Contains(out.String(), `Added 300 demo users to account "demo"`) {
 		t.Fatalf("output: %s", out.String())
 	}
+	// Without an admin it says how to make one; with one, whom to sign in as, and where.
+	if !strings.Contains(out.String(), "onramp admin create --account demo --email") {
+		t.Fatalf("the demo does not say how to sign in to it:\n%s", out.String())
+	}
+	if err := run(ctx, []string{"admin", "create", "--account", "demo", "--email", "ada@demo.example"}, env,
+		strings.NewReader("violet harbour lantern\n"), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"demo", "--account", "demo", "--users", "10"}, env, nil, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"http://localhost:8080/login", "account demo", "ada@demo.example", "codes", "devices", "events", "emails"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
 	if err := run(ctx, []string{"demo", "--account", "demo", "--users", "0"}, env, nil, &out, &bytes.Buffer{}); err == nil {
 		t.Fatal("--users 0 accepted")
 	}
@@ -265,7 +282,7 @@ func TestDemoFillsAnAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, err := s.CountUsers(ctx, a.ID, store.UserFilter{})
-	if err != nil || n != 1500 {
+	if err != nil || n != 1510 {
 		t.Fatalf("%d users (%v)", n, err)
 	}
 	mfa, _ := s.CountUsers(ctx, a.ID, store.UserFilter{MFA: "yes"})

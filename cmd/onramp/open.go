@@ -15,6 +15,8 @@ type opened struct {
 	cfg   config
 	log   *slog.Logger
 	store *store.Store
+	// fresh is set when migrate found an empty database and set it up.
+	fresh bool
 }
 
 // open reads the configuration, builds the logger, connects to the database and, with
@@ -53,6 +55,10 @@ func (o *opened) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	before, _, err := m.Versions(ctx)
+	if err != nil {
+		return err
+	}
 	n, err := m.Up(ctx)
 	if err != nil {
 		return err
@@ -61,6 +67,7 @@ func (o *opened) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	o.fresh = before == 0 && n > 0
 	o.log.Info("database migrated", "dialect", o.store.Dialect(), "applied", n, "version", current)
 	return nil
 }

@@ -33,9 +33,20 @@ var (
 // Progress is told how many users exist so far.
 type Progress func(done, total int)
 
-// Fill adds n users to the named account (created with default settings when missing). Users
-// are numbered after the account's existing ones so that repeated runs add rather than collide.
+// Fill adds n users to the named account (created with default settings when missing), and
+// nothing else: the benchmarks measure the users pages on it. Users are numbered after the
+// account's existing ones so that repeated runs add rather than collide.
 func Fill(ctx context.Context, s *store.Store, accountName string, n int, progress Progress) (*models.Account, error) {
+	now := time.Now().UTC()
+	return fill(ctx, s, accountName, n, now.Add(-2*365*24*time.Hour), now, progress,
+		func(tx *store.Store, _ *rand.Rand, batch []*models.SDPUser) error { return tx.CreateUsers(ctx, batch) })
+}
+
+// addBatch inserts one batch of new users, and whatever goes with them, in a transaction.
+type addBatch func(tx *store.Store, rng *rand.Rand, batch []*models.SDPUser) error
+
+// fill makes n users created from since to now, chunk by chunk, each chunk handed to add.
+func fill(ctx context.Context, s *store.Store, accountName string, n int, since, now time.Time, progress Progress, add addBatch) (*models.Account, error) {
 	if n <= 0 {
 		return nil, errors.New("demo: --users must be positive")
 	}
@@ -56,16 +67,15 @@ func Fill(ctx context.Context, s *store.Store, accountName string, n int, progre
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(uint64(account.ID), uint64(start)))
-	now := time.Now().UTC()
-	span := 2 * 365 * 24 * time.Hour
+	span := now.Sub(since)
 	for done := 0; done < n; done += chunk {
 		size := min(chunk, n-done)
 		batch := make([]*models.SDPUser, size)
 		for i := range batch {
 			seq := int(start) + done + i
-			batch[i] = user(rng, account.ID, seq, now.Add(-span+time.Duration(float64(span)*float64(done+i)/float64(n))))
+			batch[i] = user(rng, account.ID, seq, since.Add(time.Duration(float64(span)*float64(done+i)/float64(n))))
 		}
-		if err := s.Tx(ctx, func(tx *store.Store) error { return tx.CreateUsers(ctx, batch) }); err != nil {
+		if err := s.Tx(ctx, func(tx *store.Store) error { return add(tx, rng, batch) }); err != nil {
 			return nil, err
 		}
 		if progress != nil {

@@ -29,3 +29,11 @@ func (s *Store) SaveProvisioning(ctx context.Context, a *models.Account) error {
 		Select("provisioning_method", "invite_manual", "invite_directory", "notify_disabled", "code_expiry_hours",
 			"code_expiry_unit", "sso_enabled", "updated_at").Updates(a))
 }
+
+// AccountNames lists up to limit account names, in order. Only the command line uses it, to
+// tell an operator which accounts a database holds: the console never lists other tenants.
+func (s *Store) AccountNames(ctx context.Context, limit int) ([]string, error) {
+	var names []string
+	err := s.q(ctx).Model(&models.Account{}).Order("name").Limit(limit).Pluck("name", &names).Error
+	return names, wrap(err)
+}

@@ -113,3 +113,11 @@ func decrement(col string, n int) clause.Expr {
 	k := strconv.Itoa(n)
 	return gorm.Expr("CASE WHEN " + col + " > " + k + " THEN " + col + " - " + k + " ELSE 0 END")
 }
+
+// CreateDevices inserts devices in batches, filling in their ids (demo data).
+func (s *Store) CreateDevices(ctx context.Context, ds []*models.Device) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	return wrap(s.q(ctx).CreateInBatches(ds, s.insertBatch(1000)).Error)
+}

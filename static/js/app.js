@@ -2,6 +2,15 @@
 (function () {
   "use strict";
 
+  // On a phone the navigation is one row that scrolls sideways: bring the current page's entry
+  // into view, or it may sit past the right edge.
+  var nav = document.querySelector(".sidebar");
+  var current = nav && nav.querySelector('[aria-current="page"]');
+  if (current && nav.scrollWidth > nav.clientWidth) {
+    var at = current.getBoundingClientRect(), box = nav.getBoundingClientRect();
+    nav.scrollLeft += at.left - box.left - (nav.clientWidth - at.width) / 2;
+  }
+
   // Open a confirmation dialog that htmx loaded into #dialog-slot.
   document.addEventListener("htmx:afterSwap", function (ev) {
     var dialog = ev.detail.target.querySelector("dialog");

@@ -106,7 +106,7 @@ func Page(p views.Page, v List) templ.Component {
 					}
 					return nil
 				})
-				templ_7745c5c3_Err = components.Table("Administrators", []string{"Name", "Email", "Role", "Status", "Two-step", "Last sign-in", ""}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Table("Administrators", []string{"Name", "Email", "Role", "Status", "Two-step", "Last sign-in", "Actions"}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

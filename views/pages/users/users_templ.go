@@ -639,7 +639,7 @@ func ListPage(p views.Page, v List) templ.Component {
 					}
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<div class=\"table-wrap\"><table data-testid=\"users-table\"><caption class=\"sr-only\">Users</caption> <thead><tr><th scope=\"col\" class=\"col-check\"><input type=\"checkbox\" aria-label=\"Select all on this page\" data-select-all=\"ids\"></th><th scope=\"col\">Name</th><th scope=\"col\">Email</th><th scope=\"col\">Origin</th><th scope=\"col\">Status</th><th scope=\"col\">Activation</th><th scope=\"col\">MFA</th><th scope=\"col\" class=\"num\">Active codes</th><th scope=\"col\" class=\"num\">Devices</th><th scope=\"col\">Created (UTC)</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<div class=\"table-wrap\"><table data-testid=\"users-table\"><caption class=\"sr-only\">Users</caption> <thead><tr><th scope=\"col\" class=\"col-check\"><label><input type=\"checkbox\" data-select-all=\"ids\"><span class=\"sr-only\">Select all on this page</span></label></th><th scope=\"col\">Name</th><th scope=\"col\">Email</th><th scope=\"col\">Origin</th><th scope=\"col\">Status</th><th scope=\"col\">Activation</th><th scope=\"col\">MFA</th><th scope=\"col\" class=\"num\">Active codes</th><th scope=\"col\" class=\"num\">Devices</th><th scope=\"col\">Created (UTC)</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

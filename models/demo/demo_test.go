@@ -1,0 +1,135 @@
+package demo
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	"onramp/models"
+	"onramp/models/codes"
+	"onramp/models/secret"
+	"onramp/models/store"
+	"onramp/models/store/storetest"
+)
+
+// TestBuildMakesEveryState: a small demo account has users, codes, devices and mail in every
+// state the console shows, events spread over weeks, and counters that match the rows.
+func TestBuildMakesEveryState(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.Open(t)
+	sealer := codes.NewSealer(secret.NewKeys([]byte("a-demo-test-secret-a-demo-test-secret")))
+	now := time.Now().UTC()
+	res, err := Build(ctx, s, Options{Account: "demo", Users: 600, Sealer: sealer, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Account.ID
+	db := s.SQLDB()
+	count := func(what, q string) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if n == 0 {
+			t.Errorf("no %s", what)
+		}
+		return n
+	}
+	users := count("users", "SELECT COUNT(*) FROM sdp_users")
+	if users != 600 {
+		t.Fatalf("%d users, want 600", users)
+	}
+	count("enabled users", "SELECT COUNT(*) FROM sdp_users WHERE status = 'enabled'")
+	count("disabled users", "SELECT COUNT(*) FROM sdp_users WHERE status = 'disabled'")
+	for _, a := range []models.Activation{models.ActivationNew, models.ActivationInvitationSent, models.ActivationActive} {
+		count("users "+string(a), "SELECT COUNT(*) FROM sdp_users WHERE activation = '"+string(a)+"'")
+	}
+	count("users with MFA", "SELECT COUNT(*) FROM sdp_users WHERE mfa_configured")
+	count("directory users", "SELECT COUNT(*) FROM sdp_users WHERE origin <> 'manual'")
+
+	states := map[models.CodeState]int{}
+	rows, err := db.Query("SELECT expires_at, used_at, revoked_at, encrypted, sdp_user_id FROM registration_codes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var c models.RegistrationCode
+		var used, revoked sql.NullTime
+		if err := rows.Scan(&c.ExpiresAt, &used, &revoked, &c.Encrypted, &c.SDPUserID); err != nil {
+			t.Fatal(err)
+		}
+		if used.Valid {
+			c.UsedAt = &used.Time
+		}
+		if revoked.Valid {
+			c.RevokedAt = &revoked.Time
+		}
+		st := c.State(now)
+		states[st]++
+		if (st == models.CodeActive) != (c.Encrypted != "") {
+			t.Errorf("a %s code with encrypted copy %q", st, c.Encrypted)
+		}
+		if st == models.CodeActive {
+			if _, err := sealer.Open(id, c.Encrypted); err != nil {
+				t.Errorf("an active code does not open: %v", err)
+			}
+		}
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []models.CodeState{models.CodeActive, models.CodeUsed, models.CodeExpired, models.CodeRevoked} {
+		if states[st] == 0 {
+			t.Errorf("no %s code (%v)", st, states)
+		}
+	}
+	var mfaCodes int
+	_ = db.QueryRow("SELECT COUNT(*) FROM registration_codes c JOIN sdp_users u ON u.id = c.sdp_user_id WHERE u.mfa_configured").Scan(&mfaCodes)
+	if mfaCodes != 0 {
+		t.Errorf("%d codes of users with MFA: codes are not for them", mfaCodes)
+	}
+
+	count("active devices", "SELECT COUNT(*) FROM devices WHERE revoked_at IS NULL")
+	count("signed-out devices", "SELECT COUNT(*) FROM devices WHERE revoked_at IS NOT NULL")
+	count("devices via code", "SELECT COUNT(*) FROM devices WHERE registered_via = 'code'")
+	count("devices via password", "SELECT COUNT(*) FROM devices WHERE registered_via = 'password'")
+	count("used codes tied to a device", "SELECT COUNT(*) FROM registration_codes WHERE used_at IS NOT NULL AND device_id IS NOT NULL")
+	var drift int
+	_ = db.QueryRow(`SELECT COUNT(*) FROM sdp_users u WHERE u.devices <> (SELECT COUNT(*) FROM devices d WHERE d.sdp_user_id = u.id AND d.revoked_at IS NULL)
+		OR u.active_codes <> (SELECT COUNT(*) FROM registration_codes c WHERE c.sdp_user_id = u.id AND c.encrypted <> '')
+		OR u.had_code <> EXISTS (SELECT 1 FROM registration_codes c WHERE c.sdp_user_id = u.id)`).Scan(&drift)
+	if drift != 0 {
+		t.Errorf("%d users whose counters do not match their codes and devices", drift)
+	}
+
+	for _, st := range []models.MailStatus{models.MailHeld, models.MailQueued, models.MailSent, models.MailFailed} {
+		count("mail "+string(st), "SELECT COUNT(*) FROM mail_messages WHERE status = '"+string(st)+"'")
+	}
+	for _, typ := range []models.EventType{models.EventUser, models.EventCode, models.EventDevice, models.EventPortal} {
+		count(string(typ)+" events", "SELECT COUNT(*) FROM events WHERE type = '"+string(typ)+"'")
+	}
+	var first, last time.Time
+	// (Ordered rather than MIN and MAX: SQLite hands aggregates back as text.)
+	if err := db.QueryRow("SELECT occurred_at FROM events ORDER BY occurred_at LIMIT 1").Scan(&first); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("SELECT occurred_at FROM events ORDER BY occurred_at DESC LIMIT 1").Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	if last.Sub(first) < 21*24*time.Hour || now.Sub(first) > 31*24*time.Hour || last.After(now) {
+		t.Errorf("events from %s to %s: want them spread over the past weeks, up to now (%s)", first, last, now)
+	}
+	if res.Users != 600 || res.Codes == 0 || res.Devices == 0 || res.Events == 0 || res.Mail == 0 {
+		t.Errorf("summary %+v", res)
+	}
+	// A second run adds to the account, with new emails.
+	if _, err := Build(ctx, s, Options{Account: "demo", Users: 50, Sealer: sealer, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.CountUsers(ctx, id, store.UserFilter{}); n != 650 {
+		t.Fatalf("%d users after a second run, want 650", n)
+	}
+}
