@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -90,4 +91,86 @@ func TestClientRegisterRefusesMFAUsersConcurrently(t *testing.T) {
 	if used, _, _ := a.codeRow(code); used {
 		t.Fatal("the code was used up")
 	}
+}
+
+// withTOTP gives a user a (fake) stored TOTP key, as enrollment leaves it.
+func (a *testApp) withTOTP(u *models.SDPUser) {
+	a.t.Helper()
+	a.execSQL("UPDATE sdp_users SET mfa_configured = ?, totp_secret = 'sealed-key', totp_last_step = 1234 WHERE id = ?", true, u.ID)
+}
+
+// TestRemoveMFAAction: admins and helpdesk staff remove MFA from the selected users after a
+// confirmation; users without MFA are skipped and counted; the key goes, the portal sessions
+// end, and an event names who did it. Then the user's code registers and the method switch
+// to Registration Code goes through.
+func TestRemoveMFAAction(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	a.createAdmin("acme", "help@example.com", models.RoleHelpdesk)
+	us := a.seedUsers(boss.AccountID, 3, nil)
+	a.withTOTP(us[0])
+	a.withTOTP(us[2])
+	code := a.insertCode(us[0], time.Hour)
+	sessID := a.insertPortalSession(us[0].ID, "portal-token")
+	otherSess := a.insertPortalSession(us[1].ID, "other-token")
+
+	c := a.client()
+	c.signIn("help@example.com")
+	expectBody(t, c.get("/access/users"), `data-testid="action-remove_mfa"`)
+	expectBody(t, c.get(fmt.Sprintf("/access/users/%d", us[0].ID)), `data-testid="action-remove_mfa"`)
+	form := url.Values{"action": {"remove_mfa"}, "ids": {fmt.Sprint(us[0].ID), fmt.Sprint(us[1].ID)}}
+	r := c.post("/access/users/actions", form)
+	expectStatus(t, r, http.StatusOK)
+	expectBody(t, r, `data-testid="confirm-page"`)
+	expectBody(t, r, "Remove MFA: 2 users?")
+	if !a.reload(us[0]).MFAConfigured {
+		t.Fatal("MFA removed before the confirmation")
+	}
+	form.Set("confirm", "1")
+	expectStatus(t, c.post("/access/users/actions", form), http.StatusSeeOther)
+	expectBody(t, c.get("/access/users"), "Removed MFA from 1 user. 1 skipped (no MFA configured).")
+
+	got := a.reload(us[0])
+	if got.MFAConfigured || got.TOTPSecret != "" || got.TOTPLastStep != 0 {
+		t.Fatalf("MFA left behind: configured %v, key %q, last step %d", got.MFAConfigured, got.TOTPSecret, got.TOTPLastStep)
+	}
+	if !a.reload(us[2]).MFAConfigured {
+		t.Fatal("an unselected user lost MFA")
+	}
+	if a.portalSessionExists(sessID) {
+		t.Fatal("the user's portal session survived the removal of MFA")
+	}
+	if !a.portalSessionExists(otherSess) {
+		t.Fatal("a skipped user's portal session was ended")
+	}
+	if n := a.countSQL("SELECT COUNT(*) FROM events WHERE type = ? AND sub_type = ? AND sdp_user_id = ? AND actor_type = ? AND actor_label = ?",
+		string(models.EventUser), models.SubMFARemoved, us[0].ID, string(models.ActorHelpdesk), "help@example.com"); n != 1 {
+		t.Fatalf("%d MFA Removed events naming the helpdesk actor, want 1", n)
+	}
+	if n := a.eventCount(models.SubMFARemoved); n != 1 {
+		t.Fatalf("%d MFA Removed events, want 1 (skipped users get none)", n)
+	}
+	// The user page says so.
+	r = c.get(fmt.Sprintf("/access/users/%d", us[0].ID))
+	expectBody(t, r, `data-testid="user-mfa">Not configured`)
+
+	// The code registers now.
+	a.register(code, "laptop")
+
+	// The method switch names the action, and goes through once no user has MFA.
+	ac := a.client()
+	ac.signIn("boss@example.com")
+	ac.get("/access/directory-services/provisioning")
+	switchForm := url.Values{"method": {"registration_code"}, "code_expiry_value": {"7"}, "code_expiry_unit": {"days"}}
+	r = ac.post("/access/directory-services/provisioning", switchForm)
+	expectStatus(t, r, http.StatusUnprocessableEntity)
+	expectBody(t, r, "choose Remove MFA in the Actions menu")
+	expectBody(t, r, `href="/access/users?mfa=yes"`)
+	ac.get("/access/users")
+	expectStatus(t, ac.post("/access/users/actions", url.Values{"action": {"remove_mfa"}, "all_matching": {"1"}, "mfa": {"yes"}, "confirm": {"1"}}),
+		http.StatusSeeOther)
+	expectBody(t, ac.get("/access/users"), "Removed MFA from 1 user.")
+	ac.get("/access/directory-services/provisioning")
+	expectStatus(t, ac.post("/access/directory-services/provisioning", switchForm), http.StatusSeeOther)
 }

@@ -261,11 +261,14 @@ func resultMessage(a users.Action, r users.Result) string {
 		users.ActionDisable:          "Disabled %s.",
 		users.ActionEnable:           "Enabled %s.",
 		users.ActionDelete:           "Deleted %s.",
+		users.ActionRemoveMFA:        "Removed MFA from %s.",
 	}[a]
 	msg := fmt.Sprintf(done, models.Plural(r.Affected, "user", "users"))
 	switch {
 	case r.Skipped > 0 && a == users.ActionGenerateCode:
 		msg += fmt.Sprintf(" %d skipped (disabled users get no code).", r.Skipped)
+	case r.Skipped > 0 && a == users.ActionRemoveMFA:
+		msg += fmt.Sprintf(" %d skipped (no MFA configured).", r.Skipped)
 	case r.Skipped > 0:
 		msg += fmt.Sprintf(" %d skipped (not eligible or already in that state).", r.Skipped)
 	}

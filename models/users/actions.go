@@ -22,10 +22,11 @@ const (
 	ActionDisable          Action = "disable"
 	ActionEnable           Action = "enable"
 	ActionDelete           Action = "delete"
+	ActionRemoveMFA        Action = "remove_mfa"
 )
 
 // Actions lists the actions in menu order.
-var Actions = []Action{ActionGenerateCode, ActionResendInvitation, ActionResetPassword, ActionDisable, ActionEnable, ActionDelete}
+var Actions = []Action{ActionGenerateCode, ActionResendInvitation, ActionResetPassword, ActionRemoveMFA, ActionDisable, ActionEnable, ActionDelete}
 
 // Valid reports whether a is a known action.
 func (a Action) Valid() bool {
@@ -52,22 +53,25 @@ func (a Action) Label() string {
 		return "Enable"
 	case ActionDelete:
 		return "Delete"
+	case ActionRemoveMFA:
+		return "Remove MFA"
 	}
 	return string(a)
 }
 
-// Allowed reports whether a role may run the action: helpdesk staff generate codes, resend and
-// reset, only admins disable, enable and delete.
+// Allowed reports whether a role may run the action: helpdesk staff generate codes, resend,
+// reset and remove MFA (a user who lost their phone calls the helpdesk), only admins disable,
+// enable and delete.
 func (a Action) Allowed(r models.Role) bool {
 	if r == models.RoleAdmin {
 		return true
 	}
-	return a == ActionGenerateCode || a == ActionResendInvitation || a == ActionResetPassword
+	return a == ActionGenerateCode || a == ActionResendInvitation || a == ActionResetPassword || a == ActionRemoveMFA
 }
 
-// Destructive actions get a red confirmation.
+// Destructive actions get a red confirmation (removing MFA weakens how the users sign in).
 func (a Action) Destructive() bool {
-	return a == ActionDisable || a == ActionDelete || a == ActionResetPassword
+	return a == ActionDisable || a == ActionDelete || a == ActionResetPassword || a == ActionRemoveMFA
 }
 
 // Warning says what the action will do to n users.
@@ -99,6 +103,9 @@ func (a Action) Warning(n int64, account *models.Account) string {
 		return fmt.Sprintf("%s will be able to sign in again.", users)
 	case ActionDelete:
 		return fmt.Sprintf("%s will be deleted with their invitations and sessions. This cannot be undone; their events are kept.", users)
+	case ActionRemoveMFA:
+		return fmt.Sprintf("Two-step verification (MFA) will be turned off for %s that have it: their authenticator key is deleted and "+
+			"their MyVPN sessions are signed out; they sign in with their password alone until they set it up again. Users without MFA are skipped.", users)
 	}
 	return ""
 }
@@ -217,6 +224,9 @@ func (s *Service) apply(ctx context.Context, tx *store.Store, account *models.Ac
 		return len(eligible), s.setStatus(ctx, tx, account, eligible, models.UserEnabled, models.SubUserEnabled, who)
 	case ActionDelete:
 		return len(us), s.delete(ctx, tx, account, us, who)
+	case ActionRemoveMFA:
+		eligible := filter(us, func(u *models.SDPUser) bool { return u.MFAConfigured })
+		return len(eligible), s.removeMFA(ctx, tx, account, eligible, who)
 	}
 	return 0, nil
 }
