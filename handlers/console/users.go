@@ -128,6 +128,9 @@ func (h *Handler) UsersShow(c echo.Context) error {
 		Origin: u.Origin, Status: string(u.Status), Activation: string(u.Activation), ActLabel: u.Activation.Label(), MFA: u.MFAConfigured,
 		ActiveCodes: u.ActiveCodes, Devices: u.Devices, Created: u.CreatedAt.UTC().Format(web.TimeLayout),
 		Updated: u.UpdatedAt.UTC().Format(web.TimeLayout), Actions: actionItems(cur.Admin.Role)}
+	if cur.Admin.Role == models.RoleAdmin {
+		v.EditURL = c.Echo().Reverse("users.edit", u.ID)
+	}
 	for _, e := range evs {
 		r := eventRow(e)
 		v.Events = append(v.Events, userpages.EventRow{Time: r.Time, ISOTime: r.ISOTime, What: r.What, Actor: r.Actor, IP: r.IP,
