@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"onramp/models"
 	"onramp/models/devices"
 )
@@ -173,4 +175,61 @@ func TestRemoveMFAAction(t *testing.T) {
 	expectBody(t, ac.get("/access/users"), "Removed MFA from 1 user.")
 	ac.get("/access/directory-services/provisioning")
 	expectStatus(t, ac.post("/access/directory-services/provisioning", switchForm), http.StatusSeeOther)
+}
+
+// TestPortalOffersNoMFAUnderRegistrationCode: codes do not support MFA, so under the
+// Registration Code method MyVPN neither links to the set-up nor serves it, and refuses a
+// confirmation begun before the switch; a user who has MFA can still turn it off.
+func TestPortalOffersNoMFAUnderRegistrationCode(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	u := a.activeSDPUser("acme", "grace@example.com")
+	c := a.client()
+	c.portalSignIn("acme", "grace@example.com", testPassword, "")
+	// An enrollment begun under Invitation Email, confirmed after the switch.
+	r := c.get("/myvpn/mfa")
+	expectStatus(t, r, http.StatusOK)
+	m, p := secretRE.FindStringSubmatch(r.body), enrollmentRE.FindStringSubmatch(r.body)
+	if m == nil || p == nil {
+		t.Fatalf("no enrollment on the page\n%s", snippet(r.body))
+	}
+	a.execSQL("UPDATE accounts SET provisioning_method = ? WHERE id = ?", string(models.MethodRegistrationCode), u.AccountID)
+
+	r = c.get("/myvpn")
+	expectStatus(t, r, http.StatusOK)
+	if strings.Contains(r.body, `data-testid="mfa-setup"`) {
+		t.Fatal("MyVPN links to the MFA set-up under Registration Code")
+	}
+	expectBody(t, r, `data-testid="mfa-not-offered"`)
+	r = c.get("/myvpn/mfa")
+	expectStatus(t, r, http.StatusForbidden)
+	expectBody(t, r, "registration codes")
+	if strings.Contains(r.body, `name="enrollment"`) {
+		t.Fatal("the set-up page is served under Registration Code")
+	}
+	code, err := totp.GenerateCode(strings.ReplaceAll(m[1], " ", ""), a.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = c.post("/myvpn/mfa", url.Values{"enrollment": {p[1]}, "totp": {code}})
+	expectStatus(t, r, http.StatusForbidden)
+	expectBody(t, r, "registration codes")
+	if a.reload(u).MFAConfigured {
+		t.Fatal("MFA enrolled under Registration Code")
+	}
+	if n := a.eventCount(models.SubMFAEnrolled); n != 0 {
+		t.Fatalf("%d MFA Enrolled events", n)
+	}
+
+	// A user who had MFA before the switch manages and removes it as before.
+	a.execSQL("UPDATE accounts SET provisioning_method = ? WHERE id = ?", string(models.MethodInvitationEmail), u.AccountID)
+	enrollTOTP(t, a, c)
+	a.execSQL("UPDATE accounts SET provisioning_method = ? WHERE id = ?", string(models.MethodRegistrationCode), u.AccountID)
+	expectBody(t, c.get("/myvpn"), "Manage")
+	expectBody(t, c.get("/myvpn/mfa"), `data-testid="mfa-on"`)
+	c.post("/myvpn/mfa/remove", nil)
+	expectStatus(t, c.post("/myvpn/mfa/remove", url.Values{"confirm": {"1"}, "password": {testPassword}}), http.StatusSeeOther)
+	if a.reload(u).MFAConfigured {
+		t.Fatal("MFA could not be removed under Registration Code")
+	}
 }
