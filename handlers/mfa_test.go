@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -67,26 +66,7 @@ func TestClientRegisterRefusesMFAUsersConcurrently(t *testing.T) {
 	code := a.insertCode(u, time.Hour)
 	a.setMFA(u, true)
 	const clients = 50
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		results = map[string]int{}
-	)
-	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r, err := a.apiCall("POST", "/api/v1/client/register", "", registerBody(code, fmt.Sprintf("device %d", i)))
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				results[err.Error()]++
-				return
-			}
-			results[fmt.Sprintf("%d %s", r.status, r.str("error"))]++
-		}()
-	}
-	wg.Wait()
+	results := a.registerAtOnce(code, clients)
 	if results["403 mfa_configured"] != clients {
 		t.Fatalf("answers %v, want %d × 403 mfa_configured", results, clients)
 	}
