@@ -44,7 +44,8 @@ func (s *Service) ResumeTOTP(cur *Current, pending string) (*Enrollment, error) 
 // ConfirmTOTP checks a code against a pending enrollment and, when it is right, stores the key
 // (encrypted) and marks the user as having MFA. An enrollment begun before the account
 // switched to Registration Code is refused (ErrMFANotOffered): the method is read again in the
-// transaction that stores the key.
+// transaction that stores the key, with the account's row held, so that a switch being saved
+// (which holds it too while it counts MFA users) and this enrollment take turns.
 func (s *Service) ConfirmTOTP(ctx context.Context, cur *Current, pending, code, ip string) error {
 	u := cur.User
 	if u.MFAConfigured {
@@ -56,7 +57,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, cur *Current, pending, code, 
 		return err
 	}
 	return s.store.Tx(ctx, func(tx *store.Store) error {
-		account, err := tx.Account(ctx, u.AccountID)
+		account, err := tx.LockAccount(ctx, u.AccountID)
 		if err != nil {
 			return err
 		}
