@@ -28,31 +28,16 @@ func TestEnrollmentWaitsForAMethodSwitch(t *testing.T) {
 	}
 	code, _ := totp.GenerateCode(e.Secret, time.Now())
 
-	held, release, switched := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		switched <- s.Tx(ctx, func(tx *store.Store) error {
-			a, err := tx.LockAccount(ctx, acc.ID)
-			if err != nil {
-				return err
-			}
-			a.ProvisioningMethod = models.MethodRegistrationCode
-			if err := tx.SaveProvisioning(ctx, a); err != nil {
-				return err
-			}
-			close(held)
-			<-release
-			return nil
-		})
-	}()
-	<-held
-	done := make(chan error, 1)
-	go func() { done <- svc.ConfirmTOTP(ctx, cur, e.Pending, code, "198.51.100.7") }()
-	storetest.WaitForLockWait(t, s, done)
-	close(release)
-	if err := <-switched; err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; !errors.Is(err, ErrMFANotOffered) {
+	// A switch being saved: the account's row held, the method changed, not yet committed.
+	err = storetest.WhileHeld(t, s, func(tx *store.Store) error {
+		a, err := tx.LockAccount(ctx, acc.ID)
+		if err != nil {
+			return err
+		}
+		a.ProvisioningMethod = models.MethodRegistrationCode
+		return tx.SaveProvisioning(ctx, a)
+	}, func() error { return svc.ConfirmTOTP(ctx, cur, e.Pending, code, "198.51.100.7") })
+	if !errors.Is(err, ErrMFANotOffered) {
 		t.Fatalf("confirmation during the switch: %v, want ErrMFANotOffered", err)
 	}
 	if got, _ := s.User(ctx, acc.ID, u.ID); got.MFAConfigured {

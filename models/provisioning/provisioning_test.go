@@ -30,33 +30,17 @@ func TestSwitchWaitsForAnEnrollment(t *testing.T) {
 	next.Method = models.MethodRegistrationCode
 
 	// An enrollment in progress, as the portal stores one: the account's row held, the key set.
-	held, release, enrolled := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		enrolled <- s.Tx(ctx, func(tx *store.Store) error {
-			if _, err := tx.LockAccount(ctx, acc.ID); err != nil {
-				return err
-			}
-			if err := tx.SetUserTOTP(ctx, acc.ID, u.ID, "sealed", 1); err != nil {
-				return err
-			}
-			close(held)
-			<-release
-			return nil
-		})
-	}()
-	<-held
-	done := make(chan error, 1)
-	go func() {
+	err := storetest.WhileHeld(t, s, func(tx *store.Store) error {
+		if _, err := tx.LockAccount(ctx, acc.ID); err != nil {
+			return err
+		}
+		return tx.SetUserTOTP(ctx, acc.ID, u.ID, "sealed", 1)
+	}, func() error {
 		_, err := New(s).Save(ctx, admin, "198.51.100.7", next)
-		done <- err
-	}()
-	storetest.WaitForLockWait(t, s, done)
-	close(release)
-	if err := <-enrolled; err != nil {
-		t.Fatal(err)
-	}
+		return err
+	})
 	var mfa *MFAUsersError
-	if err := <-done; !errors.As(err, &mfa) || mfa.Count != 1 {
+	if !errors.As(err, &mfa) || mfa.Count != 1 {
 		t.Fatalf("switch during an enrollment: %v, want MFAUsersError for 1 user", err)
 	}
 	if a, _ := s.Account(ctx, acc.ID); a.ProvisioningMethod != models.MethodInvitationEmail {
