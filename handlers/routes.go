@@ -61,6 +61,8 @@ func (a audiences) routes() []route {
 		{http.MethodPost, "/access/users", "users.create", con.UsersCreate, adminOnly},
 		{http.MethodGet, "/access/users/new", "users.new", con.UsersNew, adminOnly},
 		{http.MethodGet, "/access/users/:id", "users.show", con.UsersShow, signedIn},
+		{http.MethodGet, "/access/users/:id/edit", "users.edit", con.UsersEdit, adminOnly},
+		{http.MethodPost, "/access/users/:id/edit", "users.update", con.UsersUpdate, adminOnly},
 		{http.MethodPost, "/access/users/actions", "users.actions", con.UsersActions, signedIn},
 		{http.MethodGet, "/access/users/runs/:id", "users.run", con.UsersRun, signedIn},
 		{http.MethodPost, "/access/users/:id/devices/:device/sign-out", "users.device.signout", con.UsersDeviceSignOut, signedIn},

@@ -63,6 +63,12 @@ func (a *Account) NotifiesDisabledUsers() bool {
 	return a.ProvisioningMethod == MethodInvitationEmail && a.NotifyDisabled
 }
 
+// OffersMFA reports whether the MyVPN portal offers MFA enrollment: not under the Registration
+// Code method, whose codes do not support MFA (users who have it may still remove it).
+func (a *Account) OffersMFA() bool {
+	return a.ProvisioningMethod != MethodRegistrationCode
+}
+
 // NewAccount returns an account with the default settings.
 func NewAccount(name string) *Account {
 	return &Account{Name: name, ProvisioningMethod: MethodInvitationEmail, InviteManual: true, InviteDirectory: true,

@@ -40,6 +40,7 @@ const (
 	SubUserEnabled       = "Enabled"
 	SubUserDeleted       = "Deleted"
 	SubUserPasswordReset = "Password Reset"
+	SubUserUpdated       = "Updated"
 	SubMFAEnrolled       = "MFA Enrolled"
 	SubMFARemoved        = "MFA Removed"
 

@@ -43,6 +43,7 @@ func (e *exitError) ExitCode() int { return e.code }
 
 const clientUsage = `usage:
   onramp client register --server URL --code CODE [--device-name N] [--platform P]
+  onramp client register 'onramp://enroll?server=URL&account=A&code=CODE' [--device-name N] [--platform P]
   onramp client login --server URL --account A --email E [--totp CODE] [--device-name N] [--platform P]
   onramp client status [--server URL]`
 
@@ -110,8 +111,26 @@ func clientRegister(ctx context.Context, args []string, path string, stdout, std
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	var link *enrollment
+	if fs.NArg() > 0 {
+		arg := fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil { // flags may follow the link
+			return err
+		}
+		if fs.NArg() > 0 {
+			return errors.New("client register: give one enrollment link, and flags\n" + clientUsage)
+		}
+		e, err := parseEnrollLink(arg)
+		if err != nil {
+			return err
+		}
+		if err := e.merge(df.server, code); err != nil {
+			return err
+		}
+		link = &e
+	}
 	if *df.server == "" || *code == "" {
-		return errors.New("client register: --server and --code are required\n" + clientUsage)
+		return errors.New("client register: --server and --code (or an enrollment link) are required\n" + clientUsage)
 	}
 	api, err := newAPIClient(*df.server, stderr)
 	if err != nil {
@@ -122,6 +141,9 @@ func clientRegister(ctx context.Context, args []string, path string, stdout, std
 		map[string]string{"code": *code, "device_name": *df.name, "platform": *df.platform}, &reg)
 	if err != nil {
 		return refused("registration refused", err)
+	}
+	if link != nil && reg.Account != link.account {
+		fmt.Fprintf(stderr, "warning: the enrollment link names account %s, but the code registered this device in account %s\n", link.account, reg.Account)
 	}
 	return saveRegistration(path, api.base, reg, stdout)
 }

@@ -203,6 +203,9 @@ func clientError(err error) error {
 		return api(http.StatusGone, "code_revoked", "This registration code was revoked. Ask your administrator for a new one.")
 	case errors.Is(err, devices.ErrUserDisabled), errors.Is(err, portal.ErrUserDisabled):
 		return api(http.StatusForbidden, "user_disabled", "This account is disabled. Ask your administrator.")
+	case errors.Is(err, devices.ErrMFAConfigured):
+		return api(http.StatusForbidden, "mfa_configured", "This account has two-step verification (MFA), which registration codes do not support: "+
+			"register with your email, password and authenticator code instead, or ask your administrator to remove MFA. The code is still valid.")
 	case errors.Is(err, devices.ErrInvalidToken):
 		return api(http.StatusUnauthorized, "invalid_token", "This device is not signed in any more (signed out, or the account changed). Register it again.")
 	case errors.Is(err, portal.ErrMFARequired):

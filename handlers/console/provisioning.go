@@ -69,7 +69,8 @@ func (h *Handler) ProvisioningSave(c echo.Context) error {
 		form.MFAUsers = mfa.Count
 		form.MFAUsersURL = c.Echo().Reverse("users.list") + users.Filter{MFA: "yes"}.Query("")
 		form.Errors = map[string]string{"method": fmt.Sprintf(
-			"Registration Code does not support MFA, and %s MFA configured. Remove MFA from them first.",
+			"Registration Code does not support MFA, and %s MFA configured. Remove MFA from them first: "+
+				"select them in Users and choose Remove MFA in the Actions menu.",
 			models.Plural(mfa.Count, "user has", "users have"))}
 	default:
 		return err

@@ -157,6 +157,9 @@ func (h *Handler) UsersShow(c echo.Context) error {
 		Origin: u.Origin, Status: string(u.Status), Activation: activationOf(u, invs, outbox), MFA: u.MFAConfigured,
 		ActiveCodes: u.ActiveCodes, Devices: u.Devices, Created: u.CreatedAt.UTC().Format(web.TimeLayout),
 		Updated: u.UpdatedAt.UTC().Format(web.TimeLayout), Actions: actionItems(cur.Admin.Role)}
+	if cur.Admin.Role == models.RoleAdmin {
+		v.EditURL = c.Echo().Reverse("users.edit", u.ID)
+	}
 	for _, e := range evs {
 		r := eventRow(e)
 		v.Events = append(v.Events, userpages.EventRow{Time: r.Time, ISOTime: r.ISOTime, What: r.What, Actor: r.Actor, IP: r.IP,
@@ -306,11 +309,14 @@ func (h *Handler) resultMessage(a users.Action, r users.Result) string {
 		users.ActionDisable:          "Disabled %s.",
 		users.ActionEnable:           "Enabled %s.",
 		users.ActionDelete:           "Deleted %s.",
+		users.ActionRemoveMFA:        "Removed MFA from %s.",
 	}[a]
 	msg := fmt.Sprintf(done, models.Plural(r.Affected, "user", "users"))
 	switch {
 	case r.Skipped > 0 && a == users.ActionGenerateCode:
 		msg += fmt.Sprintf(" %d skipped (disabled users get no code).", r.Skipped)
+	case r.Skipped > 0 && a == users.ActionRemoveMFA:
+		msg += fmt.Sprintf(" %d skipped (no MFA configured).", r.Skipped)
 	case r.Skipped > 0:
 		msg += fmt.Sprintf(" %d skipped (not eligible or already in that state).", r.Skipped)
 	}

@@ -1,6 +1,6 @@
 package forms
 
-// NewUser is the New user form.
+// NewUser is the New user form, and the Edit user form (the same fields).
 type NewUser struct {
 	FirstName string `form:"first_name"`
 	LastName  string `form:"last_name"`

@@ -153,8 +153,8 @@ func (h *Handler) Home(c echo.Context) error {
 		return err
 	}
 	return web.Render(c, http.StatusOK, portalpages.HomePage(h.page(c, "MyVPN"), portalpages.Home{
-		Name: cur.User.FirstName, Email: cur.User.Email, Account: cur.Account.Name, MFA: cur.User.MFAConfigured, Devices: ds,
-		Download: h.ClientDownloadURL}))
+		Name: cur.User.FirstName, Email: cur.User.Email, Account: cur.Account.Name, MFA: cur.User.MFAConfigured,
+		MFAOffered: cur.Account.OffersMFA(), Devices: ds, Download: h.ClientDownloadURL}))
 }
 
 // PasswordPage serves GET /myvpn/password.
@@ -192,9 +192,18 @@ func (h *Handler) MFAPage(c echo.Context) error {
 	}
 	e, err := h.Portal.BeginTOTP(cur)
 	if err != nil {
-		return err
+		return mfaNotOffered(err)
 	}
 	return h.renderEnroll(c, http.StatusOK, e, nil)
+}
+
+// mfaNotOffered says why portal.ErrMFANotOffered refuses, and passes other errors on.
+func mfaNotOffered(err error) error {
+	if !errors.Is(err, portal.ErrMFANotOffered) {
+		return err
+	}
+	return echo.NewHTTPError(http.StatusForbidden, "Two-step verification is not offered for this account: it hands out "+
+		"registration codes for the VPN client, and registration codes do not work with two-step verification. Ask your administrator if you need it.")
 }
 
 func (h *Handler) renderEnroll(c echo.Context, status int, e *portal.Enrollment, errs map[string]string) error {
@@ -221,7 +230,7 @@ func (h *Handler) MFAConfirm(c echo.Context) error {
 	case errors.Is(err, models.ErrConflict):
 		return h.Cookie.FlashRedirect(c, views.FlashInfo, "Two-step verification is already on.", c.Echo().Reverse("portal.mfa"))
 	case err != nil:
-		return err
+		return mfaNotOffered(err)
 	}
 	return h.Cookie.FlashRedirect(c, views.FlashSuccess, "Two-step verification is on: signing in now asks for a code from your app.",
 		c.Echo().Reverse("portal.home"))

@@ -94,7 +94,10 @@ var (
 	ErrCodeExpired  = fmt.Errorf("%w: registration code expired", models.ErrGone)
 	ErrCodeRevoked  = fmt.Errorf("%w: registration code revoked", models.ErrGone)
 	ErrUserDisabled = fmt.Errorf("%w: user disabled", models.ErrForbidden)
-	ErrInvalidToken = fmt.Errorf("%w: invalid device token", models.ErrUnauthorized)
+	// ErrMFAConfigured: the code's user has MFA, which registration codes do not support; the
+	// code is not used up.
+	ErrMFAConfigured = fmt.Errorf("%w: user has MFA configured", models.ErrForbidden)
+	ErrInvalidToken  = fmt.Errorf("%w: invalid device token", models.ErrUnauthorized)
 	// ErrAlreadySignedOut: the device's credential had ended already.
 	ErrAlreadySignedOut = fmt.Errorf("%w: device already signed out", models.ErrConflict)
 )
@@ -187,8 +190,9 @@ type Registration struct {
 // Register redeems a one-time code for a new device. Exactly one of any number of concurrent
 // redemptions of a code wins (store.RedeemCode); the device, the code's device, the user's
 // counters and the events are written in the same transaction. A refused redemption says why
-// (ErrInvalidCode, ErrCodeUsed, ErrCodeExpired, ErrCodeRevoked, ErrUserDisabled), keeps the
-// token it took of its client's failure budget (see Limits), and writes a Code Rejected event.
+// (ErrInvalidCode, ErrCodeUsed, ErrCodeExpired, ErrCodeRevoked, ErrUserDisabled,
+// ErrMFAConfigured), keeps the token it took of its client's failure budget (see Limits), and
+// writes a Code Rejected event.
 func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (reg *Registration, err error) {
 	name, platform, err := deviceFields(in.DeviceName, in.Platform)
 	if strings.TrimSpace(in.Code) == "" {
@@ -231,7 +235,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (re
 	token := secret.Token()
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.CountRedemption(ctx, c.AccountID, c.SDPUserID); errors.Is(err, models.ErrNotFound) {
-			return ErrUserDisabled // rolls back: the code stays unused
+			return whyNotCounted(ctx, tx, c) // rolls back: the code stays unused
 		} else if err != nil {
 			return err
 		}
@@ -270,6 +274,8 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (re
 		return reg, nil
 	case errors.Is(err, ErrUserDisabled):
 		return nil, s.reject(ctx, rej, "user disabled", ErrUserDisabled)
+	case errors.Is(err, ErrMFAConfigured):
+		return nil, s.reject(ctx, rej, "mfa configured", ErrMFAConfigured)
 	case errors.Is(err, models.ErrNotFound):
 		// The UPDATE matched nothing: read the code again to say why.
 		if c, err = s.store.CodeByLookup(ctx, lookup); err != nil {
@@ -279,6 +285,21 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (re
 		return nil, s.refused(ctx, rej, c, now)
 	}
 	return nil, err
+}
+
+// whyNotCounted says why CountRedemption matched nothing: the user has MFA configured, or is
+// disabled (or was deleted meanwhile, which refuses the same way).
+func whyNotCounted(ctx context.Context, tx *store.Store, c *models.RegistrationCode) error {
+	u, err := tx.User(ctx, c.AccountID, c.SDPUserID)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return ErrUserDisabled
+	case err != nil:
+		return err
+	case u.Status == models.UserEnabled && u.MFAConfigured:
+		return ErrMFAConfigured
+	}
+	return ErrUserDisabled
 }
 
 // refused rejects a redemption of a code that is not active: revoked, expired or used.
@@ -303,7 +324,7 @@ type rejection struct {
 
 // rejected reports whether err refuses a code (a guess that keeps its token spent).
 func rejected(err error) bool {
-	for _, r := range []error{ErrInvalidCode, ErrCodeUsed, ErrCodeExpired, ErrCodeRevoked, ErrUserDisabled} {
+	for _, r := range []error{ErrInvalidCode, ErrCodeUsed, ErrCodeExpired, ErrCodeRevoked, ErrUserDisabled, ErrMFAConfigured} {
 		if errors.Is(err, r) {
 			return true
 		}

@@ -15,11 +15,18 @@ import (
 // value is sealed to this user and session.
 type Enrollment = twostep.Enrollment
 
+// ErrMFANotOffered: the account uses the Registration Code method, whose codes do not support
+// MFA, so no user of it may enroll.
+var ErrMFANotOffered = fmt.Errorf("%w: MFA is not offered under the Registration Code method", models.ErrForbidden)
+
 // BeginTOTP starts an enrollment with a new random key. A user who has MFA already gets
-// models.ErrConflict.
+// models.ErrConflict; under the Registration Code method, ErrMFANotOffered.
 func (s *Service) BeginTOTP(cur *Current) (*Enrollment, error) {
 	if cur.User.MFAConfigured {
 		return nil, fmt.Errorf("%w: two-step verification is already set up", models.ErrConflict)
+	}
+	if !cur.Account.OffersMFA() {
+		return nil, ErrMFANotOffered
 	}
 	return twostep.Begin(s.box.Sealer, "Onramp ("+cur.Account.Name+")", cur.User.Email, enrollAAD(cur), s.now())
 }
@@ -35,7 +42,10 @@ func (s *Service) ResumeTOTP(cur *Current, pending string) (*Enrollment, error) 
 }
 
 // ConfirmTOTP checks a code against a pending enrollment and, when it is right, stores the key
-// (encrypted) and marks the user as having MFA.
+// (encrypted) and marks the user as having MFA. An enrollment begun before the account
+// switched to Registration Code is refused (ErrMFANotOffered): the method is read again in the
+// transaction that stores the key, with the account's row held, so that a switch being saved
+// (which holds it too while it counts MFA users) and this enrollment take turns.
 func (s *Service) ConfirmTOTP(ctx context.Context, cur *Current, pending, code, ip string) error {
 	u := cur.User
 	if u.MFAConfigured {
@@ -47,6 +57,13 @@ func (s *Service) ConfirmTOTP(ctx context.Context, cur *Current, pending, code, 
 		return err
 	}
 	return s.store.Tx(ctx, func(tx *store.Store) error {
+		account, err := tx.LockAccount(ctx, u.AccountID)
+		if err != nil {
+			return err
+		}
+		if !account.OffersMFA() {
+			return ErrMFANotOffered
+		}
 		if err := tx.SetUserTOTP(ctx, u.AccountID, u.ID, sealed, step); err != nil {
 			return err
 		}

@@ -98,15 +98,16 @@ func (s *Service) Get(ctx context.Context, actor *models.Admin) (Settings, *mode
 }
 
 // Save validates and stores new settings and records what changed from what to what. Switching to
-// Registration Code is refused (*MFAUsersError) while any user has MFA configured. It reports
-// whether anything changed.
+// Registration Code is refused (*MFAUsersError) while any user has MFA configured: the
+// account's row is held before the count, so that an MFA enrollment being stored (which holds
+// it too) is either counted or refused. It reports whether anything changed.
 func (s *Service) Save(ctx context.Context, actor *models.Admin, ip string, next Settings) (bool, error) {
 	if err := next.Validate(); err != nil {
 		return false, err
 	}
 	changed := false
 	err := s.store.Tx(ctx, func(tx *store.Store) error {
-		a, err := tx.Account(ctx, actor.AccountID)
+		a, err := tx.LockAccount(ctx, actor.AccountID)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 
+	"onramp/migrations"
 	"onramp/models"
 )
 
@@ -14,6 +15,17 @@ func (s *Store) CreateAccount(ctx context.Context, a *models.Account) error {
 // Account loads an account by id.
 func (s *Store) Account(ctx context.Context, id int64) (*models.Account, error) {
 	return first[models.Account](s.q(ctx).Where("id = ?", id))
+}
+
+// LockAccount loads an account and holds its row until the transaction ends, so that changes
+// that must see each other (a switch of the provisioning method and an MFA enrollment) take
+// turns (PostgreSQL; SQLite's IMMEDIATE transactions already hold the write lock).
+func (s *Store) LockAccount(ctx context.Context, id int64) (*models.Account, error) {
+	q := s.q(ctx).Where("id = ?", id)
+	if s.dialect == migrations.Postgres {
+		q = q.Clauses(lockForUpdate)
+	}
+	return first[models.Account](q)
 }
 
 // AccountByName loads an account by its slug.

@@ -48,15 +48,16 @@ func (s *Store) SetCodeDevice(ctx context.Context, accountID, codeID, deviceID i
 		Where("account_id = ? AND id = ?", accountID, codeID).Update("device_id", deviceID))
 }
 
-// CountRedemption moves one code of an enabled user from active_codes to devices. It matches
-// nothing (models.ErrNotFound) when the user is disabled: the caller rolls back, so a disabled
-// user's code is not consumed. Updating the user's row also orders the redemption with a
-// concurrent Disable of the same user (both write that row): either the redemption commits
-// first and Disable's device sign-out sees the new device, or Disable commits first and this
-// matches nothing.
+// CountRedemption moves one code of an enabled user without MFA from active_codes to devices.
+// It matches nothing (models.ErrNotFound) when the user is disabled or has MFA configured
+// (codes do not support MFA): the caller rolls back, so such a user's code is not consumed.
+// Updating the user's row also orders the redemption with a concurrent Disable or MFA
+// enrollment of the same user (each writes that row): either the redemption commits first and
+// the other change comes after the device exists, or the other change commits first and this
+// matches nothing (PostgreSQL re-checks the WHERE clause on the committed row).
 func (s *Store) CountRedemption(ctx context.Context, accountID, userID int64) error {
 	return affected(s.q(ctx).Model(&models.SDPUser{}).
-		Where("account_id = ? AND id = ? AND status = ?", accountID, userID, models.UserEnabled).
+		Where("account_id = ? AND id = ? AND status = ? AND mfa_configured = ?", accountID, userID, models.UserEnabled, false).
 		UpdateColumns(map[string]any{
 			"active_codes": decrement("active_codes", 1),
 			"devices":      gorm.Expr("devices + 1"),

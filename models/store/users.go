@@ -50,6 +50,21 @@ func (s *Store) ClearUserTOTP(ctx context.Context, accountID, id int64) error {
 	return s.updateUser(ctx, accountID, id, map[string]any{"mfa_configured": false, "totp_secret": ""})
 }
 
+// SaveUserProfile saves the name, email and phone of u (a user of u.AccountID) and the sort key
+// of its name; an email another user of the account has is models.ErrConflict.
+func (s *Store) SaveUserProfile(ctx context.Context, u *models.SDPUser) error {
+	u.NameKey = models.UserNameKey(u.FirstName, u.LastName)
+	return s.updateUser(ctx, u.AccountID, u.ID, map[string]any{"first_name": u.FirstName, "last_name": u.LastName,
+		"email": u.Email, "phone": u.Phone, "name_key": u.NameKey})
+}
+
+// ClearUsersTOTP turns MFA off for users of an account (an admin's Remove MFA): the sealed key
+// and the last used time step go with it.
+func (s *Store) ClearUsersTOTP(ctx context.Context, accountID int64, ids []int64) error {
+	return wrap(s.q(ctx).Model(&models.SDPUser{}).Where("account_id = ? AND id IN ?", accountID, ids).
+		Updates(map[string]any{"mfa_configured": false, "totp_secret": "", "totp_last_step": 0, "updated_at": nowUTC()}).Error)
+}
+
 // CreateUsers inserts users in batches (demo data, imports); emails must be new.
 func (s *Store) CreateUsers(ctx context.Context, us []*models.SDPUser) error {
 	for _, u := range us {

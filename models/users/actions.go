@@ -22,10 +22,11 @@ const (
 	ActionDisable          Action = "disable"
 	ActionEnable           Action = "enable"
 	ActionDelete           Action = "delete"
+	ActionRemoveMFA        Action = "remove_mfa"
 )
 
 // Actions lists the actions in menu order.
-var Actions = []Action{ActionGenerateCode, ActionResendInvitation, ActionResetPassword, ActionDisable, ActionEnable, ActionDelete}
+var Actions = []Action{ActionGenerateCode, ActionResendInvitation, ActionResetPassword, ActionRemoveMFA, ActionDisable, ActionEnable, ActionDelete}
 
 // Valid reports whether a is a known action.
 func (a Action) Valid() bool {
@@ -52,17 +53,20 @@ func (a Action) Label() string {
 		return "Enable"
 	case ActionDelete:
 		return "Delete"
+	case ActionRemoveMFA:
+		return "Remove MFA"
 	}
 	return string(a)
 }
 
-// Allowed reports whether a role may run the action: helpdesk staff generate codes, resend and
-// reset, only admins disable, enable and delete.
+// Allowed reports whether a role may run the action: helpdesk staff generate codes, resend,
+// reset and remove MFA (a user who lost their phone calls the helpdesk), only admins disable,
+// enable and delete.
 func (a Action) Allowed(r models.Role) bool {
 	if r == models.RoleAdmin {
 		return true
 	}
-	return a == ActionGenerateCode || a == ActionResendInvitation || a == ActionResetPassword
+	return a == ActionGenerateCode || a == ActionResendInvitation || a == ActionResetPassword || a == ActionRemoveMFA
 }
 
 // SignsOutDevices reports whether the action ends the users' VPN devices' access: their
@@ -76,9 +80,9 @@ func (a Action) Invites(account *models.Account) bool {
 	return a == ActionResendInvitation || a == ActionResetPassword && account.ProvisioningMethod == models.MethodInvitationEmail
 }
 
-// Destructive actions get a red confirmation.
+// Destructive actions get a red confirmation (removing MFA weakens how the users sign in).
 func (a Action) Destructive() bool {
-	return a == ActionDisable || a == ActionDelete || a == ActionResetPassword
+	return a == ActionDisable || a == ActionDelete || a == ActionResetPassword || a == ActionRemoveMFA
 }
 
 // Warning says what the action will do to n users, in the singular when n is 1.
@@ -124,6 +128,13 @@ func (a Action) Warning(n int64, account *models.Account) string {
 		return these + " will be able to sign in again."
 	case ActionDelete:
 		return these + " will be deleted with their invitations, codes and sessions. This cannot be undone; their events are kept."
+	case ActionRemoveMFA:
+		whom := fmt.Sprintf("each of these %d users that has it", n)
+		if one {
+			whom = "this user"
+		}
+		return "Two-step verification (MFA) will be turned off for " + whom + ": the authenticator key is deleted and " +
+			"MyVPN sessions are signed out; they sign in with their password alone until they set it up again. Users without MFA are skipped."
 	}
 	return ""
 }
@@ -283,6 +294,9 @@ func (s *Service) apply(ctx context.Context, tx *store.Store, account *models.Ac
 		return len(eligible), s.setStatus(ctx, tx, account, eligible, models.UserEnabled, models.SubUserEnabled, who)
 	case ActionDelete:
 		return len(us), s.delete(ctx, tx, account, us, who)
+	case ActionRemoveMFA:
+		eligible := filter(us, func(u *models.SDPUser) bool { return u.MFAConfigured })
+		return len(eligible), s.removeMFA(ctx, tx, account, eligible, who)
 	}
 	return 0, nil
 }

@@ -118,7 +118,7 @@ func (s *Service) Create(ctx context.Context, actor *models.Admin, ip string, in
 		}
 		if err := tx.CreateUser(ctx, u); err != nil {
 			if errors.Is(err, models.ErrConflict) {
-				return models.NewValidationError("email", "A user with this email already exists in this account.")
+				return emailTaken()
 			}
 			return err
 		}
