@@ -12,12 +12,16 @@ type MailKind string
 const (
 	MailInvitation     MailKind = "invitation"
 	MailDisabledNotice MailKind = "disabled_notice"
+	MailCode           MailKind = "registration_code" // a registration code, its secret
 )
 
 // Label is the kind as the outbox shows it.
 func (k MailKind) Label() string {
-	if k == MailDisabledNotice {
+	switch k {
+	case MailDisabledNotice:
 		return "Disabled notice"
+	case MailCode:
+		return "Registration code"
 	}
 	return "Invitation"
 }

@@ -82,6 +82,7 @@ func (h *Handler) renderNewUser(c echo.Context, status int, f userpages.NewForm)
 		return err
 	}
 	f.Invites = account.InvitesNewManualUsers()
+	f.Codes = account.ProvisioningMethod == models.MethodRegistrationCode
 	return web.Render(c, status, userpages.NewPage(h.page(c, "New user", "users.list"), f))
 }
 
@@ -91,7 +92,7 @@ func (h *Handler) UsersCreate(c echo.Context) error {
 	if err := c.Bind(&f); err != nil {
 		return err
 	}
-	u, err := h.Users.Create(c.Request().Context(), current(c).Admin, c.RealIP(),
+	created, err := h.Users.Create(c.Request().Context(), current(c).Admin, c.RealIP(),
 		users.CreateInput{FirstName: f.FirstName, LastName: f.LastName, Email: f.Email, Phone: f.Phone})
 	var ve *models.ValidationError
 	switch {
@@ -100,6 +101,11 @@ func (h *Handler) UsersCreate(c echo.Context) error {
 			Email: f.Email, Phone: f.Phone, Errors: ve.Fields})
 	case err != nil:
 		return err
+	}
+	u := created.User
+	if created.HandoutID != 0 { // Registration Code method: the new code, shown once
+		return h.flashRedirect(c, views.FlashSuccess, u.FullName()+" is created with a registration code.",
+			c.Echo().Reverse("users.codes", created.HandoutID))
 	}
 	msg := u.FullName() + " is created."
 	if u.Activation == models.ActivationInvitationSent {
@@ -214,6 +220,9 @@ func (h *Handler) UsersActions(c echo.Context) error {
 	if out.Run != nil {
 		return web.Redirect(c, c.Echo().Reverse("users.run", out.Run.ID))
 	}
+	if out.Result.HandoutID != 0 { // the codes just generated, shown once
+		return web.Redirect(c, c.Echo().Reverse("users.codes", out.Result.HandoutID))
+	}
 	if a == users.ActionDelete && f.Back == "user" {
 		back = c.Echo().Reverse("users.list")
 	}
@@ -246,6 +255,9 @@ func (h *Handler) UsersRun(c echo.Context) error {
 	}
 	if run.Status == models.RunDone || run.Status == models.RunFailed {
 		v.Result = resultMessage(a, users.Result{Affected: run.Affected, Skipped: run.Skipped()})
+		if v.CodesURL, err = h.runHandoutURL(c, a, run); err != nil {
+			return err
+		}
 	}
 	if web.IsHTMX(c) {
 		return web.Render(c, http.StatusOK, userpages.ActionRunStatus(v))
@@ -256,6 +268,7 @@ func (h *Handler) UsersRun(c echo.Context) error {
 func resultMessage(a users.Action, r users.Result) string {
 	done := map[users.Action]string{
 		users.ActionGenerateCode:     "Generated a registration code for %s.",
+		users.ActionEmailCode:        "Generated and emailed a registration code to %s.",
 		users.ActionResendInvitation: "Invitation resent to %s.",
 		users.ActionResetPassword:    "Password reset for %s.",
 		users.ActionDisable:          "Disabled %s.",
@@ -264,10 +277,28 @@ func resultMessage(a users.Action, r users.Result) string {
 	}[a]
 	msg := fmt.Sprintf(done, models.Plural(r.Affected, "user", "users"))
 	switch {
-	case r.Skipped > 0 && a == users.ActionGenerateCode:
-		msg += fmt.Sprintf(" %d skipped (disabled users get no code).", r.Skipped)
+	case r.Skipped > 0 && a.HandsOutCodes():
+		msg += fmt.Sprintf(" %d skipped (disabled users and users with MFA get no code).", r.Skipped)
 	case r.Skipped > 0:
 		msg += fmt.Sprintf(" %d skipped (not eligible or already in that state).", r.Skipped)
 	}
 	return msg
+}
+
+// runHandoutURL is the page of the codes a finished background action generated, for the admin
+// who started it ("" for the others, and once taken).
+func (h *Handler) runHandoutURL(c echo.Context, a users.Action, run *models.Run) (string, error) {
+	if !a.HandsOutCodes() {
+		return "", nil
+	}
+	ho, err := h.Codes.HandoutForRun(c.Request().Context(), current(c).Admin, run.ID)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", err
+	case ho.DownloadedAt != nil:
+		return "", nil
+	}
+	return c.Echo().Reverse("users.codes", ho.ID), nil
 }

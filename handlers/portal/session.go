@@ -29,6 +29,8 @@ type Deps struct {
 	Devices *devices.Service
 	// Cookie is the portal's session cookie (path Path).
 	Cookie *web.Cookie
+	// BaseURL is the public URL of the server (the /enroll page shows it).
+	BaseURL string
 	// Debug shows the error behind a 500 on its page.
 	Debug bool
 	Log   *slog.Logger
