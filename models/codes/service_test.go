@@ -633,3 +633,51 @@ func TestWriteCSVManyRows(t *testing.T) {
 		t.Fatal("the last row is missing")
 	}
 }
+
+// IssueForNewUsers is the Registration Code method's rule for users just created (in the console,
+// and by directory imports): a code each, in the creating transaction, except for users with
+// MFA or disabled; under the Invitation Email method, none.
+func TestIssueForNewUsersFollowsTheMethodAndSkipsMFA(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	us := f.seed(3, func(i int, u *models.SDPUser) {
+		u.MFAConfigured = i == 1
+		if i == 2 {
+			u.Status = models.UserDisabled
+		}
+	})
+	list := make([]models.SDPUser, len(us))
+	for i, u := range us {
+		list[i] = *u
+	}
+	who := models.AdminActor(f.boss, "")
+	issue := func() codes.Result {
+		t.Helper()
+		var res codes.Result
+		err := f.store.Tx(t.Context(), func(tx *store.Store) error {
+			account, err := tx.Account(t.Context(), f.account.ID)
+			if err != nil {
+				return err
+			}
+			res, err = f.svc.IssueForNewUsers(t.Context(), tx, account, list, codes.Issue{Who: who})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := issue(); res != (codes.Result{}) || f.events(models.SubCodeGenerated) != 0 {
+		t.Fatalf("under the Invitation Email method: %+v", res)
+	}
+	f.exec(`UPDATE accounts SET provisioning_method = 'registration_code'`)
+	if res := issue(); res != (codes.Result{Generated: 1, Skipped: 2, SkippedMFA: 1}) {
+		t.Fatalf("result %+v", res)
+	}
+	if cs := f.codes(us[0].ID); len(cs) != 1 || cs[0].GeneratedBy != models.GeneratedByCreation {
+		t.Fatalf("codes %+v", cs)
+	}
+	if len(f.codes(us[1].ID)) != 0 || len(f.codes(us[2].ID)) != 0 {
+		t.Fatal("a user with MFA, or disabled, got a code")
+	}
+}
