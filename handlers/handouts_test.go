@@ -274,7 +274,7 @@ func TestEmailCodeReachesTheUserAndRegistersADevice(t *testing.T) {
 	c.get("/access/users")
 	r := c.post("/access/users/actions", url.Values{"action": {"email_code"}, "ids": {fmt.Sprint(us[0].ID), fmt.Sprint(us[1].ID)}})
 	expectStatus(t, r, http.StatusOK)
-	expectBody(t, r, "emailed to them")
+	expectBody(t, r, "Each enabled user of the 2 users selected gets a new registration code, emailed to them")
 	page, shown := c.shownCodes(c.act("email_code", us[0].ID, us[1].ID))
 	expectBody(t, page, "Generated and emailed a registration code for 1 user. 1 skipped: disabled.")
 	if len(shown) != 1 {
@@ -319,6 +319,45 @@ func TestEmailCodeReachesTheUserAndRegistersADevice(t *testing.T) {
 	// The code in the mail registers a device.
 	res := a.api(http.MethodPost, "/api/v1/client/register", "", registerBody(shown[0], "laptop"))
 	expectAPI(t, res, http.StatusCreated, "")
+	// The user page says which device used it, and from where.
+	r = c.get(fmt.Sprintf("/access/users/%d", us[0].ID))
+	expectBody(t, r, ">laptop</a>")
+	expectBody(t, r, "from 127.0.0.1")
+}
+
+// A background run of generate_code (over a thousand users) hands its codes to the admin who
+// started it as a CSV, once, from its progress page.
+func TestBackgroundGenerateCodeHandsOverACSV(t *testing.T) {
+	t.Parallel()
+	a, _, c, us := largeActionApp(t)
+	a.createAdmin("acme", "other@example.com", models.RoleAdmin)
+	a.startJobs()
+	runURL, _ := runStarted(t, c.post("/access/users/actions", url.Values{"action": {"generate_code"}, "all_matching": {"1"}, "confirm": {"1"}}))
+	r := c.waitRunDone(runURL, time.Minute)
+	m := regexp.MustCompile(`href="(/access/users/codes/\d+)" data-testid="user-run-codes"`).FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("the run page offers no codes: %s", snippet(r.body))
+	}
+	other := a.client()
+	other.signIn("other@example.com")
+	if strings.Contains(other.get(runURL).body, `data-testid="user-run-codes"`) {
+		t.Fatal("another admin is offered the run's codes")
+	}
+	expectStatus(t, other.get(m[1]+"/codes.csv"), http.StatusNotFound)
+	page := c.get(m[1])
+	expectBody(t, page, "too many for one page")
+	if strings.Contains(page.body, "data-code=") {
+		t.Fatal("the page shows thousands of codes")
+	}
+	csv := c.get(m[1] + "/codes.csv")
+	expectStatus(t, csv, http.StatusOK)
+	if rows := csvRows(t, csv.body); len(rows) != 1+len(us) {
+		t.Fatalf("%d rows for %d users", len(rows), len(us))
+	}
+	expectStatus(t, c.get(m[1]+"/codes.csv"), http.StatusGone)
+	if strings.Contains(c.get(runURL).body, `data-testid="user-run-codes"`) {
+		t.Fatal("the run page offers the codes after their download")
+	}
 }
 
 func TestEnrollPage(t *testing.T) {

@@ -84,13 +84,13 @@ func (a Action) Warning(n int64, account *models.Account) string {
 	case ActionGenerateCode:
 		if n == 1 {
 			return fmt.Sprintf("A new registration code will be generated for this user, in addition to the codes they have "+
-				"(one code per device). Codes expire after %s; a disabled user gets none.", provisioning.FromAccount(account).ExpiryLabel())
+				"(one code per device). Codes expire after %s; a disabled user, or a user with MFA, gets none.", provisioning.FromAccount(account).ExpiryLabel())
 		}
 		return fmt.Sprintf("A new registration code will be generated for each enabled user among these %s, in addition to the codes "+
-			"they have (one code per device). Codes expire after %s; disabled users are skipped.", users, provisioning.FromAccount(account).ExpiryLabel())
+			"they have (one code per device). Codes expire after %s; disabled users and users with MFA are skipped.", users, provisioning.FromAccount(account).ExpiryLabel())
 	case ActionEmailCode:
-		return fmt.Sprintf("A new registration code will be generated for each enabled user among %s and emailed to them, with the "+
-			"enrollment link. Codes expire after %s; disabled users and users with MFA are skipped.", users, provisioning.FromAccount(account).ExpiryLabel())
+		return fmt.Sprintf("Each enabled user of the %s selected gets a new registration code, emailed to them with the enrollment link. "+
+			"Codes expire after %s; disabled users and users with MFA are skipped.", users, provisioning.FromAccount(account).ExpiryLabel())
 	case ActionResendInvitation:
 		return fmt.Sprintf("A new invitation email will be sent to %s that are enabled and not yet active. Links sent before stop working.", users)
 	case ActionResetPassword:
