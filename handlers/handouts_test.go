@@ -380,3 +380,27 @@ func TestEnrollPage(t *testing.T) {
 		expectBody(t, r, "This enrollment link is damaged")
 	}
 }
+
+// Without SMTP an emailed code is held in the outbox, which admins read: the code is not shown
+// there (the admin who generated it saw it once on the result page).
+func TestHeldCodeMailDoesNotShowTheCode(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	us := a.seedUsers(boss.AccountID, 1, nil)
+	c := a.client()
+	c.signIn("boss@example.com")
+	_, shown := c.shownCodes(c.act("email_code", us[0].ID))
+	held := a.messagesTo(boss.AccountID, models.MailCode, us[0].Email)
+	if len(shown) != 1 || len(held) != 1 || held[0].Status != models.MailHeld {
+		t.Fatalf("shown %v, held %+v", shown, held)
+	}
+	for _, p := range []string{fmt.Sprintf("/outbox/%d", held[0].ID), fmt.Sprintf("/outbox/%d/html", held[0].ID)} {
+		r := c.get(p)
+		expectStatus(t, r, http.StatusOK)
+		expectBody(t, r, "not shown here")
+		if strings.Contains(r.body, shown[0]) {
+			t.Fatalf("%s shows the code", p)
+		}
+	}
+}

@@ -100,6 +100,27 @@ func (m *MailMessage) HTML() string {
 	return strings.ReplaceAll(m.HTMLBody, MailSecretMark, html.EscapeString(m.secret()))
 }
 
+// MailCodeHidden stands for a registration code where the console shows a message: only its
+// user sees it in the mail, as only its generator saw it on screen.
+const MailCodeHidden = "[registration code, not shown here]"
+
+// ConsoleText is the plain-text body as the outbox shows it: with its activation link (an admin
+// may follow it for a user without mail), never with a registration code.
+func (m *MailMessage) ConsoleText() string {
+	if m.Kind == MailCode {
+		return strings.ReplaceAll(m.TextBody, MailSecretMark, MailCodeHidden)
+	}
+	return m.Text()
+}
+
+// ConsoleHTML is the HTML body as the outbox shows it (see ConsoleText).
+func (m *MailMessage) ConsoleHTML() string {
+	if m.Kind == MailCode {
+		return strings.ReplaceAll(m.HTMLBody, MailSecretMark, html.EscapeString(MailCodeHidden))
+	}
+	return m.HTML()
+}
+
 func (m *MailMessage) secret() string {
 	if m.Secret == "" {
 		return MailSecretRemoved
