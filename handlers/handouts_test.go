@@ -12,6 +12,7 @@ import (
 	"onramp/models"
 	"onramp/models/codes"
 	"onramp/models/mail/mailtest"
+	"onramp/models/users"
 )
 
 // dataCodeRE finds the codes a result page shows.
@@ -329,8 +330,14 @@ func TestEmailCodeReachesTheUserAndRegistersADevice(t *testing.T) {
 // started it as a CSV, once, from its progress page.
 func TestBackgroundGenerateCodeHandsOverACSV(t *testing.T) {
 	t.Parallel()
-	a, _, c, us := largeActionApp(t)
+	a := newApp(t)
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
 	a.createAdmin("acme", "other@example.com", models.RoleAdmin)
+	// One more user than an action does in the request: the fewest codes that make a run.
+	us := a.seedUsers(boss.AccountID, users.InRequestLimit+1, nil)
+	c := a.client()
+	c.signIn("boss@example.com")
+	c.get("/access/users")
 	a.startJobs()
 	runURL, _ := runStarted(t, c.post("/access/users/actions", url.Values{"action": {"generate_code"}, "all_matching": {"1"}, "confirm": {"1"}}))
 	r := c.waitRunDone(runURL, time.Minute)

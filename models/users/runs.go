@@ -134,11 +134,13 @@ func (s *Service) actionBatch(ctx context.Context, tx *store.Store, run *models.
 	a := Action(run.Action)
 	var handout *int64
 	if a.HandsOutCodes() {
-		h, err := tx.HandoutForRun(ctx, run.AccountID, run.ID)
-		if err != nil {
+		// A run started before handouts existed has none: its codes go to the full CSV only.
+		switch h, err := tx.HandoutForRun(ctx, run.AccountID, run.ID); {
+		case err == nil:
+			handout = &h.ID
+		case !errors.Is(err, models.ErrNotFound):
 			return runs.Step{}, err
 		}
-		handout = &h.ID
 	}
 	r, err := s.apply(ctx, tx, account, a, us, run.Actor(), handout)
 	if err != nil {
