@@ -176,7 +176,7 @@ func TestHelpdeskAndCodes(t *testing.T) {
 	expectBody(t, r, "A new registration code will be generated for this user")
 	r = c.post("/access/users/actions", url.Values{"action": {"generate_code"}, "ids": {id}, "confirm": {"1"}})
 	expectStatus(t, r, http.StatusSeeOther)
-	expectBody(t, c.get("/access/users"), "Generated a registration code for 1 user.")
+	expectBody(t, c.get(r.Header.Get("Location")), "Generated a registration code for 1 user.")
 	if cs := a.userCodes(boss.AccountID, us[0].ID); len(cs) != 1 || cs[0].AdminEmail != "help@example.com" {
 		t.Fatalf("codes %+v", cs)
 	}
@@ -300,8 +300,9 @@ func TestGenerateCodeActionAndUserPage(t *testing.T) {
 	expectBody(t, r, "A new registration code will be generated for each enabled user among these 3 users")
 	expectBody(t, r, "Codes expire after 7 days")
 	form.Set("confirm", "1")
-	expectStatus(t, c.post("/access/users/actions", form), http.StatusSeeOther)
-	expectBody(t, c.get("/access/users"), "Generated a registration code for 2 users. 1 skipped (disabled users get no code).")
+	r = c.post("/access/users/actions", form)
+	expectStatus(t, r, http.StatusSeeOther)
+	expectBody(t, c.get(r.Header.Get("Location")), "Generated a registration code for 2 users. 1 skipped: disabled.")
 	// Once more for user 0 (a second device): two codes.
 	expectStatus(t, c.post("/access/users/actions", url.Values{"action": {"generate_code"}, "ids": {fmt.Sprint(us[0].ID)}, "back": {"user"}, "confirm": {"1"}}),
 		http.StatusSeeOther)
@@ -315,7 +316,7 @@ func TestGenerateCodeActionAndUserPage(t *testing.T) {
 	if n := strings.Count(r.body, `data-testid="code-row" data-state="active"`); n != 2 {
 		t.Fatalf("%d active code rows", n)
 	}
-	expectBody(t, r, "admin · boss@example.com")
+	expectBody(t, r, "Admin · boss@example.com")
 	expectBody(t, r, "Registration Code · Generated")
 	for _, cd := range a.userCodes(boss.AccountID, us[0].ID) {
 		text := a.codeText(cd)

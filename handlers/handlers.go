@@ -69,7 +69,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 		portal: portal.New(portal.Deps{Portal: sv.Portal, Devices: sv.Devices,
 			Cookie: web.NewCookie("onramp_portal", portal.Path, cfg.Keys.Derive("portal-cookie-hash"), cfg.Keys.Derive("portal-cookie-block"),
 				sv.Portal.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
-			ClientDownloadURL: cfg.ClientDownloadURL, Debug: cfg.Debug, Log: log}),
+			BaseURL: strings.TrimRight(cfg.BaseURL, "/"), ClientDownloadURL: cfg.ClientDownloadURL, Debug: cfg.Debug, Log: log}),
 		client: clientapi.New(sv.Devices, log),
 		probes: &probes{db: sv},
 		static: serveStatic(static.Files),

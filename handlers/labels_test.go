@@ -102,7 +102,7 @@ func TestInvitationStateComesFromTheMail(t *testing.T) {
 	a.execSQL("UPDATE mail_messages SET status = ? WHERE id = ?", models.MailFailed, msg.ID)
 	for _, action := range []string{"resend_invitation", "reset_password"} {
 		r := confirmation(t, c, url.Values{"action": {action}, "ids": {fmt.Sprint(ada.ID)}})
-		expectBody(t, r, "No SMTP server is configured: the invitation emails are held in the outbox.")
+		expectBody(t, r, "No SMTP server is configured: the emails are held in the outbox.")
 	}
 	c.get("/access/users")
 	r := c.post("/access/users/actions", url.Values{"action": {"resend_invitation"}, "ids": {fmt.Sprint(ada.ID)}, "confirm": {"1"}})
@@ -375,11 +375,12 @@ func TestInvitationOptionsInactiveUnderRegistrationCode(t *testing.T) {
 		t.Fatal("an option that is off is carried as on")
 	}
 	// What the page says is what happens: a disabled user gets no notice under this method.
-	u, err := a.Users.Create(t.Context(), boss, "", usersInput("one@example.com"))
+	created, err := a.Users.Create(t.Context(), boss, "", usersInput("one@example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.get("/access/users")
+	u := created.User
 	r = c.post("/access/users/actions", url.Values{"action": {"disable"}, "ids": {fmt.Sprint(u.ID)}})
 	if strings.Contains(r.body, "notification email") {
 		t.Error("the disable warning promises a notice under Registration Code")

@@ -26,11 +26,11 @@ func TestOutboxSendsHeldMailOnceSMTPIsConfigured(t *testing.T) {
 	ctx := t.Context()
 	create := func(email string) *models.SDPUser {
 		t.Helper()
-		u, err := before.Users.Create(ctx, boss, "", usersInput(email))
+		created, err := before.Users.Create(ctx, boss, "", usersInput(email))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return u
+		return created.User
 	}
 	act := func(a users.Action, u *models.SDPUser) {
 		t.Helper()

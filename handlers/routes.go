@@ -65,6 +65,8 @@ func (a audiences) routes() []route {
 		{http.MethodPost, "/access/users/:id/edit", "users.update", con.UsersUpdate, adminOnly},
 		{http.MethodPost, "/access/users/actions", "users.actions", con.UsersActions, signedIn},
 		{http.MethodGet, "/access/users/runs/:id", "users.run", con.UsersRun, signedIn},
+		{http.MethodGet, "/access/users/codes/:id", "users.codes", con.UsersCodes, signedIn},
+		{http.MethodGet, "/access/users/codes/:id/codes.csv", "users.codes.csv", con.UsersCodesCSV, signedIn},
 		{http.MethodPost, "/access/users/:id/devices/:device/sign-out", "users.device.signout", con.UsersDeviceSignOut, signedIn},
 		{http.MethodGet, "/access/directory-services/provisioning", "provisioning", con.ProvisioningPage, adminOnly},
 		{http.MethodPost, "/access/directory-services/provisioning", "provisioning.save", con.ProvisioningSave, adminOnly},
@@ -102,6 +104,8 @@ func (a audiences) routes() []route {
 		{http.MethodPost, "/myvpn/mfa", "portal.mfa.submit", pt.MFAConfirm, portalUser},
 		{http.MethodPost, "/myvpn/mfa/remove", "portal.mfa.remove", pt.MFARemove, portalUser},
 		{http.MethodPost, "/myvpn/devices/:device/sign-out", "portal.device.signout", pt.DeviceSignOut, portalUser},
+
+		{http.MethodGet, "/enroll", "enroll", pt.Enroll, public},
 
 		{http.MethodPost, "/api/v1/client/register", "client.register", api.Register, clientAPI},
 		{http.MethodPost, "/api/v1/client/login", "client.login", api.Login, clientAPI},

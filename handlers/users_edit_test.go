@@ -137,10 +137,11 @@ func TestEditEmailOfInvitedUser(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
-	u, err := a.Users.Create(t.Context(), boss, "", usersInput("ada@exmaple.com"))
+	created, err := a.Users.Create(t.Context(), boss, "", usersInput("ada@exmaple.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	u := created.User
 	old := a.invitationLinks(boss.AccountID, "ada@exmaple.com")
 	if len(old) != 1 {
 		t.Fatalf("links %v", old)

@@ -139,7 +139,8 @@ func TestNoInvitationUnderRegistrationCodeOrOptionOff(t *testing.T) {
 	r := c.post("/access/directory-services/provisioning", url.Values{"method": {"invitation_email"}, "invite_directory": {"on"},
 		"notify_disabled": {"on"}, "code_expiry_value": {"7"}, "code_expiry_unit": {"days"}})
 	expectStatus(t, r, http.StatusSeeOther)
-	u, err := a.Users.Create(t.Context(), boss, "", usersInput("one@example.com"))
+	created, err := a.Users.Create(t.Context(), boss, "", usersInput("one@example.com"))
+	u := created.User
 	if err != nil || u.Activation != models.ActivationNew || len(a.invitationLinks(boss.AccountID, "one@example.com")) != 0 {
 		t.Fatalf("option 1 off still invited: %+v %v", u, err)
 	}
@@ -432,10 +433,11 @@ func TestResendInvitationKillsOlderLink(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
-	u, err := a.Users.Create(t.Context(), boss, "", usersInput("ada@example.com"))
+	created, err := a.Users.Create(t.Context(), boss, "", usersInput("ada@example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	u := created.User
 	c := a.client()
 	c.signIn("boss@example.com")
 	c.get("/access/users")

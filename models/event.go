@@ -47,6 +47,7 @@ const (
 	SubCodeGenerated = "Generated"
 	SubCodeUsed      = "Used"
 	SubCodeRevoked   = "Revoked"
+	SubCodeSent      = "Sent" // mailed to its user (email_code)
 	SubCodesDownload = "Downloaded"
 
 	SubDeviceRegistered     = "Registered"

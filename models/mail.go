@@ -12,12 +12,16 @@ type MailKind string
 const (
 	MailInvitation     MailKind = "invitation"
 	MailDisabledNotice MailKind = "disabled_notice"
+	MailCode           MailKind = "registration_code" // a registration code, its secret
 )
 
 // Label is the kind as the outbox shows it.
 func (k MailKind) Label() string {
-	if k == MailDisabledNotice {
+	switch k {
+	case MailDisabledNotice:
 		return "Disabled notice"
+	case MailCode:
+		return "Registration code"
 	}
 	return "Invitation"
 }
@@ -122,6 +126,27 @@ func (m *MailMessage) Text() string {
 // HTML is the HTML body with its secret, as mailed (or MailSecretRemoved once sent).
 func (m *MailMessage) HTML() string {
 	return strings.ReplaceAll(m.HTMLBody, MailSecretMark, html.EscapeString(m.secret()))
+}
+
+// MailCodeHidden stands for a registration code where the console shows a message: only its
+// user sees it in the mail, as only its generator saw it on screen.
+const MailCodeHidden = "[registration code, not shown here]"
+
+// ConsoleText is the plain-text body as the outbox shows it: with its activation link (an admin
+// may follow it for a user without mail), never with a registration code.
+func (m *MailMessage) ConsoleText() string {
+	if m.Kind == MailCode {
+		return strings.ReplaceAll(m.TextBody, MailSecretMark, MailCodeHidden)
+	}
+	return m.Text()
+}
+
+// ConsoleHTML is the HTML body as the outbox shows it (see ConsoleText).
+func (m *MailMessage) ConsoleHTML() string {
+	if m.Kind == MailCode {
+		return strings.ReplaceAll(m.HTMLBody, MailSecretMark, html.EscapeString(MailCodeHidden))
+	}
+	return m.HTML()
 }
 
 func (m *MailMessage) secret() string {

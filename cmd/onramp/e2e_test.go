@@ -82,7 +82,8 @@ func TestEndToEndRegistrationCode(t *testing.T) {
 	c.expect("POST", "/access/directory-services/provisioning", url.Values{"method": {"registration_code"},
 		"code_expiry_value": {"2"}, "code_expiry_unit": {"days"}}, http.StatusSeeOther)
 
-	// Creates a user and generates a code for them through the Actions menu.
+	// Creates a user (who gets a code with it, under this method) and generates a second code
+	// for them through the Actions menu.
 	c.expect("GET", "/access/users/new", nil, http.StatusOK)
 	code, _ := c.do("POST", "/access/users", url.Values{"first_name": {"Grace"}, "last_name": {"Hopper"}, "email": {"grace@example.com"}})
 	if code != http.StatusSeeOther {
@@ -99,7 +100,7 @@ func TestEndToEndRegistrationCode(t *testing.T) {
 	// Downloads the codes and hands Grace hers.
 	csvBody := c.expect("GET", "/access/directory-services/provisioning/codes.csv", nil, http.StatusOK)
 	rows, err := csv.NewReader(strings.NewReader(csvBody)).ReadAll()
-	if err != nil || len(rows) != 2 || rows[1][2] != "grace@example.com" {
+	if err != nil || len(rows) != 3 || rows[1][2] != "grace@example.com" || rows[2][2] != "grace@example.com" {
 		t.Fatalf("codes.csv: %v\n%s", err, csvBody)
 	}
 	regCode := rows[1][3]

@@ -11,6 +11,7 @@ import (
 	"onramp/models"
 	"onramp/models/codes"
 	"onramp/models/provisioning"
+	"onramp/models/users"
 	"onramp/views"
 	"onramp/views/components"
 	capages "onramp/views/pages/clientaccess"
@@ -23,7 +24,8 @@ func (h *Handler) ClientAccessPage(c echo.Context) error {
 		return err
 	}
 	v := capages.Section{Method: ov.Account.ProvisioningMethod.Label(), MethodIsCode: ov.Account.ProvisioningMethod == models.MethodRegistrationCode,
-		Expiry: provisioning.FromAccount(ov.Account).ExpiryLabel(), NewUsers: ov.NewUsers}
+		Expiry: provisioning.FromAccount(ov.Account).ExpiryLabel(), NewUsers: ov.NewUsers, SkippedMFA: ov.SkippedMFA,
+		MFAURL: c.Echo().Reverse("users.list") + users.Filter{MFA: "yes"}.Query("")}
 	if ov.Latest != nil {
 		r := codeRunView(c, ov.Latest)
 		v.Run = &r
@@ -54,7 +56,7 @@ func (h *Handler) ClientAccessGenerate(c echo.Context) error {
 		}
 		p := components.ConfirmProps{
 			Title: fmt.Sprintf("Generate registration codes for %s?", models.Plural(ov.NewUsers, "new user", "new users")),
-			Message: codes.NewUsersWarning(ov.NewUsers) + " Users that have or had a code are untouched and disabled users are skipped. Codes expire after " +
+			Message: codes.NewUsersWarning(ov.NewUsers) + " Users that have or had a code are untouched; disabled users and users with MFA are skipped. Codes expire after " +
 				provisioning.FromAccount(ov.Account).ExpiryLabel() + ".",
 			Action:       c.Echo().Reverse("clientaccess.generate"),
 			ConfirmLabel: "Generate codes",

@@ -92,7 +92,7 @@ func (h *Handler) OutboxMessage(c echo.Context) error {
 	v := outboxpages.Detail{
 		From: h.Outbox.From(), To: m.ToEmail, Subject: m.Subject, MessageID: m.MessageID, Kind: m.Kind.Label(),
 		Status: string(m.Status), Label: m.Status.Label(), Attempts: m.Attempts, LastError: m.LastError,
-		Created: m.CreatedAt.UTC().Format(web.TimeLayout) + " UTC", Text: m.Text(), Links: links(m.Text()),
+		Created: m.CreatedAt.UTC().Format(web.TimeLayout) + " UTC", Text: m.ConsoleText(), Links: links(m.ConsoleText()),
 		HTMLURL: c.Echo().Reverse("outbox.html", m.ID),
 	}
 	if m.SentAt != nil {
@@ -114,7 +114,7 @@ func (h *Handler) OutboxHTML(c echo.Context) error {
 	hdr := c.Response().Header()
 	hdr.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 	hdr.Set("Referrer-Policy", "no-referrer")
-	return c.HTMLBlob(http.StatusOK, []byte(m.HTML()))
+	return c.HTMLBlob(http.StatusOK, []byte(m.ConsoleHTML()))
 }
 
 func (h *Handler) outboxGet(c echo.Context) (*models.MailMessage, error) {

@@ -99,6 +99,7 @@ func (h *Handler) renderNewUser(c echo.Context, status int, f userpages.NewForm)
 	}
 	f.Invites = account.InvitesNewManualUsers()
 	f.Held = !h.Outbox.Delivering()
+	f.Codes = account.ProvisioningMethod == models.MethodRegistrationCode
 	return web.Render(c, status, userpages.NewPage(h.page(c, "New user", "users.list"), f))
 }
 
@@ -108,7 +109,7 @@ func (h *Handler) UsersCreate(c echo.Context) error {
 	if err := c.Bind(&f); err != nil {
 		return err
 	}
-	u, err := h.Users.Create(c.Request().Context(), current(c).Admin, c.RealIP(),
+	created, err := h.Users.Create(c.Request().Context(), current(c).Admin, c.RealIP(),
 		users.CreateInput{FirstName: f.FirstName, LastName: f.LastName, Email: f.Email, Phone: f.Phone})
 	var ve *models.ValidationError
 	switch {
@@ -117,6 +118,11 @@ func (h *Handler) UsersCreate(c echo.Context) error {
 			Email: f.Email, Phone: f.Phone, Errors: ve.Fields})
 	case err != nil:
 		return err
+	}
+	u := created.User
+	if created.HandoutID != 0 { // Registration Code method: the new code, shown once
+		return h.flashRedirect(c, views.FlashSuccess, u.FullName()+" is created with a registration code.",
+			c.Echo().Reverse("users.codes", created.HandoutID))
 	}
 	msg := u.FullName() + " is created."
 	switch {
@@ -223,8 +229,8 @@ func (h *Handler) UsersActions(c echo.Context) error {
 		}
 		fields = append(fields, userpages.FilterFields(sel.Filter)...)
 		msg := a.Warning(n, account)
-		if a.Invites(account) && !h.Outbox.Delivering() {
-			msg += " No SMTP server is configured: the invitation emails are held in the outbox."
+		if a.Mails(account) && !h.Outbox.Delivering() {
+			msg += " No SMTP server is configured: the emails are held in the outbox."
 		}
 		if sel.All && n > users.InRequestLimit {
 			msg += fmt.Sprintf(" It runs in the background, %d users at a time, and you can follow its progress.", users.InRequestLimit)
@@ -256,6 +262,9 @@ func (h *Handler) UsersActions(c echo.Context) error {
 	}
 	if out.Run != nil {
 		return web.Redirect(c, c.Echo().Reverse("users.run", out.Run.ID))
+	}
+	if out.Result.HandoutID != 0 { // the codes just generated, shown once
+		return web.Redirect(c, c.Echo().Reverse("users.codes", out.Result.HandoutID))
 	}
 	if a == users.ActionDelete && f.Back == "user" {
 		back = c.Echo().Reverse("users.list")
@@ -289,6 +298,9 @@ func (h *Handler) UsersRun(c echo.Context) error {
 	}
 	if run.Status == models.RunDone || run.Status == models.RunFailed {
 		v.Result = h.resultMessage(a, users.Result{Affected: run.Affected, Skipped: run.Skipped()})
+		if v.CodesURL, err = h.runHandoutURL(c, a, run); err != nil {
+			return err
+		}
 	}
 	if web.IsHTMX(c) {
 		return web.Render(c, http.StatusOK, userpages.ActionRunStatus(v))
@@ -304,6 +316,7 @@ func (h *Handler) resultMessage(a users.Action, r users.Result) string {
 	}
 	done := map[users.Action]string{
 		users.ActionGenerateCode:     "Generated a registration code for %s.",
+		users.ActionEmailCode:        "Generated and emailed a registration code to %s.",
 		users.ActionResendInvitation: resent,
 		users.ActionResetPassword:    "Password reset for %s.",
 		users.ActionDisable:          "Disabled %s.",
@@ -313,12 +326,30 @@ func (h *Handler) resultMessage(a users.Action, r users.Result) string {
 	}[a]
 	msg := fmt.Sprintf(done, models.Plural(r.Affected, "user", "users"))
 	switch {
-	case r.Skipped > 0 && a == users.ActionGenerateCode:
-		msg += fmt.Sprintf(" %d skipped (disabled users get no code).", r.Skipped)
+	case r.Skipped > 0 && a.HandsOutCodes():
+		msg += fmt.Sprintf(" %d skipped (disabled users and users with MFA get no code).", r.Skipped)
 	case r.Skipped > 0 && a == users.ActionRemoveMFA:
 		msg += fmt.Sprintf(" %d skipped (no MFA configured).", r.Skipped)
 	case r.Skipped > 0:
 		msg += fmt.Sprintf(" %d skipped (not eligible or already in that state).", r.Skipped)
 	}
 	return msg
+}
+
+// runHandoutURL is the page of the codes a finished background action generated, for the admin
+// who started it ("" for the others, and once taken).
+func (h *Handler) runHandoutURL(c echo.Context, a users.Action, run *models.Run) (string, error) {
+	if !a.HandsOutCodes() {
+		return "", nil
+	}
+	ho, err := h.Codes.HandoutForRun(c.Request().Context(), current(c).Admin, run.ID)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", err
+	case ho.DownloadedAt != nil:
+		return "", nil
+	}
+	return c.Echo().Reverse("users.codes", ho.ID), nil
 }

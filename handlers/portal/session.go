@@ -31,6 +31,8 @@ type Deps struct {
 	Cookie *web.Cookie
 	// ClientDownloadURL is where to download the VPN client, "" when not configured.
 	ClientDownloadURL string
+	// BaseURL is the public URL of the server (the /enroll page shows it).
+	BaseURL string
 	// Debug shows the error behind a 500 on its page.
 	Debug bool
 	Log   *slog.Logger

@@ -62,7 +62,9 @@ func Problem(err error, c echo.Context, debug bool) errpages.Problem {
 		}
 	case http.StatusGone:
 		p.Title = "No longer available"
-		p.Message = "This link was already used or has expired."
+		if p.Message == "" {
+			p.Message = "This link was already used or has expired."
+		}
 	case http.StatusTooManyRequests:
 		p.Title = "Too many attempts"
 		p.Message = "Wait a little and try again."

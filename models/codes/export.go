@@ -8,6 +8,7 @@ import (
 
 	"onramp/models"
 	"onramp/models/csvsafe"
+	"onramp/models/store"
 )
 
 // CSVHeader is the first row of the codes CSV. Scripts read it: the first four names are stable.
@@ -32,12 +33,24 @@ func (s *Service) WriteCSV(ctx context.Context, actor *models.Admin, ip string, 
 	if actor.Role != models.RoleAdmin {
 		return 0, models.ErrForbidden
 	}
+	return s.writeCSV(ctx, actor, ip, w, flush, nil, func(now time.Time, after int64) ([]store.CodeExportRow, error) {
+		return s.store.ActiveCodesAfter(ctx, actor.AccountID, now, after, exportBatch)
+	})
+}
+
+// writeCSV writes the codes that page reads (a batch after the given id) as the codes CSV,
+// records each batch's codes as delivered in a CSV, and a Downloaded event with details.
+func (s *Service) writeCSV(ctx context.Context, actor *models.Admin, ip string, w io.Writer, flush func() error, details map[string]string,
+	page func(now time.Time, after int64) ([]store.CodeExportRow, error)) (rows int, err error) {
 	undecryptable, sent := 0, false
 	defer func() {
 		if !sent {
 			return // nothing left the server: the caller answers with an error page
 		}
-		details := map[string]string{"rows": strconv.Itoa(rows)}
+		if details == nil {
+			details = map[string]string{}
+		}
+		details["rows"] = strconv.Itoa(rows)
 		if err != nil {
 			details["complete"] = "no"
 		}
@@ -58,11 +71,12 @@ func (s *Service) WriteCSV(ctx context.Context, actor *models.Admin, ip string, 
 	}
 	var after int64
 	for {
-		page, err := s.store.ActiveCodesAfter(ctx, actor.AccountID, now, after, exportBatch)
+		batch, err := page(now, after)
 		if err != nil {
 			return rows, err
 		}
-		for _, r := range page {
+		ids := make([]int64, 0, len(batch))
+		for _, r := range batch {
 			code, err := s.sealer.Open(actor.AccountID, r.Encrypted)
 			if err != nil {
 				// Sealed under another ONRAMP_SECRET: there is nothing to show. Counted, never guessed at.
@@ -72,6 +86,7 @@ func (s *Service) WriteCSV(ctx context.Context, actor *models.Admin, ip string, 
 			if err := cw.Write(r.FirstName, r.LastName, r.Email, Format(code), r.ExpiresAt.UTC().Format(time.RFC3339)); err != nil {
 				return rows, err
 			}
+			ids = append(ids, r.ID)
 			rows++
 		}
 		sent = true
@@ -81,10 +96,13 @@ func (s *Service) WriteCSV(ctx context.Context, actor *models.Admin, ip string, 
 		if err := flush(); err != nil {
 			return rows, err
 		}
-		if len(page) < exportBatch {
+		if err := s.store.MarkCodesDelivered(ctx, actor.AccountID, ids, store.DeliveredCSV, now); err != nil {
+			return rows, err
+		}
+		if len(batch) < exportBatch {
 			break
 		}
-		after = page[len(page)-1].ID
+		after = batch[len(batch)-1].ID
 	}
 	if undecryptable > 0 {
 		s.log.Warn("registration codes that do not decrypt were left out of a CSV (was ONRAMP_SECRET changed?)",

@@ -55,9 +55,10 @@ func (s *Service) registerJobs(j *jobs.Jobs) {
 
 // Overview is the User Provisioning section of the Client Access page.
 type Overview struct {
-	Account  *models.Account
-	NewUsers int64       // enabled users that never had a code
-	Latest   *models.Run // nil before the first run
+	Account    *models.Account
+	NewUsers   int64       // enabled users without MFA that never had a code
+	SkippedMFA int64       // enabled users with MFA that never had a code (codes do not support MFA)
+	Latest     *models.Run // nil before the first run
 }
 
 // Overview reads the section's figures for the actor's account.
@@ -71,6 +72,9 @@ func (s *Service) Overview(ctx context.Context, actor *models.Admin) (Overview, 
 		return Overview{}, err
 	}
 	ov := Overview{Account: account, NewUsers: n}
+	if ov.SkippedMFA, err = s.store.CountMFAUsersWithoutCode(ctx, actor.AccountID); err != nil {
+		return Overview{}, err
+	}
 	ov.Latest, err = s.store.LatestRun(ctx, actor.AccountID, models.RunGenerateCodes)
 	if errors.Is(err, models.ErrNotFound) {
 		err = nil
@@ -145,7 +149,7 @@ func (s *Service) generateBatch(ctx context.Context, tx *store.Store, run *model
 	if err != nil || len(us) == 0 {
 		return runs.Step{}, err
 	}
-	if err := s.issue(ctx, tx, account, us, models.GeneratedByBulk, run.Actor()); err != nil {
+	if _, err := s.issue(ctx, tx, account, us, models.GeneratedByBulk, Issue{Who: run.Actor()}); err != nil {
 		return runs.Step{}, err
 	}
 	return runs.Step{Done: len(us), Affected: len(us)}, nil

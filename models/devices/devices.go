@@ -250,7 +250,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (re
 		if err := tx.CreateDevice(ctx, d); err != nil {
 			return err
 		}
-		if err := tx.SetCodeDevice(ctx, c.AccountID, c.ID, d.ID); err != nil {
+		if err := tx.SetCodeDevice(ctx, c.AccountID, c.ID, d.ID, ip); err != nil {
 			return err
 		}
 		who := clientActor(u, ip)

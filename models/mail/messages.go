@@ -23,3 +23,18 @@ type DisabledNotice struct {
 	To          string
 	FirstName   string
 }
+
+// CodeMail hands an SDP user a registration code. Code, EnrollLink and EnrollPage carry the code
+// itself: the outbox keeps it apart from the stored bodies, as it does an activation link.
+type CodeMail struct {
+	AccountID   int64
+	SDPUserID   int64
+	AccountName string
+	To          string
+	FirstName   string
+	Server      string // the public URL of the server, which the client registers with
+	Code        string // XXXX-XXXX-XXXX-XXXX
+	EnrollLink  string // onramp://enroll?server=...&account=...&code=...
+	EnrollPage  string // https://<server>/enroll?... for a phone without the client
+	ExpiresAt   time.Time
+}

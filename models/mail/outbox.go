@@ -123,6 +123,26 @@ func (o *Outbox) QueueDisabledNotices(ctx context.Context, tx *store.Store, ns [
 	return o.queue(ctx, tx, ms)
 }
 
+// QueueCodes renders registration code emails and queues them in tx (see QueueInvitations).
+// The code is the message's secret: each place of the bodies that holds it holds
+// models.MailSecretMark instead, until the message is sent.
+func (o *Outbox) QueueCodes(ctx context.Context, tx *store.Store, cms []CodeMail) error {
+	ms := make([]*models.MailMessage, len(cms))
+	for i, m := range cms {
+		code := m.Code
+		m.Code = models.MailSecretMark
+		m.EnrollLink = strings.ReplaceAll(m.EnrollLink, code, models.MailSecretMark)
+		m.EnrollPage = strings.ReplaceAll(m.EnrollPage, code, models.MailSecretMark)
+		r, err := o.renderer.Code(ctx, m)
+		if err != nil {
+			return fmt.Errorf("mail: render registration code: %w", err)
+		}
+		ms[i] = newMessage(models.MailCode, m.AccountID, m.SDPUserID, m.To, r)
+		ms[i].Secret = code
+	}
+	return o.queue(ctx, tx, ms)
+}
+
 func newMessage(kind models.MailKind, accountID, userID int64, to string, r Rendered) *models.MailMessage {
 	m := &models.MailMessage{AccountID: accountID, Kind: kind, ToEmail: to, Subject: r.Subject, TextBody: r.Text, HTMLBody: r.HTML}
 	if userID != 0 {

@@ -29,6 +29,10 @@ func (fakeRenderer) DisabledNotice(_ context.Context, n mail.DisabledNotice) (ma
 	return mail.Rendered{Subject: "Disabled", Text: "Your access is disabled.\n", HTML: "<p>Your access is disabled.</p>"}, nil
 }
 
+func (fakeRenderer) Code(_ context.Context, m mail.CodeMail) (mail.Rendered, error) {
+	return mail.Rendered{Subject: "Your code", Text: "Code " + m.Code + "\nLink " + m.EnrollLink + "\n", HTML: "<p>" + m.Code + "</p>"}, nil
+}
+
 type env struct {
 	t       *testing.T
 	store   *store.Store

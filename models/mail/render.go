@@ -14,4 +14,5 @@ type Rendered struct {
 type Renderer interface {
 	Invitation(ctx context.Context, inv Invitation) (Rendered, error)
 	DisabledNotice(ctx context.Context, n DisabledNotice) (Rendered, error)
+	Code(ctx context.Context, m CodeMail) (Rendered, error)
 }

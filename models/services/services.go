@@ -98,7 +98,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.Auth = auth.New(s, hasher, cfg.Keys, cfg.Auth)
 	sv.Admins = admins.New(s, hasher, sv.Auth.Config().PasswordLinkTTL)
 	sv.Portal = portal.New(s, hasher, cfg.Keys, cfg.Portal)
-	sv.Codes = codes.NewService(s, cfg.Keys, j, sv.Runs, codes.Config{Logger: log})
+	sv.Codes = codes.NewService(s, cfg.Keys, j, sv.Runs, codes.Config{Logger: log, BaseURL: cfg.BaseURL, Mailer: outbox})
 	sv.Devices = devices.New(s, sv.Codes.Sealer(), sv.Portal)
 	sv.Users = users.New(s, outbox, sv.Codes, sv.Devices, sv.Runs, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL})
 	sv.Events = events.New(s)

@@ -42,24 +42,31 @@ func (s *Store) AddUserCode(ctx context.Context, accountID int64, ids []int64) e
 		Updates(map[string]any{"had_code": true, "active_codes": gorm.Expr("active_codes + 1"), "updated_at": nowUTC()}).Error)
 }
 
-// UsersWithoutCode returns up to limit enabled users of an account that never had a code, with
-// ids up to maxID, in id order, locked for the transaction on PostgreSQL (a code generated for
-// one of them meanwhile by another transaction is seen once the lock is granted). The predicate
-// is the literal one of the partial index sdp_users_account_nocode_idx.
+// UsersWithoutCode returns up to limit enabled users without MFA of an account that never had
+// a code (codes do not support MFA), with ids up to maxID, in id order, locked for the
+// transaction on PostgreSQL (a code generated for one of them meanwhile by another transaction
+// is seen once the lock is granted). The had_code predicate is the literal one of the partial
+// index sdp_users_account_nocode_idx.
 func (s *Store) UsersWithoutCode(ctx context.Context, accountID, maxID int64, limit int) ([]models.SDPUser, error) {
 	var rows []models.SDPUser
 	q := s.q(ctx).Where("account_id = ? AND id <= ? AND status = ?", accountID, maxID, models.UserEnabled).
-		Where(s.boolFalse("had_code")).Order("id").Limit(limit)
+		Where(s.boolFalse("had_code")).Where(s.boolFalse("mfa_configured")).Order("id").Limit(limit)
 	if s.dialect == migrations.Postgres {
 		q = q.Clauses(lockForUpdate)
 	}
 	return rows, wrap(q.Find(&rows).Error)
 }
 
-// CountUsersWithoutCode counts the enabled users of an account that never had a code: the
-// number "Generate for new users" works through.
+// CountUsersWithoutCode counts the enabled users without MFA of an account that never had a
+// code: the number "Generate for new users" works through.
 func (s *Store) CountUsersWithoutCode(ctx context.Context, accountID int64) (int64, error) {
-	return s.CountUsers(ctx, accountID, UserFilter{Status: models.UserEnabled, NeverHadCode: true})
+	return s.CountUsers(ctx, accountID, UserFilter{Status: models.UserEnabled, NeverHadCode: true, MFA: "no"})
+}
+
+// CountMFAUsersWithoutCode counts the enabled users with MFA of an account that never had a
+// code: those "Generate for new users" skips.
+func (s *Store) CountMFAUsersWithoutCode(ctx context.Context, accountID int64) (int64, error) {
+	return s.CountUsers(ctx, accountID, UserFilter{Status: models.UserEnabled, NeverHadCode: true, MFA: "yes"})
 }
 
 // MaxUserID is the newest user id of an account (0 without users).
@@ -182,10 +189,20 @@ type CodeExportRow struct {
 // registration_codes_open_idx (account_id, id).
 // The rows are scanned by hand: GORM's reflection-based Scan took half the export's time.
 func (s *Store) ActiveCodesAfter(ctx context.Context, accountID int64, now time.Time, after int64, limit int) ([]CodeExportRow, error) {
-	rows, err := s.q(ctx).Raw(`SELECT c.id, c.encrypted, c.expires_at, u.first_name, u.last_name, u.email
+	return s.activeCodesAfter(ctx, accountID, nil, now, after, limit)
+}
+
+// activeCodesAfter is ActiveCodesAfter, limited to one handout when handoutID is not nil.
+func (s *Store) activeCodesAfter(ctx context.Context, accountID int64, handoutID *int64, now time.Time, after int64, limit int) ([]CodeExportRow, error) {
+	q := `SELECT c.id, c.encrypted, c.expires_at, u.first_name, u.last_name, u.email
 		FROM registration_codes c JOIN sdp_users u ON u.id = c.sdp_user_id
-		WHERE c.account_id = ? AND c.used_at IS NULL AND c.revoked_at IS NULL AND c.id > ? AND c.expires_at > ? AND c.encrypted <> ''
-		ORDER BY c.id LIMIT ?`, accountID, after, now, limit).Rows()
+		WHERE c.account_id = ? AND c.used_at IS NULL AND c.revoked_at IS NULL AND c.id > ? AND c.expires_at > ? AND c.encrypted <> ''`
+	args := []any{accountID, after, now}
+	if handoutID != nil {
+		q += ` AND c.handout_id = ?`
+		args = append(args, *handoutID)
+	}
+	rows, err := s.q(ctx).Raw(q+` ORDER BY c.id LIMIT ?`, append(args, limit)...).Rows()
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -201,10 +218,12 @@ func (s *Store) ActiveCodesAfter(ctx context.Context, accountID int64, now time.
 	return out, wrap(rows.Err())
 }
 
-// UserCode is a code as the user page shows it, with the email of the admin who generated it.
+// UserCode is a code as the user page shows it, with the email of the admin who generated it
+// and the name of the device it registered.
 type UserCode struct {
 	models.RegistrationCode
 	AdminEmail string
+	DeviceName string
 }
 
 // UserCodes returns the newest codes of one user of an account.
@@ -234,11 +253,30 @@ func (s *Store) UserCodes(ctx context.Context, accountID, userID int64, limit in
 			emails[a.ID] = a.Email
 		}
 	}
+	devices := map[int64]string{}
+	var deviceIDs []int64
+	for _, c := range rows {
+		if c.DeviceID != nil {
+			deviceIDs = append(deviceIDs, *c.DeviceID)
+		}
+	}
+	if len(deviceIDs) > 0 {
+		var ds []models.Device
+		if err := s.q(ctx).Select("id, name").Where("account_id = ? AND id IN ?", accountID, deviceIDs).Find(&ds).Error; err != nil {
+			return nil, wrap(err)
+		}
+		for _, d := range ds {
+			devices[d.ID] = d.Name
+		}
+	}
 	out := make([]UserCode, len(rows))
 	for i, c := range rows {
 		out[i] = UserCode{RegistrationCode: c}
 		if c.GeneratedByAdminID != nil {
 			out[i].AdminEmail = emails[*c.GeneratedByAdminID]
+		}
+		if c.DeviceID != nil {
+			out[i].DeviceName = devices[*c.DeviceID]
 		}
 	}
 	return out, nil

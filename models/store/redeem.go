@@ -42,10 +42,10 @@ func (s *Store) CodeByLookup(ctx context.Context, lookupHash string) (*models.Re
 	return first[models.RegistrationCode](s.q(ctx).Where("lookup_hash = ?", lookupHash))
 }
 
-// SetCodeDevice records the device a used code registered.
-func (s *Store) SetCodeDevice(ctx context.Context, accountID, codeID, deviceID int64) error {
+// SetCodeDevice records the device a used code registered, and the address it came from.
+func (s *Store) SetCodeDevice(ctx context.Context, accountID, codeID, deviceID int64, ip string) error {
 	return affected(s.q(ctx).Model(&models.RegistrationCode{}).
-		Where("account_id = ? AND id = ?", accountID, codeID).Update("device_id", deviceID))
+		Where("account_id = ? AND id = ?", accountID, codeID).UpdateColumns(&models.RegistrationCode{DeviceID: &deviceID, UsedIP: ip}))
 }
 
 // CountRedemption moves one code of an enabled user without MFA from active_codes to devices.

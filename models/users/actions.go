@@ -17,6 +17,7 @@ type Action string
 
 const (
 	ActionGenerateCode     Action = "generate_code"
+	ActionEmailCode        Action = "email_code"
 	ActionResendInvitation Action = "resend_invitation"
 	ActionResetPassword    Action = "reset_password"
 	ActionDisable          Action = "disable"
@@ -26,7 +27,7 @@ const (
 )
 
 // Actions lists the actions in menu order.
-var Actions = []Action{ActionGenerateCode, ActionResendInvitation, ActionResetPassword, ActionRemoveMFA, ActionDisable, ActionEnable, ActionDelete}
+var Actions = []Action{ActionGenerateCode, ActionEmailCode, ActionResendInvitation, ActionResetPassword, ActionRemoveMFA, ActionDisable, ActionEnable, ActionDelete}
 
 // Valid reports whether a is a known action.
 func (a Action) Valid() bool {
@@ -43,6 +44,8 @@ func (a Action) Label() string {
 	switch a {
 	case ActionGenerateCode:
 		return "Generate registration code"
+	case ActionEmailCode:
+		return "Email registration code"
 	case ActionResendInvitation:
 		return "Resend invitation"
 	case ActionResetPassword:
@@ -59,14 +62,14 @@ func (a Action) Label() string {
 	return string(a)
 }
 
-// Allowed reports whether a role may run the action: helpdesk staff generate codes, resend,
-// reset and remove MFA (a user who lost their phone calls the helpdesk), only admins disable,
-// enable and delete.
+// Allowed reports whether a role may run the action: helpdesk staff generate and email codes,
+// resend, reset and remove MFA (a user who lost their phone calls the helpdesk), only admins
+// disable, enable and delete.
 func (a Action) Allowed(r models.Role) bool {
 	if r == models.RoleAdmin {
 		return true
 	}
-	return a == ActionGenerateCode || a == ActionResendInvitation || a == ActionResetPassword || a == ActionRemoveMFA
+	return a == ActionGenerateCode || a == ActionEmailCode || a == ActionResendInvitation || a == ActionResetPassword || a == ActionRemoveMFA
 }
 
 // SignsOutDevices reports whether the action ends the users' VPN devices' access: their
@@ -75,10 +78,14 @@ func (a Action) SignsOutDevices() bool {
 	return a == ActionResetPassword || a == ActionDisable || a == ActionDelete
 }
 
-// Invites reports whether the action queues invitation emails in this account.
-func (a Action) Invites(account *models.Account) bool {
-	return a == ActionResendInvitation || a == ActionResetPassword && account.ProvisioningMethod == models.MethodInvitationEmail
+// Mails reports whether the action queues emails (invitations, codes) in this account.
+func (a Action) Mails(account *models.Account) bool {
+	return a == ActionResendInvitation || a == ActionEmailCode || a == ActionResetPassword && account.ProvisioningMethod == models.MethodInvitationEmail
 }
+
+// HandsOutCodes reports whether the action generates codes that its admin is handed (shown
+// once, downloaded once).
+func (a Action) HandsOutCodes() bool { return a == ActionGenerateCode || a == ActionEmailCode }
 
 // Destructive actions get a red confirmation (removing MFA weakens how the users sign in).
 func (a Action) Destructive() bool {
@@ -97,10 +104,17 @@ func (a Action) Warning(n int64, account *models.Account) string {
 	case ActionGenerateCode:
 		if one {
 			return fmt.Sprintf("A new registration code will be generated for this user, in addition to the codes they have "+
-				"(one code per device). Codes expire after %s; a disabled user gets none.", expiry)
+				"(one code per device). Codes expire after %s; a disabled user, or a user with MFA, gets none.", expiry)
 		}
 		return fmt.Sprintf("A new registration code will be generated for each enabled user among these %d users, in addition to the codes "+
-			"they have (one code per device). Codes expire after %s; disabled users are skipped.", n, expiry)
+			"they have (one code per device). Codes expire after %s; disabled users and users with MFA are skipped.", n, expiry)
+	case ActionEmailCode:
+		if one {
+			return fmt.Sprintf("A new registration code will be generated for this user and emailed to them with the enrollment link. "+
+				"Codes expire after %s; a disabled user, or a user with MFA, gets none.", expiry)
+		}
+		return fmt.Sprintf("Each enabled user among these %d users gets a new registration code, emailed to them with the enrollment link. "+
+			"Codes expire after %s; disabled users and users with MFA are skipped.", n, expiry)
 	case ActionResendInvitation:
 		if one {
 			return "A new invitation email will be sent to this user if they are enabled and not yet active. Links sent before stop working."
@@ -210,8 +224,12 @@ func (s *Service) Account(ctx context.Context, actor *models.Admin) (*models.Acc
 
 // Result counts what a bulk action did.
 type Result struct {
-	Affected int // users the action changed
-	Skipped  int // selected users it did not apply to (already in that state, not eligible)
+	Affected   int // users the action changed
+	Skipped    int // selected users it did not apply to (already in that state, not eligible)
+	SkippedMFA int // of Skipped, users with MFA that an action generating codes skipped
+	// HandoutID is the handout of the codes an action generated (0 for the others): its result
+	// page shows them once.
+	HandoutID int64
 }
 
 // Bulk runs an action over a selection in one transaction, a batch of users per statement: it
@@ -230,10 +248,18 @@ func (s *Service) Bulk(ctx context.Context, actor *models.Admin, ip string, a Ac
 		if err != nil {
 			return err
 		}
+		var handout *int64
+		if a.HandsOutCodes() {
+			if res.HandoutID, err = s.codes.NewHandout(ctx, tx, actor, nil, a == ActionEmailCode); err != nil {
+				return err
+			}
+			handout = &res.HandoutID
+		}
 		return eachBatch(ctx, tx, actor.AccountID, sel, func(us []models.SDPUser) error {
-			n, err := s.apply(ctx, tx, account, a, us, who)
-			res.Affected += n
-			res.Skipped += len(us) - n
+			r, err := s.apply(ctx, tx, account, a, us, who, handout)
+			res.Affected += r.Affected
+			res.Skipped += len(us) - r.Affected
+			res.SkippedMFA += r.SkippedMFA
 			return err
 		})
 	})
@@ -274,11 +300,28 @@ func eachBatch(ctx context.Context, tx *store.Store, accountID int64, sel Select
 	}
 }
 
-// apply runs one action on one batch and returns how many users it changed.
-func (s *Service) apply(ctx context.Context, tx *store.Store, account *models.Account, a Action, us []models.SDPUser, who models.Actor) (int, error) {
+// apply runs one action on one batch and says how many users it changed (and, for the actions
+// that generate codes, how many it skipped for MFA); their codes go to the handout.
+func (s *Service) apply(ctx context.Context, tx *store.Store, account *models.Account, a Action, us []models.SDPUser, who models.Actor,
+	handout *int64) (Result, error) {
+	var r codes.Result
+	var err error
 	switch a {
 	case ActionGenerateCode:
-		return s.codes.IssueForUsers(ctx, tx, account, us, who)
+		r, err = s.codes.IssueForUsers(ctx, tx, account, us, codes.Issue{Who: who, HandoutID: handout})
+	case ActionEmailCode:
+		r, err = s.codes.EmailForUsers(ctx, tx, account, us, codes.Issue{Who: who, HandoutID: handout})
+	default:
+		n, err := s.applyToUsers(ctx, tx, account, a, us, who)
+		return Result{Affected: n}, err
+	}
+	return Result{Affected: r.Generated, SkippedMFA: r.SkippedMFA}, err
+}
+
+// applyToUsers runs one of the actions that change users themselves on one batch and returns
+// how many users it changed.
+func (s *Service) applyToUsers(ctx context.Context, tx *store.Store, account *models.Account, a Action, us []models.SDPUser, who models.Actor) (int, error) {
+	switch a {
 	case ActionResendInvitation:
 		eligible := filter(us, func(u *models.SDPUser) bool {
 			return u.Status == models.UserEnabled && u.Activation != models.ActivationActive

@@ -68,6 +68,11 @@ func (s *Service) start(ctx context.Context, actor *models.Admin, ip string, a A
 		}
 		run, err = s.runs.Start(ctx, tx, &models.Run{AccountID: actor.AccountID, Kind: models.RunUserAction, Action: string(a),
 			Filter: string(filter), Total: int(n), MaxUserID: maxID, AdminID: who.ID, ActorType: who.Type, ActorLabel: who.Label, SourceIP: ip})
+		if err != nil || !a.HandsOutCodes() {
+			return err
+		}
+		// The run's codes go to its admin's handout, for the CSV of the codes just generated.
+		_, err = s.codes.NewHandout(ctx, tx, actor, &run.ID, a == ActionEmailCode)
 		return err
 	})
 	switch {
@@ -126,11 +131,22 @@ func (s *Service) actionBatch(ctx context.Context, tx *store.Store, run *models.
 	if err != nil {
 		return runs.Step{}, err
 	}
-	n, err := s.apply(ctx, tx, account, Action(run.Action), us, run.Actor())
+	a := Action(run.Action)
+	var handout *int64
+	if a.HandsOutCodes() {
+		// A run started before handouts existed has none: its codes go to the full CSV only.
+		switch h, err := tx.HandoutForRun(ctx, run.AccountID, run.ID); {
+		case err == nil:
+			handout = &h.ID
+		case !errors.Is(err, models.ErrNotFound):
+			return runs.Step{}, err
+		}
+	}
+	r, err := s.apply(ctx, tx, account, a, us, run.Actor(), handout)
 	if err != nil {
 		return runs.Step{}, err
 	}
 	// Done counts the ids walked, so that users deleted meanwhile by someone else still move
 	// the run on.
-	return runs.Step{Done: len(ids), Affected: n, After: ids[len(ids)-1]}, nil
+	return runs.Step{Done: len(ids), Affected: r.Affected, After: ids[len(ids)-1]}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"onramp/models"
+	"onramp/models/codes"
 	"onramp/models/mail"
 	"onramp/models/runs"
 	"onramp/models/secret"
@@ -30,9 +31,13 @@ type Outbox interface {
 	QueueDisabledNotices(ctx context.Context, tx *store.Store, ns []mail.DisabledNotice) error
 }
 
-// CodeIssuer generates registration codes inside the caller's transaction (models/codes).
+// CodeIssuer generates registration codes inside the caller's transaction (models/codes), and
+// opens the handouts that show them once to the admin who generated them.
 type CodeIssuer interface {
-	IssueForUsers(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, who models.Actor) (int, error)
+	IssueForUsers(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, in codes.Issue) (codes.Result, error)
+	IssueForNewUsers(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, in codes.Issue) (codes.Result, error)
+	EmailForUsers(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, in codes.Issue) (codes.Result, error)
+	NewHandout(ctx context.Context, tx *store.Store, admin *models.Admin, runID *int64, emailed bool) (int64, error)
 }
 
 // Config holds what invitations need.
@@ -102,12 +107,21 @@ func (in *CreateInput) Validate() error {
 	return v.OrNil()
 }
 
+// Created is a user just created and, under the Registration Code method, the handout that
+// shows the creator the user's first code once (0 without one).
+type Created struct {
+	User      *models.SDPUser
+	HandoutID int64
+}
+
 // Create adds a user created in the console. Under the Invitation Email method with option 1 on,
-// the invitation is queued in the same transaction as the user.
-func (s *Service) Create(ctx context.Context, actor *models.Admin, ip string, in CreateInput) (*models.SDPUser, error) {
+// the invitation is queued in the same transaction as the user; under the Registration Code
+// method the user's first code is generated in that transaction, for the creator's handout.
+func (s *Service) Create(ctx context.Context, actor *models.Admin, ip string, in CreateInput) (Created, error) {
 	if err := in.Validate(); err != nil {
-		return nil, err
+		return Created{}, err
 	}
+	var handout int64
 	u := &models.SDPUser{AccountID: actor.AccountID, FirstName: in.FirstName, LastName: in.LastName, Email: in.Email,
 		Phone: in.Phone, Origin: models.OriginManual, Status: models.UserEnabled, Activation: models.ActivationNew}
 	who := models.AdminActor(actor, ip)
@@ -126,6 +140,13 @@ func (s *Service) Create(ctx context.Context, actor *models.Admin, ip string, in
 			map[string]string{"origin": u.Origin})); err != nil {
 			return err
 		}
+		if account.ProvisioningMethod == models.MethodRegistrationCode {
+			if handout, err = s.codes.NewHandout(ctx, tx, actor, nil, false); err != nil {
+				return err
+			}
+			_, err = s.codes.IssueForNewUsers(ctx, tx, account, []models.SDPUser{*u}, codes.Issue{Who: who, HandoutID: &handout})
+			return err
+		}
 		if !account.InvitesNewManualUsers() {
 			return nil
 		}
@@ -133,9 +154,9 @@ func (s *Service) Create(ctx context.Context, actor *models.Admin, ip string, in
 		return s.invite(ctx, tx, account, []models.SDPUser{*u}, who, "new user")
 	})
 	if err != nil {
-		return nil, err
+		return Created{}, err
 	}
-	return u, nil
+	return Created{User: u, HandoutID: handout}, nil
 }
 
 // Get returns a user of the actor's account.

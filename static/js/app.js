@@ -47,23 +47,38 @@
     }
   });
 
-  // Copy buttons: <button data-copy="input-id">.
+  // Copy buttons: <button data-copy="id"> copies the value of that input, or the text of that
+  // element, and selects it too (so that it is copied even where the clipboard API is refused).
   document.addEventListener("click", function (ev) {
     var btn = ev.target.closest("[data-copy]");
     if (!btn) { return; }
-    var input = document.getElementById(btn.getAttribute("data-copy"));
-    if (!input) { return; }
-    input.select();
+    var source = document.getElementById(btn.getAttribute("data-copy"));
+    if (!source) { return; }
+    var text;
+    if ("value" in source) {
+      text = source.value;
+      source.select();
+    } else {
+      text = source.textContent.trim();
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      window.getSelection().removeAllRanges();
+      window.getSelection().addRange(range);
+    }
     var done = function () {
-      var label = btn.textContent;
+      var label = btn.getAttribute("data-label") || btn.textContent;
+      btn.setAttribute("data-label", label);
       btn.textContent = "Copied";
       setTimeout(function () { btn.textContent = label; }, 1500);
     };
-    if (navigator.clipboard) {
-      navigator.clipboard.writeText(input.value).then(done);
-    } else {
+    var fallback = function () {
       document.execCommand("copy");
       done();
+    };
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(text).then(done, fallback);
+    } else {
+      fallback();
     }
   });
 

@@ -70,6 +70,26 @@ func (r Renderer) DisabledNotice(ctx context.Context, n mail.DisabledNotice) (ma
 	return render(ctx, v.Subject, disabledText(v), disabledHTML(v))
 }
 
+type codeView struct {
+	Subject, Greeting, Account, Email, Server, Code, EnrollLink, EnrollPage, Expires string
+}
+
+// Code renders the email that hands a user a registration code.
+func (r Renderer) Code(ctx context.Context, m mail.CodeMail) (mail.Rendered, error) {
+	v := codeView{
+		Subject:    "Your " + m.AccountName + " VPN registration code",
+		Greeting:   greeting(m.FirstName),
+		Account:    m.AccountName,
+		Email:      m.To,
+		Server:     m.Server,
+		Code:       m.Code,
+		EnrollLink: m.EnrollLink,
+		EnrollPage: m.EnrollPage,
+		Expires:    m.ExpiresAt.UTC().Format(expiryLayout),
+	}
+	return render(ctx, v.Subject, codeText(v), codeHTML(v))
+}
+
 func greeting(first string) string {
 	if first = strings.TrimSpace(first); first != "" {
 		return "Hello " + first + ","
