@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"encoding/base64"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -14,7 +16,7 @@ import (
 
 // UserFilter narrows the users list; zero values do not filter.
 type UserFilter struct {
-	Q            string // prefix of the email, first name or last name
+	Q            string // a part of the email or of the name ("first last"); under 3 characters, their prefix
 	Status       models.UserStatus
 	Origin       string
 	Activation   models.Activation
@@ -26,16 +28,33 @@ type UserFilter struct {
 // UserPage is one page of the users list.
 type UserPage struct {
 	Users []models.SDPUser
-	// Next is the cursor of the following page, "" on the last one.
-	Next string
+	// Next is the cursor of the following page, "" on the last one; Prev that of the page
+	// before, "" on the first one.
+	Next, Prev string
 }
 
-// applyUserFilter adds the filter's conditions. Every condition is chosen so that an index of
-// migration 00002 serves it: prefix search as a range (or LIKE on PostgreSQL's pattern-ops
-// indexes), partial indexes for MFA and "never had a code" with the literal predicates they were
-// created with.
+// Keyset says where a page of a keyset-paginated list starts: after a cursor (the next page),
+// before one (the previous page), or at the top when both are "".
+type Keyset struct {
+	After, Before string
+}
+
+// substringMin is the shortest search that matches anywhere in an email or a name: pg_trgm's
+// index needs a whole trigram, so a shorter one would read every row. Shorter searches match
+// a prefix, which the b-tree indexes serve.
+const substringMin = 3
+
+// applyUserFilter adds the filter's conditions. Every condition is chosen so that an index
+// serves it: a search of 3 characters or more matches anywhere (LIKE '%…%', served on PostgreSQL
+// by the trigram indexes of migration 00017, a scan of the account's users on SQLite), a shorter
+// one matches a prefix, as a range (or LIKE on PostgreSQL's pattern-ops indexes of migration
+// 00002); partial indexes serve MFA and "never had a code" with the literal predicates they
+// were created with.
 func (s *Store) applyUserFilter(q *gorm.DB, f UserFilter) *gorm.DB {
-	if p := strings.ToLower(strings.TrimSpace(f.Q)); p != "" {
+	if p := strings.ToLower(strings.TrimSpace(f.Q)); utf8.RuneCountInString(p) >= substringMin {
+		like := "%" + escapeLike(p) + "%"
+		q = q.Where(`(email LIKE ? ESCAPE '\' OR lower(first_name || ' ' || last_name) LIKE ? ESCAPE '\')`, like, like)
+	} else if p != "" {
 		lo, hi := p, p+"\U0010FFFF"
 		if s.dialect == migrations.Postgres {
 			like := escapeLike(p) + "%"
@@ -80,56 +99,95 @@ func (s *Store) boolFalse(col string) string {
 	return col + " = 0"
 }
 
+// escapeLike makes LIKE's wildcards plain characters (with ESCAPE '\', PostgreSQL's default).
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// ListUsers returns a page of an account's users in the filter's order, after the cursor
-// (keyset pagination: the cost of a page does not grow with its depth).
-func (s *Store) ListUsers(ctx context.Context, accountID int64, f UserFilter, after string, limit int) (UserPage, error) {
-	q := s.applyUserFilter(s.q(ctx).Where("account_id = ?", accountID), f)
-	key, id, hasCursor := decodeCursor(after)
-	switch f.Sort {
-	case "oldest":
-		if hasCursor {
-			q = q.Where("id > ?", id)
-		}
-		q = q.Order("id")
-	case "name":
-		if hasCursor {
-			// A row-value comparison, so that the (account_id, name_key, id) index seeks to it.
-			q = q.Where("(name_key, id) > (?, ?)", key, id)
-		}
-		q = q.Order("name_key").Order("id")
-	case "email":
-		if hasCursor {
-			q = q.Where("(email, id) > (?, ?)", key, id)
-		}
-		q = q.Order("email").Order("id")
-	default:
-		if hasCursor {
-			q = q.Where("id < ?", id)
-		}
-		q = q.Order("id DESC")
+// keyOrder is a keyset order: by a key column then id (key "" orders by id alone), ascending or
+// descending. Each has an index (account_id, key, id) that seeks to a cursor in either direction.
+type keyOrder struct {
+	key string
+	asc bool
+}
+
+// userOrders are the Users list's orders by the filter's Sort.
+var userOrders = map[string]keyOrder{"": {"", false}, "newest": {"", false}, "oldest": {"", true}, "name": {"name_key", true}, "email": {"email", true}}
+
+// seek narrows q to the rows past a cursor (key, id) in the order, or before it with backwards,
+// and orders q so that the nearest rows come first.
+func (o keyOrder) seek(q *gorm.DB, key string, id int64, hasCursor, backwards bool) *gorm.DB {
+	up := o.asc != backwards
+	op, dir := "<", " DESC"
+	if up {
+		op, dir = ">", ""
 	}
+	if hasCursor {
+		if o.key == "" {
+			q = q.Where("id "+op+" ?", id)
+		} else {
+			// A row-value comparison, so that the (account_id, key, id) index seeks to it.
+			q = q.Where("("+o.key+", id) "+op+" (?, ?)", key, id)
+		}
+	}
+	if o.key != "" {
+		q = q.Order(o.key + dir)
+	}
+	return q.Order("id" + dir)
+}
+
+// ListUsers returns a page of an account's users in the filter's order, after or before a
+// cursor (keyset pagination: the cost of a page does not grow with its depth). A page before a
+// cursor that is not full any more (users were deleted) is the first page.
+func (s *Store) ListUsers(ctx context.Context, accountID int64, f UserFilter, at Keyset, limit int) (UserPage, error) {
+	o := userOrders[f.Sort]
+	backwards := at.Before != "" && at.After == ""
+	cursor := at.After
+	if backwards {
+		cursor = at.Before
+	}
+	key, id, hasCursor := decodeCursor(cursor)
+	q := o.seek(s.applyUserFilter(s.q(ctx).Where("account_id = ?", accountID), f), key, id, hasCursor, backwards)
 	var rows []models.SDPUser
 	if err := q.Limit(limit + 1).Find(&rows).Error; err != nil {
 		return UserPage{}, wrap(err)
 	}
+	more := len(rows) > limit
+	rows = rows[:min(len(rows), limit)]
+	if !hasCursor {
+		backwards = false
+	}
+	if backwards && len(rows) < limit {
+		return s.ListUsers(ctx, accountID, f, Keyset{}, limit)
+	}
 	page := UserPage{Users: rows}
-	if len(rows) > limit {
-		page.Users = rows[:limit]
-		last := rows[limit-1]
-		switch f.Sort {
-		case "name":
-			page.Next = EncodeCursor(last.NameKey, last.ID)
-		case "email":
-			page.Next = EncodeCursor(last.Email, last.ID)
-		default:
-			page.Next = strconv.FormatInt(last.ID, 10)
+	if backwards {
+		slices.Reverse(rows)
+		if more {
+			page.Prev = userCursor(f.Sort, &rows[0])
 		}
+		page.Next = userCursor(f.Sort, &rows[len(rows)-1])
+		return page, nil
+	}
+	if more {
+		page.Next = userCursor(f.Sort, &rows[len(rows)-1])
+	}
+	if hasCursor && len(rows) > 0 {
+		page.Prev = userCursor(f.Sort, &rows[0])
 	}
 	return page, nil
+}
+
+// userCursor is the cursor of a user's place in an order: the id alone for the id orders, the
+// sort key and the id for the others.
+func userCursor(sort string, u *models.SDPUser) string {
+	switch sort {
+	case "name":
+		return EncodeCursor(u.NameKey, u.ID)
+	case "email":
+		return EncodeCursor(u.Email, u.ID)
+	}
+	return strconv.FormatInt(u.ID, 10)
 }
 
 // EncodeCursor packs a sort key and an id into a URL-safe string.
@@ -156,6 +214,16 @@ func decodeCursor(s string) (string, int64, bool) {
 		return "", 0, false
 	}
 	return key, id, true
+}
+
+// CountUsersUpTo counts an account's users matching a filter, stopping at limit: the list's
+// total reads at most limit index entries or rows however many users match, where a plain
+// COUNT would read a million on every page view. A count of limit means "limit or more".
+func (s *Store) CountUsersUpTo(ctx context.Context, accountID int64, f UserFilter, limit int) (int64, error) {
+	sub := s.applyUserFilter(s.q(ctx).Model(&models.SDPUser{}).Select("1").Where("account_id = ?", accountID), f).Limit(limit)
+	var n int64
+	err := s.q(ctx).Raw("SELECT COUNT(*) FROM (?) AS matching", sub).Scan(&n).Error
+	return n, wrap(err)
 }
 
 // CountUsers counts an account's users matching a filter (for confirmations, not page views).
