@@ -137,45 +137,46 @@ func (o keyOrder) seek(q *gorm.DB, key string, id int64, hasCursor, backwards bo
 }
 
 // ListUsers returns a page of an account's users in the filter's order, after or before a
-// cursor (keyset pagination: the cost of a page does not grow with its depth). A page before a
-// cursor that is not full any more (users were deleted) is the first page.
+// cursor (keyset pagination: the cost of a page does not grow with its depth).
 func (s *Store) ListUsers(ctx context.Context, accountID int64, f UserFilter, at Keyset, limit int) (UserPage, error) {
-	o := userOrders[f.Sort]
+	base := func() *gorm.DB { return s.applyUserFilter(s.q(ctx).Where("account_id = ?", accountID), f) }
+	rows, next, prev, err := keysetPage(base, userOrders[f.Sort], at, limit, func(u *models.SDPUser) string { return userCursor(f.Sort, u) })
+	return UserPage{Users: rows, Next: next, Prev: prev}, err
+}
+
+// keysetPage reads the page of base's rows in order o that at points to, and the cursors of the
+// pages after and before it ("" when there is none). A page before a cursor that is not full
+// any more (rows were deleted) is the first page.
+func keysetPage[T any](base func() *gorm.DB, o keyOrder, at Keyset, limit int, cursor func(*T) string) (rows []T, next, prev string, err error) {
 	backwards := at.Before != "" && at.After == ""
-	cursor := at.After
+	from := at.After
 	if backwards {
-		cursor = at.Before
+		from = at.Before
 	}
-	key, id, hasCursor := decodeCursor(cursor)
-	q := o.seek(s.applyUserFilter(s.q(ctx).Where("account_id = ?", accountID), f), key, id, hasCursor, backwards)
-	var rows []models.SDPUser
-	if err := q.Limit(limit + 1).Find(&rows).Error; err != nil {
-		return UserPage{}, wrap(err)
+	key, id, hasCursor := decodeCursor(from)
+	backwards = backwards && hasCursor
+	if err := o.seek(base(), key, id, hasCursor, backwards).Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", "", wrap(err)
 	}
 	more := len(rows) > limit
 	rows = rows[:min(len(rows), limit)]
-	if !hasCursor {
-		backwards = false
-	}
-	if backwards && len(rows) < limit {
-		return s.ListUsers(ctx, accountID, f, Keyset{}, limit)
-	}
-	page := UserPage{Users: rows}
 	if backwards {
+		if len(rows) < limit {
+			return keysetPage(base, o, Keyset{}, limit, cursor)
+		}
 		slices.Reverse(rows)
 		if more {
-			page.Prev = userCursor(f.Sort, &rows[0])
+			prev = cursor(&rows[0])
 		}
-		page.Next = userCursor(f.Sort, &rows[len(rows)-1])
-		return page, nil
+		return rows, cursor(&rows[len(rows)-1]), prev, nil
 	}
 	if more {
-		page.Next = userCursor(f.Sort, &rows[len(rows)-1])
+		next = cursor(&rows[len(rows)-1])
 	}
 	if hasCursor && len(rows) > 0 {
-		page.Prev = userCursor(f.Sort, &rows[0])
+		prev = cursor(&rows[0])
 	}
-	return page, nil
+	return rows, next, prev, nil
 }
 
 // userCursor is the cursor of a user's place in an order: the id alone for the id orders, the
@@ -291,16 +292,22 @@ func (s *Store) CountMFAUsers(ctx context.Context, accountID int64) (int64, erro
 	return s.CountUsers(ctx, accountID, UserFilter{MFA: "yes"})
 }
 
-// UserOrigins lists the distinct origins of an account's users, for the filter menu. A plain
-// DISTINCT would read every user; this recursive query hops along the (account_id, origin)
-// index, one seek per origin, so its cost does not grow with the number of users.
+// UserOrigins lists the distinct origins of an account's users, for the filter menu.
 func (s *Store) UserOrigins(ctx context.Context, accountID int64) ([]string, error) {
+	return s.distinct(ctx, "sdp_users", "origin", accountID)
+}
+
+// distinct lists up to 50 distinct values of a column of an account's rows of a table (both
+// constants of this package), for a filter menu. A plain DISTINCT would read every row; this
+// recursive query hops along the (account_id, col) index, one seek per value, so its cost does
+// not grow with the number of rows.
+func (s *Store) distinct(ctx context.Context, table, col string, accountID int64) ([]string, error) {
 	var out []string
-	err := s.q(ctx).Raw(`WITH RECURSIVE o(origin) AS (
-		SELECT (SELECT origin FROM sdp_users WHERE account_id = ? ORDER BY origin LIMIT 1)
+	err := s.q(ctx).Raw(`WITH RECURSIVE o(v) AS (
+		SELECT (SELECT `+col+` FROM `+table+` WHERE account_id = ? ORDER BY `+col+` LIMIT 1)
 		UNION ALL
-		SELECT (SELECT origin FROM sdp_users WHERE account_id = ? AND origin > o.origin ORDER BY origin LIMIT 1)
-		FROM o WHERE o.origin IS NOT NULL
-	) SELECT origin FROM o WHERE origin IS NOT NULL LIMIT 50`, accountID, accountID).Scan(&out).Error
+		SELECT (SELECT `+col+` FROM `+table+` WHERE account_id = ? AND `+col+` > o.v ORDER BY `+col+` LIMIT 1)
+		FROM o WHERE o.v IS NOT NULL
+	) SELECT v FROM o WHERE v IS NOT NULL LIMIT 50`, accountID, accountID).Scan(&out).Error
 	return out, wrap(err)
 }
