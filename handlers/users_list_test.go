@@ -194,13 +194,13 @@ func TestUsersListTotalsAndPreviousLinks(t *testing.T) {
 	expectStatus(t, c.get("/access/users?before=%2B%2B%2B&sort=name"), http.StatusOK)
 }
 
-// TestUsersListTotalIsCapped: past 10,000 matching users the total says "10,000+" instead of
-// counting every row on every page view.
-func TestUsersListTotalIsCapped(t *testing.T) {
+// TestCountsAreCapped: past 10,000 matching users the list's total and the Overview's counts
+// say "10,000+" instead of counting every row on every page view.
+func TestCountsAreCapped(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
-	a.seedUsers(boss.AccountID, 10_001, func(i int, u *models.SDPUser) {
+	a.seedUsers(boss.AccountID, 10_002, func(i int, u *models.SDPUser) {
 		if i < 3 {
 			u.Status = models.UserDisabled
 		}
@@ -210,10 +210,16 @@ func TestUsersListTotalIsCapped(t *testing.T) {
 	if got := usersTotal(t, c.get("/access/users")); got != "10,000+ users" {
 		t.Fatalf("total %q", got)
 	}
-	if got := usersTotal(t, c.get("/access/users?status=enabled")); got != "9,998 users match" {
+	if got := usersTotal(t, c.get("/access/users?status=enabled")); got != "9,999 users match" {
 		t.Fatalf("total %q", got)
 	}
 	if got := usersTotal(t, c.get("/access/users?status=disabled")); got != "3 users match" {
 		t.Fatalf("total %q", got)
+	}
+	home := c.get("/")
+	for k, want := range map[string]string{"enabled": "9,999", "new": "10,000+", "disabled": "3"} {
+		if got := statOf(t, home, k); got != want {
+			t.Errorf("Overview count %s = %q, want %q", k, got, want)
+		}
 	}
 }
