@@ -121,6 +121,15 @@ func TestDevicesPage(t *testing.T) {
 	if a.reload(hank).Devices != 1 || a.reload(ada).Devices != 1 {
 		t.Fatal("a refused sign-out signed a device out")
 	}
+	// Junk ids and too large a selection are clear errors.
+	expectStatus(t, c.post("/access/devices/sign-out", url.Values{"ids": {"x"}}), http.StatusBadRequest)
+	many := make([]string, 1001)
+	for i := range many {
+		many[i] = strconv.Itoa(i + 1)
+	}
+	r2 = c.post("/access/devices/sign-out", url.Values{"ids": many, "confirm": {"1"}})
+	expectStatus(t, r2, http.StatusUnprocessableEntity)
+	expectBody(t, r2, "at most 1000 devices")
 	// Nothing selected: back to the list with a message.
 	r2 = c.post("/access/devices/sign-out", url.Values{"state": {"active"}})
 	expectStatus(t, r2, http.StatusSeeOther)
