@@ -210,10 +210,15 @@ func TestDevicesBulkSignOut(t *testing.T) {
 	if a.countSQL("SELECT COUNT(*) FROM devices WHERE id = ? AND revoked_at IS NULL", keepID) != 1 {
 		t.Fatal("an unselected device was signed out")
 	}
-	// All of them signed out already: nothing to do, said so.
-	r = c.post("/access/devices/sign-out", url.Values{"ids": ids[:2]})
-	expectStatus(t, r, http.StatusSeeOther)
-	expectBody(t, c.get(r.Header.Get("Location")), "already signed out")
+	// All of them signed out already: nothing to do, said so, confirmed or not.
+	for _, confirm := range []string{"", "1"} {
+		r = c.post("/access/devices/sign-out", url.Values{"ids": ids[:2], "confirm": {confirm}})
+		expectStatus(t, r, http.StatusSeeOther)
+		expectBody(t, c.get(r.Header.Get("Location")), "Nothing to do: those devices are already signed out.")
+	}
+	if n := a.portalEvents(models.EventDevice, models.SubDeviceSignedOut); n != 6 {
+		t.Fatalf("%d Signed Out events after signing out signed-out devices", n)
+	}
 }
 
 // TestDevicesPages walks the Devices list forwards and back.

@@ -38,10 +38,13 @@ func (h *Handler) DevicesList(c echo.Context) error {
 	list := c.Echo().Reverse("devices.list")
 	v := devicepages.List{Filter: devicepages.Filter{State: f.State, Platform: f.Platform, Via: f.Via, Q: f.Q, Active: f.Active()},
 		Platforms: platforms, Hidden: deviceFilterFields(f)}
-	for _, l := range page.Devices {
-		r := web.DeviceRows([]models.Device{l.Device}, func(id int64) string { return c.Echo().Reverse("devices.device.signout", id) })[0]
-		v.Rows = append(v.Rows, devicepages.Row{DeviceRow: r, UserName: l.User.FullName(), UserEmail: l.User.Email,
-			UserURL: c.Echo().Reverse("users.show", l.Device.SDPUserID)})
+	ds := make([]models.Device, len(page.Devices))
+	for i, l := range page.Devices {
+		ds[i] = l.Device
+	}
+	for i, r := range web.DeviceRows(ds, func(id int64) string { return c.Echo().Reverse("devices.device.signout", id) }) {
+		u := page.Devices[i].User
+		v.Rows = append(v.Rows, devicepages.Row{DeviceRow: r, UserName: u.FullName(), UserEmail: u.Email, UserURL: c.Echo().Reverse("users.show", u.ID)})
 	}
 	if page.Prev != "" {
 		v.Pagination.FirstURL = list + f.Query("", "")
@@ -95,15 +98,18 @@ func (h *Handler) signOutDevices(c echo.Context, ids []int64, action string) err
 	if len(ids) == 0 {
 		return h.flashRedirect(c, views.FlashError, "Select at least one device, then choose Sign out selected.", back)
 	}
+	nothingToDo := func(n int) error {
+		return h.flashRedirect(c, views.FlashInfo, "Nothing to do: "+byCount(n, "that device is", "those devices are")+" already signed out.", back)
+	}
 	if web.Confirmed(c) {
 		n, skipped, err := h.Devices.SignOutSelected(ctx, cur.Admin, c.RealIP(), ids)
 		if err != nil {
 			return err
 		}
-		msg := "Signed out " + models.Plural(n, "device", "devices") + ": their VPN credentials no longer work."
-		if n == 1 {
-			msg = "Signed out 1 device: its VPN credential no longer works."
+		if n == 0 {
+			return nothingToDo(skipped)
 		}
+		msg := "Signed out " + models.Plural(n, "device", "devices") + byCount(n, ": its VPN credential no longer works.", ": their VPN credentials no longer work.")
 		if skipped > 0 {
 			msg += " " + models.Plural(skipped, "was", "were") + " signed out already."
 		}
@@ -122,7 +128,7 @@ func (h *Handler) signOutDevices(c echo.Context, ids []int64, action string) err
 		}
 	}
 	if len(names) == 0 {
-		return h.flashRedirect(c, views.FlashInfo, "Nothing to do: "+pluralIs(len(ls), "that device is", "those devices are")+" already signed out.", back)
+		return nothingToDo(len(ls))
 	}
 	title := fmt.Sprintf("Sign out %s?", models.Plural(len(names), "device", "devices"))
 	if len(names) == 1 {
@@ -143,8 +149,8 @@ func (h *Handler) signOutDevices(c echo.Context, ids []int64, action string) err
 const devicesSignOutWarning = "Their VPN clients lose access at once: each credential stops working at its next check. " +
 	"To use a device again, it must be registered again with a new registration code or the user's password."
 
-// pluralIs picks the singular or the plural wording by n.
-func pluralIs(n int, one, many string) string {
+// byCount picks the singular or the plural wording by n.
+func byCount(n int, one, many string) string {
 	if n == 1 {
 		return one
 	}
