@@ -27,6 +27,10 @@ type DevicePage struct {
 	Next, Prev string
 }
 
+// deviceSearchFence is how many devices a search may match and still be read through its
+// indexes then sorted (fenceFew), rather than by walking the list's order.
+const deviceSearchFence = 10_000
+
 // newestFirst orders by id, newest first.
 var newestFirst = keyOrder{}
 
@@ -35,7 +39,7 @@ var newestFirst = keyOrder{}
 // 00017) or of the user's email (the users' trigram index), as the Users list's does.
 func (s *Store) ListDevices(ctx context.Context, accountID int64, f DeviceFilter, at Keyset, limit int) (DevicePage, error) {
 	base := func() *gorm.DB {
-		q := s.q(ctx).Where("account_id = ?", accountID)
+		q := s.q(ctx).Table("devices").Where("account_id = ?", accountID)
 		switch f.State {
 		case "active":
 			q = q.Where("revoked_at IS NULL")
@@ -54,6 +58,13 @@ func (s *Store) ListDevices(ctx context.Context, accountID int64, f DeviceFilter
 				like, accountID, like)
 		}
 		return q
+	}
+	if strings.TrimSpace(f.Q) != "" {
+		n, err := countUpTo(s.q(ctx), base(), deviceSearchFence+1)
+		if err != nil {
+			return DevicePage{}, err
+		}
+		base = s.fenceFew(ctx, base, "devices", n, deviceSearchFence)
 	}
 	rows, next, prev, err := keysetPage(base, newestFirst, at, limit, func(d *models.Device) string { return strconv.FormatInt(d.ID, 10) })
 	return DevicePage{Devices: rows, Next: next, Prev: prev}, err

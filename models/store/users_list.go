@@ -31,6 +31,9 @@ type UserPage struct {
 	// Next is the cursor of the following page, "" on the last one; Prev that of the page
 	// before, "" on the first one.
 	Next, Prev string
+	// Matching is how many users match the filter, counted up to the cap ListUsers was given
+	// plus one: past the cap it means "more than the cap".
+	Matching int64
 }
 
 // Keyset says where a page of a keyset-paginated list starts: after a cursor (the next page),
@@ -137,11 +140,41 @@ func (o keyOrder) seek(q *gorm.DB, key string, id int64, hasCursor, backwards bo
 }
 
 // ListUsers returns a page of an account's users in the filter's order, after or before a
-// cursor (keyset pagination: the cost of a page does not grow with its depth).
-func (s *Store) ListUsers(ctx context.Context, accountID int64, f UserFilter, at Keyset, limit int) (UserPage, error) {
-	base := func() *gorm.DB { return s.applyUserFilter(s.q(ctx).Where("account_id = ?", accountID), f) }
+// cursor (keyset pagination: the cost of a page does not grow with its depth), and how many
+// match, counted up to countCap+1.
+func (s *Store) ListUsers(ctx context.Context, accountID int64, f UserFilter, at Keyset, limit, countCap int) (UserPage, error) {
+	base := func() *gorm.DB {
+		return s.applyUserFilter(s.q(ctx).Table("sdp_users").Where("account_id = ?", accountID), f)
+	}
+	n, err := countUpTo(s.q(ctx), base(), countCap+1)
+	if err != nil {
+		return UserPage{}, err
+	}
+	if utf8.RuneCountInString(strings.TrimSpace(f.Q)) >= substringMin {
+		base = s.fenceFew(ctx, base, "sdp_users", n, countCap)
+	}
 	rows, next, prev, err := keysetPage(base, userOrders[f.Sort], at, limit, func(u *models.SDPUser) string { return userCursor(f.Sort, u) })
-	return UserPage{Users: rows, Next: next, Prev: prev}, err
+	return UserPage{Users: rows, Next: next, Prev: prev, Matching: n}, err
+}
+
+// countUpTo counts q's rows, stopping at limit: it reads at most limit index entries or rows
+// however many match, where a plain COUNT would read a million on every page view.
+func countUpTo(db, q *gorm.DB, limit int) (int64, error) {
+	var n int64
+	err := db.Raw("SELECT COUNT(*) FROM (?) AS matching", q.Select("1").Limit(limit)).Scan(&n).Error
+	return n, wrap(err)
+}
+
+// fenceFew makes a substring search that matches at most capAt rows (n, counted) read its
+// matches through the trigram indexes on PostgreSQL, then sort them. Left alone, the planner
+// may walk the order's index and test every row instead, betting on a guess of how many rows
+// match: a search that matches none then reads a million users (5 seconds). A subquery with a
+// LIMIT is planned on its own; the LIMIT (above n) changes no result.
+func (s *Store) fenceFew(ctx context.Context, base func() *gorm.DB, table string, n int64, capAt int) func() *gorm.DB {
+	if s.dialect != migrations.Postgres || n > int64(capAt) {
+		return base
+	}
+	return func() *gorm.DB { return s.q(ctx).Table("(?) AS "+table, base().Limit(capAt+1)) }
 }
 
 // keysetPage reads the page of base's rows in order o that at points to, and the cursors of the
@@ -215,16 +248,6 @@ func decodeCursor(s string) (string, int64, bool) {
 		return "", 0, false
 	}
 	return key, id, true
-}
-
-// CountUsersUpTo counts an account's users matching a filter, stopping at limit: the list's
-// total reads at most limit index entries or rows however many users match, where a plain
-// COUNT would read a million on every page view. A count of limit means "limit or more".
-func (s *Store) CountUsersUpTo(ctx context.Context, accountID int64, f UserFilter, limit int) (int64, error) {
-	sub := s.applyUserFilter(s.q(ctx).Model(&models.SDPUser{}).Select("1").Where("account_id = ?", accountID), f).Limit(limit)
-	var n int64
-	err := s.q(ctx).Raw("SELECT COUNT(*) FROM (?) AS matching", sub).Scan(&n).Error
-	return n, wrap(err)
 }
 
 // CountUsers counts an account's users matching a filter (for confirmations, not page views).

@@ -166,15 +166,11 @@ type Page struct {
 // List returns a page of the actor's account's users, after or before a cursor (the first page
 // when at is zero), with the total of the filter.
 func (s *Service) List(ctx context.Context, actor *models.Admin, f Filter, at store.Keyset) (Page, error) {
-	p, err := s.store.ListUsers(ctx, actor.AccountID, f.storeFilter(), at, PageSize)
+	p, err := s.store.ListUsers(ctx, actor.AccountID, f.storeFilter(), at, PageSize, TotalCap)
 	if err != nil {
 		return Page{}, err
 	}
-	n, err := s.store.CountUsersUpTo(ctx, actor.AccountID, f.storeFilter(), TotalCap+1)
-	if err != nil {
-		return Page{}, err
-	}
-	return Page{Users: p.Users, Next: p.Next, Prev: p.Prev, Total: min(n, TotalCap), More: n > TotalCap}, nil
+	return Page{Users: p.Users, Next: p.Next, Prev: p.Prev, Total: min(p.Matching, TotalCap), More: p.Matching > TotalCap}, nil
 }
 
 // Origins lists the origins present in the account, for the filter.
