@@ -2,22 +2,34 @@
 -- Users search matches a part of an email or of a name ("acme.test", "ann" in Joanna): LIKE
 -- '%…%', which b-trees cannot serve. pg_trgm's GIN indexes can, for searches of 3 characters
 -- or more (shorter ones stay prefix searches on the indexes of 00002). pg_trgm is a trusted
--- contrib extension: the database owner may create it.
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
-CREATE INDEX sdp_users_email_trgm_idx ON sdp_users USING gin (email gin_trgm_ops);
-CREATE INDEX sdp_users_name_trgm_idx ON sdp_users USING gin (lower(first_name || ' ' || last_name) gin_trgm_ops);
+-- contrib extension: the database owner may create it. An extension belongs to the whole
+-- database but lives in one schema: it goes to public, and the indexes name its operator class
+-- in whichever schema holds it, so that Onramp's tables may live in any schema (one database
+-- serving several schemas finds the extension there).
+-- +goose StatementBegin
+DO $$
+DECLARE
+    trgm text;
+BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+    SELECT n.nspname INTO trgm FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+    EXECUTE format('CREATE INDEX sdp_users_email_trgm_idx ON sdp_users USING gin (email %I.gin_trgm_ops)', trgm);
+    EXECUTE format('CREATE INDEX sdp_users_name_trgm_idx ON sdp_users USING gin (lower(first_name || '' '' || last_name) %I.gin_trgm_ops)', trgm);
+    EXECUTE format('CREATE INDEX devices_name_trgm_idx ON devices USING gin (lower(name) %I.gin_trgm_ops)', trgm);
+END
+$$;
+-- +goose StatementEnd
 -- The list's total counts up to 10,001 matching users: with the filters' columns in one index
 -- that count reads the index only, however the filters combine (without it, status and MFA
 -- together read 20,000 heap pages of a million users).
 CREATE INDEX sdp_users_account_state_idx ON sdp_users (account_id, status, activation) INCLUDE (mfa_configured, had_code, origin);
 
 -- The Devices page: newest first, by platform, active or signed out (the Overview counts the
--- active ones); search on the device name.
+-- active ones); the search on the device name has its trigram index above.
 CREATE INDEX devices_account_id_idx ON devices (account_id, id);
 CREATE INDEX devices_account_platform_idx ON devices (account_id, platform, id);
 CREATE INDEX devices_account_active_idx ON devices (account_id, id) WHERE revoked_at IS NULL;
 CREATE INDEX devices_account_signed_out_idx ON devices (account_id, id) WHERE revoked_at IS NOT NULL;
-CREATE INDEX devices_name_trgm_idx ON devices USING gin (lower(name) gin_trgm_ops);
 
 -- The Overview's counts (each a LIMIT subquery an index serves alone): active codes, held and
 -- failed mail.
