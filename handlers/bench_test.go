@@ -186,20 +186,17 @@ func BenchmarkUsersPage(b *testing.B) {
 		var minID, midID int64
 		_ = s.SQLDB().QueryRow("SELECT MIN(id), MIN(id) + (MAX(id) - MIN(id)) / 2 FROM sdp_users WHERE account_id = $1", account.ID).Scan(&minID, &midID)
 		const cols = "id, account_id, first_name, last_name, email, phone, origin, status, activation, mfa_configured, had_code, active_codes, devices, created_at"
-		// The name prefix and the MFA flag in the form each database's indexes serve (as the store
-		// writes them): LIKE on PostgreSQL's pattern-ops indexes, ranges on SQLite; the partial
-		// index's own predicate.
-		names := byDialect(s, "lower(first_name) LIKE $4 OR lower(last_name) LIKE $4",
-			"(lower(first_name) >= $2 AND lower(first_name) < $3) OR (lower(last_name) >= $2 AND lower(last_name) < $3)")
-		searchArgs := byDialect(s, []any{account.ID, "nora", "nora\U0010FFFF", "nora%"}, []any{account.ID, "nora", "nora\U0010FFFF"})
+		// The search (a part of an email or a name, as the store writes it: the trigram indexes
+		// serve it on PostgreSQL) and the MFA flag in the form of the partial index's predicate.
+		search := `(email LIKE $2 ESCAPE '\' OR lower(first_name || ' ' || last_name) LIKE $2 ESCAPE '\')`
 		mfa := byDialect(s, "mfa_configured", "mfa_configured = 1")
 		cases := []struct {
 			name, path, raw string
 			args            []any
 		}{
 			{"first", "/access/users", "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 ORDER BY id DESC LIMIT 51", []any{account.ID}},
-			{"search", "/access/users?q=nora", "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND ((email >= $2 AND email < $3) OR " + names + ") ORDER BY id DESC LIMIT 51",
-				searchArgs},
+			{"search", "/access/users?q=nora", "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND " + search + " ORDER BY id DESC LIMIT 51",
+				[]any{account.ID, "%nora%"}},
 			{"filtered", "/access/users?mfa=yes&status=disabled", "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND status = 'disabled' AND " + mfa + " ORDER BY id DESC LIMIT 51", []any{account.ID}},
 			{"deep", fmt.Sprintf("/access/users?after=%d", minID+60), "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT 51", []any{account.ID, minID + 60}},
 			{"deep-by-name", "/access/users?sort=name&after=" + nameCursor(b, s, account.ID, midID), "SELECT " + cols + " FROM sdp_users WHERE account_id = $1 AND (name_key, id) > ($2, $3) ORDER BY name_key, id LIMIT 51",

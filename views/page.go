@@ -85,7 +85,8 @@ type NavSection struct {
 // Navigation lists the areas that exist, as the viewer may see them.
 func (p Page) Navigation() []NavSection {
 	sections := []NavSection{{Items: []NavItem{{Route: "home", Label: "Overview", Icon: "home"}}}}
-	access := NavSection{Heading: "Access", Items: []NavItem{{Route: "users.list", Label: "Users", Icon: "users"}}}
+	access := NavSection{Heading: "Access", Items: []NavItem{{Route: "users.list", Label: "Users", Icon: "users"},
+		{Route: "devices.list", Label: "Devices", Icon: "device"}}}
 	if p.Viewer.IsAdmin() {
 		access.Items = append(access.Items, NavItem{Route: "provisioning", Label: "Directory Services", Icon: "directory"})
 		access.Items = append(access.Items, NavItem{Route: "clientaccess", Label: "Client Access", Icon: "key"})

@@ -32,10 +32,10 @@ func actionItems(role models.Role) []userpages.ActionItem {
 // UsersList serves GET /access/users.
 func (h *Handler) UsersList(c echo.Context) error {
 	f := users.ParseFilter(c.QueryParam)
-	after := c.QueryParam("after")
+	at := users.ParseKeyset(c.QueryParam)
 	cur := current(c)
 	ctx := c.Request().Context()
-	page, err := h.Users.List(ctx, cur.Admin, f, after)
+	page, err := h.Users.List(ctx, cur.Admin, f, at)
 	if err != nil {
 		return err
 	}
@@ -56,15 +56,17 @@ func (h *Handler) UsersList(c echo.Context) error {
 			Devices: u.Devices, Created: u.CreatedAt.UTC().Format(web.TimeLayout), CreatedISO: u.CreatedAt.UTC().Format(web.ISOLayout),
 			URL: c.Echo().Reverse("users.show", u.ID)})
 	}
-	if after != "" {
+	if page.Prev != "" {
 		v.Pagination.FirstURL = list + f.Query("")
+		v.Pagination.PrevURL = list + f.QueryBefore(page.Prev)
 	}
 	if page.Next != "" {
 		v.Pagination.NextURL = list + f.Query(page.Next)
 	}
 	if n := len(v.Rows); n > 0 {
-		v.Pagination.Summary = fmt.Sprintf("Showing %d users", n)
+		v.Pagination.Summary = "Showing " + models.Plural(n, "user", "users")
 	}
+	v.Total = usersTotal(page.Total, page.More, f.Active())
 	run, err := h.Users.OpenRun(ctx, cur.Admin)
 	if err != nil {
 		return err
@@ -85,6 +87,22 @@ func activationOf(u *models.SDPUser, invs map[int64]models.UserMail, outbox stri
 		v.Label, v.Mail, v.OutboxURL = models.InvitationLabel(inv.Status), string(inv.Status), outbox
 	}
 	return v
+}
+
+// usersTotal says how many users the list's filter matches: "120 users", "12 users match",
+// "10,000+ users" past the count's cap.
+func usersTotal(n int64, more, filtered bool) string {
+	text := countText(n, more) + " users"
+	if n == 1 && !more {
+		text = "1 user"
+	}
+	switch {
+	case !filtered:
+		return text
+	case n == 1 && !more:
+		return text + " matches"
+	}
+	return text + " match"
 }
 
 // UsersNew serves GET /access/users/new.

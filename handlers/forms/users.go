@@ -28,3 +28,9 @@ type Provisioning struct {
 	ExpiryUnit      string `form:"code_expiry_unit"`
 	SSOEnabled      string `form:"sso_enabled"`
 }
+
+// DeviceSelection is the Devices page's sign-out form: the ticked devices; with confirm=1 it
+// signs them out. It also carries the list's filter (devices.ParseFilter reads it).
+type DeviceSelection struct {
+	IDs []int64 `form:"ids"`
+}

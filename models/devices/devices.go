@@ -639,21 +639,26 @@ func (s *Service) RevokeForUsers(ctx context.Context, tx *store.Store, accountID
 		if err != nil {
 			return err
 		}
-		byID := make(map[int64]*models.SDPUser, len(us))
-		for i := range us {
-			byID[us[i].ID] = &us[i]
-		}
-		events := make([]*models.Event, 0, len(revoked))
-		for _, d := range revoked {
-			if u := byID[d.SDPUserID]; u != nil {
-				events = append(events, signedOutEvent(u, d.ID, d.Name, reason, who))
-			}
-		}
-		if err := tx.CreateEvents(ctx, events); err != nil {
+		if err := tx.CreateEvents(ctx, signedOutEvents(us, revoked, reason, who)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// signedOutEvents are the Signed Out events of devices signed out at once; us are their users.
+func signedOutEvents(us []models.SDPUser, revoked []store.RevokedDevice, reason string, who models.Actor) []*models.Event {
+	byID := make(map[int64]*models.SDPUser, len(us))
+	for i := range us {
+		byID[us[i].ID] = &us[i]
+	}
+	events := make([]*models.Event, 0, len(revoked))
+	for _, d := range revoked {
+		if u := byID[d.SDPUserID]; u != nil {
+			events = append(events, signedOutEvent(u, d.ID, d.Name, reason, who))
+		}
+	}
+	return events
 }
 
 func newDevice(u *models.SDPUser, name, platform, via, token string, now time.Time) *models.Device {

@@ -65,7 +65,7 @@ func (s *Store) UncountDevice(ctx context.Context, accountID, userID int64) erro
 		UpdateColumn("devices", decrement("devices", 1)).Error)
 }
 
-// RevokedDevice is a device RevokeUsersDevices signed out.
+// RevokedDevice is a device RevokeUsersDevices or RevokeDevices signed out.
 type RevokedDevice struct {
 	ID        int64
 	SDPUserID int64
@@ -77,14 +77,20 @@ type RevokedDevice struct {
 // returns exactly the rows it changed, so a device registered concurrently is either signed
 // out and counted here or left alone, never counted wrong.
 func (s *Store) RevokeUsersDevices(ctx context.Context, accountID int64, userIDs []int64, now time.Time, reason string) ([]RevokedDevice, error) {
-	if len(userIDs) == 0 {
+	return s.revokeDevicesWhere(ctx, accountID, "sdp_user_id", userIDs, now, reason)
+}
+
+// revokeDevicesWhere signs out the account's active devices whose col (a constant of this
+// package: "id" or "sdp_user_id") is among ids, and lowers their users' devices counters.
+func (s *Store) revokeDevicesWhere(ctx context.Context, accountID int64, col string, ids []int64, now time.Time, reason string) ([]RevokedDevice, error) {
+	if len(ids) == 0 {
 		return nil, nil
 	}
 	var out []RevokedDevice
 	// RETURNING carries no times: SQLite does not declare the column types of RETURNING rows.
 	err := s.q(ctx).Raw(`UPDATE devices SET revoked_at = ?, revoked_reason = ?
-		WHERE account_id = ? AND sdp_user_id IN ? AND revoked_at IS NULL
-		RETURNING id, sdp_user_id, name`, now, reason, accountID, userIDs).Scan(&out).Error
+		WHERE account_id = ? AND `+col+` IN ? AND revoked_at IS NULL
+		RETURNING id, sdp_user_id, name`, now, reason, accountID, ids).Scan(&out).Error
 	if err != nil || len(out) == 0 {
 		return nil, wrap(err)
 	}

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"encoding/base64"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -14,7 +16,7 @@ import (
 
 // UserFilter narrows the users list; zero values do not filter.
 type UserFilter struct {
-	Q            string // prefix of the email, first name or last name
+	Q            string // a part of the email or of the name ("first last"); under 3 characters, their prefix
 	Status       models.UserStatus
 	Origin       string
 	Activation   models.Activation
@@ -26,16 +28,36 @@ type UserFilter struct {
 // UserPage is one page of the users list.
 type UserPage struct {
 	Users []models.SDPUser
-	// Next is the cursor of the following page, "" on the last one.
-	Next string
+	// Next is the cursor of the following page, "" on the last one; Prev that of the page
+	// before, "" on the first one.
+	Next, Prev string
+	// Matching is how many users match the filter, counted up to the cap ListUsers was given
+	// plus one: past the cap it means "more than the cap".
+	Matching int64
 }
 
-// applyUserFilter adds the filter's conditions. Every condition is chosen so that an index of
-// migration 00002 serves it: prefix search as a range (or LIKE on PostgreSQL's pattern-ops
-// indexes), partial indexes for MFA and "never had a code" with the literal predicates they were
-// created with.
+// Keyset says where a page of a keyset-paginated list starts: after a cursor (the next page),
+// before one (the previous page), or at the top when both are "".
+type Keyset struct {
+	After, Before string
+}
+
+// substringMin is the shortest search that matches anywhere in an email or a name: pg_trgm's
+// index needs a whole trigram, so a shorter one would read every row. Shorter searches match
+// a prefix, which the b-tree indexes serve.
+const substringMin = 3
+
+// applyUserFilter adds the filter's conditions. Every condition is chosen so that an index
+// serves it: a search of 3 characters or more matches anywhere (LIKE '%…%', served on PostgreSQL
+// by the trigram indexes of migration 00017, a scan of the account's users on SQLite), a shorter
+// one matches a prefix, as a range (or LIKE on PostgreSQL's pattern-ops indexes of migration
+// 00002); partial indexes serve MFA and "never had a code" with the literal predicates they
+// were created with.
 func (s *Store) applyUserFilter(q *gorm.DB, f UserFilter) *gorm.DB {
-	if p := strings.ToLower(strings.TrimSpace(f.Q)); p != "" {
+	if p := strings.ToLower(strings.TrimSpace(f.Q)); utf8.RuneCountInString(p) >= substringMin {
+		like := "%" + escapeLike(p) + "%"
+		q = q.Where(`(email LIKE ? ESCAPE '\' OR lower(first_name || ' ' || last_name) LIKE ? ESCAPE '\')`, like, like)
+	} else if p != "" {
 		lo, hi := p, p+"\U0010FFFF"
 		if s.dialect == migrations.Postgres {
 			like := escapeLike(p) + "%"
@@ -91,56 +113,126 @@ func (s *Store) boolFalse(col string) string {
 	return col + " = 0"
 }
 
+// escapeLike makes LIKE's wildcards plain characters (with ESCAPE '\', PostgreSQL's default).
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// ListUsers returns a page of an account's users in the filter's order, after the cursor
-// (keyset pagination: the cost of a page does not grow with its depth).
-func (s *Store) ListUsers(ctx context.Context, accountID int64, f UserFilter, after string, limit int) (UserPage, error) {
-	q := s.applyUserFilter(s.q(ctx).Where("account_id = ?", accountID), f)
-	key, id, hasCursor := decodeCursor(after)
-	switch f.Sort {
-	case "oldest":
-		if hasCursor {
-			q = q.Where("id > ?", id)
+// keyOrder is a keyset order: by a key column then id (key "" orders by id alone), ascending or
+// descending. Each has an index (account_id, key, id) that seeks to a cursor in either direction.
+type keyOrder struct {
+	key string
+	asc bool
+}
+
+// userOrders are the Users list's orders by the filter's Sort.
+var userOrders = map[string]keyOrder{"": {"", false}, "newest": {"", false}, "oldest": {"", true}, "name": {"name_key", true}, "email": {"email", true}}
+
+// seek narrows q to the rows past a cursor (key, id) in the order, or before it with backwards,
+// and orders q so that the nearest rows come first.
+func (o keyOrder) seek(q *gorm.DB, key string, id int64, hasCursor, backwards bool) *gorm.DB {
+	up := o.asc != backwards
+	op, dir := "<", " DESC"
+	if up {
+		op, dir = ">", ""
+	}
+	if hasCursor {
+		if o.key == "" {
+			q = q.Where("id "+op+" ?", id)
+		} else {
+			// A row-value comparison, so that the (account_id, key, id) index seeks to it.
+			q = q.Where("("+o.key+", id) "+op+" (?, ?)", key, id)
 		}
-		q = q.Order("id")
+	}
+	if o.key != "" {
+		q = q.Order(o.key + dir)
+	}
+	return q.Order("id" + dir)
+}
+
+// ListUsers returns a page of an account's users in the filter's order, after or before a
+// cursor (keyset pagination: the cost of a page does not grow with its depth), and how many
+// match, counted up to countCap+1.
+func (s *Store) ListUsers(ctx context.Context, accountID int64, f UserFilter, at Keyset, limit, countCap int) (UserPage, error) {
+	base := func() *gorm.DB {
+		return s.applyUserFilter(s.q(ctx).Table("sdp_users").Where("account_id = ?", accountID), f)
+	}
+	n, err := countUpTo(s.q(ctx), base(), countCap+1)
+	if err != nil {
+		return UserPage{}, err
+	}
+	if utf8.RuneCountInString(strings.TrimSpace(f.Q)) >= substringMin {
+		base = s.fenceFew(ctx, base, "sdp_users", n, countCap)
+	}
+	rows, next, prev, err := keysetPage(base, userOrders[f.Sort], at, limit, func(u *models.SDPUser) string { return userCursor(f.Sort, u) })
+	return UserPage{Users: rows, Next: next, Prev: prev, Matching: n}, err
+}
+
+// countUpTo counts q's rows, stopping at limit: it reads at most limit index entries or rows
+// however many match, where a plain COUNT would read a million on every page view.
+func countUpTo(db, q *gorm.DB, limit int) (int64, error) {
+	var n int64
+	err := db.Raw("SELECT COUNT(*) FROM (?) AS matching", q.Select("1").Limit(limit)).Scan(&n).Error
+	return n, wrap(err)
+}
+
+// fenceFew makes a substring search that matches at most capAt rows (n, counted) read its
+// matches through the trigram indexes on PostgreSQL, then sort them. Left alone, the planner
+// may walk the order's index and test every row instead, betting on a guess of how many rows
+// match: a search that matches none then reads a million users (5 seconds). A subquery with a
+// LIMIT is planned on its own; the LIMIT (above n) changes no result.
+func (s *Store) fenceFew(ctx context.Context, base func() *gorm.DB, table string, n int64, capAt int) func() *gorm.DB {
+	if s.dialect != migrations.Postgres || n > int64(capAt) {
+		return base
+	}
+	return func() *gorm.DB { return s.q(ctx).Table("(?) AS "+table, base().Limit(capAt+1)) }
+}
+
+// keysetPage reads the page of base's rows in order o that at points to, and the cursors of the
+// pages after and before it ("" when there is none). A page before a cursor that is not full
+// any more (rows were deleted) is the first page.
+func keysetPage[T any](base func() *gorm.DB, o keyOrder, at Keyset, limit int, cursor func(*T) string) (rows []T, next, prev string, err error) {
+	backwards := at.Before != "" && at.After == ""
+	from := at.After
+	if backwards {
+		from = at.Before
+	}
+	key, id, hasCursor := decodeCursor(from)
+	backwards = backwards && hasCursor
+	if err := o.seek(base(), key, id, hasCursor, backwards).Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", "", wrap(err)
+	}
+	more := len(rows) > limit
+	rows = rows[:min(len(rows), limit)]
+	if backwards {
+		if len(rows) < limit {
+			return keysetPage(base, o, Keyset{}, limit, cursor)
+		}
+		slices.Reverse(rows)
+		if more {
+			prev = cursor(&rows[0])
+		}
+		return rows, cursor(&rows[len(rows)-1]), prev, nil
+	}
+	if more {
+		next = cursor(&rows[len(rows)-1])
+	}
+	if hasCursor && len(rows) > 0 {
+		prev = cursor(&rows[0])
+	}
+	return rows, next, prev, nil
+}
+
+// userCursor is the cursor of a user's place in an order: the id alone for the id orders, the
+// sort key and the id for the others.
+func userCursor(sort string, u *models.SDPUser) string {
+	switch sort {
 	case "name":
-		if hasCursor {
-			// A row-value comparison, so that the (account_id, name_key, id) index seeks to it.
-			q = q.Where("(name_key, id) > (?, ?)", key, id)
-		}
-		q = q.Order("name_key").Order("id")
+		return EncodeCursor(u.NameKey, u.ID)
 	case "email":
-		if hasCursor {
-			q = q.Where("(email, id) > (?, ?)", key, id)
-		}
-		q = q.Order("email").Order("id")
-	default:
-		if hasCursor {
-			q = q.Where("id < ?", id)
-		}
-		q = q.Order("id DESC")
+		return EncodeCursor(u.Email, u.ID)
 	}
-	var rows []models.SDPUser
-	if err := q.Limit(limit + 1).Find(&rows).Error; err != nil {
-		return UserPage{}, wrap(err)
-	}
-	page := UserPage{Users: rows}
-	if len(rows) > limit {
-		page.Users = rows[:limit]
-		last := rows[limit-1]
-		switch f.Sort {
-		case "name":
-			page.Next = EncodeCursor(last.NameKey, last.ID)
-		case "email":
-			page.Next = EncodeCursor(last.Email, last.ID)
-		default:
-			page.Next = strconv.FormatInt(last.ID, 10)
-		}
-	}
-	return page, nil
+	return strconv.FormatInt(u.ID, 10)
 }
 
 // EncodeCursor packs a sort key and an id into a URL-safe string.
@@ -243,16 +335,22 @@ func (s *Store) CountMFAUsers(ctx context.Context, accountID int64) (int64, erro
 	return s.CountUsers(ctx, accountID, UserFilter{MFA: "yes"})
 }
 
-// UserOrigins lists the distinct origins of an account's users, for the filter menu. A plain
-// DISTINCT would read every user; this recursive query hops along the (account_id, origin)
-// index, one seek per origin, so its cost does not grow with the number of users.
+// UserOrigins lists the distinct origins of an account's users, for the filter menu.
 func (s *Store) UserOrigins(ctx context.Context, accountID int64) ([]string, error) {
+	return s.distinct(ctx, "sdp_users", "origin", accountID)
+}
+
+// distinct lists up to 50 distinct values of a column of an account's rows of a table (both
+// constants of this package), for a filter menu. A plain DISTINCT would read every row; this
+// recursive query hops along the (account_id, col) index, one seek per value, so its cost does
+// not grow with the number of rows.
+func (s *Store) distinct(ctx context.Context, table, col string, accountID int64) ([]string, error) {
 	var out []string
-	err := s.q(ctx).Raw(`WITH RECURSIVE o(origin) AS (
-		SELECT (SELECT origin FROM sdp_users WHERE account_id = ? ORDER BY origin LIMIT 1)
+	err := s.q(ctx).Raw(`WITH RECURSIVE o(v) AS (
+		SELECT (SELECT `+col+` FROM `+table+` WHERE account_id = ? ORDER BY `+col+` LIMIT 1)
 		UNION ALL
-		SELECT (SELECT origin FROM sdp_users WHERE account_id = ? AND origin > o.origin ORDER BY origin LIMIT 1)
-		FROM o WHERE o.origin IS NOT NULL
-	) SELECT origin FROM o WHERE origin IS NOT NULL LIMIT 50`, accountID, accountID).Scan(&out).Error
+		SELECT (SELECT `+col+` FROM `+table+` WHERE account_id = ? AND `+col+` > o.v ORDER BY `+col+` LIMIT 1)
+		FROM o WHERE o.v IS NOT NULL
+	) SELECT v FROM o WHERE v IS NOT NULL LIMIT 50`, accountID, accountID).Scan(&out).Error
 	return out, wrap(err)
 }

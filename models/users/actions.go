@@ -199,7 +199,7 @@ func (s *Service) Preview(ctx context.Context, actor *models.Admin, sel Selectio
 		if p.Count, p.Devices, err = s.store.SummarizeUsers(ctx, actor.AccountID, sel.Filter.storeFilter()); err != nil {
 			return Preview{}, err
 		}
-		first, err := s.store.ListUsers(ctx, actor.AccountID, sel.Filter.storeFilter(), "", PreviewNames)
+		first, err := s.store.ListUsers(ctx, actor.AccountID, sel.Filter.storeFilter(), store.Keyset{}, PreviewNames, 0)
 		name(first.Users)
 		return p, err
 	}

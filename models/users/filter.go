@@ -12,7 +12,7 @@ import (
 // from the list's query string or the Actions form (ParseFilter) through the store (its fields
 // are the store's) back into links (Query) and hidden fields (Values).
 type Filter struct {
-	Q            string // prefix of the email, first name or last name
+	Q            string // a part of the email or of the name; under 3 characters, their prefix
 	Status       models.UserStatus
 	Origin       string
 	Activation   models.Activation
@@ -34,6 +34,7 @@ const (
 	paramNeverHadCode = "never_had_code"
 	paramSort         = "sort"
 	paramAfter        = "after"
+	paramBefore       = "before"
 )
 
 // ParseFilter reads a filter from request values (get looks one up by name), dropping values
@@ -90,12 +91,22 @@ func (f Filter) Values() url.Values {
 	return v
 }
 
-// Query is the list URL's query string for the filter and an optional cursor ("" when there is
-// neither).
-func (f Filter) Query(after string) string {
+// Query is the list URL's query string for the filter and an optional cursor of the next page
+// ("" when there is neither).
+func (f Filter) Query(after string) string { return f.query(paramAfter, after) }
+
+// QueryBefore is the list URL's query string for the filter and the cursor of the previous page.
+func (f Filter) QueryBefore(before string) string { return f.query(paramBefore, before) }
+
+// ParseKeyset reads where the page starts from request values (get looks one up by name).
+func ParseKeyset(get func(name string) string) store.Keyset {
+	return store.Keyset{After: get(paramAfter), Before: get(paramBefore)}
+}
+
+func (f Filter) query(param, cursor string) string {
 	v := f.Values()
-	if after != "" {
-		v.Set(paramAfter, after)
+	if cursor != "" {
+		v.Set(param, cursor)
 	}
 	if len(v) == 0 {
 		return ""

@@ -169,18 +169,29 @@ func (s *Service) Events(ctx context.Context, actor *models.Admin, id int64, lim
 	return s.store.UserEvents(ctx, actor.AccountID, id, limit)
 }
 
+// TotalCap is where the list's total stops counting: past it the list says "10,000+" (an exact
+// count of a million users on every page view would cost more than the page itself).
+const TotalCap = 10_000
+
 // Page is one page of the Users list.
 type Page struct {
 	Users []models.SDPUser
-	// Next is the cursor of the following page, "" on the last one.
-	Next string
+	// Next is the cursor of the following page, "" on the last one; Prev that of the page
+	// before, "" on the first one.
+	Next, Prev string
+	// Total is how many users match the filter, up to TotalCap; More says there are more.
+	Total int64
+	More  bool
 }
 
-// List returns the page of the actor's account's users that follows the cursor after ("" for
-// the first).
-func (s *Service) List(ctx context.Context, actor *models.Admin, f Filter, after string) (Page, error) {
-	p, err := s.store.ListUsers(ctx, actor.AccountID, f.storeFilter(), after, PageSize)
-	return Page(p), err
+// List returns a page of the actor's account's users, after or before a cursor (the first page
+// when at is zero), with the total of the filter.
+func (s *Service) List(ctx context.Context, actor *models.Admin, f Filter, at store.Keyset) (Page, error) {
+	p, err := s.store.ListUsers(ctx, actor.AccountID, f.storeFilter(), at, PageSize, TotalCap)
+	if err != nil {
+		return Page{}, err
+	}
+	return Page{Users: p.Users, Next: p.Next, Prev: p.Prev, Total: min(p.Matching, TotalCap), More: p.Matching > TotalCap}, nil
 }
 
 // Invitations returns the newest invitation of each invited user among us (by Progress),

@@ -91,4 +91,21 @@
       box.checked = all.checked;
     });
   });
+
+  // Selected-row counters: <span data-selected-count="ids" hidden> in a form says how many of
+  // its checkboxes named "ids" are ticked ("3 selected"), and hides when none is.
+  function countSelected(form) {
+    form.querySelectorAll("[data-selected-count]").forEach(function (out) {
+      var n = form.querySelectorAll('input[type=checkbox][name="' + out.getAttribute("data-selected-count") + '"]:checked').length;
+      out.textContent = n + " selected";
+      out.hidden = n === 0;
+    });
+  }
+  document.addEventListener("change", function (ev) {
+    if (ev.target.form) { countSelected(ev.target.form); }
+  });
+  // A browser restores ticked boxes on Back: count them once the page is shown.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form").forEach(countSelected);
+  });
 })();
