@@ -2,8 +2,10 @@ package handlers_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -115,5 +117,41 @@ func TestBrowserEditUser(t *testing.T) {
 	}
 	if got := a.reload(us[0]); got.Email != "grace@example.com" {
 		t.Fatalf("email %q", got.Email)
+	}
+}
+
+// TestBrowserMFAUserSkippedAndRefused: a helpdesk agent generates codes for two users, one with
+// MFA; the page of the codes shows one code and links the skipped MFA user, and a code that user
+// was given before enrolling MFA is refused by the client API without being used up.
+func TestBrowserMFAUserSkippedAndRefused(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	boss := a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
+	help := a.createAdmin("acme", "help@example.com", models.RoleHelpdesk)
+	us := a.seedUsers(boss.AccountID, 2, nil)
+	old := a.insertCode(us[1], time.Hour)
+	a.setMFA(us[1], true)
+	ctx := browser(t)
+	browserSignIn(t, ctx, a.srv.URL, help.Email)
+	if err := chromedp.Do(ctx, confirmAction(a.srv.URL, "generate_code", us[0].ID, us[1].ID)...); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[
+		String(document.querySelectorAll("[data-code]").length),
+		document.querySelector("[data-testid=handout-mfa]").textContent,
+		document.querySelector("[data-testid=handout-mfa]").getAttribute("href")]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != "1" || got[1] != "1 skipped: MFA configured" || got[2] != "/access/users?mfa=yes" {
+		t.Fatalf("the page of the codes shows %q", got)
+	}
+	if cs := a.userCodes(boss.AccountID, us[1].ID); len(cs) != 1 {
+		t.Fatalf("the MFA user has %d codes, want only the one from before MFA", len(cs))
+	}
+	r := a.api(http.MethodPost, "/api/v1/client/register", "", registerBody(old, "laptop"))
+	expectAPI(t, r, http.StatusForbidden, "mfa_configured")
+	if used, _, _ := a.codeRow(old); used {
+		t.Fatal("the refused code was used up")
 	}
 }
