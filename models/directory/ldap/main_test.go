@@ -16,6 +16,7 @@ const bigGroup = 1600
 // big group) and the tests only read it, except each test's own renames of its own users.
 var (
 	sambaOnce sync.Once
+	sambaDir  string
 	sambaDC   *ldaptest.SambaDC
 	sambaErr  error
 )
@@ -23,12 +24,11 @@ var (
 func samba(t *testing.T) *ldaptest.SambaDC {
 	t.Helper()
 	sambaOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "onramp-samba-")
-		if err != nil {
-			sambaErr = err
+		sambaDir, sambaErr = os.MkdirTemp("", "onramp-samba-")
+		if sambaErr != nil {
 			return
 		}
-		sambaDC, sambaErr = ldaptest.StartSambaDC(dir)
+		sambaDC, sambaErr = ldaptest.StartSambaDC(sambaDir)
 		if sambaErr != nil {
 			return
 		}
@@ -50,7 +50,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if sambaDC != nil {
 		sambaDC.Stop()
-		if err := sambaDC.Remove(); err != nil {
+	}
+	if sambaDir != "" {
+		if err := os.RemoveAll(sambaDir); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 		}
 	}

@@ -32,7 +32,6 @@ const (
 
 // SambaDC is a running Samba Active Directory domain controller.
 type SambaDC struct {
-	dir  string
 	cmd  *exec.Cmd
 	logs bytes.Buffer
 	mu   sync.Mutex
@@ -71,7 +70,7 @@ func StartSambaDC(dir string) (*SambaDC, error) {
 	if err := os.WriteFile(conf, raw, 0o600); err != nil {
 		return nil, err
 	}
-	dc := &SambaDC{dir: dir}
+	dc := &SambaDC{}
 	dc.cmd = exec.Command("samba", "-s", conf, "-i", "-M", "single", "--maximum-runtime=1800")
 	dc.cmd.Env = env
 	dc.cmd.Dir = dir
@@ -198,6 +197,3 @@ func addSambaUser(conn *goldap.Conn, name string, uac int) error {
 	}
 	return nil
 }
-
-// Remove deletes the DC's directory (after Stop).
-func (dc *SambaDC) Remove() error { return os.RemoveAll(dc.dir) }
