@@ -22,6 +22,7 @@ var (
 	ErrUnreachable    = errors.New("the LDAP server cannot be reached")
 	ErrBadCredentials = errors.New("the LDAP server refused the bind DN or password")
 	ErrConfig         = errors.New("the LDAP connection settings are invalid")
+	ErrTLS            = errors.New("the LDAP server's certificate is not trusted")
 )
 
 // DefaultPageSize stays under Active Directory's MaxPageSize (1,000), which a larger page would hit.
@@ -70,23 +71,24 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.PageSize == 0 {
 		cfg.PageSize = DefaultPageSize
 	}
-	tlsConfig, err := tlsConfigFor(cfg)
+	verify, err := newVerifier(cfg)
 	if err != nil {
 		return nil, err
 	}
+	tlsConfig := verify.config()
 	dialer := &net.Dialer{Timeout: cfg.Timeout}
 	if deadline, ok := ctx.Deadline(); ok {
 		dialer.Deadline = deadline
 	}
 	conn, err := goldap.DialURL(cfg.URL, goldap.DialWithDialer(dialer), goldap.DialWithTLSConfig(tlsConfig))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrUnreachable, cfg.URL, err)
+		return nil, verify.explain(fmt.Errorf("%w: %s: %v", ErrUnreachable, cfg.URL, err))
 	}
 	conn.SetTimeout(cfg.Timeout)
 	if cfg.StartTLS {
 		if err := conn.StartTLS(tlsConfig); err != nil {
 			_ = conn.Close()
-			return nil, fmt.Errorf("%w: StartTLS: %v", ErrUnreachable, err)
+			return nil, verify.explain(fmt.Errorf("%w: StartTLS: %v", ErrUnreachable, err))
 		}
 	}
 	if err := conn.Bind(cfg.BindDN, cfg.Password); err != nil {
@@ -102,21 +104,65 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	return &Client{conn: conn, cfg: cfg}, nil
 }
 
-func tlsConfigFor(cfg Config) (*tls.Config, error) {
+// verifier checks the server's certificate itself, because go-ldap's StartTLS reports a failed
+// handshake as text only: keeping the verification error lets Dial say "not trusted" (ErrTLS)
+// rather than "unreachable".
+type verifier struct {
+	serverName string
+	roots      *x509.CertPool // nil: the system pool
+	skip       bool
+	failed     error
+}
+
+func newVerifier(cfg Config) (*verifier, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Hostname() == "" {
 		return nil, fmt.Errorf("%w: the URL must look like ldap://host or ldaps://host", ErrConfig)
 	}
-	// An admin chooses to skip verification on the form, which warns them; it is not a default.
-	tc := &tls.Config{ServerName: u.Hostname(), InsecureSkipVerify: cfg.SkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec
+	v := &verifier{serverName: u.Hostname(), skip: cfg.SkipVerify}
 	if len(cfg.CAPEM) > 0 {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(cfg.CAPEM) {
+		v.roots = x509.NewCertPool()
+		if !v.roots.AppendCertsFromPEM(cfg.CAPEM) {
 			return nil, fmt.Errorf("%w: the CA certificate is not PEM", ErrConfig)
 		}
-		tc.RootCAs = pool
 	}
-	return tc, nil
+	return v, nil
+}
+
+func (v *verifier) config() *tls.Config {
+	return &tls.Config{
+		ServerName: v.serverName,
+		MinVersion: tls.VersionTLS12,
+		// Go's own check is replaced by VerifyConnection below, which does the same check and keeps
+		// its error; it is skipped only when the admin chose "skip verification".
+		InsecureSkipVerify: true, //nolint:gosec
+		VerifyConnection:   v.verifyConnection,
+	}
+}
+
+func (v *verifier) verifyConnection(cs tls.ConnectionState) error {
+	if v.skip {
+		return nil
+	}
+	if len(cs.PeerCertificates) == 0 {
+		v.failed = errors.New("the server sent no certificate")
+		return v.failed
+	}
+	intermediates := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		intermediates.AddCert(c)
+	}
+	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: v.serverName, Roots: v.roots, Intermediates: intermediates})
+	v.failed = err
+	return err
+}
+
+// explain turns a connection error caused by the certificate into ErrTLS.
+func (v *verifier) explain(err error) error {
+	if v.failed != nil {
+		return fmt.Errorf("%w: %v", ErrTLS, v.failed)
+	}
+	return err
 }
 
 // Close ends the connection.

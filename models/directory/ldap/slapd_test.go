@@ -173,3 +173,39 @@ func TestSlapdBindErrors(t *testing.T) {
 		t.Fatalf("http URL: %v", err)
 	}
 }
+
+func TestSlapdTLS(t *testing.T) {
+	t.Parallel()
+	s := ldaptest.StartSlapd(t, slapdSeed())
+	cases := []struct {
+		name    string
+		edit    func(*ldap.Config)
+		wantErr error
+	}{
+		{"StartTLS with the CA", func(c *ldap.Config) { c.StartTLS, c.CAPEM = true, s.CAPEM }, nil},
+		{"ldaps with the CA", func(c *ldap.Config) { c.URL, c.CAPEM = s.LDAPSURL, s.CAPEM }, nil},
+		{"ldaps, verification skipped", func(c *ldap.Config) { c.URL, c.SkipVerify = s.LDAPSURL, true }, nil},
+		{"ldaps, unknown CA", func(c *ldap.Config) { c.URL = s.LDAPSURL }, ldap.ErrTLS},
+		{"StartTLS, unknown CA", func(c *ldap.Config) { c.StartTLS = true }, ldap.ErrTLS},
+		{"CA that is not PEM", func(c *ldap.Config) { c.URL, c.CAPEM = s.LDAPSURL, []byte("nope") }, ldap.ErrConfig},
+	}
+	for _, tc := range cases {
+		cfg := openldapConfig(t, s)
+		tc.edit(&cfg)
+		c, err := ldap.Dial(context.Background(), cfg)
+		if tc.wantErr != nil {
+			if !errors.Is(err, tc.wantErr) {
+				t.Errorf("%s: got %v, want %v", tc.name, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if n := len(allUsers(t, c)); n != 8 {
+			t.Errorf("%s: %d users", tc.name, n)
+		}
+		_ = c.Close()
+	}
+}

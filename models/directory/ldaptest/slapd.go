@@ -28,10 +28,12 @@ const (
 	SizeLimit = 3
 )
 
-// Slapd is a running OpenLDAP server.
+// Slapd is a running OpenLDAP server. URL accepts StartTLS; LDAPSURL is TLS from the start. Both
+// present a certificate for 127.0.0.1 signed by CAPEM.
 type Slapd struct {
-	URL string
-	dir string
+	URL      string
+	LDAPSURL string
+	CAPEM    []byte
 }
 
 // StartSlapd runs slapd with a fresh mdb database seeded with ldif (added after the base entries),
@@ -50,6 +52,7 @@ func StartSlapd(t testing.TB, ldif string) *Slapd {
 	if err := os.Mkdir(dbDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	caPEM := testCerts(t, dir)
 	conf := filepath.Join(dir, "slapd.conf")
 	writeFile(t, conf, slapdConf(dir, dbDir))
 	seed := filepath.Join(dir, "seed.ldif")
@@ -58,11 +61,12 @@ func StartSlapd(t testing.TB, ldif string) *Slapd {
 	if out, err := exec.Command(slapadd, "-f", conf, "-l", seed).CombinedOutput(); err != nil {
 		t.Fatalf("slapadd: %v\n%s", err, out)
 	}
-	port := freePort(t)
+	port, tlsPort := freePort(t), freePort(t)
 	url := fmt.Sprintf("ldap://127.0.0.1:%d", port)
+	ldapsURL := fmt.Sprintf("ldaps://127.0.0.1:%d", tlsPort)
 	var logs bytes.Buffer
 	// -d keeps slapd in the foreground so that the test owns (and stops) the process.
-	cmd := exec.Command(bin, "-f", conf, "-h", url+"/", "-d", "0")
+	cmd := exec.Command(bin, "-f", conf, "-h", url+"/ "+ldapsURL+"/", "-d", "0")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("slapd: %v", err)
@@ -71,8 +75,10 @@ func StartSlapd(t testing.TB, ldif string) *Slapd {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	waitPort(t, fmt.Sprintf("127.0.0.1:%d", port), func() string { return logs.String() })
-	return &Slapd{URL: url, dir: dir}
+	for _, p := range []int{port, tlsPort} {
+		waitPort(t, fmt.Sprintf("127.0.0.1:%d", p), func() string { return logs.String() })
+	}
+	return &Slapd{URL: url, LDAPSURL: ldapsURL, CAPEM: caPEM}
 }
 
 func slapdConf(dir, dbDir string) string {
@@ -84,6 +90,9 @@ modulepath /usr/lib/ldap
 moduleload back_mdb
 pidfile ` + filepath.Join(dir, "slapd.pid") + `
 argsfile ` + filepath.Join(dir, "slapd.args") + `
+TLSCACertificateFile ` + filepath.Join(dir, "ca.pem") + `
+TLSCertificateFile ` + filepath.Join(dir, "server.pem") + `
+TLSCertificateKeyFile ` + filepath.Join(dir, "server.key") + `
 database mdb
 maxsize 104857600
 suffix "` + Suffix + `"
