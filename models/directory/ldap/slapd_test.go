@@ -50,6 +50,20 @@ func dial(t *testing.T, cfg ldap.Config) *ldap.Client {
 	return c
 }
 
+// bindRaw is a plain go-ldap connection, to change the directory or look at it without the client.
+func bindRaw(t *testing.T, s *ldaptest.Slapd, dn, password string) *goldap.Conn {
+	t.Helper()
+	conn, err := goldap.DialURL(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	if err := conn.Bind(dn, password); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
 func allUsers(t *testing.T, c *ldap.Client) map[string]ldap.DirectoryUser {
 	t.Helper()
 	users := map[string]ldap.DirectoryUser{}
@@ -68,15 +82,8 @@ func TestSlapdPagedSearchReadsPastTheSizeLimit(t *testing.T) {
 	cfg := openldapConfig(t, s)
 
 	// Without paging the reader is cut at the size limit: this is the path paging must get past.
-	conn, err := goldap.DialURL(s.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.Bind(ldaptest.ReaderDN, ldaptest.ReaderPassword); err != nil {
-		t.Fatal(err)
-	}
-	_, err = conn.Search(goldap.NewSearchRequest(ldaptest.PeopleDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false, "(objectClass=inetOrgPerson)", []string{"uid"}, nil))
+	conn := bindRaw(t, s, ldaptest.ReaderDN, ldaptest.ReaderPassword)
+	_, err := conn.Search(goldap.NewSearchRequest(ldaptest.PeopleDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false, "(objectClass=inetOrgPerson)", []string{"uid"}, nil))
 	if !goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded) {
 		t.Fatalf("unpaged search: want sizeLimitExceeded, got %v", err)
 	}
@@ -103,14 +110,7 @@ func TestSlapdEntryUUIDSurvivesRenameAndEmailChange(t *testing.T) {
 	c := dial(t, openldapConfig(t, s))
 	before := allUsers(t, c)[person("bob")]
 
-	admin, err := goldap.DialURL(s.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if err := admin.Bind(ldaptest.ManagerDN, ldaptest.Password); err != nil {
-		t.Fatal(err)
-	}
+	admin := bindRaw(t, s, ldaptest.ManagerDN, ldaptest.Password)
 	if err := admin.ModifyDN(goldap.NewModifyDNRequest(person("bob"), "uid=robert", true, "")); err != nil {
 		t.Fatal(err)
 	}
