@@ -56,13 +56,17 @@ const OriginManual = "manual"
 
 // SDPUser is a remote user of the VPN service.
 type SDPUser struct {
-	ID            int64
-	AccountID     int64
-	FirstName     string
-	LastName      string
-	Email         string
-	Phone         string
-	Origin        string
+	ID        int64
+	AccountID int64
+	FirstName string
+	LastName  string
+	Email     string
+	Phone     string
+	Origin    string
+	// DirectoryID and ExternalID are set for users a directory created: the directory's own id
+	// of the user (SCIM externalId), unique in the directory when set.
+	DirectoryID   *int64
+	ExternalID    *string
 	Status        UserStatus
 	Activation    Activation
 	MFAConfigured bool
