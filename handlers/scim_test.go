@@ -252,11 +252,14 @@ func TestSCIMEntraPatchAndLifecycle(t *testing.T) {
 		t.Errorf("a disabled user is listed as %s", r.raw)
 	}
 	r = patch(`{"op":"replace","value":{"active":"True","name.givenName":"Anne","emails[type eq \"work\"].value":"anne@example.com"}}`)
-	if r.status != 200 || r.body["active"] != true || r.str("userName") != "anne@example.com" || r.body["name"].(map[string]any)["givenName"] != "Anne" {
+	if r.status != 200 || r.body["active"] != true || r.body["emails"].([]any)[0].(map[string]any)["value"] != "anne@example.com" || r.body["name"].(map[string]any)["givenName"] != "Anne" {
 		t.Fatalf("path-less map: %d %s", r.status, r.raw)
 	}
 	if n := a.countSQL("SELECT COUNT(*) FROM events WHERE sub_type IN ('Enabled', 'Updated') AND actor_type = 'directory'"); n != 2 {
 		t.Errorf("%d Enabled/Updated events by the directory, want 2", n)
+	}
+	if r := s.do(http.MethodPost, "/Users", `{"name":{"givenName":"No"},"emails":[{"value":"no@example.com"}]}`); r.status != 400 || r.str("scimType") != "invalidValue" {
+		t.Errorf("a user without userName: %d %s", r.status, r.raw)
 	}
 	if r := patch(`{"op":"Move","path":"active","value":true}`); r.status != 400 {
 		t.Errorf("an unknown op: %d", r.status)

@@ -63,10 +63,11 @@ type SDPUser struct {
 	Email     string
 	Phone     string
 	Origin    string
-	// DirectoryID and ExternalID are set for users a directory created: the directory's own id
-	// of the user (SCIM externalId), unique in the directory when set.
+	// DirectoryID, ExternalID and UserName are set for users a directory created: the
+	// directory's own id of the user (SCIM externalId) and its userName, unique in the directory.
 	DirectoryID   *int64
 	ExternalID    *string
+	UserName      *string
 	Status        UserStatus
 	Activation    Activation
 	MFAConfigured bool

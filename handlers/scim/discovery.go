@@ -10,7 +10,8 @@ import (
 )
 
 // The discovery documents (RFC 7644 §4) say what this server does: PATCH and filters, no
-// bulk, sort, ETags or password changes; the User resource with the attributes Onramp maps.
+// bulk, sort, ETags or password changes; the User resource with the attributes Onramp maps
+// (externalId is a common attribute, RFC 7643 §3.1, so no schema lists it).
 var (
 	serviceProviderConfig = `{"schemas":["` + directory.SchemaSPConfig + `"],
 "patch":{"supported":true},"bulk":{"supported":false,"maxOperations":0,"maxPayloadSize":0},
@@ -25,7 +26,6 @@ var (
 	userSchema = `{"schemas":["` + directory.SchemaSchema + `"],"id":"` + directory.SchemaUser + `","name":"User","description":"An SDP user",
 "attributes":[
 ` + attr("userName", "string", true, "server", `"caseExact":false,`) + `,
-` + attr("externalId", "string", false, "none", `"caseExact":true,`) + `,
 ` + attr("displayName", "string", false, "none", "") + `,
 {"name":"name","type":"complex","multiValued":false,"required":false,"mutability":"readWrite","returned":"default","uniqueness":"none",
  "subAttributes":[` + attr("givenName", "string", false, "none", "") + `,` + attr("familyName", "string", false, "none", "") + `,` + attr("formatted", "string", false, "none", "") + `]},

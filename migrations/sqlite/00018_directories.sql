@@ -25,14 +25,21 @@ CREATE TABLE directory_tokens (
 CREATE UNIQUE INDEX directory_tokens_hash_idx ON directory_tokens (token_hash);
 CREATE INDEX directory_tokens_directory_idx ON directory_tokens (account_id, directory_id);
 
--- The directory that created a user and its id for them (SCIM externalId).
+-- The directory that created a user, its id for them (SCIM externalId) and their userName as
+-- the directory spells it (Entra ID's is the UPN, not always the email), unique per directory
+-- case-insensitively.
 ALTER TABLE sdp_users ADD COLUMN directory_id INTEGER REFERENCES directories (id) ON DELETE SET NULL;
 ALTER TABLE sdp_users ADD COLUMN external_id TEXT;
+ALTER TABLE sdp_users ADD COLUMN user_name TEXT;
 CREATE UNIQUE INDEX sdp_users_directory_external_idx ON sdp_users (account_id, directory_id, external_id)
     WHERE external_id IS NOT NULL;
+CREATE UNIQUE INDEX sdp_users_directory_user_name_idx ON sdp_users (account_id, directory_id, lower(user_name))
+    WHERE user_name IS NOT NULL;
 
 -- +goose Down
+DROP INDEX sdp_users_directory_user_name_idx;
 DROP INDEX sdp_users_directory_external_idx;
+ALTER TABLE sdp_users DROP COLUMN user_name;
 ALTER TABLE sdp_users DROP COLUMN external_id;
 ALTER TABLE sdp_users DROP COLUMN directory_id;
 DROP TABLE directory_tokens;

@@ -7,8 +7,8 @@ import (
 	"onramp/models/store"
 )
 
-// ParseUserFilter reads the filter of a /Users list: `eq` on userName (case-insensitive, as
-// emails are stored), externalId and emails[type eq "work"].value, joined by `and`, optionally
+// ParseUserFilter reads the filter of a /Users list: `eq` on userName (case-insensitive),
+// externalId and emails[type eq "work"].value, joined by `and`, optionally
 // in parentheses. Anything else is a 400 invalidFilter that says what is supported: the
 // identity providers only send these, and a filter silently widened would list every user.
 func ParseUserFilter(s string) (store.DirectoryUserFilter, error) {
@@ -151,7 +151,9 @@ func (p *filterParser) term() error {
 		return badFilter("expected a quoted value")
 	}
 	switch name {
-	case "username", "emails", "emails.value":
+	case "username":
+		return set(&p.f.UserName, v.text)
+	case "emails", "emails.value":
 		return set(&p.f.Email, v.text)
 	case "externalid":
 		return set(&p.f.ExternalID, v.text)

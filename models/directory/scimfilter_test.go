@@ -9,17 +9,17 @@ func TestParseUserFilter(t *testing.T) {
 	t.Parallel()
 	str := func(s string) *string { return &s }
 	tests := []struct {
-		in         string
-		email, ext *string
-		bad        bool
+		in               string
+		user, email, ext *string
+		bad              bool
 	}{
 		{in: ``},
-		{in: `userName eq "ann@example.com"`, email: str("ann@example.com")},
-		{in: `USERNAME EQ "Ann@Example.com"`, email: str("Ann@Example.com")},
+		{in: `userName eq "ann@example.com"`, user: str("ann@example.com")},
+		{in: `USERNAME EQ "Ann@Example.com"`, user: str("Ann@Example.com")},
 		{in: `externalId eq "00u1"`, ext: str("00u1")},
 		{in: `emails[type eq "work"].value eq "b@example.com"`, email: str("b@example.com")},
-		{in: `userName eq "a@example.com" and externalId eq "x \"q\""`, email: str("a@example.com"), ext: str(`x "q"`)},
-		{in: `(userName eq "a@example.com")`, email: str("a@example.com")},
+		{in: `userName eq "a@example.com" and externalId eq "x \"q\""`, user: str("a@example.com"), ext: str(`x "q"`)},
+		{in: `(userName eq "a@example.com")`, user: str("a@example.com")},
 		{in: `userName sw "a"`, bad: true},
 		{in: `userName eq "a" or externalId eq "b"`, bad: true},
 		{in: `displayName eq "a"`, bad: true},
@@ -41,8 +41,8 @@ func TestParseUserFilter(t *testing.T) {
 			t.Errorf("%q: %v", tt.in, err)
 			continue
 		}
-		if !eqp(f.Email, tt.email) || !eqp(f.ExternalID, tt.ext) {
-			t.Errorf("%q: got email %v ext %v", tt.in, deref(f.Email), deref(f.ExternalID))
+		if !eqp(f.UserName, tt.user) || !eqp(f.Email, tt.email) || !eqp(f.ExternalID, tt.ext) {
+			t.Errorf("%q: got user %v email %v ext %v", tt.in, deref(f.UserName), deref(f.Email), deref(f.ExternalID))
 		}
 	}
 }

@@ -77,7 +77,11 @@ func setPath(p *users.DirectoryProfile, path string, v json.RawMessage) error {
 		}
 		p.Active = b
 	case "username":
-		return str(&p.Email)
+		var s string
+		if err := str(&s); err != nil {
+			return err
+		}
+		p.UserName = &s
 	case "name.givenname":
 		return str(&p.FirstName)
 	case "name.familyname":

@@ -37,7 +37,9 @@ func TestApplyPatch(t *testing.T) {
 		{"remove externalId", `{"Operations":[{"op":"Remove","path":"externalId"}]}`,
 			func(p users.DirectoryProfile) bool { return p.ExternalID == nil }},
 		{"urn-prefixed userName", `{"Operations":[{"op":"replace","path":"urn:ietf:params:scim:schemas:core:2.0:User:userName","value":"z@example.com"}]}`,
-			func(p users.DirectoryProfile) bool { return p.Email == "z@example.com" }},
+			func(p users.DirectoryProfile) bool {
+				return *p.UserName == "z@example.com" && p.Email == "ann@example.com"
+			}},
 	}
 	for _, tt := range tests {
 		var req PatchRequest

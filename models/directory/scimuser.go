@@ -10,8 +10,9 @@ import (
 	"onramp/models/users"
 )
 
-// User is the SCIM User resource as Onramp maps it: userName is the email (unique per account,
-// compared case-insensitively), the "work" email and phone number, name, active, externalId.
+// User is the SCIM User resource as Onramp maps it: userName (kept as the directory spells it,
+// unique in the directory case-insensitively), the "work" email (unique in the account) and
+// phone number, name, active, externalId.
 type User struct {
 	Schemas      []string     `json:"schemas"`
 	ID           string       `json:"id,omitempty"`
@@ -78,7 +79,11 @@ func parseBool(raw json.RawMessage) (bool, bool) {
 // resource is the SCIM view of an SDP user.
 func resource(u *models.SDPUser) *User {
 	active := Bool(u.Status == models.UserEnabled)
-	r := &User{Schemas: []string{SchemaUser}, ID: strconv.FormatInt(u.ID, 10), ExternalID: u.ExternalID, UserName: u.Email,
+	name := u.Email
+	if u.UserName != nil {
+		name = *u.UserName
+	}
+	r := &User{Schemas: []string{SchemaUser}, ID: strconv.FormatInt(u.ID, 10), ExternalID: u.ExternalID, UserName: name,
 		Name: &Name{GivenName: u.FirstName, FamilyName: u.LastName, Formatted: u.FullName()}, DisplayName: u.FullName(),
 		Emails: []MultiValue{{Value: u.Email, Type: "work", Primary: true}}, Active: &active,
 		Meta: &Meta{ResourceType: "User", Created: u.CreatedAt, LastModified: u.UpdatedAt}}
@@ -88,16 +93,24 @@ func resource(u *models.SDPUser) *User {
 	return r
 }
 
-// profile is what a full User (POST, PUT) sets: the email is the userName when it is an
-// address (Okta), else the work or primary email (Entra ID's userName is the UPN); a missing
-// name falls back to displayName, then to the email's local part, as the console needs one.
+// check refuses a User without the one attribute RFC 7643 requires.
+func (u *User) check() error {
+	if strings.TrimSpace(u.UserName) == "" {
+		return &Error{Status: 400, Type: "invalidValue", Detail: "userName is required."}
+	}
+	return nil
+}
+
+// profile is what a full User (POST, PUT) sets: the email is the work (else primary) email,
+// or the userName when there is none (Entra ID's userName is the UPN, which is not always the
+// mail address); a missing name falls back to displayName, then to the email's local part, as
+// the console needs one.
 func (u *User) profile() users.DirectoryProfile {
-	p := users.DirectoryProfile{ExternalID: u.ExternalID, Active: u.Active == nil || bool(*u.Active)}
-	p.Email = u.UserName
-	if models.ValidateEmail(models.NormalizeEmail(p.Email)) != "" {
-		if e := pick(u.Emails); e != "" {
-			p.Email = e
-		}
+	userName := u.UserName
+	p := users.DirectoryProfile{ExternalID: u.ExternalID, UserName: &userName, Active: u.Active == nil || bool(*u.Active)}
+	p.Email = pick(u.Emails)
+	if p.Email == "" {
+		p.Email = u.UserName
 	}
 	if u.Name != nil {
 		p.FirstName, p.LastName = u.Name.GivenName, u.Name.FamilyName

@@ -145,6 +145,9 @@ func (s *Service) GetUser(ctx context.Context, d *models.Directory, id string) (
 
 // CreateUser adds a user (POST /Users); a userName (email) the account has is 409 uniqueness.
 func (s *Service) CreateUser(ctx context.Context, d *models.Directory, ip string, in *User) (*User, error) {
+	if err := in.check(); err != nil {
+		return nil, err
+	}
 	u, err := s.users.CreateFromDirectory(ctx, d, ip, in.profile())
 	if err != nil {
 		return nil, userError(err)
@@ -155,6 +158,9 @@ func (s *Service) CreateUser(ctx context.Context, d *models.Directory, ip string
 // ReplaceUser is PUT /Users/{id}: the full resource replaces the mapped attributes, and
 // active:false disables (Okta's custom apps deactivate this way).
 func (s *Service) ReplaceUser(ctx context.Context, d *models.Directory, ip, id string, in *User) (*User, error) {
+	if err := in.check(); err != nil {
+		return nil, err
+	}
 	return s.update(ctx, d, ip, id, func(p *users.DirectoryProfile) error {
 		*p = in.profile()
 		return nil

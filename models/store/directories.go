@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"onramp/models"
@@ -42,8 +43,9 @@ func (s *Store) TouchDirectoryToken(ctx context.Context, accountID, id int64, at
 }
 
 // DirectoryUserFilter narrows the users of a directory: each set field must match (Email is
-// the normalised email).
+// the normalised email; UserName is compared case-insensitively).
 type DirectoryUserFilter struct {
+	UserName   *string
 	Email      *string
 	ExternalID *string
 }
@@ -57,6 +59,9 @@ func (s *Store) DirectoryUsers(ctx context.Context, accountID, directoryID int64
 	}
 	if f.ExternalID != nil {
 		q = q.Where("external_id = ?", *f.ExternalID)
+	}
+	if f.UserName != nil {
+		q = q.Where("lower(user_name) = ?", strings.ToLower(*f.UserName))
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
@@ -81,7 +86,8 @@ func (s *Store) DirectoryUser(ctx context.Context, accountID, directoryID, id in
 	return &us[0], nil
 }
 
-// SetUserExternalID saves the directory's id of a user of an account.
-func (s *Store) SetUserExternalID(ctx context.Context, accountID, id int64, externalID *string) error {
-	return s.updateUser(ctx, accountID, id, map[string]any{"external_id": externalID})
+// SetUserDirectoryIDs saves the directory's id and userName of a user of an account; a
+// userName or externalId another user of the directory has is models.ErrConflict.
+func (s *Store) SetUserDirectoryIDs(ctx context.Context, accountID, id int64, externalID, userName *string) error {
+	return s.updateUser(ctx, accountID, id, map[string]any{"external_id": externalID, "user_name": userName})
 }

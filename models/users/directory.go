@@ -12,13 +12,14 @@ import (
 type DirectoryProfile struct {
 	CreateInput
 	ExternalID *string
+	UserName   *string // the directory's login name for the user; nil: the email
 	Active     bool
 }
 
 // profileOf is the directory's view of u.
 func profileOf(u *models.SDPUser) DirectoryProfile {
 	return DirectoryProfile{CreateInput: CreateInput{FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Phone: u.Phone},
-		ExternalID: u.ExternalID, Active: u.Status == models.UserEnabled}
+		ExternalID: u.ExternalID, UserName: u.UserName, Active: u.Status == models.UserEnabled}
 }
 
 // CreateFromDirectory adds a user a directory pushed, with the origin "directory:<name>".
@@ -31,7 +32,7 @@ func (s *Service) CreateFromDirectory(ctx context.Context, d *models.Directory, 
 	}
 	dirID := d.ID
 	u := &models.SDPUser{AccountID: d.AccountID, FirstName: p.FirstName, LastName: p.LastName, Email: p.Email, Phone: p.Phone,
-		Origin: d.Origin(), DirectoryID: &dirID, ExternalID: p.ExternalID, Status: models.UserEnabled, Activation: models.ActivationNew}
+		Origin: d.Origin(), DirectoryID: &dirID, ExternalID: p.ExternalID, UserName: p.UserName, Status: models.UserEnabled, Activation: models.ActivationNew}
 	who := d.Actor(ip)
 	err := s.store.Tx(ctx, func(tx *store.Store) error {
 		account, err := tx.Account(ctx, d.AccountID)
@@ -96,9 +97,9 @@ func (s *Service) UpdateFromDirectory(ctx context.Context, d *models.Directory, 
 				return err
 			}
 		}
-		if !sameID(u.ExternalID, p.ExternalID) {
-			u.ExternalID = p.ExternalID
-			if err := tx.SetUserExternalID(ctx, u.AccountID, u.ID, u.ExternalID); err != nil {
+		if !sameID(u.ExternalID, p.ExternalID) || !sameID(u.UserName, p.UserName) {
+			u.ExternalID, u.UserName = p.ExternalID, p.UserName
+			if err := tx.SetUserDirectoryIDs(ctx, u.AccountID, u.ID, u.ExternalID, u.UserName); err != nil {
 				return err
 			}
 		}
