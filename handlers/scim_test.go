@@ -156,17 +156,27 @@ func TestSCIMOktaChecks(t *testing.T) {
 				return r.num("totalResults") == 2 && r.num("itemsPerPage") == 1 && r.num("startIndex") == 1 && id != ""
 			}},
 		{"get by id", http.MethodGet, func() string { return "/Users/" + id }, "", 200,
-			func(r scimResponse) bool { return r.str("id") == id && r.str("userName") == "ann@example.com" && r.body["active"] == true }},
+			func(r scimResponse) bool {
+				return r.str("id") == id && r.str("userName") == "ann@example.com" && r.body["active"] == true
+			}},
 		{"userName eq of an unknown user", http.MethodGet, func() string { return `/Users?filter=userName+eq+%22nobody%40example.com%22` }, "", 200,
 			func(r scimResponse) bool { return r.num("totalResults") == 0 && len(r.resources()) == 0 }},
 		{"unknown id", http.MethodGet, func() string { return "/Users/999999" }, "", 404,
 			func(r scimResponse) bool { return r.str("detail") != "" && r.str("status") == "404" }},
 		{"create", http.MethodPost, func() string { return "/Users" }, userBody("cy@example.com", "Cy", "Dee"), 201,
-			func(r scimResponse) bool { return r.str("userName") == "cy@example.com" && r.str("externalId") == "ext-Cy" }},
+			func(r scimResponse) bool {
+				return r.str("userName") == "cy@example.com" && r.str("externalId") == "ext-Cy"
+			}},
 		{"duplicate", http.MethodPost, func() string { return "/Users" }, userBody("CY@example.com", "Cy", "Dee"), 409,
 			func(r scimResponse) bool { return r.str("scimType") == "uniqueness" }},
+		{"an externalId the directory has", http.MethodPost, func() string { return "/Users" },
+			strings.Replace(userBody("cy2@example.com", "Cy", "Dee"), "userName\":\"cy2", "userName\":\"other", 1), 409,
+			func(r scimResponse) bool { return r.str("scimType") == "uniqueness" }},
 		{"upper-cased userName filter", http.MethodGet, func() string { return `/Users?filter=userName+eq+%22CY%40EXAMPLE.COM%22` }, "", 200,
-			func(r scimResponse) bool { res := r.resources(); return len(res) == 1 && res[0]["userName"] == "cy@example.com" }},
+			func(r scimResponse) bool {
+				res := r.resources()
+				return len(res) == 1 && res[0]["userName"] == "cy@example.com"
+			}},
 	}
 	for _, st := range steps {
 		r := s.do(st.method, st.path(), st.body)
