@@ -68,6 +68,14 @@ func setPath(p *users.DirectoryProfile, path string, v json.RawMessage) error {
 		*dst = s
 		return nil
 	}
+	ptr := func(dst **string) error {
+		var s string
+		if err := str(&s); err != nil {
+			return err
+		}
+		*dst = &s
+		return nil
+	}
 	name := strings.ToLower(stripURN(strings.TrimSpace(path)))
 	switch name {
 	case "active":
@@ -77,21 +85,13 @@ func setPath(p *users.DirectoryProfile, path string, v json.RawMessage) error {
 		}
 		p.Active = b
 	case "username":
-		var s string
-		if err := str(&s); err != nil {
-			return err
-		}
-		p.UserName = &s
+		return ptr(&p.UserName)
 	case "name.givenname":
 		return str(&p.FirstName)
 	case "name.familyname":
 		return str(&p.LastName)
 	case "externalid":
-		var s string
-		if err := str(&s); err != nil {
-			return err
-		}
-		p.ExternalID = &s
+		return ptr(&p.ExternalID)
 	case "name":
 		var n Name
 		if err := json.Unmarshal(v, &n); err != nil {

@@ -49,15 +49,7 @@ func (s *Service) CreateFromDirectory(ctx context.Context, d *models.Directory, 
 		if !p.Active {
 			return s.disable(ctx, tx, account, []models.SDPUser{*u}, who)
 		}
-		if account.ProvisioningMethod == models.MethodRegistrationCode {
-			_, err = s.codes.IssueForNewUsers(ctx, tx, account, []models.SDPUser{*u}, codes.Issue{Who: who})
-			return err
-		}
-		if !account.InvitesNewDirectoryUsers() {
-			return nil
-		}
-		u.Activation = models.ActivationInvitationSent
-		return s.invite(ctx, tx, account, []models.SDPUser{*u}, who, "new directory user")
+		return s.welcome(ctx, tx, account, u, codes.Issue{Who: who}, account.InvitesNewDirectoryUsers(), "new directory user")
 	})
 	if err != nil {
 		return nil, err
