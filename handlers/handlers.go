@@ -16,6 +16,7 @@ import (
 	"onramp/handlers/console"
 	"onramp/handlers/middleware"
 	"onramp/handlers/portal"
+	"onramp/handlers/scim"
 	"onramp/handlers/web"
 	"onramp/models/secret"
 	"onramp/models/services"
@@ -46,6 +47,7 @@ type audiences struct {
 	console *console.Handler
 	portal  *portal.Handler
 	client  *clientapi.Handler
+	scim    *scim.Handler
 	probes  *probes
 	static  echo.HandlerFunc
 }
@@ -71,6 +73,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 				sv.Portal.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
 			BaseURL: strings.TrimRight(cfg.BaseURL, "/"), ClientDownloadURL: cfg.ClientDownloadURL, Debug: cfg.Debug, Log: log}),
 		client: clientapi.New(sv.Devices, log),
+		scim:   scim.New(sv.Directory, log),
 		probes: &probes{db: sv},
 		static: serveStatic(static.Files),
 	}
@@ -92,12 +95,12 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 		echomw.BodyLimit("2M"),
 		middleware.SecurityHeaders(cfg.Secure),
 		middleware.FetchMetadata(),
-		// The JSON API checks its bodies itself (clientapi); everything else takes forms.
-		middleware.TextInput(func(c echo.Context) bool { return !isAPI(c) }),
+		// The JSON APIs check their bodies themselves (clientapi, scim); everything else takes forms.
+		middleware.TextInput(func(c echo.Context) bool { return !isAPI(c) && !isSCIM(c) }),
 		// The client API carries no cookies (a bearer token or nothing), so there is no session
 		// for a forged request to ride on; load balancers call the probes without cookies;
-		// static files change nothing.
-		web.CSRF(cfg.Secure, func(c echo.Context) bool { return isStatic(c) || isProbe(c) || isAPI(c) }),
+		// static files change nothing; SCIM authenticates every request with a bearer token.
+		web.CSRF(cfg.Secure, func(c echo.Context) bool { return isStatic(c) || isProbe(c) || isAPI(c) || isSCIM(c) }),
 	)
 	a.register(e)
 	return e
@@ -112,6 +115,8 @@ func (a audiences) handleError(err error, c echo.Context) {
 	switch {
 	case isAPI(c):
 		a.client.HandleError(err, c)
+	case isSCIM(c):
+		a.scim.HandleError(err, c)
 	case isPortal(c):
 		a.portal.HandleError(err, c)
 	default:
@@ -127,6 +132,11 @@ func isProbe(c echo.Context) bool {
 }
 
 func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, apiPrefix) }
+
+func isSCIM(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return p == scim.Prefix || strings.HasPrefix(p, scim.Prefix+"/")
+}
 
 func isPortal(c echo.Context) bool {
 	p := c.Request().URL.Path

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"onramp/handlers/clientapi"
+	"onramp/handlers/scim"
 )
 
 // access says who may call a route.
@@ -22,6 +23,9 @@ const (
 	// clientAPI is the VPN client API (JSON): no cookies, no CSRF, no console session; /session
 	// authenticates with the device token itself.
 	clientAPI
+	// scimAPI is the SCIM server: a SCIM directory's bearer token on every request, no
+	// cookies, no CSRF.
+	scimAPI
 )
 
 type route struct {
@@ -35,7 +39,7 @@ type route struct {
 // routes is the one route table: every path, its name (views and redirects build URLs from it)
 // and who may call it.
 func (a audiences) routes() []route {
-	con, pt, api := a.console, a.portal, a.client
+	con, pt, api, sc := a.console, a.portal, a.client, a.scim
 	return []route{
 		{http.MethodGet, "/healthz", "healthz", a.probes.healthz, public},
 		{http.MethodGet, "/readyz", "readyz", a.probes.readyz, public},
@@ -113,6 +117,16 @@ func (a audiences) routes() []route {
 		{http.MethodPost, "/api/v1/client/register", "client.register", api.Register, clientAPI},
 		{http.MethodPost, "/api/v1/client/login", "client.login", api.Login, clientAPI},
 		{http.MethodGet, "/api/v1/client/session", "client.session", api.Session, clientAPI},
+
+		{http.MethodGet, scim.Prefix + "/Users", "scim.users", sc.ListUsers, scimAPI},
+		{http.MethodPost, scim.Prefix + "/Users", "scim.users.create", sc.CreateUser, scimAPI},
+		{http.MethodGet, scim.Prefix + "/Users/:id", "scim.user", sc.GetUser, scimAPI},
+		{http.MethodPut, scim.Prefix + "/Users/:id", "scim.user.replace", sc.ReplaceUser, scimAPI},
+		{http.MethodPatch, scim.Prefix + "/Users/:id", "scim.user.patch", sc.PatchUser, scimAPI},
+		{http.MethodDelete, scim.Prefix + "/Users/:id", "scim.user.delete", sc.DeleteUser, scimAPI},
+		{http.MethodGet, scim.Prefix + "/ServiceProviderConfig", "scim.spconfig", sc.ServiceProviderConfig, scimAPI},
+		{http.MethodGet, scim.Prefix + "/ResourceTypes", "scim.resourcetypes", sc.ResourceTypes, scimAPI},
+		{http.MethodGet, scim.Prefix + "/Schemas", "scim.schemas", sc.Schemas, scimAPI},
 	}
 }
 
@@ -126,6 +140,7 @@ func (a audiences) register(e *echo.Echo) {
 		portalVisitor: {a.portal.Require(false)},
 		portalUser:    {a.portal.Require(true)},
 		clientAPI:     {clientapi.NoStore},
+		scimAPI:       {a.scim.Authenticate},
 	}
 	for _, r := range a.routes() {
 		e.Add(r.method, r.path, r.handler, levels[r.access]...).Name = r.name

@@ -16,6 +16,7 @@ const (
 	EventDevice    EventType = "Device"
 	EventClient    EventType = "Client"
 	EventDirectory EventType = "Directory"
+	EventSCIM      EventType = "SCIM"
 )
 
 // Event sub-types.
@@ -63,6 +64,8 @@ const (
 	SubClientCodeFlood      = "Code Flood" // failed redemptions across all clients past their pace
 
 	SubDirectorySync = "Sync"
+
+	SubTokenCreated = "Token Created"
 )
 
 // ActorType says who caused an event.
@@ -74,6 +77,8 @@ const (
 	ActorUser     ActorType = "user"
 	ActorClient   ActorType = "client"
 	ActorSystem   ActorType = "system"
+	// ActorDirectory is a directory (SCIM or LDAP) creating, changing or removing users.
+	ActorDirectory ActorType = "directory"
 )
 
 // ActorFor is the actor type for an admin of the given role.

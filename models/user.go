@@ -56,13 +56,18 @@ const OriginManual = "manual"
 
 // SDPUser is a remote user of the VPN service.
 type SDPUser struct {
-	ID            int64
-	AccountID     int64
-	FirstName     string
-	LastName      string
-	Email         string
-	Phone         string
-	Origin        string
+	ID        int64
+	AccountID int64
+	FirstName string
+	LastName  string
+	Email     string
+	Phone     string
+	Origin    string
+	// DirectoryID, ExternalID and UserName are set for users a directory created: the
+	// directory's own id of the user (SCIM externalId) and its userName, unique in the directory.
+	DirectoryID   *int64
+	ExternalID    *string
+	UserName      *string
 	Status        UserStatus
 	Activation    Activation
 	MFAConfigured bool

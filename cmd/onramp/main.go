@@ -25,6 +25,9 @@ Commands:
   demo --account NAME --users N
                         fill an account with N realistic demo users and their codes,
                         devices, mail and events of the past 30 days (batched)
+  directory scim-token --account NAME --name LABEL
+                        print a new SCIM bearer token for the account's SCIM directory
+                        LABEL (created when missing), alone on its line; it is shown once
   client register --server URL --code CODE [--device-name N] [--platform P]
   client login --server URL --account A --email E [--totp CODE] [--device-name N]
                         the reference VPN client: register this device with a one-time code,
@@ -75,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return admin(ctx, args, getenv, stdin, stdout, stderr)
 	case "demo":
 		return demoCmd(ctx, args, getenv, stdout, stderr)
+	case "directory":
+		return directoryCmd(ctx, args, getenv, stdout, stderr) // directory.go
 	case "client":
 		return clientCmd(ctx, args, getenv, stdin, stdout, stderr) // client.go
 	case "help", "-h", "--help":

@@ -13,6 +13,7 @@ import (
 	"onramp/models/auth"
 	"onramp/models/codes"
 	"onramp/models/devices"
+	"onramp/models/directory"
 	"onramp/models/events"
 	"onramp/models/jobs"
 	"onramp/models/mail"
@@ -62,6 +63,7 @@ type Services struct {
 	Users        *users.Service
 	Provisioning *provisioning.Service
 	Events       *events.Service
+	Directory    *directory.Service
 }
 
 // New builds the services over s. The job queue is built first, so that each service registers
@@ -102,6 +104,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.Devices = devices.New(s, sv.Codes.Sealer(), sv.Portal)
 	sv.Users = users.New(s, outbox, sv.Codes, sv.Devices, sv.Runs, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL})
 	sv.Events = events.New(s)
+	sv.Directory = directory.New(s, sv.Users)
 	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
 	if now := cfg.Clock; now != nil {
 		sv.Runs.WithClock(now)
@@ -111,6 +114,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 		sv.Devices.WithClock(now)
 		sv.Users.WithClock(now)
 		sv.Events.WithClock(now)
+		sv.Directory.WithClock(now)
 	}
 	if cfg.Sleep != nil {
 		sv.Devices.WithSleep(cfg.Sleep)

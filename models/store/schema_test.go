@@ -23,6 +23,8 @@ var persisted = []any{
 	&models.Run{},
 	&models.Device{},
 	&models.MailMessage{},
+	&models.Directory{},
+	&models.DirectoryToken{},
 }
 
 func TestMigratedSchemaHasEveryModelColumn(t *testing.T) {

@@ -140,18 +140,14 @@ func (s *Service) Create(ctx context.Context, actor *models.Admin, ip string, in
 			map[string]string{"origin": u.Origin})); err != nil {
 			return err
 		}
+		issue := codes.Issue{Who: who}
 		if account.ProvisioningMethod == models.MethodRegistrationCode {
 			if handout, err = s.codes.NewHandout(ctx, tx, actor, nil, false); err != nil {
 				return err
 			}
-			_, err = s.codes.IssueForNewUsers(ctx, tx, account, []models.SDPUser{*u}, codes.Issue{Who: who, HandoutID: &handout})
-			return err
+			issue.HandoutID = &handout
 		}
-		if !account.InvitesNewManualUsers() {
-			return nil
-		}
-		u.Activation = models.ActivationInvitationSent
-		return s.invite(ctx, tx, account, []models.SDPUser{*u}, who, "new user")
+		return s.welcome(ctx, tx, account, u, issue, account.InvitesNewManualUsers(), "new user")
 	})
 	if err != nil {
 		return Created{}, err
@@ -209,6 +205,21 @@ func (s *Service) Invitations(ctx context.Context, actor *models.Admin, us []mod
 // Origins lists the origins present in the account, for the filter.
 func (s *Service) Origins(ctx context.Context, actor *models.Admin) ([]string, error) {
 	return s.store.UserOrigins(ctx, actor.AccountID)
+}
+
+// welcome starts a new user per the account's method, in tx: under Registration Code their
+// first code (in.HandoutID shows it to its creator), under Invitation Email an invitation when
+// invite says the account's option for this kind of user is on.
+func (s *Service) welcome(ctx context.Context, tx *store.Store, account *models.Account, u *models.SDPUser, in codes.Issue, invite bool, why string) error {
+	if account.ProvisioningMethod == models.MethodRegistrationCode {
+		_, err := s.codes.IssueForNewUsers(ctx, tx, account, []models.SDPUser{*u}, in)
+		return err
+	}
+	if !invite {
+		return nil
+	}
+	u.Activation = models.ActivationInvitationSent
+	return s.invite(ctx, tx, account, []models.SDPUser{*u}, in.Who, why)
 }
 
 // invite issues a fresh activation link to each user (older links die), marks them invited,

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"onramp/models"
+	"onramp/models/directory"
+)
+
+const directoryUsage = "usage: onramp directory scim-token --account NAME --name LABEL"
+
+// directoryCmd runs `onramp directory …`: for now scim-token, which prints a new SCIM bearer
+// token alone on its line (scripts capture it; nothing else goes to stdout).
+func directoryCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "scim-token" {
+		return errors.New(directoryUsage)
+	}
+	fs := flag.NewFlagSet("directory scim-token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	account := fs.String("account", "", "account name")
+	name := fs.String("name", "", "the SCIM directory's name (created when the account has none of that name)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *account == "" || *name == "" {
+		return errors.New("directory scim-token: --account and --name are required")
+	}
+	o, err := open(ctx, getenv, stderr, true)
+	if err != nil {
+		return err
+	}
+	defer o.store.Close()
+	tok, err := directory.New(o.store, nil).IssueSCIMToken(ctx, models.NormalizeEmail(*account), *name,
+		models.Actor{Type: models.ActorSystem, Label: "command line"})
+	if errors.Is(err, models.ErrNotFound) {
+		return fmt.Errorf("directory scim-token: no account %q", *account)
+	}
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		return errors.New("directory scim-token: " + strings.TrimPrefix(ve.Error(), "invalid input: "))
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, tok)
+	return err
+}

@@ -1,0 +1,228 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"onramp/models"
+	"onramp/models/secret"
+	"onramp/models/store"
+	"onramp/models/users"
+)
+
+// Users is what SCIM does to SDP users (models/users): the console's own paths.
+type Users interface {
+	CreateFromDirectory(ctx context.Context, d *models.Directory, ip string, p users.DirectoryProfile) (*models.SDPUser, error)
+	UpdateFromDirectory(ctx context.Context, d *models.Directory, ip string, id int64, change func(*users.DirectoryProfile) error) (*models.SDPUser, error)
+	DeleteFromDirectory(ctx context.Context, d *models.Directory, ip string, id int64) error
+	DirectoryUser(ctx context.Context, d *models.Directory, id int64) (*models.SDPUser, error)
+	DirectoryUsers(ctx context.Context, d *models.Directory, f store.DirectoryUserFilter, offset, limit int) ([]models.SDPUser, int64, error)
+}
+
+// Service manages directories and serves SCIM.
+type Service struct {
+	store *store.Store
+	users Users
+	now   func() time.Time
+}
+
+// New builds the service.
+func New(s *store.Store, u Users) *Service {
+	return &Service{store: s, users: u, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// WithClock replaces the clock (tests).
+func (s *Service) WithClock(now func() time.Time) *Service { s.now = now; return s }
+
+// ErrUnauthorized is a missing, unknown or revoked SCIM token.
+var ErrUnauthorized = &Error{Status: 401, Detail: "Missing, unknown or revoked bearer token."}
+
+// IssueSCIMToken creates a SCIM token for the directory named label of the named account
+// (creating the directory when the account has none of that name) and returns the token: it
+// is shown once, only its hash is kept. A SCIM / Token Created event names the directory.
+func (s *Service) IssueSCIMToken(ctx context.Context, accountName, label string, who models.Actor) (string, error) {
+	label = strings.TrimSpace(label)
+	if label == "" || len(label) > 100 {
+		return "", models.NewValidationError("name", "Enter a directory name of at most 100 characters.")
+	}
+	tok := secret.Token()
+	err := s.store.Tx(ctx, func(tx *store.Store) error {
+		account, err := tx.AccountByName(ctx, accountName)
+		if err != nil {
+			return err
+		}
+		d, err := tx.DirectoryByName(ctx, account.ID, label)
+		if errors.Is(err, models.ErrNotFound) {
+			now := s.now()
+			d = &models.Directory{AccountID: account.ID, Name: label, Kind: models.DirectorySCIM, CreatedAt: now, UpdatedAt: now}
+			err = tx.CreateDirectory(ctx, d)
+		}
+		if err != nil {
+			return err
+		}
+		if d.Kind != models.DirectorySCIM {
+			return models.NewValidationError("name", "The directory "+label+" is not a SCIM directory.")
+		}
+		t := &models.DirectoryToken{AccountID: account.ID, DirectoryID: d.ID, Name: label, TokenHash: secret.Hash(tok), CreatedAt: s.now()}
+		if err := tx.CreateDirectoryToken(ctx, t); err != nil {
+			return err
+		}
+		return tx.CreateEvent(ctx, models.NewEvent(&account.ID, models.EventSCIM, models.SubTokenCreated, who, "",
+			map[string]string{"directory": d.Name, "token": t.Name}))
+	})
+	if err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// Authenticate returns the directory of a live token and records its use (time and IP).
+func (s *Service) Authenticate(ctx context.Context, token, ip string) (*models.Directory, error) {
+	if token == "" {
+		return nil, ErrUnauthorized
+	}
+	t, d, err := s.store.LiveDirectoryToken(ctx, secret.Hash(token))
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, ErrUnauthorized
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.TouchDirectoryToken(ctx, t.AccountID, t.ID, s.now(), ip); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// ListResponse is a page of /Users (RFC 7644 §3.4.2).
+type ListResponse struct {
+	Schemas      []string `json:"schemas"`
+	TotalResults int64    `json:"totalResults"`
+	StartIndex   int      `json:"startIndex"`
+	ItemsPerPage int      `json:"itemsPerPage"`
+	Resources    []*User  `json:"Resources"`
+}
+
+// MaxResults caps count (advertised in /ServiceProviderConfig).
+const MaxResults = 200
+
+// ListUsers returns the directory's users matching filter in a stable order (creation),
+// from the 1-based startIndex, at most count (0: only the total).
+func (s *Service) ListUsers(ctx context.Context, d *models.Directory, filter string, startIndex, count int) (*ListResponse, error) {
+	f, err := ParseUserFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	startIndex = max(startIndex, 1)
+	count = min(max(count, 0), MaxResults)
+	us, total, err := s.users.DirectoryUsers(ctx, d, f, startIndex-1, count)
+	if err != nil {
+		return nil, err
+	}
+	out := &ListResponse{Schemas: []string{SchemaList}, TotalResults: total, StartIndex: startIndex, ItemsPerPage: len(us), Resources: []*User{}}
+	for i := range us {
+		out.Resources = append(out.Resources, resource(&us[i]))
+	}
+	return out, nil
+}
+
+// GetUser returns one of the directory's users by SCIM id.
+func (s *Service) GetUser(ctx context.Context, d *models.Directory, id string) (*User, error) {
+	n, err := parseID(id)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.users.DirectoryUser(ctx, d, n)
+	if err != nil {
+		return nil, notFound(err, id)
+	}
+	return resource(u), nil
+}
+
+// CreateUser adds a user (POST /Users); a userName (email) the account has is 409 uniqueness.
+func (s *Service) CreateUser(ctx context.Context, d *models.Directory, ip string, in *User) (*User, error) {
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	u, err := s.users.CreateFromDirectory(ctx, d, ip, in.profile())
+	if err != nil {
+		return nil, userError(err)
+	}
+	return resource(u), nil
+}
+
+// ReplaceUser is PUT /Users/{id}: the full resource replaces the mapped attributes, and
+// active:false disables (Okta's custom apps deactivate this way).
+func (s *Service) ReplaceUser(ctx context.Context, d *models.Directory, ip, id string, in *User) (*User, error) {
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	return s.update(ctx, d, ip, id, func(p *users.DirectoryProfile) error {
+		*p = in.profile()
+		return nil
+	})
+}
+
+// PatchUser is PATCH /Users/{id}.
+func (s *Service) PatchUser(ctx context.Context, d *models.Directory, ip, id string, req *PatchRequest) (*User, error) {
+	return s.update(ctx, d, ip, id, req.Apply)
+}
+
+func (s *Service) update(ctx context.Context, d *models.Directory, ip, id string, change func(*users.DirectoryProfile) error) (*User, error) {
+	n, err := parseID(id)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.users.UpdateFromDirectory(ctx, d, ip, n, change)
+	if err != nil {
+		return nil, notFound(userError(err), id)
+	}
+	return resource(u), nil
+}
+
+// DeleteUser is DELETE /Users/{id}: the user goes, the events about them stay.
+func (s *Service) DeleteUser(ctx context.Context, d *models.Directory, ip, id string) error {
+	n, err := parseID(id)
+	if err != nil {
+		return err
+	}
+	return notFound(s.users.DeleteFromDirectory(ctx, d, ip, n), id)
+}
+
+func parseID(id string) (int64, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, notFound(models.ErrNotFound, id)
+	}
+	return n, nil
+}
+
+// notFound turns models.ErrNotFound into a 404 that names the id.
+func notFound(err error, id string) error {
+	if errors.Is(err, models.ErrNotFound) {
+		return &Error{Status: 404, Detail: "User " + id + " not found."}
+	}
+	return err
+}
+
+// userError turns a taken email or externalId into 409 uniqueness and field errors into 400
+// invalidValue.
+func userError(err error) error {
+	var v *models.ValidationError
+	switch {
+	case errors.Is(err, models.ErrConflict):
+		return &Error{Status: 409, Type: "uniqueness", Detail: "A user with this userName or externalId already exists."}
+	case errors.As(err, &v):
+		var msgs []string
+		for f, m := range v.Fields {
+			msgs = append(msgs, f+": "+m)
+		}
+		sort.Strings(msgs)
+		return &Error{Status: 400, Type: "invalidValue", Detail: strings.Join(msgs, " ")}
+	}
+	return err
+}
