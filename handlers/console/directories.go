@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"onramp/handlers/forms"
 	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/models/directory"
@@ -53,11 +54,14 @@ func directoryRow(c echo.Context, s directory.Summary) dirpages.Row {
 // DirectoryCreate serves POST /access/directory-services/directories: a SCIM directory and
 // its first token, shown once.
 func (h *Handler) DirectoryCreate(c echo.Context) error {
-	name := c.FormValue("name")
-	err := h.issueToken(c, name)
+	var f forms.Directory
+	if err := c.Bind(&f); err != nil {
+		return err
+	}
+	err := h.issueToken(c, f.Name)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
-		return h.directoriesPage(c, http.StatusUnprocessableEntity, name, ve.Fields)
+		return h.directoriesPage(c, http.StatusUnprocessableEntity, f.Name, ve.Fields)
 	}
 	return err
 }
