@@ -66,6 +66,7 @@ const (
 	SubDirectorySync = "Sync"
 
 	SubTokenCreated = "Token Created"
+	SubTokenRevoked = "Token Revoked"
 )
 
 // ActorType says who caused an event.

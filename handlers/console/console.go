@@ -17,6 +17,7 @@ import (
 	"onramp/models/auth"
 	"onramp/models/codes"
 	"onramp/models/devices"
+	"onramp/models/directory"
 	"onramp/models/events"
 	"onramp/models/mail"
 	"onramp/models/provisioning"
@@ -35,6 +36,7 @@ type Deps struct {
 	Provisioning *provisioning.Service
 	Codes        *codes.Service
 	Devices      *devices.Service
+	Directory    *directory.Service
 	Events       *events.Service
 	Outbox       *mail.Outbox
 	// Cookie is the console's session cookie.

@@ -34,3 +34,8 @@ type Provisioning struct {
 type DeviceSelection struct {
 	IDs []int64 `form:"ids"`
 }
+
+// Directory is the New SCIM directory form of the Directory Sync tab.
+type Directory struct {
+	Name string `form:"name"`
+}

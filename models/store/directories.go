@@ -91,3 +91,46 @@ func (s *Store) DirectoryUser(ctx context.Context, accountID, directoryID, id in
 func (s *Store) SetUserDirectoryIDs(ctx context.Context, accountID, id int64, externalID, userName *string) error {
 	return s.updateUser(ctx, accountID, id, map[string]any{"external_id": externalID, "user_name": userName})
 }
+
+// DirectoryByID loads a directory of an account.
+func (s *Store) DirectoryByID(ctx context.Context, accountID, id int64) (*models.Directory, error) {
+	return first[models.Directory](s.q(ctx).Where("account_id = ? AND id = ?", accountID, id))
+}
+
+// Directories returns the directories of an account by name.
+func (s *Store) Directories(ctx context.Context, accountID int64) ([]models.Directory, error) {
+	var ds []models.Directory
+	return ds, wrap(s.q(ctx).Where("account_id = ?", accountID).Order("name, id").Find(&ds).Error)
+}
+
+// DirectoryTokens returns the tokens of an account's directories, oldest first.
+func (s *Store) DirectoryTokens(ctx context.Context, accountID int64) ([]models.DirectoryToken, error) {
+	var ts []models.DirectoryToken
+	return ts, wrap(s.q(ctx).Where("account_id = ?", accountID).Order("id").Find(&ts).Error)
+}
+
+// DirectoryUserCounts counts the users of each directory of an account.
+func (s *Store) DirectoryUserCounts(ctx context.Context, accountID int64) (map[int64]int64, error) {
+	var rows []struct {
+		DirectoryID int64
+		N           int64
+	}
+	err := s.q(ctx).Model(&models.SDPUser{}).Select("directory_id, COUNT(*) AS n").
+		Where("account_id = ? AND directory_id IS NOT NULL", accountID).Group("directory_id").Scan(&rows).Error
+	counts := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		counts[r.DirectoryID] = r.N
+	}
+	return counts, wrap(err)
+}
+
+// RevokeDirectoryToken revokes a live token of a directory of an account at at; a token that
+// is not the directory's, or already revoked, is models.ErrNotFound.
+func (s *Store) RevokeDirectoryToken(ctx context.Context, accountID, directoryID, id int64, at time.Time) (*models.DirectoryToken, error) {
+	t, err := first[models.DirectoryToken](s.q(ctx).Where("account_id = ? AND directory_id = ? AND id = ? AND revoked_at IS NULL", accountID, directoryID, id))
+	if err != nil {
+		return nil, err
+	}
+	t.RevokedAt = &at
+	return t, affected(s.q(ctx).Model(&models.DirectoryToken{}).Where("id = ? AND revoked_at IS NULL", t.ID).Update("revoked_at", at))
+}
