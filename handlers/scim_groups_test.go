@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -166,5 +167,41 @@ func TestSCIMGroupsStayInTheirAccount(t *testing.T) {
 	}
 	if r := globex.do(http.MethodPost, "/Groups", groupBody("Engineering", ann)); r.status != http.StatusBadRequest {
 		t.Errorf("another account's user as a member: %d %s", r.status, r.raw)
+	}
+}
+
+// TestUsersListFiltersByGroup: the Users list offers a Group filter only when the account has
+// groups, group=<id> lists that group's members, and a user's page names their groups.
+func TestUsersListFiltersByGroup(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	s := a.scimFor(t, "acme", "Okta")
+	c := a.client()
+	c.signIn("boss@acme.example")
+	if r := c.get("/access/users"); strings.Contains(r.body, `name="group"`) {
+		t.Errorf("a Group filter without groups")
+	}
+	ann := s.do(http.MethodPost, "/Users", userBody("ann@example.com", "Ann", "Lee")).str("id")
+	s.do(http.MethodPost, "/Users", userBody("bob@example.com", "Bob", "Ray"))
+	id := s.do(http.MethodPost, "/Groups", groupBody("Engineering", ann)).str("id")
+	s.do(http.MethodPost, "/Groups", groupBody("Sales"))
+
+	r := c.get("/access/users")
+	if !strings.Contains(r.body, `<select id="f-group" name="group"`) || !strings.Contains(r.body, `value="`+id+`"`) {
+		t.Errorf("no Group filter:\n%s", snippet(r.body))
+	}
+	if got := listEmails(c.get("/access/users?group=" + id).body); !slices.Equal(got, []string{"ann@example.com"}) {
+		t.Errorf("group=%s lists %v", id, got)
+	}
+	if got := listEmails(c.get("/access/users?group=999999").body); len(got) != 0 {
+		t.Errorf("an unknown group lists %v", got)
+	}
+	if got := listEmails(c.get("/access/users?group=x").body); len(got) != 2 {
+		t.Errorf("a malformed group lists %v, want every user", got)
+	}
+	page := c.get("/access/users/" + ann)
+	expectStatus(t, page, http.StatusOK)
+	if !regexp.MustCompile(`data-testid="user-groups"[^>]*>[^<]*Engineering`).MatchString(page.body) {
+		t.Errorf("the user's page does not name the group:\n%s", snippet(page.body))
 	}
 }
