@@ -205,3 +205,17 @@ func TestUsersListFiltersByGroup(t *testing.T) {
 		t.Errorf("the user's page does not name the group:\n%s", snippet(page.body))
 	}
 }
+
+// TestSCIMDiscoveryNamesGroups: /ResourceTypes and /Schemas describe the Group resource too,
+// and every list's totalResults counts what it holds.
+func TestSCIMDiscoveryNamesGroups(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	s := a.scimFor(t, "acme", "Okta")
+	for path, want := range map[string]string{"/ResourceTypes": `"endpoint":"/Groups"`, "/Schemas": `"name":"members"`} {
+		r := s.do(http.MethodGet, path, "")
+		if r.status != 200 || !strings.Contains(r.raw, want) || r.num("totalResults") != 2 || len(r.resources()) != 2 {
+			t.Errorf("%s: %d %s", path, r.status, r.raw)
+		}
+	}
+}

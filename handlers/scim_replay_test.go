@@ -228,14 +228,23 @@ func workEmail(m map[string]any) string {
 }
 
 // TestSCIMSchemaNamesCoreAttributes: every attribute /Schemas advertises is one of RFC 7643's
-// core User attributes (elimity-com/scim's copy of the schema), spelled as the RFC does.
+// core User or Group attributes (elimity-com/scim's copy of the schemas), spelled as the RFC
+// does.
 func TestSCIMSchemaNamesCoreAttributes(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	r := a.scimFor(t, "acme", "Okta").do(http.MethodGet, "/Schemas", "")
-	core := elimity.CoreUserSchema().Attributes
-	user := r.resources()[0]
-	for _, x := range user["attributes"].([]any) {
+	res := r.resources()
+	if len(res) != 2 {
+		t.Fatalf("%d schemas, want User and Group", len(res))
+	}
+	checkCoreAttributes(t, res[0], elimity.CoreUserSchema().Attributes)
+	checkCoreAttributes(t, res[1], elimity.CoreGroupSchema().Attributes)
+}
+
+func checkCoreAttributes(t *testing.T, schema map[string]any, core elimity.Attributes) {
+	t.Helper()
+	for _, x := range schema["attributes"].([]any) {
 		attr := x.(map[string]any)
 		ca, ok := core.ContainsAttribute(attr["name"].(string))
 		if !ok || ca.Name() != attr["name"] {
