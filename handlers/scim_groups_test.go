@@ -168,6 +168,10 @@ func TestSCIMGroupsStayInTheirAccount(t *testing.T) {
 	if r := globex.do(http.MethodPost, "/Groups", groupBody("Engineering", ann)); r.status != http.StatusBadRequest {
 		t.Errorf("another account's user as a member: %d %s", r.status, r.raw)
 	}
+	acme.do(http.MethodDelete, "/Users/"+ann, "")
+	if r := acme.do(http.MethodGet, "/Groups/"+id, ""); r.status != http.StatusOK || len(memberValues(r.body)) != 0 {
+		t.Errorf("a deleted user is still a member: %d %s", r.status, r.raw)
+	}
 }
 
 // TestUsersListFiltersByGroup: the Users list offers a Group filter only when the account has
