@@ -11,11 +11,7 @@ import (
 
 // ListGroups is GET /Groups.
 func (h *Handler) ListGroups(c echo.Context) error {
-	start, err := intParam(c, "startIndex", 1)
-	if err != nil {
-		return err
-	}
-	count, err := intParam(c, "count", directory.MaxResults)
+	start, count, err := pageParams(c)
 	if err != nil {
 		return err
 	}
@@ -77,10 +73,7 @@ func (h *Handler) PatchGroup(c echo.Context) error {
 
 // DeleteGroup is DELETE /Groups/:id.
 func (h *Handler) DeleteGroup(c echo.Context) error {
-	if err := h.dir.DeleteGroup(c.Request().Context(), dirOf(c), c.Param("id")); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return deleted(c, h.dir.DeleteGroup(c.Request().Context(), dirOf(c), c.Param("id")))
 }
 
 func (h *Handler) answerGroup(c echo.Context, status int, g *directory.Group, err error) error {
@@ -88,8 +81,7 @@ func (h *Handler) answerGroup(c echo.Context, status int, g *directory.Group, er
 		return err
 	}
 	h.locateGroup(c, g)
-	c.Response().Header().Set(echo.HeaderLocation, g.Meta.Location)
-	return send(c, status, g)
+	return sendAt(c, status, g.Meta.Location, g)
 }
 
 // locateGroup sets the group's meta.location and its members' $ref.

@@ -34,15 +34,6 @@ type Member struct {
 	Ref     string `json:"$ref,omitempty"`
 }
 
-// GroupList is a page of /Groups (RFC 7644 §3.4.2).
-type GroupList struct {
-	Schemas      []string `json:"schemas"`
-	TotalResults int64    `json:"totalResults"`
-	StartIndex   int      `json:"startIndex"`
-	ItemsPerPage int      `json:"itemsPerPage"`
-	Resources    []*Group `json:"Resources"`
-}
-
 // groupState is a group being changed: its attributes and its members' user ids in order.
 type groupState struct {
 	name    string
@@ -108,7 +99,7 @@ func stripGroupURN(path string) string {
 // ListGroups returns the directory's groups matching filter in creation order, from the
 // 1-based startIndex, at most count; withMembers false leaves members out
 // (excludedAttributes=members, which Entra ID asks for).
-func (s *Service) ListGroups(ctx context.Context, d *models.Directory, filter string, startIndex, count int, withMembers bool) (*GroupList, error) {
+func (s *Service) ListGroups(ctx context.Context, d *models.Directory, filter string, startIndex, count int, withMembers bool) (*ListResponse[*Group], error) {
 	name, err := ParseGroupFilter(filter)
 	if err != nil {
 		return nil, err
@@ -119,7 +110,7 @@ func (s *Service) ListGroups(ctx context.Context, d *models.Directory, filter st
 	if err != nil {
 		return nil, err
 	}
-	out := &GroupList{Schemas: []string{SchemaList}, TotalResults: total, StartIndex: startIndex, ItemsPerPage: len(gs), Resources: []*Group{}}
+	out := &ListResponse[*Group]{Schemas: []string{SchemaList}, TotalResults: total, StartIndex: startIndex, ItemsPerPage: len(gs), Resources: []*Group{}}
 	for i := range gs {
 		var members []models.SDPUser
 		if withMembers {

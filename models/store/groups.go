@@ -41,15 +41,7 @@ func (s *Store) Groups(ctx context.Context, accountID, directoryID int64, displa
 	if displayName != nil {
 		q = q.Where("lower(display_name) = ?", strings.ToLower(*displayName))
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, wrap(err)
-	}
-	var rows []models.DirectoryGroup
-	if limit == 0 || int64(offset) >= total {
-		return rows, total, nil
-	}
-	return rows, total, wrap(q.Order("id").Offset(offset).Limit(limit).Find(&rows).Error)
+	return offsetPage[models.DirectoryGroup](q, offset, limit)
 }
 
 // AccountGroups returns every group of an account by name (the console's filter).
