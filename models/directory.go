@@ -43,3 +43,21 @@ type DirectoryToken struct {
 	LastUsedIP  string
 	RevokedAt   *time.Time
 }
+
+// DirectoryGroup is a group a SCIM directory pushes; its members are users of the account.
+type DirectoryGroup struct {
+	ID          int64
+	AccountID   int64
+	DirectoryID int64
+	DisplayName string
+	ExternalID  *string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// DirectoryGroupMember is one user's membership of a group.
+type DirectoryGroupMember struct {
+	AccountID int64
+	GroupID   int64 `gorm:"primaryKey;autoIncrement:false"`
+	UserID    int64 `gorm:"primaryKey;autoIncrement:false"`
+}

@@ -43,12 +43,19 @@ func (h *Handler) UsersList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	groups, err := h.Users.Groups(ctx, cur.Admin)
+	if err != nil {
+		return err
+	}
 	invs, err := h.Users.Invitations(ctx, cur.Admin, page.Users)
 	if err != nil {
 		return err
 	}
 	list := c.Echo().Reverse("users.list")
 	v := userpages.List{Filter: f, Origins: origins, Actions: actionItems(cur.Admin.Role), CanCreate: cur.Admin.Role == models.RoleAdmin}
+	for _, g := range groups {
+		v.Groups = append(v.Groups, userpages.GroupOption{ID: strconv.FormatInt(g.ID, 10), Name: g.DisplayName})
+	}
 	for i := range page.Users {
 		u := &page.Users[i]
 		v.Rows = append(v.Rows, userpages.Row{ID: u.ID, Name: u.FullName(), Email: u.Email, Origin: u.Origin, Status: string(u.Status),
@@ -183,6 +190,13 @@ func (h *Handler) UsersShow(c echo.Context) error {
 		Updated: u.UpdatedAt.UTC().Format(web.TimeLayout), Actions: actionItems(cur.Admin.Role)}
 	if cur.Admin.Role == models.RoleAdmin {
 		v.EditURL = c.Echo().Reverse("users.edit", u.ID)
+	}
+	groups, err := h.Users.UserGroups(ctx, cur.Admin, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		v.Groups = append(v.Groups, g.DisplayName)
 	}
 	for _, e := range evs {
 		r := eventRow(e)

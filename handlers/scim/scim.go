@@ -66,11 +66,7 @@ func dirOf(c echo.Context) *models.Directory {
 
 // ListUsers is GET /Users.
 func (h *Handler) ListUsers(c echo.Context) error {
-	start, err := intParam(c, "startIndex", 1)
-	if err != nil {
-		return err
-	}
-	count, err := intParam(c, "count", directory.MaxResults)
+	start, count, err := pageParams(c)
 	if err != nil {
 		return err
 	}
@@ -122,10 +118,7 @@ func (h *Handler) PatchUser(c echo.Context) error {
 
 // DeleteUser is DELETE /Users/:id.
 func (h *Handler) DeleteUser(c echo.Context) error {
-	if err := h.dir.DeleteUser(c.Request().Context(), dirOf(c), c.RealIP(), c.Param("id")); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return deleted(c, h.dir.DeleteUser(c.Request().Context(), dirOf(c), c.RealIP(), c.Param("id")))
 }
 
 func (h *Handler) answer(c echo.Context, status int, u *directory.User, err error) error {
@@ -133,8 +126,30 @@ func (h *Handler) answer(c echo.Context, status int, u *directory.User, err erro
 		return err
 	}
 	h.locate(c, u)
-	c.Response().Header().Set(echo.HeaderLocation, u.Meta.Location)
-	return send(c, status, u)
+	return sendAt(c, status, u.Meta.Location, u)
+}
+
+// deleted answers a DELETE: 204, or the error.
+func deleted(c echo.Context, err error) error {
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// pageParams reads a list's startIndex and count.
+func pageParams(c echo.Context) (start, count int, err error) {
+	if start, err = intParam(c, "startIndex", 1); err != nil {
+		return 0, 0, err
+	}
+	count, err = intParam(c, "count", directory.MaxResults)
+	return start, count, err
+}
+
+// sendAt sends a resource with its address in Location.
+func sendAt(c echo.Context, status int, location string, v any) error {
+	c.Response().Header().Set(echo.HeaderLocation, location)
+	return send(c, status, v)
 }
 
 // locate sets the resource's meta.location from the address it was asked at.

@@ -98,13 +98,13 @@ func (s *Service) Authenticate(ctx context.Context, token, ip string) (*models.D
 	return d, nil
 }
 
-// ListResponse is a page of /Users (RFC 7644 §3.4.2).
-type ListResponse struct {
+// ListResponse is a page of /Users or /Groups (RFC 7644 §3.4.2).
+type ListResponse[T any] struct {
 	Schemas      []string `json:"schemas"`
 	TotalResults int64    `json:"totalResults"`
 	StartIndex   int      `json:"startIndex"`
 	ItemsPerPage int      `json:"itemsPerPage"`
-	Resources    []*User  `json:"Resources"`
+	Resources    []T      `json:"Resources"`
 }
 
 // MaxResults caps count (advertised in /ServiceProviderConfig).
@@ -112,7 +112,7 @@ const MaxResults = 200
 
 // ListUsers returns the directory's users matching filter in a stable order (creation),
 // from the 1-based startIndex, at most count (0: only the total).
-func (s *Service) ListUsers(ctx context.Context, d *models.Directory, filter string, startIndex, count int) (*ListResponse, error) {
+func (s *Service) ListUsers(ctx context.Context, d *models.Directory, filter string, startIndex, count int) (*ListResponse[*User], error) {
 	f, err := ParseUserFilter(filter)
 	if err != nil {
 		return nil, err
@@ -123,7 +123,7 @@ func (s *Service) ListUsers(ctx context.Context, d *models.Directory, filter str
 	if err != nil {
 		return nil, err
 	}
-	out := &ListResponse{Schemas: []string{SchemaList}, TotalResults: total, StartIndex: startIndex, ItemsPerPage: len(us), Resources: []*User{}}
+	out := &ListResponse[*User]{Schemas: []string{SchemaList}, TotalResults: total, StartIndex: startIndex, ItemsPerPage: len(us), Resources: []*User{}}
 	for i := range us {
 		out.Resources = append(out.Resources, resource(&us[i]))
 	}

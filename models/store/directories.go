@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"onramp/models"
 )
 
@@ -63,11 +65,17 @@ func (s *Store) DirectoryUsers(ctx context.Context, accountID, directoryID int64
 	if f.UserName != nil {
 		q = q.Where("lower(user_name) = ?", strings.ToLower(*f.UserName))
 	}
+	return offsetPage[models.SDPUser](q, offset, limit)
+}
+
+// offsetPage is a SCIM page of q: rows in id order, skipping offset and at most limit of them
+// (none when limit is 0), with how many match in all.
+func offsetPage[T any](q *gorm.DB, offset, limit int) ([]T, int64, error) {
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
 		return nil, 0, wrap(err)
 	}
-	var rows []models.SDPUser
+	var rows []T
 	if limit == 0 || int64(offset) >= total {
 		return rows, total, nil
 	}

@@ -25,6 +25,8 @@ var persisted = []any{
 	&models.MailMessage{},
 	&models.Directory{},
 	&models.DirectoryToken{},
+	&models.DirectoryGroup{},
+	&models.DirectoryGroupMember{},
 }
 
 func TestMigratedSchemaHasEveryModelColumn(t *testing.T) {

@@ -22,6 +22,7 @@ type UserFilter struct {
 	Activation   models.Activation
 	MFA          string // "yes", "no" or ""
 	NeverHadCode bool
+	Group        int64  // a directory group's id: its members only
 	Sort         string // "newest" (default), "oldest", "name", "email"
 }
 
@@ -91,6 +92,10 @@ func (s *Store) applyUserFilter(q *gorm.DB, f UserFilter) *gorm.DB {
 	}
 	if f.NeverHadCode {
 		q = q.Where(s.boolFalse("had_code"))
+	}
+	if f.Group != 0 {
+		// The outer query is the account's users, so another account's group matches none.
+		q = q.Where("id IN (SELECT user_id FROM directory_group_members WHERE group_id = ?)", f.Group)
 	}
 	return q
 }

@@ -2,6 +2,7 @@ package users
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 
 	"onramp/models"
@@ -18,6 +19,7 @@ type Filter struct {
 	Activation   models.Activation
 	MFA          string // "yes", "no" or ""
 	NeverHadCode bool
+	Group        int64  // a directory group's id: its members only
 	Sort         string // "newest" (default), "oldest", "name", "email"
 }
 
@@ -32,6 +34,7 @@ const (
 	paramActivation   = "activation"
 	paramMFA          = "mfa"
 	paramNeverHadCode = "never_had_code"
+	paramGroup        = "group"
 	paramSort         = "sort"
 	paramAfter        = "after"
 	paramBefore       = "before"
@@ -51,6 +54,9 @@ func ParseFilter(get func(name string) string) Filter {
 	if m := get(paramMFA); m == "yes" || m == "no" {
 		f.MFA = m
 	}
+	if g, err := strconv.ParseInt(get(paramGroup), 10, 64); err == nil && g > 0 {
+		f.Group = g
+	}
 	switch get(paramNeverHadCode) {
 	case "1", "on":
 		f.NeverHadCode = true
@@ -67,7 +73,7 @@ func ParseFilter(get func(name string) string) Filter {
 
 // Active reports whether the filter narrows the list (the order does not).
 func (f Filter) Active() bool {
-	return f.Q != "" || f.Status != "" || f.Origin != "" || f.Activation != "" || f.MFA != "" || f.NeverHadCode
+	return f.Q != "" || f.Status != "" || f.Origin != "" || f.Activation != "" || f.MFA != "" || f.NeverHadCode || f.Group != 0
 }
 
 // Values is the filter as request values, without the empty ones and the default order:
@@ -86,6 +92,9 @@ func (f Filter) Values() url.Values {
 	set(paramMFA, f.MFA)
 	if f.NeverHadCode {
 		v.Set(paramNeverHadCode, "1")
+	}
+	if f.Group != 0 {
+		v.Set(paramGroup, strconv.FormatInt(f.Group, 10))
 	}
 	set(paramSort, f.Sort)
 	return v

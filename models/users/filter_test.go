@@ -21,8 +21,10 @@ func TestFilterRoundTrip(t *testing.T) {
 			"?activation=new&mfa=yes&never_had_code=1&origin=directory%3Aad&q=nora&sort=name&status=disabled"},
 		// A ticked checkbox sends "on"; the default order is not written back.
 		{"never_had_code=on&sort=newest", users.Filter{NeverHadCode: true}, "?never_had_code=1"},
+		{"group=12", users.Filter{Group: 12}, "?group=12"},
 		// Values the list does not know are dropped, not errors.
-		{"status=deleted&activation=sleepy&mfa=maybe&sort=random&never_had_code=yes", users.Filter{}, ""},
+		{"status=deleted&activation=sleepy&mfa=maybe&sort=random&never_had_code=yes&group=-1", users.Filter{}, ""},
+		{"group=x", users.Filter{}, ""},
 	} {
 		v, err := url.ParseQuery(c.query)
 		if err != nil {

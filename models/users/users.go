@@ -202,6 +202,16 @@ func (s *Service) Invitations(ctx context.Context, actor *models.Admin, us []mod
 	return s.store.LatestUserMail(ctx, actor.AccountID, models.MailInvitation, ids)
 }
 
+// Groups lists the account's directory groups by name, for the filter.
+func (s *Service) Groups(ctx context.Context, actor *models.Admin) ([]models.DirectoryGroup, error) {
+	return s.store.AccountGroups(ctx, actor.AccountID)
+}
+
+// UserGroups lists the directory groups a user of the actor's account is in, by name.
+func (s *Service) UserGroups(ctx context.Context, actor *models.Admin, id int64) ([]models.DirectoryGroup, error) {
+	return s.store.UserGroups(ctx, actor.AccountID, id)
+}
+
 // Origins lists the origins present in the account, for the filter.
 func (s *Service) Origins(ctx context.Context, actor *models.Admin) ([]string, error) {
 	return s.store.UserOrigins(ctx, actor.AccountID)

@@ -1,0 +1,225 @@
+package handlers_test
+
+import (
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func groupBody(name string, memberIDs ...string) string {
+	var ms []string
+	for _, id := range memberIDs {
+		ms = append(ms, `{"value":"`+id+`"}`)
+	}
+	return `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"` + name + `","members":[` + strings.Join(ms, ",") + `]}`
+}
+
+// memberValues is the sorted member ids of a group resource.
+func memberValues(m map[string]any) []string {
+	list, _ := m["members"].([]any)
+	var out []string
+	for _, x := range list {
+		out = append(out, x.(map[string]any)["value"].(string))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sortedIDs(ids ...string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return out
+}
+
+// TestSCIMGroups walks /Groups through the shapes Okta and Entra ID send: create (409 on a
+// displayName the directory has, in any case), list by displayName, excludedAttributes,
+// paging, get (404 with a detail), PATCH members by filter path and by value list with ops in
+// any case, a path-less replace, PUT and DELETE; an unknown member is 400 invalidValue.
+func TestSCIMGroups(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	s := a.scimFor(t, "acme", "Entra")
+	var users []string
+	for _, u := range []string{"ann", "bob", "cy"} {
+		r := s.do(http.MethodPost, "/Users", userBody(u+"@example.com", u, "Test"))
+		users = append(users, r.str("id"))
+	}
+	ann, bob, cy := users[0], users[1], users[2]
+	created := s.do(http.MethodPost, "/Groups", groupBody("Engineering", ann))
+	if created.status != http.StatusCreated || created.str("displayName") != "Engineering" ||
+		!slices.Equal(memberValues(created.body), []string{ann}) {
+		t.Fatalf("create: %d %s", created.status, created.raw)
+	}
+	id := created.str("id")
+	if r := s.do(http.MethodPost, "/Groups", groupBody("Sales")); r.status != http.StatusCreated {
+		t.Fatalf("create Sales: %d %s", r.status, r.raw)
+	}
+	patch := func(ops string) string {
+		return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`
+	}
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		body   string
+		status int
+		check  func(r scimResponse) bool
+	}{
+		{"duplicate displayName in another case", http.MethodPost, "/Groups", groupBody("ENGINEERING"), 409,
+			func(r scimResponse) bool { return r.str("scimType") == "uniqueness" }},
+		{"no displayName", http.MethodPost, "/Groups", groupBody(""), 400,
+			func(r scimResponse) bool { return r.str("scimType") == "invalidValue" }},
+		{"an unknown member", http.MethodPost, "/Groups", groupBody("Ops", "999999"), 400,
+			func(r scimResponse) bool {
+				return r.str("scimType") == "invalidValue" && strings.Contains(r.str("detail"), "999999")
+			}},
+		{"filter by displayName", http.MethodGet, `/Groups?filter=displayName+eq+%22engineering%22`, "", 200,
+			func(r scimResponse) bool {
+				res := r.resources()
+				return r.num("totalResults") == 1 && len(res) == 1 && res[0]["id"] == id && len(memberValues(res[0])) == 1
+			}},
+		{"excludedAttributes=members", http.MethodGet, `/Groups?excludedAttributes=members&filter=displayName+eq+%22Engineering%22`, "", 200,
+			func(r scimResponse) bool {
+				res := r.resources()
+				return len(res) == 1 && res[0]["members"] == nil
+			}},
+		{"startIndex and count", http.MethodGet, "/Groups?startIndex=2&count=1", "", 200,
+			func(r scimResponse) bool {
+				res := r.resources()
+				return r.num("totalResults") == 2 && len(res) == 1 && res[0]["displayName"] == "Sales"
+			}},
+		{"an unsupported filter", http.MethodGet, `/Groups?filter=members+eq+%22x%22`, "", 400,
+			func(r scimResponse) bool { return r.str("scimType") == "invalidFilter" }},
+		{"unknown id", http.MethodGet, "/Groups/999999", "", 404,
+			func(r scimResponse) bool { return strings.Contains(r.str("detail"), "999999") }},
+		{"Entra: Add members by value list", http.MethodPatch, "/Groups/" + id,
+			patch(`{"op":"Add","path":"members","value":[{"$ref":null,"value":"` + bob + `"},{"value":"` + cy + `"}]}`), 200,
+			func(r scimResponse) bool { return slices.Equal(memberValues(r.body), sortedIDs(ann, bob, cy)) }},
+		{"Entra: Remove members by value list", http.MethodPatch, "/Groups/" + id,
+			patch(`{"op":"Remove","path":"members","value":[{"value":"` + cy + `"}]}`), 200,
+			func(r scimResponse) bool { return slices.Equal(memberValues(r.body), sortedIDs(ann, bob)) }},
+		{"Okta: remove members[value eq]", http.MethodPatch, "/Groups/" + id,
+			patch(`{"op":"remove","path":"members[value eq \"` + ann + `\"]"}`), 200,
+			func(r scimResponse) bool { return slices.Equal(memberValues(r.body), []string{bob}) }},
+		{"add an unknown member", http.MethodPatch, "/Groups/" + id,
+			patch(`{"op":"add","path":"members","value":[{"value":"999999"}]}`), 400,
+			func(r scimResponse) bool { return r.str("scimType") == "invalidValue" }},
+		{"replace members and displayName", http.MethodPatch, "/Groups/" + id,
+			patch(`{"op":"replace","path":"members","value":[{"value":"` + cy + `"}]},{"op":"Replace","path":"displayName","value":"Eng"}`), 200,
+			func(r scimResponse) bool {
+				return slices.Equal(memberValues(r.body), []string{cy}) && r.str("displayName") == "Eng"
+			}},
+		{"Okta: path-less replace", http.MethodPatch, "/Groups/" + id,
+			patch(`{"op":"replace","value":{"id":"` + id + `","displayName":"Engineering"}}`), 200,
+			func(r scimResponse) bool {
+				return r.str("displayName") == "Engineering" && slices.Equal(memberValues(r.body), []string{cy})
+			}},
+		{"rename onto another group", http.MethodPatch, "/Groups/" + id,
+			patch(`{"op":"replace","path":"displayName","value":"sales"}`), 409,
+			func(r scimResponse) bool { return r.str("scimType") == "uniqueness" }},
+		{"an unknown op", http.MethodPatch, "/Groups/" + id, patch(`{"op":"move","path":"members"}`), 400,
+			func(r scimResponse) bool { return r.str("scimType") == "invalidSyntax" }},
+		{"PUT replaces every member", http.MethodPut, "/Groups/" + id, groupBody("Engineering", ann, bob), 200,
+			func(r scimResponse) bool { return slices.Equal(memberValues(r.body), sortedIDs(ann, bob)) }},
+		{"get", http.MethodGet, "/Groups/" + id, "", 200,
+			func(r scimResponse) bool {
+				return r.str("displayName") == "Engineering" && slices.Equal(memberValues(r.body), sortedIDs(ann, bob)) &&
+					strings.HasSuffix(r.body["meta"].(map[string]any)["location"].(string), "/scim/v2/Groups/"+id)
+			}},
+		{"remove every member", http.MethodPatch, "/Groups/" + id, patch(`{"op":"remove","path":"members"}`), 200,
+			func(r scimResponse) bool { return len(memberValues(r.body)) == 0 }},
+	}
+	for _, tt := range tests {
+		r := s.do(tt.method, tt.path, tt.body)
+		if r.status != tt.status || r.ctype != "application/scim+json" || !tt.check(r) {
+			t.Errorf("%s: %d %s %s", tt.name, r.status, r.ctype, r.raw)
+		}
+	}
+	if r := s.do(http.MethodDelete, "/Groups/"+id, ""); r.status != http.StatusNoContent {
+		t.Errorf("delete: %d %s", r.status, r.raw)
+	}
+	if r := s.do(http.MethodGet, "/Groups/"+id, ""); r.status != http.StatusNotFound {
+		t.Errorf("get after delete: %d", r.status)
+	}
+	if n := a.countSQL("SELECT COUNT(*) FROM sdp_users"); n != 3 {
+		t.Errorf("%d users after the group went, want 3", n)
+	}
+}
+
+// TestSCIMGroupsStayInTheirAccount: another account's token neither sees nor changes a group,
+// and cannot make another account's user a member.
+func TestSCIMGroupsStayInTheirAccount(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	acme := a.scimFor(t, "acme", "Okta")
+	globex := a.scimFor(t, "globex", "Okta")
+	ann := acme.do(http.MethodPost, "/Users", userBody("ann@example.com", "Ann", "Lee")).str("id")
+	id := acme.do(http.MethodPost, "/Groups", groupBody("Engineering", ann)).str("id")
+	for _, m := range []string{http.MethodGet, http.MethodDelete} {
+		if r := globex.do(m, "/Groups/"+id, ""); r.status != http.StatusNotFound {
+			t.Errorf("%s another account's group: %d", m, r.status)
+		}
+	}
+	if r := globex.do(http.MethodGet, "/Groups", ""); r.num("totalResults") != 0 {
+		t.Errorf("another account's groups listed: %s", r.raw)
+	}
+	if r := globex.do(http.MethodPost, "/Groups", groupBody("Engineering", ann)); r.status != http.StatusBadRequest {
+		t.Errorf("another account's user as a member: %d %s", r.status, r.raw)
+	}
+	acme.do(http.MethodDelete, "/Users/"+ann, "")
+	if r := acme.do(http.MethodGet, "/Groups/"+id, ""); r.status != http.StatusOK || len(memberValues(r.body)) != 0 {
+		t.Errorf("a deleted user is still a member: %d %s", r.status, r.raw)
+	}
+}
+
+// TestUsersListFiltersByGroup: the Users list offers a Group filter only when the account has
+// groups, group=<id> lists that group's members, and a user's page names their groups.
+func TestUsersListFiltersByGroup(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	s := a.scimFor(t, "acme", "Okta")
+	c := a.client()
+	c.signIn("boss@acme.example")
+	if r := c.get("/access/users"); strings.Contains(r.body, `name="group"`) {
+		t.Errorf("a Group filter without groups")
+	}
+	ann := s.do(http.MethodPost, "/Users", userBody("ann@example.com", "Ann", "Lee")).str("id")
+	s.do(http.MethodPost, "/Users", userBody("bob@example.com", "Bob", "Ray"))
+	id := s.do(http.MethodPost, "/Groups", groupBody("Engineering", ann)).str("id")
+	s.do(http.MethodPost, "/Groups", groupBody("Sales"))
+
+	r := c.get("/access/users")
+	if !strings.Contains(r.body, `<select id="f-group" name="group"`) || !strings.Contains(r.body, `value="`+id+`"`) {
+		t.Errorf("no Group filter:\n%s", snippet(r.body))
+	}
+	if got := listEmails(c.get("/access/users?group=" + id).body); !slices.Equal(got, []string{"ann@example.com"}) {
+		t.Errorf("group=%s lists %v", id, got)
+	}
+	if got := listEmails(c.get("/access/users?group=999999").body); len(got) != 0 {
+		t.Errorf("an unknown group lists %v", got)
+	}
+	if got := listEmails(c.get("/access/users?group=x").body); len(got) != 2 {
+		t.Errorf("a malformed group lists %v, want every user", got)
+	}
+	page := c.get("/access/users/" + ann)
+	expectStatus(t, page, http.StatusOK)
+	if !regexp.MustCompile(`data-testid="user-groups"[^>]*>[^<]*Engineering`).MatchString(page.body) {
+		t.Errorf("the user's page does not name the group:\n%s", snippet(page.body))
+	}
+}
+
+// TestSCIMDiscoveryNamesGroups: /ResourceTypes and /Schemas describe the Group resource too,
+// and every list's totalResults counts what it holds.
+func TestSCIMDiscoveryNamesGroups(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	s := a.scimFor(t, "acme", "Okta")
+	for path, want := range map[string]string{"/ResourceTypes": `"endpoint":"/Groups"`, "/Schemas": `"name":"members"`} {
+		r := s.do(http.MethodGet, path, "")
+		if r.status != 200 || !strings.Contains(r.raw, want) || r.num("totalResults") != 2 || len(r.resources()) != 2 {
+			t.Errorf("%s: %d %s", path, r.status, r.raw)
+		}
+	}
+}
