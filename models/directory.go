@@ -61,3 +61,92 @@ type DirectoryGroupMember struct {
 	GroupID   int64 `gorm:"primaryKey;autoIncrement:false"`
 	UserID    int64 `gorm:"primaryKey;autoIncrement:false"`
 }
+
+// LDAPSettings is how Onramp reaches an LDAP directory and what it reads from it (one per
+// directory of kind ldap). PasswordSealed is the bind password sealed with the directory id
+// as associated data; it is never shown again.
+type LDAPSettings struct {
+	DirectoryID    int64 `gorm:"primaryKey;autoIncrement:false"`
+	AccountID      int64
+	URL            string
+	StartTLS       bool
+	CAPEM          string `gorm:"column:ca_pem"`
+	SkipVerify     bool
+	BindDN         string `gorm:"column:bind_dn"`
+	PasswordSealed string
+	BaseDN         string `gorm:"column:base_dn"`
+	UserFilter     string
+	GroupDN        string `gorm:"column:group_dn"`
+	Preset         string // ad or openldap: the mapping's starting point
+	AttrID         string // the stable id: objectGUID (AD) or entryUUID (OpenLDAP)
+	AttrEmail      string
+	AttrFirstName  string
+	AttrLastName   string
+	AttrPhone      string
+	DisabledAttr   string // other directories: users with this attribute equal to DisabledValue are disabled
+	DisabledValue  string
+	ScheduleHours  int // 0: only Sync now and the command line
+	LimitCount     int // a sync may disable or delete at most this many users...
+	LimitPercent   int // ...and at most this percentage of the directory's users
+	NextSyncAt     *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// TableName is the table of LDAP settings.
+func (LDAPSettings) TableName() string { return "directory_ldap" }
+
+// SyncCause is what started a directory sync.
+type SyncCause string
+
+const (
+	SyncManual   SyncCause = "manual"   // Sync now on the Directory Sync tab
+	SyncSchedule SyncCause = "schedule" // the directory's schedule
+	SyncCLI      SyncCause = "cli"      // onramp directory sync
+	SyncApproval SyncCause = "approval" // an admin approved a sync a safety limit stopped
+)
+
+// SyncStatus is where a directory sync is.
+type SyncStatus string
+
+const (
+	SyncQueued  SyncStatus = "queued"
+	SyncRunning SyncStatus = "running"
+	SyncDone    SyncStatus = "done"
+	SyncFailed  SyncStatus = "failed"  // unreachable, bad credentials, zero users...: nothing changed
+	SyncBlocked SyncStatus = "blocked" // a safety limit tripped: nothing changed until an admin approves
+)
+
+// DirectorySync is one sync of an LDAP directory: progress while it runs, then its outcome.
+type DirectorySync struct {
+	ID          int64
+	AccountID   int64
+	DirectoryID int64
+	Cause       SyncCause
+	Status      SyncStatus
+	Seen        int // directory users read so far
+	Total       int // directory users found (known once the search is done)
+	Created     int
+	Updated     int
+	Disabled    int
+	Deleted     int
+	Unchanged   int
+	Error       string
+	Approved    bool // this sync may exceed the safety limits (an admin approved it)
+	AdminID     *int64
+	ActorType   ActorType
+	ActorLabel  string
+	SourceIP    string
+	CreatedAt   time.Time
+	StartedAt   *time.Time
+	FinishedAt  *time.Time
+	UpdatedAt   time.Time
+}
+
+// Open reports whether the sync is still to finish.
+func (s *DirectorySync) Open() bool { return s.Status == SyncQueued || s.Status == SyncRunning }
+
+// Actor is who started the sync.
+func (s *DirectorySync) Actor() Actor {
+	return Actor{Type: s.ActorType, ID: s.AdminID, Label: s.ActorLabel, IP: s.SourceIP}
+}

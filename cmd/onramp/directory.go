@@ -10,6 +10,7 @@ import (
 
 	"onramp/models"
 	"onramp/models/directory"
+	"onramp/models/secret"
 )
 
 const directoryUsage = "usage: onramp directory scim-token --account NAME --name LABEL"
@@ -35,7 +36,7 @@ func directoryCmd(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	defer o.store.Close()
-	tok, err := directory.New(o.store, nil).IssueSCIMToken(ctx, models.NormalizeEmail(*account), *name,
+	tok, err := directory.New(o.store, nil, secret.NewKeys(o.cfg.Secret)).IssueSCIMToken(ctx, models.NormalizeEmail(*account), *name,
 		models.Actor{Type: models.ActorSystem, Label: "command line"})
 	if errors.Is(err, models.ErrNotFound) {
 		return fmt.Errorf("directory scim-token: no account %q", *account)

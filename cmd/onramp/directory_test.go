@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"onramp/models/directory"
+	"onramp/models/secret"
 	"onramp/models/store"
 )
 
@@ -43,7 +44,7 @@ func TestDirectorySCIMToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	svc := directory.New(s, nil)
+	svc := directory.New(s, nil, secret.NewKeys([]byte("unused: tokens are hashed, not sealed")))
 	da, err := svc.Authenticate(ctx, a, "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)

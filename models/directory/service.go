@@ -11,6 +11,7 @@ import (
 	"onramp/models"
 	"onramp/models/secret"
 	"onramp/models/store"
+	"onramp/models/twostep"
 	"onramp/models/users"
 )
 
@@ -23,16 +24,18 @@ type Users interface {
 	DirectoryUsers(ctx context.Context, d *models.Directory, f store.DirectoryUserFilter, offset, limit int) ([]models.SDPUser, int64, error)
 }
 
-// Service manages directories and serves SCIM.
+// Service manages directories, serves SCIM and syncs LDAP directories.
 type Service struct {
 	store *store.Store
 	users Users
+	box   *twostep.Sealer // LDAP bind passwords
 	now   func() time.Time
 }
 
-// New builds the service.
-func New(s *store.Store, u Users) *Service {
-	return &Service{store: s, users: u, now: func() time.Time { return time.Now().UTC() }}
+// New builds the service; keys seal the LDAP bind passwords.
+func New(s *store.Store, u Users, keys *secret.Keys) *Service {
+	return &Service{store: s, users: u, box: twostep.NewSealer(keys.Derive("ldap-password")),
+		now: func() time.Time { return time.Now().UTC() }}
 }
 
 // WithClock replaces the clock (tests).

@@ -104,7 +104,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.Devices = devices.New(s, sv.Codes.Sealer(), sv.Portal)
 	sv.Users = users.New(s, outbox, sv.Codes, sv.Devices, sv.Runs, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL})
 	sv.Events = events.New(s)
-	sv.Directory = directory.New(s, sv.Users)
+	sv.Directory = directory.New(s, sv.Users, cfg.Keys)
 	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
 	if now := cfg.Clock; now != nil {
 		sv.Runs.WithClock(now)
