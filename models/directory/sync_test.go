@@ -52,11 +52,23 @@ func people() string {
 // directory's before they are saved. The safety limits are off unless edit sets them.
 func newSyncEnv(t *testing.T, ldif string, edit func(*models.Account, *models.LDAPSettings)) *syncEnv {
 	t.Helper()
+	slapd := ldaptest.StartSlapd(t, ldif)
+	l := &models.LDAPSettings{URL: slapd.URL, BindDN: ldaptest.ReaderDN, BaseDN: ldaptest.PeopleDN, Preset: "openldap",
+		DisabledAttr: "employeeType", DisabledValue: "disabled"}
+	e := newEnv(t, l, ldaptest.ReaderPassword, edit)
+	e.slapd = slapd
+	// The reader may read 3 entries a page: the sync reads the directory over several pages.
+	e.sv.Directory.SetPageSize(ldaptest.SizeLimit)
+	return e
+}
+
+// newEnv builds the services over a fresh database with the account acme, its admin and
+// the LDAP directory Corp with the settings l (edit applied) and bind password.
+func newEnv(t *testing.T, l *models.LDAPSettings, password string, edit func(*models.Account, *models.LDAPSettings)) *syncEnv {
+	t.Helper()
 	ctx := t.Context()
 	s := storetest.Open(t)
-	e := &syncEnv{t: t, store: s, slapd: ldaptest.StartSlapd(t, ldif), acct: models.NewAccount("acme")}
-	l := &models.LDAPSettings{URL: e.slapd.URL, BindDN: ldaptest.ReaderDN, BaseDN: ldaptest.PeopleDN, Preset: "openldap",
-		DisabledAttr: "employeeType", DisabledValue: "disabled"}
+	e := &syncEnv{t: t, store: s, acct: models.NewAccount("acme")}
 	if edit != nil {
 		edit(e.acct, l)
 	}
@@ -75,9 +87,7 @@ func newSyncEnv(t *testing.T, ldif string, edit func(*models.Account, *models.LD
 		t.Fatal(err)
 	}
 	e.sv = sv
-	// The reader may read 3 entries a page: the sync reads the directory over several pages.
-	sv.Directory.SetPageSize(ldaptest.SizeLimit)
-	if e.dir, err = sv.Directory.AddLDAP(ctx, e.acct.ID, "Corp", l, ldaptest.ReaderPassword); err != nil {
+	if e.dir, err = sv.Directory.AddLDAP(ctx, e.acct.ID, "Corp", l, password); err != nil {
 		t.Fatal(err)
 	}
 	return e
