@@ -613,6 +613,23 @@ func TestSyncRestartsARunningSync(t *testing.T) {
 	if n := len(eventsOf(e.events(), models.EventDirectorySync, models.SubSyncFinished)); n != 1 {
 		t.Fatalf("%d Finished events after running a done sync again", n)
 	}
+
+	// A sync that has not moved for long (its job is gone) gives way to a new start.
+	stuck, err := e.sv.Directory.StartSync(ctx, e.admin, "127.0.0.1", e.dir.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck.UpdatedAt = time.Now().UTC().Add(-time.Hour)
+	if err := e.store.SaveDirectorySync(ctx, stuck); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := e.sv.Directory.StartSync(ctx, e.admin, "127.0.0.1", e.dir.ID, false)
+	if err != nil || fresh.ID == stuck.ID {
+		t.Fatalf("start beside a stuck sync: %+v, %v", fresh, err)
+	}
+	if old, err := e.sv.Directory.DirectorySync(ctx, e.admin, e.dir.ID, stuck.ID); err != nil || old.Status != models.SyncFailed || !strings.Contains(old.Error, "stopped making progress") {
+		t.Fatalf("the stuck sync: %+v, %v", old, err)
+	}
 }
 
 // TestSyncSchedule: a directory with a schedule gets a schedule sync when it is due, once
