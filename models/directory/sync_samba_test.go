@@ -5,7 +5,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,44 +20,12 @@ const bigGroup = 1600
 
 // One Samba AD DC for this test binary (its ports are fixed; ldaptest makes the binaries of
 // other packages wait for it), seeded once; these tests only read it.
-var (
-	sambaOnce sync.Once
-	sambaDir  string
-	sambaDC   *ldaptest.SambaDC
-	sambaErr  error
-)
-
-func samba(t *testing.T) {
-	t.Helper()
-	sambaOnce.Do(func() {
-		if sambaDir, sambaErr = os.MkdirTemp("", "onramp-sync-samba-"); sambaErr != nil {
-			return
-		}
-		if sambaDC, sambaErr = ldaptest.StartSambaDC(sambaDir); sambaErr != nil {
-			return
-		}
-		conn, err := sambaDC.Admin()
-		if err != nil {
-			sambaErr = err
-			return
-		}
-		defer conn.Close()
-		sambaErr = ldaptest.SeedSamba(conn, bigGroup)
-	})
-	if sambaErr != nil {
-		t.Fatalf("samba AD DC: %v", sambaErr)
-	}
-}
+var sambaDC = ldaptest.NewSharedDC(bigGroup)
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if sambaDC != nil {
-		sambaDC.Stop()
-	}
-	if sambaDir != "" {
-		if err := os.RemoveAll(sambaDir); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-		}
+	if err := sambaDC.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 	}
 	os.Exit(code)
 }
@@ -66,7 +33,7 @@ func TestMain(m *testing.M) {
 // newADEnv is an account whose LDAP directory Corp is the Samba DC with the ad preset.
 func newADEnv(t *testing.T, edit func(*models.Account, *models.LDAPSettings)) *syncEnv {
 	t.Helper()
-	samba(t)
+	sambaDC.Get(t)
 	l := &models.LDAPSettings{URL: ldaptest.SambaURL, BindDN: ldaptest.SambaAdminDN, BaseDN: ldaptest.SambaUsersDN, Preset: "ad"}
 	return newEnv(t, l, ldaptest.SambaPassword, edit)
 }
@@ -74,7 +41,7 @@ func newADEnv(t *testing.T, edit func(*models.Account, *models.LDAPSettings)) *s
 // guid reads a user's objectGUID with a plain admin connection, as its canonical text.
 func guid(t *testing.T, name string) string {
 	t.Helper()
-	conn, err := sambaDC.Admin()
+	conn, err := sambaDC.Get(t).Admin()
 	if err != nil {
 		t.Fatal(err)
 	}

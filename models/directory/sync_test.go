@@ -33,20 +33,11 @@ type syncEnv struct {
 	slapd *ldaptest.Slapd
 }
 
-func person(uid string) string { return "uid=" + uid + "," + ldaptest.PeopleDN }
+func person(uid string) string { return ldaptest.PersonDN(uid) }
 
 // people is the seed: seven enabled people, "old" disabled by its employeeType, and groups
 // outer {ann, inner {cid, dee}}.
-func people() string {
-	var b strings.Builder
-	for _, uid := range []string{"ann", "bob", "cid", "dee", "eve", "fay", "gus"} {
-		b.WriteString(ldaptest.Person(uid, strings.ToUpper(uid[:1])+uid[1:], "Tester", uid+"@example.test", "telephoneNumber: +1 555 0100"))
-	}
-	b.WriteString(ldaptest.Person("old", "Old", "Gone", "old@example.test", "employeeType: Disabled"))
-	b.WriteString(ldaptest.Group("inner", person("cid"), person("dee")))
-	b.WriteString(ldaptest.Group("outer", person("ann"), "cn=inner,"+ldaptest.GroupsDN))
-	return b.String()
-}
+func people() string { return ldaptest.People() }
 
 // newSyncEnv starts slapd with ldif; edit may change the account's settings and the
 // directory's before they are saved. The safety limits are off unless edit sets them.

@@ -187,20 +187,19 @@ func (s *Service) QueueScheduledSyncs(ctx context.Context) (int, error) {
 	}
 	who := models.Actor{Type: models.ActorSystem, Label: "schedule"}
 	queued := 0
+	var errs []error // one directory's trouble does not hold the others' schedules up
 	for _, l := range due {
 		_, err := s.queueSync(ctx, l.AccountID, l.DirectoryID, &models.DirectorySync{Cause: models.SyncSchedule}, who, true)
 		switch {
 		case err == nil:
 			queued++
 		case !errors.Is(err, ErrSyncRunning):
-			return queued, err
+			errs = append(errs, fmt.Errorf("directory %d: %w", l.DirectoryID, err))
 		}
 		next := now.Add(time.Duration(l.ScheduleHours) * time.Hour)
-		if err := s.store.SetLDAPNextSync(ctx, l.AccountID, l.DirectoryID, &next); err != nil {
-			return queued, err
-		}
+		errs = append(errs, s.store.SetLDAPNextSync(ctx, l.AccountID, l.DirectoryID, &next))
 	}
-	return queued, nil
+	return queued, errors.Join(errs...)
 }
 
 // DirectorySync returns a sync of a directory of the admin's account.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -224,4 +225,54 @@ func addSambaUser(conn *goldap.Conn, name string, uac int) error {
 		return fmt.Errorf("add user %s: %w", name, err)
 	}
 	return nil
+}
+
+// SharedDC is the one Samba DC of a test binary: the first test that asks for it starts and
+// seeds it (SeedSamba with big members in the big group, about a minute); TestMain stops it
+// with Stop once the tests are done.
+type SharedDC struct {
+	big  int
+	once sync.Once
+	dir  string
+	dc   *SambaDC
+	err  error
+}
+
+// NewSharedDC describes a test binary's DC, seeded with big members in the big group.
+func NewSharedDC(big int) *SharedDC { return &SharedDC{big: big} }
+
+// Get returns the running, seeded DC, starting it on the first call; a DC that cannot start
+// fails the test.
+func (s *SharedDC) Get(t testing.TB) *SambaDC {
+	t.Helper()
+	s.once.Do(func() {
+		if s.dir, s.err = os.MkdirTemp("", "onramp-samba-"); s.err != nil {
+			return
+		}
+		if s.dc, s.err = StartSambaDC(s.dir); s.err != nil {
+			return
+		}
+		conn, err := s.dc.Admin()
+		if err != nil {
+			s.err = err
+			return
+		}
+		defer conn.Close()
+		s.err = SeedSamba(conn, s.big)
+	})
+	if s.err != nil {
+		t.Fatalf("samba AD DC: %v", s.err)
+	}
+	return s.dc
+}
+
+// Stop ends the DC, if one was started, and removes its directory.
+func (s *SharedDC) Stop() error {
+	if s.dc != nil {
+		s.dc.Stop()
+	}
+	if s.dir == "" {
+		return nil
+	}
+	return os.RemoveAll(s.dir)
 }
