@@ -13,11 +13,14 @@ import (
 	"onramp/models/secret"
 )
 
-const directoryUsage = "usage: onramp directory scim-token --account NAME --name LABEL"
+const directoryUsage = "usage: onramp directory scim-token|sync --account NAME --name LABEL"
 
 // directoryCmd runs `onramp directory …`: for now scim-token, which prints a new SCIM bearer
 // token alone on its line (scripts capture it; nothing else goes to stdout).
 func directoryCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "sync" {
+		return directorySync(ctx, args[1:], getenv, stdout, stderr) // directory_sync.go
+	}
 	if len(args) == 0 || args[0] != "scim-token" {
 		return errors.New(directoryUsage)
 	}

@@ -13,19 +13,9 @@ import (
 	"onramp/models/directory/ldaptest"
 )
 
-func person(uid string) string { return "uid=" + uid + "," + ldaptest.PeopleDN }
+func person(uid string) string { return ldaptest.PersonDN(uid) }
 
-func slapdSeed() string {
-	var b strings.Builder
-	for _, uid := range []string{"ann", "bob", "cid", "dee", "eve", "fay", "gus"} {
-		b.WriteString(ldaptest.Person(uid, strings.ToUpper(uid[:1])+uid[1:], "Tester", uid+"@example.test", "telephoneNumber: +1 555 0100"))
-	}
-	b.WriteString(ldaptest.Person("old", "Old", "Gone", "old@example.test", "employeeType: Disabled"))
-	b.WriteString(ldaptest.Group("inner", person("cid"), person("dee")))
-	b.WriteString(ldaptest.Group("outer", person("ann"), "cn=inner,"+ldaptest.GroupsDN))
-	b.WriteString(ldaptest.Group("other", person("eve")))
-	return b.String()
-}
+func slapdSeed() string { return ldaptest.People() }
 
 func openldapConfig(t *testing.T, s *ldaptest.Slapd) ldap.Config {
 	t.Helper()

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
+	"testing"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -35,16 +37,40 @@ type SambaDC struct {
 	cmd  *exec.Cmd
 	logs bytes.Buffer
 	mu   sync.Mutex
+	lock *os.File // held while the DC runs: the ports are the machine's
 }
 
+// sambaLock is taken, with flock, by every test binary that runs a DC: its ports are fixed,
+// so the test binaries of several packages (go test ./... runs them side by side) take turns.
+var sambaLock = filepath.Join(os.TempDir(), "onramp-samba-dc.lock")
+
 // StartSambaDC provisions a domain in dir (TDB_NO_FSYNC: fsync makes provisioning five times
-// slower) and starts samba on loopback, LDAP only. Stop it with Stop.
+// slower) and starts samba on loopback, LDAP only, once no other test binary runs a DC. Stop
+// it with Stop.
 func StartSambaDC(dir string) (*SambaDC, error) {
 	for _, bin := range []string{"samba", "samba-tool"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			return nil, fmt.Errorf("%s is not installed (apt-get install samba-ad-dc samba-ad-provision): %w", bin, err)
 		}
 	}
+	lock, err := os.OpenFile(sambaLock, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		_ = lock.Close()
+		return nil, fmt.Errorf("waiting for the Samba DC lock %s: %w", sambaLock, err)
+	}
+	dc, err := startSambaDC(dir)
+	if err != nil {
+		_ = lock.Close()
+		return nil, err
+	}
+	dc.lock = lock
+	return dc, nil
+}
+
+func startSambaDC(dir string) (*SambaDC, error) {
 	env := append(os.Environ(), "TDB_NO_FSYNC=1")
 	args := []string{"domain", "provision", "--targetdir=" + dir, "--realm=EXAMPLE.TEST", "--domain=EXAMPLE",
 		"--adminpass=" + SambaPassword, "--server-role=dc", "--dns-backend=NONE", "--use-rfc2307"}
@@ -121,10 +147,13 @@ func (dc *SambaDC) Admin() (*goldap.Conn, error) {
 	return conn, nil
 }
 
-// Stop ends samba.
+// Stop ends samba and lets another test binary run its DC.
 func (dc *SambaDC) Stop() {
 	_ = dc.cmd.Process.Kill()
 	_ = dc.cmd.Wait()
+	if dc.lock != nil {
+		_ = dc.lock.Close()
+	}
 }
 
 // SambaUserDN is the DN of a seeded user.
@@ -196,4 +225,54 @@ func addSambaUser(conn *goldap.Conn, name string, uac int) error {
 		return fmt.Errorf("add user %s: %w", name, err)
 	}
 	return nil
+}
+
+// SharedDC is the one Samba DC of a test binary: the first test that asks for it starts and
+// seeds it (SeedSamba with big members in the big group, about a minute); TestMain stops it
+// with Stop once the tests are done.
+type SharedDC struct {
+	big  int
+	once sync.Once
+	dir  string
+	dc   *SambaDC
+	err  error
+}
+
+// NewSharedDC describes a test binary's DC, seeded with big members in the big group.
+func NewSharedDC(big int) *SharedDC { return &SharedDC{big: big} }
+
+// Get returns the running, seeded DC, starting it on the first call; a DC that cannot start
+// fails the test.
+func (s *SharedDC) Get(t testing.TB) *SambaDC {
+	t.Helper()
+	s.once.Do(func() {
+		if s.dir, s.err = os.MkdirTemp("", "onramp-samba-"); s.err != nil {
+			return
+		}
+		if s.dc, s.err = StartSambaDC(s.dir); s.err != nil {
+			return
+		}
+		conn, err := s.dc.Admin()
+		if err != nil {
+			s.err = err
+			return
+		}
+		defer conn.Close()
+		s.err = SeedSamba(conn, s.big)
+	})
+	if s.err != nil {
+		t.Fatalf("samba AD DC: %v", s.err)
+	}
+	return s.dc
+}
+
+// Stop ends the DC, if one was started, and removes its directory.
+func (s *SharedDC) Stop() error {
+	if s.dc != nil {
+		s.dc.Stop()
+	}
+	if s.dir == "" {
+		return nil
+	}
+	return os.RemoveAll(s.dir)
 }

@@ -140,6 +140,24 @@ func Person(uid, first, last, email string, extra ...string) string {
 	return strings.Join(append(lines, extra...), "\n") + "\n\n"
 }
 
+// PersonDN is the DN of a Person entry.
+func PersonDN(uid string) string { return "uid=" + uid + "," + PeopleDN }
+
+// People is the seed most tests start from: ann, bob, cid, dee, eve, fay and gus (first name
+// the uid capitalised, last name Tester, email <uid>@example.test, a phone), old (disabled by
+// employeeType: Disabled), and the groups inner {cid, dee}, outer {ann, inner} and other {eve}.
+func People() string {
+	var b strings.Builder
+	for _, uid := range []string{"ann", "bob", "cid", "dee", "eve", "fay", "gus"} {
+		b.WriteString(Person(uid, strings.ToUpper(uid[:1])+uid[1:], "Tester", uid+"@example.test", "telephoneNumber: +1 555 0100"))
+	}
+	b.WriteString(Person("old", "Old", "Gone", "old@example.test", "employeeType: Disabled"))
+	b.WriteString(Group("inner", PersonDN("cid"), PersonDN("dee")))
+	b.WriteString(Group("outer", PersonDN("ann"), "cn=inner,"+GroupsDN))
+	b.WriteString(Group("other", PersonDN("eve")))
+	return b.String()
+}
+
 // Group is a groupOfNames under ou=groups with the given member DNs.
 func Group(cn string, members ...string) string {
 	lines := []string{"dn: cn=" + cn + "," + GroupsDN, "objectClass: groupOfNames", "cn: " + cn}
