@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -41,8 +42,13 @@ func directoryRow(c echo.Context, s directory.Summary) dirpages.Row {
 	if r.Live {
 		r.State = "Active"
 	}
-	if d.Kind == models.DirectorySCIM {
+	switch d.Kind {
+	case models.DirectorySCIM:
 		r.NewTokenURL = c.Echo().Reverse("directories.token", d.ID)
+	case models.DirectoryLDAP:
+		r.Live, r.State = true, "Never synced"
+		r.EditURL = c.Echo().Reverse("directories.ldap.edit", d.ID)
+		r.TestURL = c.Echo().Reverse("directories.ldap.test", d.ID)
 	}
 	for _, t := range s.Tokens {
 		r.Tokens = append(r.Tokens, dirpages.TokenRow{Name: t.Name, Created: optTime(&t.CreatedAt), LastUsed: optTime(t.LastUsedAt),
@@ -58,7 +64,7 @@ func (h *Handler) DirectoryCreate(c echo.Context) error {
 	if err := c.Bind(&f); err != nil {
 		return err
 	}
-	err := h.issueToken(c, f.Name)
+	err := h.issueToken(c, f.Name, h.Directory.CreateSCIMDirectory)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		return h.directoriesPage(c, http.StatusUnprocessableEntity, f.Name, ve.Fields)
@@ -73,7 +79,7 @@ func (h *Handler) DirectoryToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = h.issueToken(c, d.Name)
+	err = h.issueToken(c, d.Name, h.Directory.IssueSCIMToken)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		return h.flashRedirect(c, views.FlashError, ve.Fields["name"], c.Echo().Reverse("directories"))
@@ -81,10 +87,11 @@ func (h *Handler) DirectoryToken(c echo.Context) error {
 	return err
 }
 
-// issueToken creates a token for the directory named name and shows it, once.
-func (h *Handler) issueToken(c echo.Context, name string) error {
+// issueToken creates a token for the directory named name with issue (a new directory's, or
+// another for an existing one) and shows it, once.
+func (h *Handler) issueToken(c echo.Context, name string, issue func(context.Context, string, string, models.Actor) (string, error)) error {
 	cur := current(c)
-	tok, err := h.Directory.IssueSCIMToken(c.Request().Context(), cur.Account.Name, name, models.AdminActor(cur.Admin, c.RealIP()))
+	tok, err := issue(c.Request().Context(), cur.Account.Name, name, models.AdminActor(cur.Admin, c.RealIP()))
 	if err != nil {
 		return err
 	}
