@@ -17,6 +17,8 @@ const (
 	EventClient    EventType = "Client"
 	EventDirectory EventType = "Directory"
 	EventSCIM      EventType = "SCIM"
+	// EventDirectorySync is an LDAP directory sync: Started, Finished (its counts) or Failed (why).
+	EventDirectorySync EventType = "Directory Sync"
 )
 
 // Event sub-types.
@@ -67,6 +69,10 @@ const (
 	// A directory's settings: created, changed (on the Directory Sync tab or the command line).
 	SubDirectoryCreated = "Created"
 	SubDirectoryUpdated = "Settings Changed"
+
+	SubSyncStarted  = "Started"
+	SubSyncFinished = "Finished"
+	SubSyncFailed   = "Failed"
 
 	SubTokenCreated = "Token Created"
 	SubTokenRevoked = "Token Revoked"
