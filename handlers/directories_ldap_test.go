@@ -3,9 +3,13 @@ package handlers_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
 
 	"onramp/models"
 	"onramp/models/directory/ldaptest"
@@ -191,4 +195,128 @@ func TestLDAPDirectoryForm(t *testing.T) {
 	expectStatus(t, h.get(dir+"/edit"), http.StatusForbidden)
 	expectStatus(t, h.post(dir+"/test", nil), http.StatusForbidden)
 	expectStatus(t, h.post(ldapList+"/ldap", ldapForm(s, "Help")), http.StatusForbidden)
+}
+
+var syncStatusRE = regexp.MustCompile(`data-testid="sync" data-status="([a-z]+)"`)
+
+// waitSync polls a sync page (as htmx does) until the sync ends and returns the final page.
+func waitSync(t *testing.T, c *client, path string) response {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		r := c.get(path)
+		expectStatus(t, r, http.StatusOK)
+		m := syncStatusRE.FindStringSubmatch(r.body)
+		if m == nil {
+			t.Fatalf("no sync status on %s: %s", path, snippet(r.body))
+		}
+		if m[1] != "queued" && m[1] != "running" {
+			return r
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the sync at %s did not end", path)
+	return response{}
+}
+
+// TestLDAPSyncFromTheConsole: end to end against a real slapd: the directory created with the
+// form, Test connection, Sync now (a background job; its page polls), users arrive with the
+// origin directory:<name>; users removed from the directory beyond the safety limit stop the
+// next sync, the tab offers Approve and sync behind a confirmation naming the numbers, and the
+// approved sync applies the change.
+func TestLDAPSyncFromTheConsole(t *testing.T) {
+	s := ldaptest.StartSlapd(t, ldapSeed())
+	a := newApp(t)
+	a.startJobs()
+	a.createAdmin("acme", "boss@acme.example", models.RoleAdmin)
+	a.createAdmin("other", "boss@other.example", models.RoleAdmin)
+	c := a.client()
+	c.signIn("boss@acme.example")
+	id := createLDAP(t, a, c, ldapForm(s, "Corp"))
+	dir := ldapList + "/" + strconv.Itoa(id)
+	c.get(dir + "/edit")
+	expectBody(t, c.post(dir+"/test", nil), `data-testid="test-total">5<`)
+
+	expectBody(t, c.get(ldapList), `data-testid="sync-now"`)
+	r := c.post(dir+"/sync", nil)
+	expectStatus(t, r, http.StatusSeeOther)
+	syncPage := r.Header.Get("Location")
+	if !strings.HasPrefix(syncPage, dir+"/syncs/") {
+		t.Fatalf("Sync now went to %s", syncPage)
+	}
+	c.header.Set("HX-Request", "true")
+	poll := c.get(syncPage)
+	c.header.Del("HX-Request")
+	if strings.Contains(poll.body, "<html") || !strings.Contains(poll.body, `data-testid="sync"`) {
+		t.Fatalf("the htmx poll is not the progress block: %s", snippet(poll.body))
+	}
+	r = waitSync(t, c, syncPage)
+	expectBody(t, r, `data-status="done"`)
+	expectBody(t, r, "5 created")
+	if n := a.countSQL("SELECT COUNT(*) FROM sdp_users WHERE origin = 'directory:Corp'"); n != 5 {
+		t.Fatalf("%d users with origin directory:Corp, want 5", n)
+	}
+	if n := a.countSQL("SELECT COUNT(*) FROM sdp_users WHERE email = 'old@example.test' AND status = 'disabled'"); n != 1 {
+		t.Fatal("the user with employeeType=disabled was not imported disabled")
+	}
+	list := c.get(ldapList)
+	expectBody(t, list, "Last sync: 5 created")
+	expectBody(t, list, `data-testid="last-sync"`)
+	expectBody(t, c.get("/access/users?origin="+url.QueryEscape("directory:Corp")), "ann@example.test")
+
+	// Two of five users leave the directory: over 10%, the next sync stops and changes nothing.
+	admin, err := goldap.DialURL(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if err := admin.Bind(ldaptest.ManagerDN, ldaptest.Password); err != nil {
+		t.Fatal(err)
+	}
+	for _, uid := range []string{"ann", "bob"} {
+		if err := admin.Del(goldap.NewDelRequest("uid="+uid+","+ldaptest.PeopleDN, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.get(ldapList)
+	r = waitSync(t, c, c.post(dir+"/sync", nil).Header.Get("Location"))
+	expectBody(t, r, `data-status="blocked"`)
+	expectBody(t, r, `data-testid="approve-sync"`)
+	if n := a.countSQL("SELECT COUNT(*) FROM sdp_users WHERE origin = 'directory:Corp' AND status = 'enabled'"); n != 4 {
+		t.Fatalf("a blocked sync changed users: %d enabled", n)
+	}
+	list = c.get(ldapList)
+	expectBody(t, list, `data-testid="approve-sync"`)
+	expectBody(t, list, "Safety limit")
+
+	confirm := c.post(dir+"/approve", nil)
+	expectStatus(t, confirm, http.StatusOK)
+	expectBody(t, confirm, `data-testid="confirm-page"`)
+	expectBody(t, confirm, "(2 in all)")
+	o := a.client()
+	o.signIn("boss@other.example")
+	o.get(ldapList)
+	expectStatus(t, o.post(dir+"/approve", url.Values{"confirm": {"1"}}), http.StatusNotFound)
+	expectStatus(t, o.post(dir+"/sync", nil), http.StatusNotFound)
+	expectStatus(t, o.get(syncPage), http.StatusNotFound)
+
+	r = c.post(dir+"/approve", url.Values{"confirm": {"1"}})
+	expectStatus(t, r, http.StatusSeeOther)
+	r = waitSync(t, c, r.Header.Get("Location"))
+	expectBody(t, r, `data-status="done"`)
+	if strings.Contains(r.body, `data-testid="approve-sync"`) {
+		t.Fatal("an approved sync still offers approval")
+	}
+	if n := a.countSQL("SELECT COUNT(*) FROM sdp_users WHERE email IN ('ann@example.test', 'bob@example.test') AND status = 'enabled'"); n != 0 {
+		t.Fatalf("the approved sync left %d of the removed users enabled", n)
+	}
+	edit := c.get(dir + "/edit")
+	if n := strings.Count(edit.body, `data-testid="sync-row"`); n != 3 {
+		t.Fatalf("%d recent syncs on the edit page, want 3", n)
+	}
+	// Approving again is refused: the latest sync was not stopped.
+	c.get(ldapList)
+	r = c.post(dir+"/approve", nil)
+	expectStatus(t, r, http.StatusSeeOther)
+	expectBody(t, c.get(r.Header.Get("Location")), "nothing to approve")
 }

@@ -24,13 +24,21 @@ func (h *Handler) DirectoriesPage(c echo.Context) error {
 }
 
 func (h *Handler) directoriesPage(c echo.Context, status int, name string, errs map[string]string) error {
-	sums, err := h.Directory.Directories(c.Request().Context(), current(c).Account.ID)
+	ctx := c.Request().Context()
+	sums, err := h.Directory.Directories(ctx, current(c).Account.ID)
+	if err != nil {
+		return err
+	}
+	latest, err := h.Directory.LatestSyncs(ctx, current(c).Admin)
 	if err != nil {
 		return err
 	}
 	rows := make([]dirpages.Row, len(sums))
 	for i, s := range sums {
 		rows[i] = directoryRow(c, s)
+		if ds, ok := latest[s.Directory.ID]; ok {
+			lastSync(c, &rows[i], &ds)
+		}
 	}
 	return web.Render(c, status, dirpages.Page(h.page(c, "Directory Sync", "provisioning"), rows, name, errs))
 }
@@ -38,23 +46,44 @@ func (h *Handler) directoriesPage(c echo.Context, status int, name string, errs 
 func directoryRow(c echo.Context, s directory.Summary) dirpages.Row {
 	d := s.Directory
 	r := dirpages.Row{Name: d.Name, Kind: strings.ToUpper(string(d.Kind)), Users: s.Users, Live: s.Live(),
-		State: "No live token", LastActivity: optTime(s.LastActivity)}
+		State: "No live token", Badge: "neutral", LastActivity: optTime(s.LastActivity)}
 	if r.Live {
-		r.State = "Active"
+		r.State, r.Badge = "Active", "active"
 	}
+	e := c.Echo()
 	switch d.Kind {
 	case models.DirectorySCIM:
-		r.NewTokenURL = c.Echo().Reverse("directories.token", d.ID)
+		r.NewTokenURL = e.Reverse("directories.token", d.ID)
 	case models.DirectoryLDAP:
-		r.Live, r.State = true, "Never synced"
-		r.EditURL = c.Echo().Reverse("directories.ldap.edit", d.ID)
-		r.TestURL = c.Echo().Reverse("directories.ldap.test", d.ID)
+		r.State, r.Badge = "Never synced", "neutral"
+		r.EditURL = e.Reverse("directories.ldap.edit", d.ID)
+		r.TestURL = e.Reverse("directories.ldap.test", d.ID)
+		r.SyncURL = e.Reverse("directories.sync", d.ID)
 	}
 	for _, t := range s.Tokens {
 		r.Tokens = append(r.Tokens, dirpages.TokenRow{Name: t.Name, Created: optTime(&t.CreatedAt), LastUsed: optTime(t.LastUsedAt),
 			LastIP: t.LastUsedIP, Revoked: optTime(t.RevokedAt), RevokeURL: c.Echo().Reverse("directories.token.revoke", d.ID, t.ID)})
 	}
 	return r
+}
+
+// lastSync shows an LDAP directory's latest sync on its row: status, time, counts, error, and
+// Approve and sync when a safety limit stopped it.
+func lastSync(c echo.Context, r *dirpages.Row, ds *models.DirectorySync) {
+	r.State, r.Badge = syncBadge(ds.Status)
+	at := ds.CreatedAt
+	if ds.FinishedAt != nil {
+		at = *ds.FinishedAt
+	}
+	r.LastActivity = optTime(&at)
+	r.LastSyncURL = c.Echo().Reverse("directories.sync.show", ds.DirectoryID, ds.ID)
+	r.SyncError = ds.Error
+	if !ds.Open() {
+		r.SyncSummary = "Last sync: " + syncCounts(ds)
+	}
+	if ds.Status == models.SyncBlocked {
+		r.ApproveURL = c.Echo().Reverse("directories.approve", ds.DirectoryID)
+	}
 }
 
 // DirectoryCreate serves POST /access/directory-services/directories: a SCIM directory and

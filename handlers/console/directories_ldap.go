@@ -121,6 +121,11 @@ func (h *Handler) renderLDAP(c echo.Context, status int, id int64, f forms.LDAPD
 		v.Editing = true
 		v.Action = e.Reverse("directories.ldap.update", id)
 		v.TestURL = e.Reverse("directories.ldap.test", id)
+		syncs, err := h.Directory.DirectorySyncs(c.Request().Context(), current(c).Admin, id, recentSyncs)
+		if err != nil {
+			return err
+		}
+		v.Syncs = syncRows(c, syncs)
 	}
 	title := "New LDAP directory"
 	if v.Editing {
