@@ -314,6 +314,10 @@ func TestLDAPSyncFromTheConsole(t *testing.T) {
 	if n := strings.Count(edit.body, `data-testid="sync-row"`); n != 3 {
 		t.Fatalf("%d recent syncs on the edit page, want 3", n)
 	}
+	checkTableHeaders(t, "edit", edit.body)
+	checkTableHeaders(t, "tab", c.get(ldapList).body)
+	checkTableHeaders(t, "sync", r.body)
+	checkTableHeaders(t, "test", c.post(dir+"/test", nil).body)
 	// Approving again is refused: the latest sync was not stopped.
 	c.get(ldapList)
 	r = c.post(dir+"/approve", nil)

@@ -501,7 +501,7 @@ func Page(p views.Page, rows []Row, name string, errs map[string]string) templ.C
 					}
 					return nil
 				})
-				templ_7745c5c3_Err = components.Table("Directories", []string{"Name", "Kind", "State", "Users", "Last activity", ""}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Table("Directories", []string{"Name", "Kind", "State", "Users", "Last activity", "Actions"}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
