@@ -28,6 +28,10 @@ Commands:
   directory scim-token --account NAME --name LABEL
                         print a new SCIM bearer token for the account's SCIM directory
                         LABEL (created when missing), alone on its line; it is shown once
+  directory sync --account NAME --name LABEL
+                        sync the account's LDAP directory LABEL now, in the foreground, and
+                        print the counts (exit 1 when the sync fails, 3 when a safety limit
+                        stopped it: approve it on the Directory Sync tab)
   directory add-ldap --account NAME --name LABEL --url URL --bind-dn DN --base-dn DN
                         [--user-filter F] [--preset ad|openldap]
                         create an LDAP directory (the bind password is read from stdin when

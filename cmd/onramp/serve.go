@@ -34,21 +34,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	cfg, log := o.cfg, o.log
-	mc, err := mailConfig(cfg, log)
-	if err != nil {
-		return err
-	}
 	keys := secret.NewKeys(cfg.Secret)
-	sv, err := services.New(o.store, services.Config{
-		Keys:          keys,
-		BaseURL:       cfg.BaseURL,
-		ActivationTTL: cfg.ActivationTTL,
-		Auth:          auth.Config{Sessions: sessions.Config{IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax}},
-		Portal:        sessions.Config{IdleTimeout: cfg.PortalIdle, AbsoluteTimeout: cfg.PortalMax},
-		Mail:          mc,
-		Renderer:      emails.NewRenderer(cfg.BaseURL).WithClientDownload(cfg.ClientDownloadURL),
-		Logger:        log,
-	})
+	sv, err := o.services(keys)
 	if err != nil {
 		return err
 	}
@@ -91,6 +78,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		log.Info("shutting down")
 	}
 	return errors.Join(err, shutdown(srv, sv, log))
+}
+
+// services builds the application's services from the configuration, as the server runs
+// them: commands that do what the console does (directory sync) use the same.
+func (o *opened) services(keys *secret.Keys) (*services.Services, error) {
+	cfg := o.cfg
+	mc, err := mailConfig(cfg, o.log)
+	if err != nil {
+		return nil, err
+	}
+	return services.New(o.store, services.Config{
+		Keys:          keys,
+		BaseURL:       cfg.BaseURL,
+		ActivationTTL: cfg.ActivationTTL,
+		Auth:          auth.Config{Sessions: sessions.Config{IdleTimeout: cfg.SessionIdle, AbsoluteTimeout: cfg.SessionMax}},
+		Portal:        sessions.Config{IdleTimeout: cfg.PortalIdle, AbsoluteTimeout: cfg.PortalMax},
+		Mail:          mc,
+		Renderer:      emails.NewRenderer(cfg.BaseURL).WithClientDownload(cfg.ClientDownloadURL),
+		Logger:        o.log,
+	})
 }
 
 // shutdown stops the server in order: HTTP first (no new requests; in-flight ones finish),

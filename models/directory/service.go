@@ -34,6 +34,9 @@ type Service struct {
 	box   *twostep.Sealer // LDAP bind passwords
 	jobs  *jobs.Jobs      // runs the syncs StartSync queues (ScheduleSyncs)
 	now   func() time.Time
+	// pageSize is the paged search's page of a sync; 0 is ldap.DefaultPageSize (tests make it
+	// small to read many pages).
+	pageSize uint32
 }
 
 // New builds the service; keys seal the LDAP bind passwords.

@@ -169,7 +169,9 @@ func (r *syncRun) read(ctx context.Context) ([]ldap.DirectoryUser, error) {
 	if err != nil {
 		return nil, failed("The bind password cannot be opened (was ONRAMP_SECRET changed?): enter it again in the connection settings.")
 	}
-	c, err := ldap.Dial(ctx, ldapConfig(r.l, password))
+	cfg := ldapConfig(r.l, password)
+	cfg.PageSize = r.s.pageSize
+	c, err := ldap.Dial(ctx, cfg)
 	if err != nil {
 		return nil, failed("%s", sentence(err))
 	}

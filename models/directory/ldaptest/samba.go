@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -35,16 +36,40 @@ type SambaDC struct {
 	cmd  *exec.Cmd
 	logs bytes.Buffer
 	mu   sync.Mutex
+	lock *os.File // held while the DC runs: the ports are the machine's
 }
 
+// sambaLock is taken, with flock, by every test binary that runs a DC: its ports are fixed,
+// so the test binaries of several packages (go test ./... runs them side by side) take turns.
+var sambaLock = filepath.Join(os.TempDir(), "onramp-samba-dc.lock")
+
 // StartSambaDC provisions a domain in dir (TDB_NO_FSYNC: fsync makes provisioning five times
-// slower) and starts samba on loopback, LDAP only. Stop it with Stop.
+// slower) and starts samba on loopback, LDAP only, once no other test binary runs a DC. Stop
+// it with Stop.
 func StartSambaDC(dir string) (*SambaDC, error) {
 	for _, bin := range []string{"samba", "samba-tool"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			return nil, fmt.Errorf("%s is not installed (apt-get install samba-ad-dc samba-ad-provision): %w", bin, err)
 		}
 	}
+	lock, err := os.OpenFile(sambaLock, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		_ = lock.Close()
+		return nil, fmt.Errorf("waiting for the Samba DC lock %s: %w", sambaLock, err)
+	}
+	dc, err := startSambaDC(dir)
+	if err != nil {
+		_ = lock.Close()
+		return nil, err
+	}
+	dc.lock = lock
+	return dc, nil
+}
+
+func startSambaDC(dir string) (*SambaDC, error) {
 	env := append(os.Environ(), "TDB_NO_FSYNC=1")
 	args := []string{"domain", "provision", "--targetdir=" + dir, "--realm=EXAMPLE.TEST", "--domain=EXAMPLE",
 		"--adminpass=" + SambaPassword, "--server-role=dc", "--dns-backend=NONE", "--use-rfc2307"}
@@ -121,10 +146,13 @@ func (dc *SambaDC) Admin() (*goldap.Conn, error) {
 	return conn, nil
 }
 
-// Stop ends samba.
+// Stop ends samba and lets another test binary run its DC.
 func (dc *SambaDC) Stop() {
 	_ = dc.cmd.Process.Kill()
 	_ = dc.cmd.Wait()
+	if dc.lock != nil {
+		_ = dc.lock.Close()
+	}
 }
 
 // SambaUserDN is the DN of a seeded user.
