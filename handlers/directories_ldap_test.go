@@ -180,6 +180,13 @@ func TestLDAPDirectoryForm(t *testing.T) {
 	edit.Set("url", s.LDAPSURL)
 	c.post(dir+"/edit", edit)
 	expectBody(t, c.post(dir+"/test", nil), `data-problem="tls"`)
+	edit.Set("password", ldaptest.Password)
+	edit.Set("ca_pem", string(s.CAPEM))
+	expectStatus(t, c.post(dir+"/edit", edit), http.StatusSeeOther)
+	expectBody(t, c.post(dir+"/test", nil), `data-testid="test-ok"`)
+	edit.Set("skip_verify", "on")
+	c.post(dir+"/edit", edit)
+	expectBody(t, c.get(dir+"/edit"), "The CA certificate above is not used while verification is skipped.")
 
 	scimID := a.countSQL("SELECT id FROM directories WHERE name = 'Okta'")
 	expectStatus(t, c.get(ldapList+"/"+strconv.Itoa(scimID)+"/edit"), http.StatusNotFound)

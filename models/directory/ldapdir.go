@@ -118,8 +118,8 @@ func (in *LDAPInput) validate(creating bool) *models.ValidationError {
 		v.Add("start_tls", "StartTLS is for ldap:// URLs: an ldaps:// connection is encrypted from the start. Untick it or use ldap://.")
 	}
 	if in.CAPEM != "" {
-		if err := checkCAPEM(in.CAPEM); err != nil {
-			v.Add("ca_pem", err.Error())
+		if msg := checkCAPEM(in.CAPEM); msg != "" {
+			v.Add("ca_pem", msg)
 		}
 	}
 	checkDN(v, "bind_dn", "bind DN", in.BindDN, true)
@@ -176,8 +176,9 @@ func checkDN(v *models.ValidationError, field, label, dn string, required bool) 
 	}
 }
 
-// checkCAPEM accepts one or more PEM certificates and nothing else.
-func checkCAPEM(s string) error {
+// checkCAPEM accepts one or more PEM certificates and nothing else; it returns the field's
+// message, "" when the PEM is good.
+func checkCAPEM(s string) string {
 	rest, n := []byte(s), 0
 	for {
 		block, more := pem.Decode(rest)
@@ -185,18 +186,18 @@ func checkCAPEM(s string) error {
 			break
 		}
 		if block.Type != "CERTIFICATE" {
-			return errors.New("This PEM holds a " + strings.ToLower(block.Type) + ", not a certificate: paste the CA certificate (-----BEGIN CERTIFICATE-----).")
+			return "This PEM holds a " + strings.ToLower(block.Type) + ", not a certificate: paste the CA certificate (-----BEGIN CERTIFICATE-----)."
 		}
 		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
-			return errors.New("A certificate in this PEM cannot be read: " + err.Error() + ".")
+			return "A certificate in this PEM cannot be read: " + err.Error() + "."
 		}
 		n++
 		rest = more
 	}
 	if n == 0 || strings.TrimSpace(string(rest)) != "" {
-		return errors.New("Paste the CA certificate in PEM form, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.")
+		return "Paste the CA certificate in PEM form, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----."
 	}
-	return nil
+	return ""
 }
 
 // apply copies the input into the settings (the password apart).
