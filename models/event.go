@@ -66,6 +66,9 @@ const (
 	SubClientCodeFlood      = "Code Flood" // failed redemptions across all clients past their pace
 
 	SubDirectorySync = "Sync"
+	// A directory's settings: created, changed (on the Directory Sync tab or the command line).
+	SubDirectoryCreated = "Created"
+	SubDirectoryUpdated = "Settings Changed"
 
 	SubSyncStarted  = "Started"
 	SubSyncFinished = "Finished"

@@ -85,6 +85,24 @@ type SDPUser struct {
 // TableName keeps GORM from splitting the initialism differently in each place.
 func (SDPUser) TableName() string { return "sdp_users" }
 
+// ManagedBy is the name of the directory that owns the user's name, email, phone and status
+// ("" for a user of the console): the console shows them read-only, since the directory's next
+// update would undo a change made here.
+func (u *SDPUser) ManagedBy() string {
+	if u.DirectoryID == nil {
+		return ""
+	}
+	return strings.TrimPrefix(u.Origin, "directory:")
+}
+
+// OriginLabel is how the console shows an origin: Manual, or the directory's name.
+func OriginLabel(origin string) string {
+	if origin == OriginManual {
+		return "Manual"
+	}
+	return strings.TrimPrefix(origin, "directory:")
+}
+
 // FullName is "First Last".
 func (u *SDPUser) FullName() string { return strings.TrimSpace(u.FirstName + " " + u.LastName) }
 

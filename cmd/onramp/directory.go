@@ -13,13 +13,17 @@ import (
 	"onramp/models/secret"
 )
 
-const directoryUsage = "usage: onramp directory scim-token|sync --account NAME --name LABEL"
+const directoryUsage = "usage: onramp directory scim-token|sync --account NAME --name LABEL\n" +
+	"       onramp directory add-ldap --account NAME --name LABEL --url URL --bind-dn DN --base-dn DN [--user-filter F] [--preset ad|openldap] (bind password on stdin)"
 
-// directoryCmd runs `onramp directory …`: for now scim-token, which prints a new SCIM bearer
-// token alone on its line (scripts capture it; nothing else goes to stdout).
-func directoryCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// directoryCmd runs `onramp directory …`: scim-token, which prints a new SCIM bearer token
+// alone on its line (scripts capture it; nothing else goes to stdout), sync and add-ldap.
+func directoryCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "sync" {
 		return directorySync(ctx, args[1:], getenv, stdout, stderr) // directory_sync.go
+	}
+	if len(args) > 0 && args[0] == "add-ldap" {
+		return directoryAddLDAP(ctx, args[1:], getenv, stdin, stderr) // directory_ldap.go
 	}
 	if len(args) == 0 || args[0] != "scim-token" {
 		return errors.New(directoryUsage)

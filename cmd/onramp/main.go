@@ -32,6 +32,11 @@ Commands:
                         sync the account's LDAP directory LABEL now, in the foreground, and
                         print the counts (exit 1 when the sync fails, 3 when a safety limit
                         stopped it: approve it on the Directory Sync tab)
+  directory add-ldap --account NAME --name LABEL --url URL --bind-dn DN --base-dn DN
+                        [--user-filter F] [--preset ad|openldap]
+                        create an LDAP directory (the bind password is read from stdin when
+                        it is not a terminal, else prompted for twice); prints what it
+                        created on stderr
   client register --server URL --code CODE [--device-name N] [--platform P]
   client login --server URL --account A --email E [--totp CODE] [--device-name N]
                         the reference VPN client: register this device with a one-time code,
@@ -83,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "demo":
 		return demoCmd(ctx, args, getenv, stdout, stderr)
 	case "directory":
-		return directoryCmd(ctx, args, getenv, stdout, stderr) // directory.go
+		return directoryCmd(ctx, args, getenv, stdin, stdout, stderr) // directory.go
 	case "client":
 		return clientCmd(ctx, args, getenv, stdin, stdout, stderr) // client.go
 	case "help", "-h", "--help":

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -23,13 +24,21 @@ func (h *Handler) DirectoriesPage(c echo.Context) error {
 }
 
 func (h *Handler) directoriesPage(c echo.Context, status int, name string, errs map[string]string) error {
-	sums, err := h.Directory.Directories(c.Request().Context(), current(c).Account.ID)
+	ctx := c.Request().Context()
+	sums, err := h.Directory.Directories(ctx, current(c).Account.ID)
+	if err != nil {
+		return err
+	}
+	latest, err := h.Directory.LatestSyncs(ctx, current(c).Admin)
 	if err != nil {
 		return err
 	}
 	rows := make([]dirpages.Row, len(sums))
 	for i, s := range sums {
 		rows[i] = directoryRow(c, s)
+		if ds, ok := latest[s.Directory.ID]; ok {
+			lastSync(c, &rows[i], &ds)
+		}
 	}
 	return web.Render(c, status, dirpages.Page(h.page(c, "Directory Sync", "provisioning"), rows, name, errs))
 }
@@ -37,18 +46,44 @@ func (h *Handler) directoriesPage(c echo.Context, status int, name string, errs 
 func directoryRow(c echo.Context, s directory.Summary) dirpages.Row {
 	d := s.Directory
 	r := dirpages.Row{Name: d.Name, Kind: strings.ToUpper(string(d.Kind)), Users: s.Users, Live: s.Live(),
-		State: "No live token", LastActivity: optTime(s.LastActivity)}
+		State: "No live token", Badge: "neutral", LastActivity: optTime(s.LastActivity)}
 	if r.Live {
-		r.State = "Active"
+		r.State, r.Badge = "Active", "active"
 	}
-	if d.Kind == models.DirectorySCIM {
-		r.NewTokenURL = c.Echo().Reverse("directories.token", d.ID)
+	e := c.Echo()
+	switch d.Kind {
+	case models.DirectorySCIM:
+		r.NewTokenURL = e.Reverse("directories.token", d.ID)
+	case models.DirectoryLDAP:
+		r.State, r.Badge = "Never synced", "neutral"
+		r.EditURL = e.Reverse("directories.ldap.edit", d.ID)
+		r.TestURL = e.Reverse("directories.ldap.test", d.ID)
+		r.SyncURL = e.Reverse("directories.sync", d.ID)
 	}
 	for _, t := range s.Tokens {
 		r.Tokens = append(r.Tokens, dirpages.TokenRow{Name: t.Name, Created: optTime(&t.CreatedAt), LastUsed: optTime(t.LastUsedAt),
 			LastIP: t.LastUsedIP, Revoked: optTime(t.RevokedAt), RevokeURL: c.Echo().Reverse("directories.token.revoke", d.ID, t.ID)})
 	}
 	return r
+}
+
+// lastSync shows an LDAP directory's latest sync on its row: status, time, counts, error, and
+// Approve and sync when a safety limit stopped it.
+func lastSync(c echo.Context, r *dirpages.Row, ds *models.DirectorySync) {
+	r.State, r.Badge = syncBadge(ds.Status)
+	at := ds.CreatedAt
+	if ds.FinishedAt != nil {
+		at = *ds.FinishedAt
+	}
+	r.LastActivity = optTime(&at)
+	r.LastSyncURL = c.Echo().Reverse("directories.sync.show", ds.DirectoryID, ds.ID)
+	r.SyncError = ds.Error
+	if !ds.Open() {
+		r.SyncSummary = "Last sync: " + syncCounts(ds)
+	}
+	if ds.Status == models.SyncBlocked {
+		r.ApproveURL = c.Echo().Reverse("directories.approve", ds.DirectoryID)
+	}
 }
 
 // DirectoryCreate serves POST /access/directory-services/directories: a SCIM directory and
@@ -58,7 +93,7 @@ func (h *Handler) DirectoryCreate(c echo.Context) error {
 	if err := c.Bind(&f); err != nil {
 		return err
 	}
-	err := h.issueToken(c, f.Name)
+	err := h.issueToken(c, f.Name, h.Directory.CreateSCIMDirectory)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		return h.directoriesPage(c, http.StatusUnprocessableEntity, f.Name, ve.Fields)
@@ -73,7 +108,7 @@ func (h *Handler) DirectoryToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = h.issueToken(c, d.Name)
+	err = h.issueToken(c, d.Name, h.Directory.IssueSCIMToken)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		return h.flashRedirect(c, views.FlashError, ve.Fields["name"], c.Echo().Reverse("directories"))
@@ -81,10 +116,11 @@ func (h *Handler) DirectoryToken(c echo.Context) error {
 	return err
 }
 
-// issueToken creates a token for the directory named name and shows it, once.
-func (h *Handler) issueToken(c echo.Context, name string) error {
+// issueToken creates a token for the directory named name with issue (a new directory's, or
+// another for an existing one) and shows it, once.
+func (h *Handler) issueToken(c echo.Context, name string, issue func(context.Context, string, string, models.Actor) (string, error)) error {
 	cur := current(c)
-	tok, err := h.Directory.IssueSCIMToken(c.Request().Context(), cur.Account.Name, name, models.AdminActor(cur.Admin, c.RealIP()))
+	tok, err := issue(c.Request().Context(), cur.Account.Name, name, models.AdminActor(cur.Admin, c.RealIP()))
 	if err != nil {
 		return err
 	}

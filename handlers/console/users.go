@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,7 +59,7 @@ func (h *Handler) UsersList(c echo.Context) error {
 	}
 	for i := range page.Users {
 		u := &page.Users[i]
-		v.Rows = append(v.Rows, userpages.Row{ID: u.ID, Name: u.FullName(), Email: u.Email, Origin: u.Origin, Status: string(u.Status),
+		v.Rows = append(v.Rows, userpages.Row{ID: u.ID, Name: u.FullName(), Email: u.Email, Origin: models.OriginLabel(u.Origin), Status: string(u.Status),
 			Activation: activationOf(u, invs, ""), MFA: u.MFAConfigured, ActiveCodes: u.ActiveCodes,
 			Devices: u.Devices, Created: u.CreatedAt.UTC().Format(web.TimeLayout), CreatedISO: u.CreatedAt.UTC().Format(web.ISOLayout),
 			URL: c.Echo().Reverse("users.show", u.ID)})
@@ -185,9 +186,14 @@ func (h *Handler) UsersShow(c echo.Context) error {
 		outbox = c.Echo().Reverse("outbox.message", inv.ID)
 	}
 	v := userpages.Show{ID: u.ID, Name: u.FullName(), FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Phone: u.Phone,
-		Origin: u.Origin, Status: string(u.Status), Activation: activationOf(u, invs, outbox), MFA: u.MFAConfigured,
+		Origin: models.OriginLabel(u.Origin), ManagedBy: u.ManagedBy(), Status: string(u.Status), Activation: activationOf(u, invs, outbox), MFA: u.MFAConfigured,
 		ActiveCodes: u.ActiveCodes, Devices: u.Devices, Created: u.CreatedAt.UTC().Format(web.TimeLayout),
 		Updated: u.UpdatedAt.UTC().Format(web.TimeLayout), Actions: actionItems(cur.Admin.Role)}
+	if v.ManagedBy != "" { // the directory sets the status: Disable and Enable would be refused
+		v.Actions = slices.DeleteFunc(v.Actions, func(a userpages.ActionItem) bool {
+			return a.Value == string(users.ActionDisable) || a.Value == string(users.ActionEnable)
+		})
+	}
 	if cur.Admin.Role == models.RoleAdmin {
 		v.EditURL = c.Echo().Reverse("users.edit", u.ID)
 	}
@@ -362,6 +368,14 @@ func (h *Handler) resultMessage(a users.Action, r users.Result) string {
 		msg += fmt.Sprintf(" %d skipped (disabled users and users with MFA get no code).", r.Skipped)
 	case r.Skipped > 0 && a == users.ActionRemoveMFA:
 		msg += fmt.Sprintf(" %d skipped (no MFA configured).", r.Skipped)
+	case r.SkippedDirectory > 0:
+		msg += fmt.Sprintf(" %s skipped: managed by a directory, which sets their status (change it there).",
+			models.Plural(r.SkippedDirectory, "user", "users"))
+		if other := r.Skipped - r.SkippedDirectory; other > 0 {
+			msg += fmt.Sprintf(" %d more skipped (already in that state).", other)
+		}
+	case r.Skipped > 0 && (a == users.ActionDisable || a == users.ActionEnable):
+		msg += fmt.Sprintf(" %d skipped (already in that state, or managed by a directory).", r.Skipped)
 	case r.Skipped > 0:
 		msg += fmt.Sprintf(" %d skipped (not eligible or already in that state).", r.Skipped)
 	}

@@ -28,7 +28,10 @@ func (h *Handler) UsersEdit(c echo.Context) error {
 }
 
 func (h *Handler) renderEdit(c echo.Context, status int, u *models.SDPUser, f forms.NewUser, errs map[string]string) error {
-	v := userpages.EditForm{ID: u.ID, Name: u.FullName(), FirstName: f.FirstName, LastName: f.LastName, Email: f.Email, Phone: f.Phone,
+	if u.ManagedBy() != "" { // read-only: what the directory says, never what was posted
+		f = forms.NewUser{FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Phone: u.Phone}
+	}
+	v := userpages.EditForm{ManagedBy: u.ManagedBy(), ID: u.ID, Name: u.FullName(), FirstName: f.FirstName, LastName: f.LastName, Email: f.Email, Phone: f.Phone,
 		Errors: errs, Invited: u.Activation == models.ActivationInvitationSent,
 		UserURL: c.Echo().Reverse("users.show", u.ID), Action: c.Echo().Reverse("users.update", u.ID)}
 	return web.Render(c, status, userpages.EditPage(h.page(c, "Edit "+u.FullName(), "users.list"), v))

@@ -39,3 +39,29 @@ type DeviceSelection struct {
 type Directory struct {
 	Name string `form:"name"`
 }
+
+// LDAPDirectory is the New / Edit LDAP directory form. Checkboxes send "on" when ticked; the
+// numbers are text so that a typo gets a field error rather than a failed bind.
+type LDAPDirectory struct {
+	Name          string `form:"name"`
+	Preset        string `form:"preset"`
+	URL           string `form:"url"`
+	StartTLS      string `form:"start_tls"`
+	CAPEM         string `form:"ca_pem"`
+	SkipVerify    string `form:"skip_verify"`
+	BindDN        string `form:"bind_dn"`
+	Password      string `form:"password"`
+	BaseDN        string `form:"base_dn"`
+	UserFilter    string `form:"user_filter"`
+	GroupDN       string `form:"group_dn"`
+	AttrID        string `form:"attr_id"`
+	AttrEmail     string `form:"attr_email"`
+	AttrFirstName string `form:"attr_first_name"`
+	AttrLastName  string `form:"attr_last_name"`
+	AttrPhone     string `form:"attr_phone"`
+	DisabledAttr  string `form:"disabled_attr"`
+	DisabledValue string `form:"disabled_value"`
+	ScheduleHours string `form:"schedule_hours"`
+	LimitCount    string `form:"limit_count"`
+	LimitPercent  string `form:"limit_percent"`
+}

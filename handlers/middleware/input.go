@@ -15,11 +15,14 @@ import (
 // User-Agent). The others it reads are parsed (an IP address) or hashed (a bearer token).
 var storedHeaders = []string{"User-Agent"}
 
+// multiline are the form fields that hold several lines (text.ValidLines): a textarea's.
+var multiline = map[string]bool{"ca_pem": true}
+
 // maxNamed is the longest field name a refusal quotes: a longer one is described, not shown.
 const maxNamed = 64
 
 // TextInput refuses a request that carries something other than text (models/text: UTF-8
-// without control characters) in its path (and so its path parameters), its query, a form
+// without control characters; line breaks only in the multiline fields) in its path (and so its path parameters), its query, a form
 // field's name or value, or a stored header, with 400 and a message that says where. Nothing
 // past it sees a NUL byte, which PostgreSQL refuses, or bytes that are not UTF-8. On a route
 // where forms says so, a body must be a form (415 otherwise): Echo's binder would read a JSON
@@ -64,8 +67,12 @@ func checkInput(c echo.Context, forms bool) error {
 		if !text.Valid(name) {
 			return notText("A field name")
 		}
+		valid := text.Valid
+		if multiline[name] {
+			valid = text.ValidLines
+		}
 		for _, v := range vs {
-			if !text.Valid(v) {
+			if !valid(v) {
 				return notText(field(name))
 			}
 		}

@@ -89,3 +89,22 @@ func TestCheckInputTakesFormsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckInputLinesOnlyInMultilineFields: a PEM's line breaks pass in ca_pem, and the same
+// value in a one-line field is refused, as is a NUL byte in ca_pem.
+func TestCheckInputLinesOnlyInMultilineFields(t *testing.T) {
+	t.Parallel()
+	e := echo.New()
+	pem := "-----BEGIN CERTIFICATE-----\r\nMIIB\r\n-----END CERTIFICATE-----\r\n"
+	for form, ok := range map[string]bool{
+		"ca_pem=" + url.QueryEscape(pem):     true,
+		"bind_dn=" + url.QueryEscape(pem):    false,
+		"ca_pem=" + url.QueryEscape("a\x00"): false,
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(form))
+		req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationForm)
+		if err := checkInput(e.NewContext(req, httptest.NewRecorder()), true); (err == nil) != ok {
+			t.Errorf("%q: %v", form, err)
+		}
+	}
+}

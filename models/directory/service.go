@@ -55,6 +55,16 @@ var ErrUnauthorized = &Error{Status: 401, Detail: "Missing, unknown or revoked b
 // (creating the directory when the account has none of that name) and returns the token: it
 // is shown once, only its hash is kept. A SCIM / Token Created event names the directory.
 func (s *Service) IssueSCIMToken(ctx context.Context, accountName, label string, who models.Actor) (string, error) {
+	return s.issueSCIMToken(ctx, accountName, label, who, false)
+}
+
+// CreateSCIMDirectory is the console's New SCIM directory: like IssueSCIMToken, but a name the
+// account already has (in any case) is refused rather than given another token.
+func (s *Service) CreateSCIMDirectory(ctx context.Context, accountName, label string, who models.Actor) (string, error) {
+	return s.issueSCIMToken(ctx, accountName, label, who, true)
+}
+
+func (s *Service) issueSCIMToken(ctx context.Context, accountName, label string, who models.Actor, mustBeNew bool) (string, error) {
 	label = strings.TrimSpace(label)
 	if label == "" || len(label) > 100 {
 		return "", models.NewValidationError("name", "Enter a directory name of at most 100 characters.")
@@ -64,6 +74,11 @@ func (s *Service) IssueSCIMToken(ctx context.Context, accountName, label string,
 		account, err := tx.AccountByName(ctx, accountName)
 		if err != nil {
 			return err
+		}
+		if mustBeNew {
+			if err := nameTaken(ctx, tx, account.ID, label); err != nil {
+				return err
+			}
 		}
 		d, err := tx.DirectoryByName(ctx, account.ID, label)
 		if errors.Is(err, models.ErrNotFound) {

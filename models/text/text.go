@@ -16,6 +16,14 @@ func Valid(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
+// ValidLines is Valid for the few fields that hold several lines (a PEM certificate): line
+// breaks and tabs are allowed, the other control characters are not.
+func ValidLines(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
+	})
+}
+
 // Refusal is the message for a value that is not Valid; what names it ("The field "email"").
 func Refusal(what string) string {
 	return what + " is not text: remove the NUL bytes, control characters or bytes that are not UTF-8 from it."

@@ -58,3 +58,17 @@ func TestShorten(t *testing.T) {
 		t.Errorf("Shorten = %q", got)
 	}
 }
+
+func TestValidLines(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"", "-----BEGIN CERTIFICATE-----\r\nMIIB\n-----END CERTIFICATE-----\n", "tab\there"} {
+		if !ValidLines(s) {
+			t.Errorf("ValidLines(%q) = false", s)
+		}
+	}
+	for _, s := range []string{"a\x00b", "esc\x1b[31m", "del\x7f", "c1\u0085", "bad\xff"} {
+		if ValidLines(s) {
+			t.Errorf("ValidLines(%q) = true", s)
+		}
+	}
+}

@@ -227,6 +227,9 @@ type Result struct {
 	Affected   int // users the action changed
 	Skipped    int // selected users it did not apply to (already in that state, not eligible)
 	SkippedMFA int // of Skipped, users with MFA that an action generating codes skipped
+	// SkippedDirectory: of Skipped, directory users that Disable or Enable left alone (their
+	// status belongs to the directory).
+	SkippedDirectory int
 	// HandoutID is the handout of the codes an action generated (0 for the others): its result
 	// page shows them once.
 	HandoutID int64
@@ -260,6 +263,7 @@ func (s *Service) Bulk(ctx context.Context, actor *models.Admin, ip string, a Ac
 			res.Affected += r.Affected
 			res.Skipped += len(us) - r.Affected
 			res.SkippedMFA += r.SkippedMFA
+			res.SkippedDirectory += r.SkippedDirectory
 			return err
 		})
 	})
@@ -311,6 +315,10 @@ func (s *Service) apply(ctx context.Context, tx *store.Store, account *models.Ac
 		r, err = s.codes.IssueForUsers(ctx, tx, account, us, codes.Issue{Who: who, HandoutID: handout})
 	case ActionEmailCode:
 		r, err = s.codes.EmailForUsers(ctx, tx, account, us, codes.Issue{Who: who, HandoutID: handout})
+	case ActionDisable, ActionEnable:
+		managed := filter(us, func(u *models.SDPUser) bool { return u.ManagedBy() != "" })
+		n, err := s.applyToUsers(ctx, tx, account, a, filter(us, func(u *models.SDPUser) bool { return u.ManagedBy() == "" }), who)
+		return Result{Affected: n, SkippedDirectory: len(managed)}, err
 	default:
 		n, err := s.applyToUsers(ctx, tx, account, a, us, who)
 		return Result{Affected: n}, err

@@ -27,7 +27,8 @@ func emailTaken() error {
 // (case-insensitively: emails are stored lower-cased). When the email of a user whose
 // invitation is pending changes, the link mailed to the old address dies with it: that
 // address may be a stranger's (a typo is why emails get edited); an enabled user gets a fresh
-// invitation at the new address in the same transaction.
+// invitation at the new address in the same transaction. A directory user's profile belongs to
+// the directory: any change is refused.
 func (s *Service) Update(ctx context.Context, actor *models.Admin, ip string, id int64, in CreateInput) (Edited, error) {
 	if err := in.Validate(); err != nil {
 		return Edited{}, err
@@ -47,6 +48,10 @@ func (s *Service) Update(ctx context.Context, actor *models.Admin, ip string, id
 		diff := profileChanges(u, in)
 		if len(diff) == 0 {
 			return nil
+		}
+		if dir := u.ManagedBy(); dir != "" {
+			return models.NewValidationError("", "Managed by directory "+dir+": change it there. The name, email and phone of this user come from "+
+				dir+", and its next update would undo a change made here.")
 		}
 		emailChanged := u.Email != in.Email
 		u.FirstName, u.LastName, u.Email, u.Phone = in.FirstName, in.LastName, in.Email, in.Phone
