@@ -17,6 +17,8 @@ const (
 	EventClient    EventType = "Client"
 	EventDirectory EventType = "Directory"
 	EventSCIM      EventType = "SCIM"
+	// EventGroup is a directory's group (SCIM /Groups) being created, changed or deleted.
+	EventGroup EventType = "Group"
 )
 
 // Event sub-types.
@@ -67,6 +69,12 @@ const (
 
 	SubTokenCreated = "Token Created"
 	SubTokenRevoked = "Token Revoked"
+
+	SubGroupCreated        = "Created"
+	SubGroupRenamed        = "Renamed"
+	SubGroupDeleted        = "Deleted"
+	SubGroupMembersAdded   = "Members Added"
+	SubGroupMembersRemoved = "Members Removed"
 )
 
 // ActorType says who caused an event.
