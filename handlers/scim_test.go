@@ -35,6 +35,7 @@ func (a *testApp) scimFor(t *testing.T, account, name string) *scimClient {
 type scimResponse struct {
 	status int
 	ctype  string
+	header http.Header
 	body   map[string]any
 	raw    string
 }
@@ -55,7 +56,7 @@ func (s *scimClient) do(method, path, body string) scimResponse {
 	defer res.Body.Close()
 	var raw strings.Builder
 	_, _ = io.Copy(&raw, res.Body)
-	r := scimResponse{status: res.StatusCode, ctype: res.Header.Get("Content-Type"), raw: raw.String()}
+	r := scimResponse{status: res.StatusCode, ctype: res.Header.Get("Content-Type"), header: res.Header, raw: raw.String()}
 	if r.raw != "" {
 		if err := json.Unmarshal([]byte(r.raw), &r.body); err != nil {
 			s.t.Fatalf("%s %s: not JSON: %s", method, path, r.raw)

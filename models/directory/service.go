@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"onramp/models"
+	"onramp/models/ratelimit"
 	"onramp/models/secret"
 	"onramp/models/store"
 	"onramp/models/twostep"
@@ -30,12 +31,27 @@ type Service struct {
 	users Users
 	box   *twostep.Sealer // LDAP bind passwords
 	now   func() time.Time
+	// authFails is each client address's budget of failed SCIM authentications.
+	authFails *ratelimit.Limiter
 }
+
+// The budget of failed SCIM authentications per client address (an IPv4 address, an IPv6
+// /64): AuthFailBurst, then one more every AuthFailEvery. Past it, every request from the
+// address is refused with a *models.RateLimitError before its token is looked at, a good
+// token's too; requests that authenticate spend nothing. Tokens are 256-bit, so this is not
+// what keeps them from being guessed: it keeps a misconfigured or hostile client from
+// hammering the database and the logs.
+const (
+	AuthFailBurst = 10
+	AuthFailEvery = 6 * time.Second
+)
 
 // New builds the service; keys seal the LDAP bind passwords.
 func New(s *store.Store, u Users, keys *secret.Keys) *Service {
-	return &Service{store: s, users: u, box: twostep.NewSealer(keys.Derive("ldap-password")),
+	svc := &Service{store: s, users: u, box: twostep.NewSealer(keys.Derive("ldap-password")),
 		now: func() time.Time { return time.Now().UTC() }}
+	svc.authFails = ratelimit.New(AuthFailBurst, AuthFailEvery).WithClock(func() time.Time { return svc.now() })
+	return svc
 }
 
 // WithClock replaces the clock (tests).
@@ -83,8 +99,19 @@ func (s *Service) IssueSCIMToken(ctx context.Context, accountName, label string,
 	return tok, nil
 }
 
-// Authenticate returns the directory of a live token and records its use (time and IP).
-func (s *Service) Authenticate(ctx context.Context, token, ip string) (*models.Directory, error) {
+// Authenticate returns the directory of a live token and records its use (time and IP). A
+// missing, unknown or revoked token is ErrUnauthorized and spends a token of the address's
+// failure budget; with none left the answer is a *models.RateLimitError.
+func (s *Service) Authenticate(ctx context.Context, token, ip string) (_ *models.Directory, err error) {
+	key := ratelimit.ClientKey(ip)
+	if ok, wait := s.authFails.Take(key); !ok {
+		return nil, &models.RateLimitError{RetryAfter: wait}
+	}
+	defer func() {
+		if !errors.Is(err, ErrUnauthorized) {
+			s.authFails.Give(key) // authenticated, or could not be checked: not a failure
+		}
+	}()
 	if token == "" {
 		return nil, ErrUnauthorized
 	}
