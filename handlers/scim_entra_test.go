@@ -120,6 +120,16 @@ func expectUnchanged(t *testing.T, a *testApp, f entraFixture) {
 	}
 }
 
+// expectDeactivated checks that a PATCH answered the fixture's first user as inactive and
+// disabled them.
+func expectDeactivated(t *testing.T, a *testApp, f entraFixture, r scimResponse) {
+	t.Helper()
+	if r.body["active"] != false {
+		t.Errorf("active = %v: %s", r.body["active"], r.raw)
+	}
+	expectStatusOf(t, a, f.user, models.UserDisabled)
+}
+
 func expectMembers(t *testing.T, r scimResponse, want ...string) {
 	t.Helper()
 	if got := memberValues(r.body); !slices.Equal(got, sortedIDs(want...)) {
@@ -144,13 +154,8 @@ func TestSCIMEntraWithoutFlag(t *testing.T) {
 	runEntraCases(t, "", []entraCase{
 		{name: `Known issues: disable a user without the flag (Replace active "False")`,
 			method: http.MethodPatch, path: userPath, status: 200,
-			body: func(entraFixture) string { return patchOps(`{"op":"Replace","path":"active","value":"False"}`) },
-			check: func(t *testing.T, a *testApp, f entraFixture, r scimResponse) {
-				if r.body["active"] != false {
-					t.Errorf("active = %v", r.body["active"])
-				}
-				expectStatusOf(t, a, f.user, models.UserDisabled)
-			}},
+			body:  func(entraFixture) string { return patchOps(`{"op":"Replace","path":"active","value":"False"}`) },
+			check: expectDeactivated},
 		{name: `Known issues: add a single-value string attribute without the flag (Add nickName)`,
 			method: http.MethodPatch, path: userPath, status: 200,
 			body:  func(entraFixture) string { return patchOps(`{"op":"Add","path":"nickName","value":"Babs"}`) },
@@ -296,12 +301,7 @@ func TestSCIMEntraWithoutFlag(t *testing.T) {
 			body: func(entraFixture) string {
 				return `{"Operations":[{"op":"Replace","path":"active","value":false}],"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`
 			},
-			check: func(t *testing.T, a *testApp, f entraFixture, r scimResponse) {
-				if r.body["active"] != false {
-					t.Errorf("got %s", r.raw)
-				}
-				expectStatusOf(t, a, f.user, models.UserDisabled)
-			}},
+			check: expectDeactivated},
 		{name: "Tutorial: update a reference attribute (Example 5, Add manager) is ignored", method: http.MethodPatch, path: userPath, status: 200,
 			body: func(f entraFixture) string {
 				return patchOps(`{"op":"Add","path":"manager","value":[{"$ref":"http://onramp.test/scim/v2/Users/` + f.other + `","value":"` + f.other + `"}]}`)
@@ -381,13 +381,8 @@ func TestSCIMEntraWithFlag(t *testing.T) {
 	runEntraCases(t, "aadOptscim062020", []entraCase{
 		{name: "Known issues: disable a user with the flag (replace active false)",
 			method: http.MethodPatch, path: userPath, status: 200,
-			body: func(entraFixture) string { return patchOps(`{"op":"replace","path":"active","value":false}`) },
-			check: func(t *testing.T, a *testApp, f entraFixture, r scimResponse) {
-				if r.body["active"] != false {
-					t.Errorf("active = %v", r.body["active"])
-				}
-				expectStatusOf(t, a, f.user, models.UserDisabled)
-			}},
+			body:  func(entraFixture) string { return patchOps(`{"op":"replace","path":"active","value":false}`) },
+			check: expectDeactivated},
 		{name: "Known issues: add a single-value string attribute with the flag (add nickName)",
 			method: http.MethodPatch, path: userPath, status: 200,
 			body:  func(entraFixture) string { return patchOps(`{"op":"add","path":"nickName","value":"Babs"}`) },
@@ -413,13 +408,8 @@ func TestSCIMEntraWithFlag(t *testing.T) {
 			check: func(t *testing.T, _ *testApp, _ entraFixture, r scimResponse) { expectMembers(t, r) }},
 		{name: "Path-less replace of active with the flag (replace {active:false})",
 			method: http.MethodPatch, path: userPath, status: 200,
-			body: func(entraFixture) string { return patchOps(`{"op":"replace","value":{"active":false}}`) },
-			check: func(t *testing.T, a *testApp, f entraFixture, r scimResponse) {
-				if r.body["active"] != false {
-					t.Errorf("active = %v", r.body["active"])
-				}
-				expectStatusOf(t, a, f.user, models.UserDisabled)
-			}},
+			body:  func(entraFixture) string { return patchOps(`{"op":"replace","value":{"active":false}}`) },
+			check: expectDeactivated},
 		{name: "Test Connection with the flag: userName eq a random GUID is an empty list", method: http.MethodGet, status: 200,
 			path: func(entraFixture) string {
 				return "/Users?filter=" + urlq(`userName eq "9d0a7e6f-5a4b-4c1e-3c2f-4f8e5b1a4c1e"`)

@@ -206,11 +206,7 @@ func (s *Service) DeleteGroup(ctx context.Context, d *models.Directory, ip, id s
 		return err
 	}
 	return s.store.Tx(ctx, func(tx *store.Store) error {
-		g, err := tx.Group(ctx, d.AccountID, d.ID, n)
-		if err != nil {
-			return groupNotFound(err, id)
-		}
-		members, err := tx.GroupMembers(ctx, d.AccountID, g.ID)
+		g, members, err := groupWithMembers(ctx, tx, d, n, id)
 		if err != nil {
 			return err
 		}
@@ -232,11 +228,7 @@ func (s *Service) changeGroup(ctx context.Context, d *models.Directory, ip, id s
 	}
 	var out *Group
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
-		g, err := tx.Group(ctx, d.AccountID, d.ID, n)
-		if err != nil {
-			return groupNotFound(err, id)
-		}
-		before, err := tx.GroupMembers(ctx, d.AccountID, g.ID)
+		g, before, err := groupWithMembers(ctx, tx, d, n, id)
 		if err != nil {
 			return err
 		}
@@ -298,6 +290,16 @@ func (s *Service) changeGroup(ctx context.Context, d *models.Directory, ip, id s
 		return err
 	})
 	return out, err
+}
+
+// groupWithMembers reads one of the directory's groups and its members (in id order).
+func groupWithMembers(ctx context.Context, tx *store.Store, d *models.Directory, n int64, id string) (*models.DirectoryGroup, []models.SDPUser, error) {
+	g, err := tx.Group(ctx, d.AccountID, d.ID, n)
+	if err != nil {
+		return nil, nil, groupNotFound(err, id)
+	}
+	members, err := tx.GroupMembers(ctx, d.AccountID, g.ID)
+	return g, members, err
 }
 
 // memberUsers returns the users of the account with the given ids, which must all be users of the
