@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -342,5 +343,41 @@ func TestSCIMGroupEvents(t *testing.T) {
 		if !strings.Contains(page.body, sub) {
 			t.Errorf("Event Discovery does not show %q", sub)
 		}
+	}
+}
+
+// TestSCIMLargeGroup: a PUT of a group with 12,000 members (about 250 KB: more ids than
+// SQLite takes in one statement) is stored whole; a PATCH adding one member then writes one
+// row and one event, and Entra's excludedAttributes read skips the members.
+func TestSCIMLargeGroup(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	s := a.scimFor(t, "acme", "Okta")
+	const n = 12_000
+	us := a.seedUsers(mustAccount(t, a, "acme"), n+1, nil)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = strconv.FormatInt(us[i].ID, 10)
+	}
+	id := s.do(http.MethodPost, "/Groups", groupBody("Everyone")).str("id")
+	if r := s.do(http.MethodPut, "/Groups/"+id, groupBody("Everyone", ids...)); r.status != http.StatusOK || len(memberValues(r.body)) != n {
+		t.Fatalf("put: %d, %d members", r.status, len(memberValues(r.body)))
+	}
+	last := strconv.FormatInt(us[n].ID, 10)
+	r := s.do(http.MethodPatch, "/Groups/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations":[{"op":"Add","path":"members","value":[{"value":"`+last+`"}]}]}`)
+	if r.status != http.StatusOK || len(memberValues(r.body)) != n+1 {
+		t.Fatalf("patch: %d, %d members", r.status, len(memberValues(r.body)))
+	}
+	if r := s.do(http.MethodGet, "/Groups/"+id+"?excludedAttributes=members", ""); r.status != http.StatusOK || r.body["members"] != nil {
+		t.Errorf("excludedAttributes: %d %.200s", r.status, r.raw)
+	}
+	if got := a.countSQL("SELECT COUNT(*) FROM directory_group_members WHERE group_id = ?", idNum(id)); got != n+1 {
+		t.Errorf("%d memberships, want %d", got, n+1)
+	}
+	events := a.groupEvents(t, "Okta")
+	if len(events) != 3 || events[1].details["count"] != strconv.Itoa(n) || events[2].details["count"] != "1" ||
+		!strings.HasSuffix(events[1].details["names"], "and "+strconv.Itoa(n-5)+" more") {
+		t.Errorf("events %+v", events)
 	}
 }

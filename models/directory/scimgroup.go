@@ -302,17 +302,24 @@ func groupWithMembers(ctx context.Context, tx *store.Store, d *models.Directory,
 	return g, members, err
 }
 
-// memberUsers returns the users of the account with the given ids, which must all be users of the
-// account: an unknown id is 400 invalidValue (RFC 7644 §3.12), since ignoring it would report
-// success for a member the group does not have.
+// memberBatch is how many users one query reads: a group PUT may name tens of thousands.
+const memberBatch = 1000
+
+// memberUsers returns the users of the account with the given ids, which must all be users of
+// the account: an unknown id is 400 invalidValue (RFC 7644 §3.12), since ignoring it would
+// report success for a member the group does not have.
 func (s *Service) memberUsers(ctx context.Context, tx *store.Store, d *models.Directory, ids []int64) ([]models.SDPUser, error) {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	us, err := tx.UsersByIDs(ctx, d.AccountID, ids)
-	if err != nil {
-		return nil, err
+	var us []models.SDPUser
+	for chunk := range slices.Chunk(ids, memberBatch) {
+		part, err := tx.UsersByIDs(ctx, d.AccountID, chunk)
+		if err != nil {
+			return nil, err
+		}
+		us = append(us, part...)
 	}
 	if len(us) != len(ids) {
 		known := map[int64]bool{}
