@@ -94,7 +94,11 @@ func newAppOn(t testing.TB, s *store.Store, opts ...appOption) *testApp {
 	if cfg.Mail.Sender != nil {
 		a.startJobs()
 	}
-	router := handlers.New(sv, handlers.Config{Keys: keys, BaseURL: "http://onramp.test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	router := handlers.New(sv, handlers.Config{Keys: keys, BaseURL: "http://onramp.test", Logger: log})
 	a.srv = httptest.NewServer(router)
 	t.Cleanup(a.srv.Close)
 	return a
@@ -326,6 +330,13 @@ func (a *testApp) countSQL(q string, args ...any) int {
 		a.t.Fatalf("%s: %v", q, err)
 	}
 	return n
+}
+
+// withLog sends every log line of the services and the router, at every level, to w.
+func withLog(w io.Writer) appOption {
+	return func(_ testing.TB, c *services.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 }
 
 // withSMTP delivers the app's mail to a test SMTP server through the real River worker, with

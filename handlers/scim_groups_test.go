@@ -1,9 +1,12 @@
 package handlers_test
 
 import (
+	"encoding/json"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -221,5 +224,160 @@ func TestSCIMDiscoveryNamesGroups(t *testing.T) {
 		if r.status != 200 || !strings.Contains(r.raw, want) || r.num("totalResults") != 2 || len(r.resources()) != 2 {
 			t.Errorf("%s: %d %s", path, r.status, r.raw)
 		}
+	}
+}
+
+// groupEvent is one Group event as the table holds it.
+type groupEvent struct {
+	sub     string
+	details map[string]string
+}
+
+// groupEvents lists the account's Group events in order, checking that each has the
+// directory as its actor and no SDP user.
+func (a *testApp) groupEvents(t *testing.T, directory string) []groupEvent {
+	t.Helper()
+	rows, err := a.store.SQLDB().Query(a.rebind(`SELECT sub_type, actor_type, actor_label, details, sdp_user_id IS NULL FROM events
+		WHERE type = 'Group' ORDER BY id`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []groupEvent
+	for rows.Next() {
+		var sub, actorType, actor, details string
+		var noUser bool
+		if err := rows.Scan(&sub, &actorType, &actor, &details, &noUser); err != nil {
+			t.Fatal(err)
+		}
+		if actorType != "directory" || actor != directory || !noUser {
+			t.Errorf("%s by %s %q (no user: %v)", sub, actorType, actor, noUser)
+		}
+		e := groupEvent{sub: sub}
+		if err := json.Unmarshal([]byte(details), &e.details); err != nil {
+			t.Fatalf("details %q: %v", details, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSCIMGroupEvents: creating, renaming and deleting a group and changing its members write
+// Group events with the directory as the actor: one per kind of change and request (not one
+// per member), with the count and the first few members; a request that changes nothing
+// writes none. Event Discovery offers the Group type and lists them under it.
+func TestSCIMGroupEvents(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	s := a.scimFor(t, "acme", "Okta")
+	ids := map[string]string{}
+	for _, u := range []string{"ann", "bob", "cy", "dan", "eve", "fay", "gus", "hal"} {
+		ids[u] = s.do(http.MethodPost, "/Users", userBody(u+"@example.com", u, "Test")).str("id")
+	}
+	member := func(names ...string) string {
+		var ms []string
+		for _, n := range names {
+			ms = append(ms, `{"value":"`+ids[n]+`"}`)
+		}
+		return "[" + strings.Join(ms, ",") + "]"
+	}
+	patch := func(id, ops string) {
+		t.Helper()
+		r := s.do(http.MethodPatch, "/Groups/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`+ops+`]}`)
+		if r.status != http.StatusOK {
+			t.Fatalf("patch %s: %d %s", ops, r.status, r.raw)
+		}
+	}
+	created := s.do(http.MethodPost, "/Groups", groupBody("Engineering", ids["ann"], ids["bob"]))
+	id := created.str("id")
+	patch(id, `{"op":"Add","path":"members","value":`+member("cy", "dan", "eve", "fay", "gus", "hal")+`}`)
+	patch(id, `{"op":"remove","path":"members[value eq \"`+ids["ann"]+`\"]"}`)
+	patch(id, `{"op":"add","path":"members","value":`+member("bob")+`},{"op":"replace","path":"displayName","value":"Engineering"}`)
+	patch(id, `{"op":"Replace","path":"displayName","value":"Platform"}`)
+	if r := s.do(http.MethodPut, "/Groups/"+id, groupBody("Platform Team", ids["ann"], ids["bob"])); r.status != http.StatusOK {
+		t.Fatalf("put: %d %s", r.status, r.raw)
+	}
+	if r := s.do(http.MethodDelete, "/Groups/"+id, ""); r.status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.status, r.raw)
+	}
+	// Refused requests change nothing and write nothing.
+	s.do(http.MethodPost, "/Groups", groupBody("Ops", "999999"))
+	s.do(http.MethodDelete, "/Groups/"+id, "")
+
+	want := []groupEvent{
+		{"Created", map[string]string{"directory": "Okta", "group": "Engineering", "members": "2", "names": "ann@example.com, bob@example.com"}},
+		{"Members Added", map[string]string{"directory": "Okta", "group": "Engineering", "count": "6",
+			"names": "cy@example.com, dan@example.com, eve@example.com, fay@example.com, gus@example.com and 1 more"}},
+		{"Members Removed", map[string]string{"directory": "Okta", "group": "Engineering", "count": "1", "names": "ann@example.com"}},
+		{"Renamed", map[string]string{"directory": "Okta", "group": "Platform", "from": "Engineering"}},
+		{"Renamed", map[string]string{"directory": "Okta", "group": "Platform Team", "from": "Platform"}},
+		{"Members Added", map[string]string{"directory": "Okta", "group": "Platform Team", "count": "1", "names": "ann@example.com"}},
+		{"Members Removed", map[string]string{"directory": "Okta", "group": "Platform Team", "count": "6",
+			"names": "cy@example.com, dan@example.com, eve@example.com, fay@example.com, gus@example.com and 1 more"}},
+		{"Deleted", map[string]string{"directory": "Okta", "group": "Platform Team", "members": "2"}},
+	}
+	got := a.groupEvents(t, "Okta")
+	if len(got) != len(want) {
+		t.Fatalf("%d Group events, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i].sub != want[i].sub || !maps.Equal(got[i].details, want[i].details) {
+			t.Errorf("event %d: %s %v, want %s %v", i, got[i].sub, got[i].details, want[i].sub, want[i].details)
+		}
+	}
+
+	c := a.client()
+	c.signIn("boss@acme.example")
+	page := c.get("/events?type=Group")
+	expectStatus(t, page, http.StatusOK)
+	if !strings.Contains(page.body, `<option value="Group" selected`) {
+		t.Errorf("the Type menu does not offer Group:\n%s", snippet(page.body))
+	}
+	if n := strings.Count(page.body, `data-testid="event-row"`); n != len(want) {
+		t.Errorf("%d rows under type=Group, want %d", n, len(want))
+	}
+	for _, sub := range []string{"Group · Created", "Group · Members Added", "Group · Members Removed", "Group · Renamed", "Group · Deleted"} {
+		if !strings.Contains(page.body, sub) {
+			t.Errorf("Event Discovery does not show %q", sub)
+		}
+	}
+}
+
+// TestSCIMLargeGroup: a PUT of a group with 12,000 members (about 250 KB: more ids than
+// SQLite takes in one statement) is stored whole; a PATCH adding one member then writes one
+// row and one event, and Entra's excludedAttributes read skips the members.
+func TestSCIMLargeGroup(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	s := a.scimFor(t, "acme", "Okta")
+	const n = 12_000
+	us := a.seedUsers(mustAccount(t, a, "acme"), n+1, nil)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = strconv.FormatInt(us[i].ID, 10)
+	}
+	id := s.do(http.MethodPost, "/Groups", groupBody("Everyone")).str("id")
+	if r := s.do(http.MethodPut, "/Groups/"+id, groupBody("Everyone", ids...)); r.status != http.StatusOK || len(memberValues(r.body)) != n {
+		t.Fatalf("put: %d, %d members", r.status, len(memberValues(r.body)))
+	}
+	last := strconv.FormatInt(us[n].ID, 10)
+	r := s.do(http.MethodPatch, "/Groups/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations":[{"op":"Add","path":"members","value":[{"value":"`+last+`"}]}]}`)
+	if r.status != http.StatusOK || len(memberValues(r.body)) != n+1 {
+		t.Fatalf("patch: %d, %d members", r.status, len(memberValues(r.body)))
+	}
+	if r := s.do(http.MethodGet, "/Groups/"+id+"?excludedAttributes=members", ""); r.status != http.StatusOK || r.body["members"] != nil {
+		t.Errorf("excludedAttributes: %d %.200s", r.status, r.raw)
+	}
+	if got := a.countSQL("SELECT COUNT(*) FROM directory_group_members WHERE group_id = ?", idNum(id)); got != n+1 {
+		t.Errorf("%d memberships, want %d", got, n+1)
+	}
+	events := a.groupEvents(t, "Okta")
+	if len(events) != 3 || events[1].details["count"] != strconv.Itoa(n) || events[2].details["count"] != "1" ||
+		!strings.HasSuffix(events[1].details["names"], "and "+strconv.Itoa(n-5)+" more") {
+		t.Errorf("events %+v", events)
 	}
 }

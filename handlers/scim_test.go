@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"onramp/models"
-	"onramp/models/mail/mailtest"
 )
 
 // scimClient calls /scim/v2 with a bearer token.
@@ -35,6 +34,7 @@ func (a *testApp) scimFor(t *testing.T, account, name string) *scimClient {
 type scimResponse struct {
 	status int
 	ctype  string
+	header http.Header
 	body   map[string]any
 	raw    string
 }
@@ -55,7 +55,7 @@ func (s *scimClient) do(method, path, body string) scimResponse {
 	defer res.Body.Close()
 	var raw strings.Builder
 	_, _ = io.Copy(&raw, res.Body)
-	r := scimResponse{status: res.StatusCode, ctype: res.Header.Get("Content-Type"), raw: raw.String()}
+	r := scimResponse{status: res.StatusCode, ctype: res.Header.Get("Content-Type"), header: res.Header, raw: raw.String()}
 	if r.raw != "" {
 		if err := json.Unmarshal([]byte(r.raw), &r.body); err != nil {
 			s.t.Fatalf("%s %s: not JSON: %s", method, path, r.raw)
@@ -300,32 +300,6 @@ func TestSCIMDiscovery(t *testing.T) {
 		if r.status != 200 || r.ctype != "application/scim+json" || !strings.Contains(r.raw, want) {
 			t.Errorf("%s: %d %s %s", path, r.status, r.ctype, r.raw)
 		}
-	}
-}
-
-// TestSCIMProvisioningHooks: a SCIM user under Invitation Email with option 2 gets an
-// invitation that reaches the SMTP server; under Registration Code the user has a code.
-func TestSCIMProvisioningHooks(t *testing.T) {
-	t.Parallel()
-	smtp := mailtest.Start(t)
-	a := newApp(t, withSMTP(smtp))
-	s := a.scimFor(t, "acme", "Okta")
-	if r := s.do(http.MethodPost, "/Users", userBody("ann@example.com", "Ann", "Lee")); r.status != 201 {
-		t.Fatalf("create: %d %s", r.status, r.raw)
-	}
-	msgs := smtp.Wait(1, 30*time.Second)
-	if len(msgs) != 1 || msgs[0].To[0] != "ann@example.com" || !activationLinkRE.MatchString(msgs[0].Text) {
-		t.Fatalf("mail: %+v", msgs)
-	}
-
-	b := a.scimFor(t, "globex", "Okta")
-	a.execSQL("UPDATE accounts SET provisioning_method = 'registration_code' WHERE name = 'globex'")
-	r := b.do(http.MethodPost, "/Users", userBody("bob@example.com", "Bob", "Ray"))
-	if r.status != 201 {
-		t.Fatalf("create: %d %s", r.status, r.raw)
-	}
-	if n := a.countSQL("SELECT COUNT(*) FROM registration_codes c JOIN sdp_users u ON u.id = c.sdp_user_id WHERE u.email = 'bob@example.com'"); n != 1 {
-		t.Errorf("bob has %d codes", n)
 	}
 }
 

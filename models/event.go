@@ -19,6 +19,8 @@ const (
 	EventSCIM      EventType = "SCIM"
 	// EventDirectorySync is an LDAP directory sync: Started, Finished (its counts) or Failed (why).
 	EventDirectorySync EventType = "Directory Sync"
+	// EventGroup is a directory's group (SCIM /Groups) being created, changed or deleted.
+	EventGroup EventType = "Group"
 )
 
 // Event sub-types.
@@ -76,6 +78,12 @@ const (
 
 	SubTokenCreated = "Token Created"
 	SubTokenRevoked = "Token Revoked"
+
+	SubGroupCreated        = "Created"
+	SubGroupRenamed        = "Renamed"
+	SubGroupDeleted        = "Deleted"
+	SubGroupMembersAdded   = "Members Added"
+	SubGroupMembersRemoved = "Members Removed"
 )
 
 // ActorType says who caused an event.

@@ -37,7 +37,7 @@ func excludesMembers(c echo.Context) bool {
 
 // GetGroup is GET /Groups/:id.
 func (h *Handler) GetGroup(c echo.Context) error {
-	g, err := h.dir.GetGroup(c.Request().Context(), dirOf(c), c.Param("id"))
+	g, err := h.dir.GetGroup(c.Request().Context(), dirOf(c), c.Param("id"), !excludesMembers(c))
 	return h.answerGroup(c, http.StatusOK, g, err)
 }
 
@@ -47,7 +47,7 @@ func (h *Handler) CreateGroup(c echo.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	g, err := h.dir.CreateGroup(c.Request().Context(), dirOf(c), &in)
+	g, err := h.dir.CreateGroup(c.Request().Context(), dirOf(c), c.RealIP(), &in)
 	return h.answerGroup(c, http.StatusCreated, g, err)
 }
 
@@ -57,7 +57,7 @@ func (h *Handler) ReplaceGroup(c echo.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	g, err := h.dir.ReplaceGroup(c.Request().Context(), dirOf(c), c.Param("id"), &in)
+	g, err := h.dir.ReplaceGroup(c.Request().Context(), dirOf(c), c.RealIP(), c.Param("id"), &in)
 	return h.answerGroup(c, http.StatusOK, g, err)
 }
 
@@ -67,13 +67,13 @@ func (h *Handler) PatchGroup(c echo.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	g, err := h.dir.PatchGroup(c.Request().Context(), dirOf(c), c.Param("id"), &in)
+	g, err := h.dir.PatchGroup(c.Request().Context(), dirOf(c), c.RealIP(), c.Param("id"), &in)
 	return h.answerGroup(c, http.StatusOK, g, err)
 }
 
 // DeleteGroup is DELETE /Groups/:id.
 func (h *Handler) DeleteGroup(c echo.Context) error {
-	return deleted(c, h.dir.DeleteGroup(c.Request().Context(), dirOf(c), c.Param("id")))
+	return deleted(c, h.dir.DeleteGroup(c.Request().Context(), dirOf(c), c.RealIP(), c.Param("id")))
 }
 
 func (h *Handler) answerGroup(c echo.Context, status int, g *directory.Group, err error) error {

@@ -27,8 +27,10 @@ const Prefix = "/scim/v2"
 // contentType is the media type of every SCIM body (RFC 7644 §3.1).
 const contentType = "application/scim+json"
 
-// maxBody is far more than a user resource or a PATCH needs.
-const maxBody = 256 << 10
+// MaxBody bounds a request body: a user or a PATCH takes a few kilobytes, and 1 MB still holds
+// a group PUT of some 15,000 members. A larger body is 413 (the router refuses anything over
+// 2 MB before it is read).
+const MaxBody = 1 << 20
 
 // Handler serves /scim/v2.
 type Handler struct {
@@ -172,12 +174,12 @@ func intParam(c echo.Context, name string, def int) (int, error) {
 
 // decode reads a JSON body (application/scim+json or application/json).
 func decode(c echo.Context, dst any) error {
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, MaxBody+1))
 	if err != nil {
 		return err
 	}
-	if len(body) > maxBody {
-		return &directory.Error{Status: http.StatusRequestEntityTooLarge, Detail: "The body is too large."}
+	if len(body) > MaxBody {
+		return &directory.Error{Status: http.StatusRequestEntityTooLarge, Detail: "The body is larger than 1 MB."}
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
 		var se *directory.Error
@@ -210,8 +212,14 @@ func (h *Handler) HandleError(err error, c echo.Context) {
 	body := errorBody{Schemas: []string{directory.SchemaError}}
 	status := http.StatusInternalServerError
 	var se *directory.Error
+	var rl *models.RateLimitError
 	if errors.As(err, &se) {
 		status, body.ScimType, body.Detail = se.Status, se.Type, se.Detail
+	} else if errors.As(err, &rl) {
+		status = http.StatusTooManyRequests
+		wait := web.RetrySeconds(rl)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
+		body.Detail = "Too many failed authentications from this address: retry in " + models.Plural(wait, "second", "seconds") + "."
 	} else {
 		p := web.Problem(err, c, false)
 		status, body.Detail = p.Status, p.Message

@@ -9,8 +9,10 @@ import (
 
 // ParseUserFilter reads the filter of a /Users list: `eq` on userName (case-insensitive),
 // externalId and emails[type eq "work"].value, joined by `and`, optionally
-// in parentheses. Anything else is a 400 invalidFilter that says what is supported: the
-// identity providers only send these, and a filter silently widened would list every user.
+// in parentheses. A value is a JSON string; a bare word is read as a string too, since
+// Microsoft's own example sends `externalId eq jyoung`. Anything else is a 400 invalidFilter
+// that says what is supported: the identity providers only send these, and a filter silently
+// widened would list every user.
 func ParseUserFilter(s string) (store.DirectoryUserFilter, error) {
 	var f store.DirectoryUserFilter
 	if strings.TrimSpace(s) == "" {
@@ -147,8 +149,8 @@ func (p *filterParser) term() error {
 		return err
 	}
 	v, ok := p.next()
-	if !ok || !v.quoted {
-		return badFilter("expected a quoted value")
+	if !ok || (!v.quoted && strings.ContainsAny(v.text, "()[]")) {
+		return badFilter("expected a value")
 	}
 	switch name {
 	case "username":

@@ -123,121 +123,203 @@ func (s *Service) ListGroups(ctx context.Context, d *models.Directory, filter st
 	return out, nil
 }
 
-// GetGroup returns one of the directory's groups by SCIM id.
-func (s *Service) GetGroup(ctx context.Context, d *models.Directory, id string) (*Group, error) {
+// GetGroup returns one of the directory's groups by SCIM id; withMembers false leaves the
+// members out (excludedAttributes=members, which Entra ID asks for).
+func (s *Service) GetGroup(ctx context.Context, d *models.Directory, id string, withMembers bool) (*Group, error) {
 	n, err := parseGroupID(id)
 	if err != nil {
 		return nil, err
 	}
-	return s.loadGroup(ctx, s.store, d, n, id)
+	return s.loadGroup(ctx, s.store, d, n, id, withMembers)
 }
 
-func (s *Service) loadGroup(ctx context.Context, tx *store.Store, d *models.Directory, n int64, id string) (*Group, error) {
+func (s *Service) loadGroup(ctx context.Context, tx *store.Store, d *models.Directory, n int64, id string, withMembers bool) (*Group, error) {
 	g, err := tx.Group(ctx, d.AccountID, d.ID, n)
 	if err != nil {
 		return nil, groupNotFound(err, id)
 	}
-	members, err := tx.GroupMembers(ctx, d.AccountID, g.ID)
-	if err != nil {
-		return nil, err
+	var members []models.SDPUser
+	if withMembers {
+		if members, err = tx.GroupMembers(ctx, d.AccountID, g.ID); err != nil {
+			return nil, err
+		}
 	}
 	return groupResource(g, members), nil
 }
 
 // CreateGroup adds a group (POST /Groups); a displayName the directory has is 409 uniqueness.
-func (s *Service) CreateGroup(ctx context.Context, d *models.Directory, in *Group) (*Group, error) {
+// A Group / Created event names it and its first members.
+func (s *Service) CreateGroup(ctx context.Context, d *models.Directory, ip string, in *Group) (*Group, error) {
 	st, err := in.state()
 	if err != nil {
 		return nil, err
 	}
 	var out *Group
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		members, err := s.memberUsers(ctx, tx, d, st.members)
+		if err != nil {
+			return err
+		}
 		now := s.now()
 		g := &models.DirectoryGroup{AccountID: d.AccountID, DirectoryID: d.ID, DisplayName: st.name, ExternalID: st.extID, CreatedAt: now, UpdatedAt: now}
 		if err := tx.CreateGroup(ctx, g); err != nil {
 			return groupConflict(err)
 		}
-		if err := s.saveMembers(ctx, tx, d, g.ID, st.members); err != nil {
+		if err := tx.AddGroupMembers(ctx, d.AccountID, g.ID, userIDs(members)); err != nil {
 			return err
 		}
-		out, err = s.loadGroup(ctx, tx, d, g.ID, strconv.FormatInt(g.ID, 10))
+		details := map[string]string{"members": strconv.Itoa(len(members))}
+		if len(members) > 0 {
+			details["names"] = firstNames(members)
+		}
+		if err := tx.CreateEvent(ctx, groupEvent(d, ip, models.SubGroupCreated, g.DisplayName, details)); err != nil {
+			return err
+		}
+		out, err = s.loadGroup(ctx, tx, d, g.ID, strconv.FormatInt(g.ID, 10), true)
 		return err
 	})
 	return out, err
 }
 
 // ReplaceGroup is PUT /Groups/{id}: displayName, externalId and the members are replaced.
-func (s *Service) ReplaceGroup(ctx context.Context, d *models.Directory, id string, in *Group) (*Group, error) {
+func (s *Service) ReplaceGroup(ctx context.Context, d *models.Directory, ip, id string, in *Group) (*Group, error) {
 	st, err := in.state()
 	if err != nil {
 		return nil, err
 	}
-	return s.changeGroup(ctx, d, id, func(cur *groupState) error {
+	return s.changeGroup(ctx, d, ip, id, func(cur *groupState) error {
 		*cur = st
 		return nil
 	})
 }
 
 // PatchGroup is PATCH /Groups/{id}.
-func (s *Service) PatchGroup(ctx context.Context, d *models.Directory, id string, req *PatchRequest) (*Group, error) {
-	return s.changeGroup(ctx, d, id, req.applyGroup)
+func (s *Service) PatchGroup(ctx context.Context, d *models.Directory, ip, id string, req *PatchRequest) (*Group, error) {
+	return s.changeGroup(ctx, d, ip, id, req.applyGroup)
 }
 
-// DeleteGroup is DELETE /Groups/{id}: the group and its memberships go, the users stay.
-func (s *Service) DeleteGroup(ctx context.Context, d *models.Directory, id string) error {
+// DeleteGroup is DELETE /Groups/{id}: the group and its memberships go, the users stay. A
+// Group / Deleted event says how many members it had.
+func (s *Service) DeleteGroup(ctx context.Context, d *models.Directory, ip, id string) error {
 	n, err := parseGroupID(id)
 	if err != nil {
 		return err
 	}
-	return groupNotFound(s.store.DeleteGroup(ctx, d.AccountID, d.ID, n), id)
+	return s.store.Tx(ctx, func(tx *store.Store) error {
+		g, members, err := groupWithMembers(ctx, tx, d, n, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteGroup(ctx, d.AccountID, d.ID, g.ID); err != nil {
+			return groupNotFound(err, id)
+		}
+		return tx.CreateEvent(ctx, groupEvent(d, ip, models.SubGroupDeleted, g.DisplayName,
+			map[string]string{"members": strconv.Itoa(len(members))}))
+	})
 }
 
-func (s *Service) changeGroup(ctx context.Context, d *models.Directory, id string, change func(*groupState) error) (*Group, error) {
+// changeGroup applies change to a group in one transaction. Only the difference is written:
+// the members who joined and those who left (a large group gaining one member costs one row),
+// each kind of change with one event: Renamed, Members Added, Members Removed.
+func (s *Service) changeGroup(ctx context.Context, d *models.Directory, ip, id string, change func(*groupState) error) (*Group, error) {
 	n, err := parseGroupID(id)
 	if err != nil {
 		return nil, err
 	}
 	var out *Group
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
-		g, err := tx.Group(ctx, d.AccountID, d.ID, n)
-		if err != nil {
-			return groupNotFound(err, id)
-		}
-		members, err := tx.GroupMembers(ctx, d.AccountID, g.ID)
+		g, before, err := groupWithMembers(ctx, tx, d, n, id)
 		if err != nil {
 			return err
 		}
-		st := groupState{name: g.DisplayName, extID: g.ExternalID}
-		for _, m := range members {
-			st.members = append(st.members, m.ID)
-		}
+		was := userIDs(before) // in id order, as GroupMembers returns them
+		st := groupState{name: g.DisplayName, extID: g.ExternalID, members: slices.Clone(was)}
 		if err := change(&st); err != nil {
 			return err
 		}
 		if strings.TrimSpace(st.name) == "" {
 			return &Error{Status: 400, Type: "invalidValue", Detail: "displayName is required."}
 		}
+		after := slices.Compact(slices.Sorted(slices.Values(st.members)))
+		var joined []int64
+		for _, uid := range after {
+			if _, found := slices.BinarySearch(was, uid); !found {
+				joined = append(joined, uid)
+			}
+		}
+		added, err := s.memberUsers(ctx, tx, d, joined)
+		if err != nil {
+			return err
+		}
+		left := slices.DeleteFunc(slices.Clone(before), func(u models.SDPUser) bool {
+			_, found := slices.BinarySearch(after, u.ID)
+			return found
+		})
+		oldName := g.DisplayName
 		g.DisplayName, g.ExternalID, g.UpdatedAt = st.name, st.extID, s.now()
 		if err := tx.SaveGroup(ctx, g); err != nil {
 			return groupConflict(err)
 		}
-		if err := s.saveMembers(ctx, tx, d, g.ID, st.members); err != nil {
+		if len(left) > 0 {
+			if err := tx.RemoveGroupMembers(ctx, d.AccountID, g.ID, userIDs(left)); err != nil {
+				return err
+			}
+		}
+		if err := tx.AddGroupMembers(ctx, d.AccountID, g.ID, userIDs(added)); err != nil {
 			return err
 		}
-		out, err = s.loadGroup(ctx, tx, d, g.ID, id)
+		var events []*models.Event
+		if g.DisplayName != oldName {
+			events = append(events, groupEvent(d, ip, models.SubGroupRenamed, g.DisplayName, map[string]string{"from": oldName}))
+		}
+		for _, ch := range []struct {
+			sub   string
+			users []models.SDPUser
+		}{{models.SubGroupMembersAdded, added}, {models.SubGroupMembersRemoved, left}} {
+			if len(ch.users) > 0 {
+				events = append(events, groupEvent(d, ip, ch.sub, g.DisplayName,
+					map[string]string{"count": strconv.Itoa(len(ch.users)), "names": firstNames(ch.users)}))
+			}
+		}
+		for _, e := range events {
+			if err := tx.CreateEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		out, err = s.loadGroup(ctx, tx, d, g.ID, id, true)
 		return err
 	})
 	return out, err
 }
 
-// saveMembers makes the group's members exactly ids, which must all be users of the account:
-// an unknown id is 400 invalidValue (RFC 7644 §3.12), since ignoring it would report success
-// for a member the group does not have.
-func (s *Service) saveMembers(ctx context.Context, tx *store.Store, d *models.Directory, groupID int64, ids []int64) error {
-	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
-	us, err := tx.UsersByIDs(ctx, d.AccountID, ids)
+// groupWithMembers reads one of the directory's groups and its members (in id order).
+func groupWithMembers(ctx context.Context, tx *store.Store, d *models.Directory, n int64, id string) (*models.DirectoryGroup, []models.SDPUser, error) {
+	g, err := tx.Group(ctx, d.AccountID, d.ID, n)
 	if err != nil {
-		return err
+		return nil, nil, groupNotFound(err, id)
+	}
+	members, err := tx.GroupMembers(ctx, d.AccountID, g.ID)
+	return g, members, err
+}
+
+// memberBatch is how many users one query reads: a group PUT may name tens of thousands.
+const memberBatch = 1000
+
+// memberUsers returns the users of the account with the given ids, which must all be users of
+// the account: an unknown id is 400 invalidValue (RFC 7644 §3.12), since ignoring it would
+// report success for a member the group does not have.
+func (s *Service) memberUsers(ctx context.Context, tx *store.Store, d *models.Directory, ids []int64) ([]models.SDPUser, error) {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var us []models.SDPUser
+	for chunk := range slices.Chunk(ids, memberBatch) {
+		part, err := tx.UsersByIDs(ctx, d.AccountID, chunk)
+		if err != nil {
+			return nil, err
+		}
+		us = append(us, part...)
 	}
 	if len(us) != len(ids) {
 		known := map[int64]bool{}
@@ -246,14 +328,42 @@ func (s *Service) saveMembers(ctx context.Context, tx *store.Store, d *models.Di
 		}
 		for _, id := range ids {
 			if !known[id] {
-				return unknownMember(strconv.FormatInt(id, 10))
+				return nil, unknownMember(strconv.FormatInt(id, 10))
 			}
 		}
 	}
-	if err := tx.RemoveGroupMembers(ctx, d.AccountID, groupID, nil); err != nil {
-		return err
+	return us, nil
+}
+
+func userIDs(us []models.SDPUser) []int64 {
+	ids := make([]int64, len(us))
+	for i := range us {
+		ids[i] = us[i].ID
 	}
-	return tx.AddGroupMembers(ctx, d.AccountID, groupID, ids)
+	return ids
+}
+
+// shownNames is how many members a group event names.
+const shownNames = 5
+
+// firstNames names the first few users by email, and says how many more there are.
+func firstNames(us []models.SDPUser) string {
+	var names []string
+	for i := range us[:min(len(us), shownNames)] {
+		names = append(names, us[i].Email)
+	}
+	out := strings.Join(names, ", ")
+	if len(us) > shownNames {
+		out += " and " + strconv.Itoa(len(us)-shownNames) + " more"
+	}
+	return out
+}
+
+// groupEvent is a Group event of a directory's request: details name the directory and the
+// group (by its name now).
+func groupEvent(d *models.Directory, ip, sub, name string, details map[string]string) *models.Event {
+	details["directory"], details["group"] = d.Name, name
+	return models.NewEvent(&d.AccountID, models.EventGroup, sub, d.Actor(ip), "", details)
 }
 
 func unknownMember(v string) error {

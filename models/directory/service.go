@@ -10,6 +10,7 @@ import (
 
 	"onramp/models"
 	"onramp/models/jobs"
+	"onramp/models/ratelimit"
 	"onramp/models/secret"
 	"onramp/models/store"
 	"onramp/models/twostep"
@@ -37,12 +38,27 @@ type Service struct {
 	// pageSize is the paged search's page of a sync; 0 is ldap.DefaultPageSize (tests make it
 	// small to read many pages).
 	pageSize uint32
+	// authFails is each client address's budget of failed SCIM authentications.
+	authFails *ratelimit.Limiter
 }
+
+// The budget of failed SCIM authentications per client address (an IPv4 address, an IPv6
+// /64): AuthFailBurst, then one more every AuthFailEvery. Past it, every request from the
+// address is refused with a *models.RateLimitError before its token is looked at, a good
+// token's too; requests that authenticate spend nothing. Tokens are 256-bit, so this is not
+// what keeps them from being guessed: it keeps a misconfigured or hostile client from
+// hammering the database and the logs.
+const (
+	AuthFailBurst = 10
+	AuthFailEvery = 6 * time.Second
+)
 
 // New builds the service; keys seal the LDAP bind passwords.
 func New(s *store.Store, u Users, keys *secret.Keys) *Service {
-	return &Service{store: s, users: u, box: twostep.NewSealer(keys.Derive("ldap-password")),
+	svc := &Service{store: s, users: u, box: twostep.NewSealer(keys.Derive("ldap-password")),
 		now: func() time.Time { return time.Now().UTC() }}
+	svc.authFails = ratelimit.New(AuthFailBurst, AuthFailEvery).WithClock(func() time.Time { return svc.now() })
+	return svc
 }
 
 // WithClock replaces the clock (tests).
@@ -105,8 +121,19 @@ func (s *Service) issueSCIMToken(ctx context.Context, accountName, label string,
 	return tok, nil
 }
 
-// Authenticate returns the directory of a live token and records its use (time and IP).
-func (s *Service) Authenticate(ctx context.Context, token, ip string) (*models.Directory, error) {
+// Authenticate returns the directory of a live token and records its use (time and IP). A
+// missing, unknown or revoked token is ErrUnauthorized and spends a token of the address's
+// failure budget; with none left the answer is a *models.RateLimitError.
+func (s *Service) Authenticate(ctx context.Context, token, ip string) (_ *models.Directory, err error) {
+	key := ratelimit.ClientKey(ip)
+	if ok, wait := s.authFails.Take(key); !ok {
+		return nil, &models.RateLimitError{RetryAfter: wait}
+	}
+	defer func() {
+		if !errors.Is(err, ErrUnauthorized) {
+			s.authFails.Give(key) // authenticated, or could not be checked: not a failure
+		}
+	}()
 	if token == "" {
 		return nil, ErrUnauthorized
 	}

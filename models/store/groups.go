@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm/clause"
@@ -66,6 +67,10 @@ func (s *Store) GroupMembers(ctx context.Context, accountID, groupID int64) ([]m
 		Order("id").Find(&rows).Error)
 }
 
+// memberBatch is how many members one statement adds or removes: a group PUT may name tens of
+// thousands, more than SQLite takes as parameters of one statement.
+const memberBatch = 1000
+
 // AddGroupMembers adds users to a group; those already in it stay.
 func (s *Store) AddGroupMembers(ctx context.Context, accountID, groupID int64, userIDs []int64) error {
 	if len(userIDs) == 0 {
@@ -75,17 +80,19 @@ func (s *Store) AddGroupMembers(ctx context.Context, accountID, groupID int64, u
 	for i, id := range userIDs {
 		rows[i] = models.DirectoryGroupMember{AccountID: accountID, GroupID: groupID, UserID: id}
 	}
-	return wrap(s.q(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error)
+	return wrap(s.q(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, memberBatch).Error)
 }
 
 // RemoveGroupMembers removes users from a group (all of them when userIDs is nil).
 func (s *Store) RemoveGroupMembers(ctx context.Context, accountID, groupID int64, userIDs []int64) error {
-	q := s.q(ctx).Where("account_id = ? AND group_id = ?", accountID, groupID)
-	if userIDs != nil {
-		if len(userIDs) == 0 {
-			return nil
-		}
-		q = q.Where("user_id IN ?", userIDs)
+	if userIDs == nil {
+		return wrap(s.q(ctx).Where("account_id = ? AND group_id = ?", accountID, groupID).Delete(&models.DirectoryGroupMember{}).Error)
 	}
-	return wrap(q.Delete(&models.DirectoryGroupMember{}).Error)
+	for ids := range slices.Chunk(userIDs, memberBatch) {
+		err := s.q(ctx).Where("account_id = ? AND group_id = ? AND user_id IN ?", accountID, groupID, ids).Delete(&models.DirectoryGroupMember{}).Error
+		if err != nil {
+			return wrap(err)
+		}
+	}
+	return nil
 }

@@ -1,0 +1,61 @@
+package directory
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"onramp/models"
+	"onramp/models/secret"
+	"onramp/models/store/storetest"
+)
+
+// TestAuthenticateLimitsFailuresPerAddress: failed authentications spend the budget of their
+// client address (an IPv4 address, an IPv6 /64) only; past it every request from there is a
+// RateLimitError until the budget refills, while good tokens spend nothing.
+func TestAuthenticateLimitsFailuresPerAddress(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st := storetest.Open(t)
+	if err := st.CreateAccount(ctx, models.NewAccount("acme")); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s := New(st, nil, secret.NewKeys([]byte("test-secret-test-secret-test-secret!"))).WithClock(func() time.Time { return now })
+	tok, err := s.IssueSCIMToken(ctx, "acme", "Okta", models.Actor{Type: models.ActorSystem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limited := func(err error) bool {
+		var rl *models.RateLimitError
+		return errors.As(err, &rl) && rl.RetryAfter > 0 && rl.RetryAfter <= AuthFailEvery
+	}
+	const attacker, neighbour = "2001:db8:1:2::1", "2001:db8:1:2::ffff"
+	for range 3 * AuthFailBurst {
+		if _, err := s.Authenticate(ctx, tok, attacker); err != nil {
+			t.Fatalf("a good token: %v", err)
+		}
+	}
+	for i := range AuthFailBurst {
+		if _, err := s.Authenticate(ctx, "wrong", attacker); !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("failure %d: %v", i, err)
+		}
+	}
+	for _, c := range []struct{ token, ip string }{{"wrong", attacker}, {tok, attacker}, {tok, neighbour}, {"", neighbour}} {
+		if _, err := s.Authenticate(ctx, c.token, c.ip); !limited(err) {
+			t.Errorf("%q from %s past the budget: %v", c.token, c.ip, err)
+		}
+	}
+	for _, ip := range []string{"2001:db8:1:3::1", "192.0.2.7"} {
+		if _, err := s.Authenticate(ctx, "wrong", ip); !errors.Is(err, ErrUnauthorized) {
+			t.Errorf("another address %s: %v", ip, err)
+		}
+		if d, err := s.Authenticate(ctx, tok, ip); err != nil || d.Name != "Okta" {
+			t.Errorf("a good token from %s: %v", ip, err)
+		}
+	}
+	now = now.Add(AuthFailEvery)
+	if _, err := s.Authenticate(ctx, tok, attacker); err != nil {
+		t.Errorf("a good token once the budget refilled: %v", err)
+	}
+}
