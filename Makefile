@@ -72,8 +72,9 @@ BENCH_PG_DB       ?= onramp_bench
 BENCH_SQLITE_DIR  ?= data/bench
 # Which databases make bench runs: both (PostgreSQL, then SQLite), postgres or sqlite.
 BENCH_DB          ?= both
-# Benchmarks of bulk work (seconds per iteration) run a few times, the pages 200 times.
-BENCH_BULK        ?= BulkAction|Codes
+# Benchmarks of bulk work (seconds per iteration: Users Actions, codes, 10,000 SCIM creates) run a
+# few times, the pages 200 times.
+BENCH_BULK        ?= BulkAction|Codes|SCIMCreate
 BENCH_BULK_TIME   ?= 3x
 BENCH_PAGE_TIME   ?= 200x
 BENCH_DBS         = $(if $(filter both,$(BENCH_DB)),postgres sqlite,$(BENCH_DB))
