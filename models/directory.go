@@ -131,6 +131,8 @@ type DirectorySync struct {
 	Disabled    int
 	Deleted     int
 	Unchanged   int
+	Skipped     int    // directory entries left out (no stable id, no usable email, an email another user has)
+	SkipReasons string // why, for the page and the Finished event ("" when none was skipped)
 	Error       string
 	Approved    bool // this sync may exceed the safety limits (an admin approved it)
 	AdminID     *int64

@@ -17,6 +17,8 @@ const (
 	EventClient    EventType = "Client"
 	EventDirectory EventType = "Directory"
 	EventSCIM      EventType = "SCIM"
+	// EventDirectorySync is an LDAP directory sync: Started, Finished (its counts) or Failed (why).
+	EventDirectorySync EventType = "Directory Sync"
 )
 
 // Event sub-types.
@@ -64,6 +66,10 @@ const (
 	SubClientCodeFlood      = "Code Flood" // failed redemptions across all clients past their pace
 
 	SubDirectorySync = "Sync"
+
+	SubSyncStarted  = "Started"
+	SubSyncFinished = "Finished"
+	SubSyncFailed   = "Failed"
 
 	SubTokenCreated = "Token Created"
 	SubTokenRevoked = "Token Revoked"

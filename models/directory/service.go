@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"onramp/models"
+	"onramp/models/jobs"
 	"onramp/models/secret"
 	"onramp/models/store"
 	"onramp/models/twostep"
@@ -22,6 +23,8 @@ type Users interface {
 	DeleteFromDirectory(ctx context.Context, d *models.Directory, ip string, id int64) error
 	DirectoryUser(ctx context.Context, d *models.Directory, id int64) (*models.SDPUser, error)
 	DirectoryUsers(ctx context.Context, d *models.Directory, f store.DirectoryUserFilter, offset, limit int) ([]models.SDPUser, int64, error)
+	// ApplyDirectoryBatch is a batch of an LDAP sync, in the sync's transaction.
+	ApplyDirectoryBatch(ctx context.Context, tx *store.Store, d *models.Directory, b users.DirectoryBatch) error
 }
 
 // Service manages directories, serves SCIM and syncs LDAP directories.
@@ -29,6 +32,7 @@ type Service struct {
 	store *store.Store
 	users Users
 	box   *twostep.Sealer // LDAP bind passwords
+	jobs  *jobs.Jobs      // runs the syncs StartSync queues (ScheduleSyncs)
 	now   func() time.Time
 }
 

@@ -105,6 +105,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.Users = users.New(s, outbox, sv.Codes, sv.Devices, sv.Runs, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL})
 	sv.Events = events.New(s)
 	sv.Directory = directory.New(s, sv.Users, cfg.Keys)
+	sv.Directory.ScheduleSyncs(j)
 	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
 	if now := cfg.Clock; now != nil {
 		sv.Runs.WithClock(now)

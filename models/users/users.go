@@ -221,15 +221,22 @@ func (s *Service) Origins(ctx context.Context, actor *models.Admin) ([]string, e
 // first code (in.HandoutID shows it to its creator), under Invitation Email an invitation when
 // invite says the account's option for this kind of user is on.
 func (s *Service) welcome(ctx context.Context, tx *store.Store, account *models.Account, u *models.SDPUser, in codes.Issue, invite bool, why string) error {
+	us := []models.SDPUser{*u}
+	err := s.welcomeAll(ctx, tx, account, us, in, invite, why)
+	u.Activation = us[0].Activation
+	return err
+}
+
+// welcomeAll is welcome for many new users at once (a directory sync's batch).
+func (s *Service) welcomeAll(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, in codes.Issue, invite bool, why string) error {
 	if account.ProvisioningMethod == models.MethodRegistrationCode {
-		_, err := s.codes.IssueForNewUsers(ctx, tx, account, []models.SDPUser{*u}, in)
+		_, err := s.codes.IssueForNewUsers(ctx, tx, account, us, in)
 		return err
 	}
-	if !invite {
+	if !invite || len(us) == 0 {
 		return nil
 	}
-	u.Activation = models.ActivationInvitationSent
-	return s.invite(ctx, tx, account, []models.SDPUser{*u}, in.Who, why)
+	return s.invite(ctx, tx, account, us, in.Who, why)
 }
 
 // invite issues a fresh activation link to each user (older links die), marks them invited,
