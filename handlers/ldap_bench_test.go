@@ -6,7 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,13 +35,7 @@ import (
 // activation tokens, held invitations), in one transaction (raw-sql-ns/op).
 // x_raw = sync time / (read + SQL).
 func BenchmarkLDAPSync(b *testing.B) {
-	n := 100_000
-	if v := os.Getenv("BENCH_LDAP_USERS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			b.Fatal(err)
-		}
-	}
+	n := benchSize(b, "BENCH_LDAP_USERS", 100_000)
 	start := time.Now()
 	slapd := ldaptest.StartSlapdBulk(b, n)
 	b.Logf("slapd seeded with %d users in %s", n, time.Since(start).Round(time.Millisecond))
