@@ -72,16 +72,23 @@ BENCH_PG_DB       ?= onramp_bench
 BENCH_SQLITE_DIR  ?= data/bench
 # Which databases make bench runs: both (PostgreSQL, then SQLite), postgres or sqlite.
 BENCH_DB          ?= both
-# Benchmarks of bulk work (seconds per iteration) run a few times, the pages 200 times.
-BENCH_BULK        ?= BulkAction|Codes
+# Benchmarks of bulk work (seconds per iteration: Users Actions, codes, 10,000 SCIM creates) run a
+# few times, the pages 200 times.
+BENCH_BULK        ?= BulkAction|Codes|SCIMCreate
 BENCH_BULK_TIME   ?= 3x
 BENCH_PAGE_TIME   ?= 200x
+# The LDAP syncs of 100,000 users (a slapd seeded once per pass; minutes per iteration) run
+# BENCH_SYNC_TIME times.
+BENCH_SYNC        ?= LDAPSync
+BENCH_SYNC_TIME   ?= 2x
 BENCH_DBS         = $(if $(filter both,$(BENCH_DB)),postgres sqlite,$(BENCH_DB))
 
-# bench-pass runs the page benchmarks, then the bulk ones (pattern $(2)), on the database $(1).
+# bench-pass runs the page benchmarks, then the bulk ones (pattern $(2)), then the LDAP syncs
+# (pattern $(3)) on the database $(1).
 define bench-pass
-	BENCH_DATABASE_URL="$(1)" $(GO) test -tags bench -run '^$$' -bench . -skip '$(2)' -benchtime $(BENCH_PAGE_TIME) -timeout 90m ./handlers/
+	BENCH_DATABASE_URL="$(1)" $(GO) test -tags bench -run '^$$' -bench . -skip '$(2)|$(3)' -benchtime $(BENCH_PAGE_TIME) -timeout 90m ./handlers/
 	BENCH_DATABASE_URL="$(1)" $(GO) test -tags bench -run '^$$' -bench '$(2)' -benchtime $(BENCH_BULK_TIME) -timeout 120m ./handlers/
+	BENCH_DATABASE_URL="$(1)" $(GO) test -tags bench -run '^$$' -bench '$(3)' -benchtime $(BENCH_SYNC_TIME) -timeout 120m ./handlers/
 endef
 
 .PHONY: bench
@@ -92,11 +99,11 @@ ifneq ($(filter postgres,$(BENCH_DBS)),)
 	@echo "== PostgreSQL"
 	@psql "$(PG_URL)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_PG_DB)'" | grep -q 1 || \
 		psql "$(PG_URL)/postgres" -qc "CREATE DATABASE $(BENCH_PG_DB)"
-	$(call bench-pass,$(PG_URL)/$(BENCH_PG_DB)?sslmode=disable,$(BENCH_BULK))
+	$(call bench-pass,$(PG_URL)/$(BENCH_PG_DB)?sslmode=disable,$(BENCH_BULK),$(BENCH_SYNC))
 endif
 ifneq ($(filter sqlite,$(BENCH_DBS)),)
 	@echo "== SQLite"
-	$(call bench-pass,sqlite:$(abspath $(BENCH_SQLITE_DIR)),$(BENCH_BULK))
+	$(call bench-pass,sqlite:$(abspath $(BENCH_SQLITE_DIR)),$(BENCH_BULK),$(BENCH_SYNC))
 endif
 
 .PHONY: clean

@@ -108,6 +108,20 @@ func benchSchema(b *testing.B, schema string, temporary bool) *store.Store {
 	return s
 }
 
+// benchSize is the size the environment variable env sets for a benchmark's data, else def.
+func benchSize(b *testing.B, env string, def int) int {
+	b.Helper()
+	v := os.Getenv(env)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		b.Fatalf("%s: %v", env, err)
+	}
+	return n
+}
+
 // benchStore opens (and fills once) a benchmark database (benchSchema) holding an account with
 // n users. It is kept between runs: seeding a million users takes minutes, measuring does not.
 func benchStore(b *testing.B, prefix string, n int) *store.Store {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,13 +208,7 @@ FROM (
 // (BENCH_EVENTS overrides): each page next to the raw SQL statements of the same work (the
 // kinds, the page of rows, the counts per kind) run in the same process. x_raw = page / raw.
 func BenchmarkEventsPage(b *testing.B) {
-	n := 10_000_000
-	if v := os.Getenv("BENCH_EVENTS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			b.Fatal(err)
-		}
-	}
+	n := benchSize(b, "BENCH_EVENTS", 10_000_000)
 	s, now := benchEventsStore(b, n)
 	a := newAppOn(b, s)
 	a.mu.Lock()

@@ -42,6 +42,8 @@ type testApp struct {
 	*services.Services
 	// sealer finds codes (tests insert codes with it).
 	sealer *codes.Sealer
+	// keys are the services' keys (benchmarks seal an LDAP bind password with them).
+	keys *secret.Keys
 	// jobsStarted is set once startJobs ran (withSMTP starts them at once).
 	jobsStarted bool
 
@@ -68,8 +70,8 @@ func newApp(t *testing.T, opts ...appOption) *testApp {
 // newAppOn builds the app over a given store (benchmarks bring their own large database).
 func newAppOn(t testing.TB, s *store.Store, opts ...appOption) *testApp {
 	t.Helper()
-	a := &testApp{t: t, store: s, now: time.Now().UTC()}
 	keys := secret.NewKeys([]byte("test-secret-test-secret-test-secret!"))
+	a := &testApp{t: t, store: s, keys: keys, now: time.Now().UTC()}
 	cfg := services.Config{
 		Keys:     keys,
 		Hasher:   password.NewFastHasher(),

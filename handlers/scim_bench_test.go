@@ -1,0 +1,190 @@
+//go:build bench
+
+package handlers_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"onramp/models"
+	"onramp/models/secret"
+)
+
+// scimCreateUsers is how many users one iteration of BenchmarkSCIMCreate creates, one request each.
+const scimCreateUsers = 10_000
+
+// BenchmarkSCIMCreate measures SCIM user creation as an identity provider pushes it: 10,000
+// POST /scim/v2/Users, one user each, from 16 concurrent clients over real HTTP (loopback TCP,
+// keep-alive connections) under the default provisioning settings (Invitation Email, directory
+// users invited; no SMTP server, so the invitations are held). In the same run, 16 goroutines on
+// 16 database connections do every write of those creates in raw SQL, one transaction per user:
+// the token's last use, the user, its Created event, the retired and new activation token, the
+// user marked invited, the invitation email and its Invited event. x_raw = product time / raw
+// time; the latencies of both are reported (p50, p99).
+func BenchmarkSCIMCreate(b *testing.B) { b.Run(benchDB(b), benchSCIMCreate) }
+
+func benchSCIMCreate(b *testing.B) {
+	s := freshBenchStore(b)
+	a := newAppOn(b, s)
+	ctx := context.Background()
+	boss := a.createAdmin("bench", "bench@example.com", models.RoleAdmin)
+	token, err := a.Directory.IssueSCIMToken(ctx, "bench", "Okta", models.Actor{Type: models.ActorSystem})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// 16 clients, each keeping its connection open, as an identity provider's workers do.
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, MaxConnsPerHost: 16}}
+	b.Cleanup(hc.CloseIdleConnections)
+	create := func(email string) error {
+		given := strings.TrimSuffix(email, "@bench.test")
+		req, _ := http.NewRequest(http.MethodPost, a.srv.URL+"/scim/v2/Users", strings.NewReader(userBody(email, given, "Bench")))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/scim+json")
+		res, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusCreated {
+			return benchError(fmt.Sprintf("%s: %d %s", email, res.StatusCode, body))
+		}
+		return nil
+	}
+	raw := newRawSCIMCreate(b, s.SQLDB(), boss.AccountID)
+
+	var apiLat, rawLat []time.Duration
+	var rawTime time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		emails := func(prefix string) []string {
+			out := make([]string, scimCreateUsers)
+			for j := range out {
+				out[j] = fmt.Sprintf("%s%d-%05d@bench.test", prefix, i, j)
+			}
+			return out
+		}
+		lat, _, err := latencies(emails("scim"), create)
+		if err != nil {
+			b.Fatal(err)
+		}
+		apiLat = append(apiLat, lat...)
+		b.StopTimer()
+		if i == 0 {
+			raw.copyMail(b)
+		}
+		lat, took, err := latencies(emails("raw"), raw.create)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rawLat, rawTime = append(rawLat, lat...), rawTime+took
+		// Both wrote the same rows: a user invited, two events, a token and a held email each.
+		for _, prefix := range []string{"scim", "raw"} {
+			got := a.countSQL(`SELECT COUNT(*) FROM sdp_users u WHERE u.account_id = ? AND u.email LIKE ?
+				AND u.activation = 'invitation_sent' AND u.origin = 'directory:Okta'
+				AND EXISTS (SELECT 1 FROM one_time_tokens t WHERE t.sdp_user_id = u.id AND t.purpose = 'user_activation' AND t.used_at IS NULL)
+				AND EXISTS (SELECT 1 FROM mail_messages m WHERE m.sdp_user_id = u.id AND m.status = 'held')
+				AND (SELECT COUNT(*) FROM events e WHERE e.account_id = u.account_id AND e.sdp_user_id = u.id AND e.sub_type IN ('Created', 'Invited')) = 2`,
+				boss.AccountID, fmt.Sprintf("%s%d-%%", prefix, i))
+			if got != scimCreateUsers {
+				b.Fatalf("%s: %d of %d users have every row of a create", prefix, got, scimCreateUsers)
+			}
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	apiTime := b.Elapsed()
+	users := float64(b.N * scimCreateUsers)
+	b.ReportMetric(users/apiTime.Seconds(), "creates/s")
+	b.ReportMetric(float64(percentile(apiLat, 0.50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(percentile(apiLat, 0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(users/rawTime.Seconds(), "raw-creates/s")
+	b.ReportMetric(float64(percentile(rawLat, 0.50).Microseconds())/1000, "raw-p50-ms")
+	b.ReportMetric(float64(percentile(rawLat, 0.99).Microseconds())/1000, "raw-p99-ms")
+	b.ReportMetric(float64(rawTime.Nanoseconds())/float64(b.N), "raw-ns/op")
+	b.ReportMetric(float64(apiTime.Nanoseconds())/float64(rawTime.Nanoseconds()), "x_raw")
+}
+
+// rawSCIMCreate writes what a SCIM create writes under the default settings, in raw SQL.
+type rawSCIMCreate struct {
+	db                   *sql.DB
+	accountID            int64
+	directoryID, tokenID int64
+	// The invitation's subject and bodies, copied from one the product rendered (the rows are the
+	// same size).
+	subject, text, html string
+}
+
+func newRawSCIMCreate(b *testing.B, db *sql.DB, accountID int64) *rawSCIMCreate {
+	b.Helper()
+	r := &rawSCIMCreate{db: db, accountID: accountID}
+	if err := db.QueryRow("SELECT id, directory_id FROM directory_tokens WHERE account_id = $1", accountID).Scan(&r.tokenID, &r.directoryID); err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+func (r *rawSCIMCreate) copyMail(b *testing.B) {
+	b.Helper()
+	if err := r.db.QueryRow("SELECT subject, text_body, html_body FROM mail_messages WHERE account_id = $1 AND kind = $2 ORDER BY id LIMIT 1",
+		r.accountID, models.MailInvitation).Scan(&r.subject, &r.text, &r.html); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// create is one user's statements: the token's use (outside the transaction, as the
+// authentication does), then the user and everything its invitation writes in one transaction.
+func (r *rawSCIMCreate) create(email string) error {
+	now := time.Now().UTC()
+	if _, err := r.db.Exec("UPDATE directory_tokens SET last_used_at = $1, last_used_ip = $2 WHERE account_id = $3 AND id = $4",
+		now, "127.0.0.1", r.accountID, r.tokenID); err != nil {
+		return err
+	}
+	tx, err := r.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	given := strings.TrimSuffix(email, "@bench.test")
+	externalID := "ext-" + given
+	var id int64
+	err = tx.QueryRow(`INSERT INTO sdp_users (account_id, first_name, last_name, email, phone, origin, directory_id, external_id, user_name,
+		status, activation, mfa_configured, totp_secret, totp_last_step, password_hash, name_key, had_code, active_codes, devices, created_at, updated_at)
+		VALUES ($1, $2, 'Bench', $3, '', 'directory:Okta', $4, $5, $3, $6, $7, $8, '', 0, '', $9, $8, 0, 0, $10, $10) RETURNING id`,
+		r.accountID, given, email, r.directoryID, externalID, models.UserEnabled, models.ActivationNew, false,
+		models.UserNameKey(given, "Bench"), now).Scan(&id)
+	// Each statement runs while the ones before it succeeded; the first error is kept.
+	exec := func(q string, args ...any) {
+		if err == nil {
+			_, err = tx.Exec(q, args...)
+		}
+	}
+	event := func(sub, details string) {
+		exec(`INSERT INTO events (account_id, occurred_at, type, sub_type, actor_type, actor_id, actor_label, email, sdp_user_id, source_ip, details)
+			VALUES ($1, $2, $3, $4, $5, $6, 'Okta', $7, $8, '127.0.0.1', $9)`,
+			r.accountID, now, models.EventUser, sub, models.ActorDirectory, r.directoryID, email, id, details)
+	}
+	link := secret.Token()
+	event(models.SubUserCreated, `{"origin":"directory:Okta"}`)
+	exec("UPDATE one_time_tokens SET used_at = $1 WHERE purpose = $2 AND used_at IS NULL AND sdp_user_id IN ($3)",
+		now, models.TokenUserActivation, id)
+	exec("INSERT INTO one_time_tokens (purpose, token_hash, account_id, sdp_user_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+		models.TokenUserActivation, secret.Hash(link), r.accountID, id, now.Add(24*time.Hour), now)
+	exec("UPDATE sdp_users SET activation = $1, updated_at = $2 WHERE account_id = $3 AND id IN ($4)",
+		models.ActivationInvitationSent, now, r.accountID, id)
+	exec(`INSERT INTO mail_messages (account_id, sdp_user_id, kind, to_email, subject, text_body, html_body, secret, message_id, status, attempts, last_error, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, '', $11, $11)`,
+		r.accountID, id, models.MailInvitation, email, r.subject, r.text, r.html, "http://onramp.test/myvpn/activate/"+link,
+		"<"+secret.Token()+"@onramp.test>", models.MailHeld, now)
+	event(models.SubUserInvited, `{"reason":"new directory user"}`)
+	if err != nil {
+		return err
+	}
+	return tx.Commit()
+}
