@@ -67,7 +67,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 	}
 	a := audiences{
 		console: console.New(console.Deps{Auth: sv.Auth, Admins: sv.Admins, Users: sv.Users, Provisioning: sv.Provisioning,
-			Codes: sv.Codes, Devices: sv.Devices, Directory: sv.Directory, Events: sv.Events, Outbox: sv.Outbox,
+			Codes: sv.Codes, Devices: sv.Devices, Directory: sv.Directory, SSO: sv.SSO, Events: sv.Events, Outbox: sv.Outbox,
 			Cookie: web.NewCookie("onramp_session", "/", cfg.Keys.Derive("cookie-hash"), cfg.Keys.Derive("cookie-block"),
 				sv.Auth.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
 			BaseURL: cfg.BaseURL, Debug: cfg.Debug, Log: log}),
