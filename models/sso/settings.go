@@ -264,3 +264,29 @@ func providerLabel(issuer string) string {
 	}
 	return h
 }
+
+// Set is `onramp sso set`: the provider of the account named accountName, read through
+// discovery first (a provider that cannot be read is not saved), with single sign-on on. The
+// scopes, claims and email rule keep their saved values (or the defaults).
+func (s *Service) Set(ctx context.Context, accountName string, actor models.Actor, issuer, clientID, clientSecret string, createUsers bool) (*Discovery, error) {
+	account, err := s.store.AccountByName(ctx, strings.ToLower(strings.TrimSpace(accountName)))
+	if err != nil {
+		return nil, err
+	}
+	cur, err := s.Settings(ctx, account.ID)
+	if err != nil {
+		return nil, err
+	}
+	in := Input{Enabled: true, Issuer: issuer, ClientID: clientID, ClientSecret: clientSecret, Scopes: cur.Scopes,
+		EmailClaim: cur.EmailClaim, NoEmailVerified: cur.NoEmailVerified, GroupsClaim: cur.GroupsClaim, CreateUsers: createUsers}
+	in.normalize()
+	if err := in.validate(cur.HasSecret); err != nil {
+		return nil, err
+	}
+	d, err := s.Discover(ctx, in.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.Save(ctx, account.ID, actor, in)
+	return d, err
+}
