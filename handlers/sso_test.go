@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -223,4 +224,16 @@ func TestSSOSettingsPage(t *testing.T) {
 	hal := a.client()
 	hal.signIn("hal@example.com")
 	expectStatus(t, hal.get("/access/directory-services/sso"), http.StatusForbidden)
+}
+
+// With SSO on, new users show as waiting for their first SSO sign-in, in the list and on
+// their page.
+func TestSSOUsersWaitingForFirstSignIn(t *testing.T) {
+	a := newSSOApp(t, nil)
+	u := a.addUser("eve@example.com", models.UserEnabled)
+	expectBody(t, a.admin.get("/access/users"), "Waiting for first SSO sign-in")
+	expectBody(t, a.admin.get("/access/users/"+strconv.FormatInt(u.ID, 10)), "Waiting for first SSO sign-in")
+	r := a.admin.get("/access/directory-services/provisioning")
+	expectBody(t, r, `data-testid="sso-warning"`)
+	expectBody(t, r, "recommend turning the invitation email options")
 }
