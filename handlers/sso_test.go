@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"onramp/models"
 	"onramp/models/sso/ssotest"
@@ -98,6 +99,11 @@ func TestSSOActivatesAndSignsInToMyVPN(t *testing.T) {
 	if n := a.countSQL("SELECT COUNT(*) FROM events WHERE type = 'Portal' AND sub_type = 'Signed In' AND details LIKE '%single sign-on%'"); n != 1 {
 		t.Fatalf("%d sign-in events", n)
 	}
+	// No password was ever chosen: a password sign-in fails, and its page offers SSO.
+	other := a.client()
+	other.get("/myvpn/login")
+	r = other.post("/myvpn/login", url.Values{"account": {"acme"}, "email": {"eve@example.com"}, "password": {"a guessed password"}})
+	expectBody(t, r, `data-testid="sso-signin"`)
 	// Replaying the same callback is refused.
 	r = a.client().get("/sso/callback?" + q.Encode())
 	expectStatus(t, r, http.StatusForbidden)
@@ -117,7 +123,7 @@ func TestSSORefusals(t *testing.T) {
 		{reason: "tampered state", message: "changed on the way", change: func(q url.Values) { q.Set("state", "A"+q.Get("state")) }},
 		{reason: "wrong nonce", message: "does not belong to this sign-in", tamper: ssotest.Tamper{Nonce: "other"}},
 		{reason: "wrong audience", message: "meant for another application", tamper: ssotest.Tamper{Audience: []string{"other-app"}}},
-		{reason: "expired token", message: "had expired", tamper: ssotest.Tamper{IDTokenLifetime: -5 * 60e9}},
+		{reason: "expired token", message: "had expired", tamper: ssotest.Tamper{IDTokenLifetime: -5 * time.Minute}},
 		{reason: "unverified email", message: "not verified", user: ssotest.User{Email: "eve@example.com"}},
 		{reason: "unknown user", message: "There is no VPN user stranger@example.com", user: ssotest.User{Email: "stranger@example.com", EmailVerified: true}},
 		{reason: "disabled user", message: "Your account is disabled", setup: func(a *ssoApp) { a.addUser("dis@example.com", models.UserDisabled) },

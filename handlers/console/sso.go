@@ -86,7 +86,11 @@ func (h *Handler) SSOTest(c echo.Context) error {
 	case errors.As(err, &ve):
 		t.Error = ve.Fields["issuer"]
 	case err != nil:
-		t.Error = "The provider's discovery document could not be read: " + err.Error()
+		msg := err.Error()
+		if len(msg) > 300 { // a provider's error page comes back in full
+			msg = msg[:300] + "…"
+		}
+		t.Error = "The provider's discovery document could not be read: " + msg
 	default:
 		t = ssopages.Test{Ran: true, Issuer: d.Issuer, AuthURL: d.AuthorizationURL, TokenURL: d.TokenURL, JWKSURL: d.JWKSURL,
 			UserInfoURL: d.UserInfoURL, PKCE: d.PKCES256}

@@ -135,8 +135,12 @@ func (h *Handler) Login(c echo.Context) error {
 	default:
 		return err
 	}
+	provider, err := h.SSO.ProviderLabel(ctx, f.Account)
+	if err != nil {
+		return err
+	}
 	return web.Render(c, r.Status, portalpages.Login(h.page(c, "Sign in"),
-		portalpages.LoginForm{Account: f.Account, Email: f.Email, Error: r.Msg, CodeError: r.CodeMsg, Next: next}))
+		portalpages.LoginForm{Account: f.Account, Email: f.Email, Error: r.Msg, CodeError: r.CodeMsg, Next: next, SSOProvider: provider}))
 }
 
 // Logout serves POST /myvpn/logout.

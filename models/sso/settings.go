@@ -208,13 +208,13 @@ type Discovery struct {
 	Claims           []string
 }
 
-// Discover reads an issuer's discovery document (/.well-known/openid-configuration). go-oidc
-// checks that the document's issuer is the one asked for.
+// Discover reads an issuer's discovery document (/.well-known/openid-configuration) now, not
+// from the cache sign-ins use. go-oidc checks that the document's issuer is the one asked for.
 func (s *Service) Discover(ctx context.Context, issuer string) (*Discovery, error) {
 	if msg := issuerProblem(strings.TrimRight(strings.TrimSpace(issuer), "/")); msg != "" {
 		return nil, models.NewValidationError("issuer", msg)
 	}
-	p, err := s.discover(ctx, strings.TrimRight(strings.TrimSpace(issuer), "/"))
+	p, err := s.fetchProvider(ctx, strings.TrimRight(strings.TrimSpace(issuer), "/"))
 	if err != nil {
 		return nil, err
 	}

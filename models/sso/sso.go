@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"onramp/models"
@@ -74,6 +75,9 @@ type Service struct {
 	cfg   Config
 	log   *slog.Logger
 	now   func() time.Time
+
+	mu        sync.Mutex
+	providers map[string]cachedProvider // by issuer
 }
 
 // New builds the service; client secrets and PKCE verifiers are sealed with a key derived
@@ -88,7 +92,7 @@ func New(s *store.Store, keys *secret.Keys, cfg Config) *Service {
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	return &Service{store: s, box: twostep.NewSealer(keys.Derive("sso")), cfg: cfg, log: log,
-		now: func() time.Time { return time.Now().UTC() }}
+		now: func() time.Time { return time.Now().UTC() }, providers: map[string]cachedProvider{}}
 }
 
 // WithClock replaces the clock (tests).
