@@ -39,11 +39,18 @@ func setup(t *testing.T) *fixture {
 	if err := s.CreateAccount(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	admin := models.Actor{Type: models.ActorAdmin, Label: "ada@example.com"}
-	if _, err := svc.Save(ctx, a.ID, admin, sso.Input{Enabled: true, Issuer: op.Issuer, ClientID: op.ClientID, ClientSecret: op.ClientSecret}); err != nil {
+	f := &fixture{log: &log, svc: svc, st: s, op: op, account: a}
+	f.save(t, sso.Input{ClientSecret: op.ClientSecret})
+	return f
+}
+
+// save saves the provider's settings with in's other fields, single sign-on on.
+func (f *fixture) save(t *testing.T, in sso.Input) {
+	t.Helper()
+	in.Enabled, in.Issuer, in.ClientID = true, f.op.Issuer, f.op.ClientID
+	if _, err := f.svc.Save(context.Background(), f.account.ID, models.Actor{Type: models.ActorAdmin, Label: "ada@example.com"}, in); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{log: &log, svc: svc, st: s, op: op, account: a}
 }
 
 // signIn begins an attempt, signs in at the provider as u and returns the callback.
@@ -124,11 +131,7 @@ func TestReplayedStateIsRefused(t *testing.T) {
 func TestTokenExchangeFailureLogsNoSecret(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	admin := models.Actor{Type: models.ActorAdmin, Label: "ada@example.com"}
-	if _, err := f.svc.Save(ctx, f.account.ID, admin, sso.Input{Enabled: true, Issuer: f.op.Issuer, ClientID: f.op.ClientID,
-		ClientSecret: "not-the-secret"}); err != nil {
-		t.Fatal(err)
-	}
+	f.save(t, sso.Input{ClientSecret: "not-the-secret"})
 	cb := f.signIn(t, f.op.AddUser(ssotest.User{Email: "eve@example.com", EmailVerified: true}))
 	_, err := f.svc.Complete(ctx, cb)
 	var ref *sso.Refusal
@@ -162,11 +165,7 @@ func TestExpiredAttemptIsRefused(t *testing.T) {
 func TestNoEmailVerifiedSetting(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	admin := models.Actor{Type: models.ActorAdmin, Label: "ada@example.com"}
-	if _, err := f.svc.Save(ctx, f.account.ID, admin, sso.Input{Enabled: true, Issuer: f.op.Issuer, ClientID: f.op.ClientID,
-		NoEmailVerified: true, GroupsClaim: ssotest.GroupsClaim}); err != nil {
-		t.Fatal(err)
-	}
+	f.save(t, sso.Input{NoEmailVerified: true, GroupsClaim: ssotest.GroupsClaim})
 	r, err := f.svc.Complete(ctx, f.signIn(t, f.op.AddUser(ssotest.User{Email: "eve@example.com", Groups: []string{"vpn", "staff"}})))
 	if err != nil {
 		t.Fatal(err)
