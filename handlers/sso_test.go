@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"onramp/models"
+	"onramp/models/sso"
 	"onramp/models/sso/ssotest"
 )
 
@@ -242,4 +243,18 @@ func TestSSOUsersWaitingForFirstSignIn(t *testing.T) {
 	r := a.admin.get("/access/directory-services/provisioning")
 	expectBody(t, r, `data-testid="sso-warning"`)
 	expectBody(t, r, "recommend turning the invitation email options")
+}
+
+// Beginning sign-ins is limited per client IP: past the burst, 429 with Retry-After.
+func TestSSOStartIsRateLimited(t *testing.T) {
+	a := newSSOApp(t, nil)
+	browser := a.client()
+	for range sso.BeginBurst {
+		expectStatus(t, browser.get("/myvpn/sso/start?account=acme"), http.StatusSeeOther)
+	}
+	r := browser.get("/myvpn/sso/start?account=acme")
+	expectStatus(t, r, http.StatusTooManyRequests)
+	if r.Header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
 }
