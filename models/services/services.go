@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"onramp/models/admins"
@@ -46,8 +45,6 @@ type Config struct {
 	Logger        *slog.Logger
 	// Clock replaces the time of every service (tests); nil means the real time.
 	Clock func() time.Time
-	// SSOClient reaches the identity providers (single sign-on); nil means the default client.
-	SSOClient *http.Client
 	// Sleep replaces how a service waits (tests move their Clock instead); nil means the real
 	// wait.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -110,7 +107,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.Users = users.New(s, outbox, sv.Codes, sv.Devices, sv.Runs, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL})
 	sv.Events = events.New(s)
 	sv.Directory = directory.New(s, sv.Users, cfg.Keys)
-	sv.SSO = sso.New(s, cfg.Keys, sso.Config{BaseURL: cfg.BaseURL, HTTPClient: cfg.SSOClient, Logger: log})
+	sv.SSO = sso.New(s, cfg.Keys, sso.Config{BaseURL: cfg.BaseURL, Logger: log})
 	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
 	if now := cfg.Clock; now != nil {
 		sv.Runs.WithClock(now)

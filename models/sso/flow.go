@@ -112,7 +112,9 @@ func (s *Service) discover(ctx context.Context, issuer string) (*oidc.Provider, 
 // fetchProvider reads an issuer's discovery document now; go-oidc checks that the document
 // names the same issuer.
 func (s *Service) fetchProvider(ctx context.Context, issuer string) (*oidc.Provider, error) {
-	return oidc.NewProvider(oidc.ClientContext(ctx, s.cfg.HTTPClient), issuer)
+	ctx, cancel := context.WithTimeout(ctx, providerTimeout)
+	defer cancel()
+	return oidc.NewProvider(ctx, issuer)
 }
 
 func (s *Service) oauth2Config(p *oidc.Provider, st *models.SSOSettings, clientSecret string) *oauth2.Config {
@@ -243,7 +245,8 @@ func (s *Service) verify(ctx context.Context, l *models.SSOLogin, st *models.SSO
 	if err != nil {
 		return nil, "", "", fmt.Errorf("sso: open verifier: %w", err)
 	}
-	ctx = oidc.ClientContext(ctx, s.cfg.HTTPClient)
+	ctx, cancel := context.WithTimeout(ctx, providerTimeout)
+	defer cancel()
 	p, err := s.discover(ctx, st.Issuer)
 	if err != nil {
 		s.log.Warn("single sign-on: provider discovery failed", "issuer", st.Issuer, "err", err)

@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +46,9 @@ func (p Purpose) valid() bool {
 // provider).
 const CallbackPath = "/sso/callback"
 
+// providerTimeout bounds each exchange with a provider (discovery, token, keys, userinfo).
+const providerTimeout = 15 * time.Second
+
 // LoginTTL is how long a sign-in attempt may take at the provider.
 const LoginTTL = 10 * time.Minute
 
@@ -64,9 +66,7 @@ var ErrNotEnabled = errors.New("single sign-on is not turned on for this account
 type Config struct {
 	// BaseURL is the public URL of the server: the redirect URI is BaseURL + CallbackPath.
 	BaseURL string
-	// HTTPClient reaches the providers; nil means a client with a 15-second timeout.
-	HTTPClient *http.Client
-	Logger     *slog.Logger
+	Logger  *slog.Logger
 }
 
 // Service is single sign-on.
@@ -93,9 +93,6 @@ const (
 // New builds the service; client secrets and PKCE verifiers are sealed with a key derived
 // from keys for "sso".
 func New(s *store.Store, keys *secret.Keys, cfg Config) *Service {
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
-	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
