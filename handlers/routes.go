@@ -90,6 +90,9 @@ func (a audiences) routes() []route {
 		{http.MethodPost, "/access/directory-services/directories/:id/approve", "directories.approve", con.DirectorySyncApprove, adminOnly},
 		{http.MethodGet, "/access/directory-services/directories/:id/syncs/:sync", "directories.sync.show", con.DirectorySyncShow, adminOnly},
 		{http.MethodPost, "/access/directory-services/directories/:id/tokens/:token/revoke", "directories.token.revoke", con.DirectoryTokenRevoke, adminOnly},
+		{http.MethodGet, "/access/directory-services/sso", "sso", con.SSOPage, adminOnly},
+		{http.MethodPost, "/access/directory-services/sso", "sso.save", con.SSOSave, adminOnly},
+		{http.MethodPost, "/access/directory-services/sso/test", "sso.test", con.SSOTest, adminOnly},
 		{http.MethodGet, "/access/client-access", "clientaccess", con.ClientAccessPage, adminOnly},
 		{http.MethodPost, "/access/client-access/generate-codes", "clientaccess.generate", con.ClientAccessGenerate, adminOnly},
 		{http.MethodGet, "/access/client-access/runs/:id", "clientaccess.run", con.ClientAccessRun, adminOnly},
@@ -123,6 +126,9 @@ func (a audiences) routes() []route {
 		{http.MethodPost, "/myvpn/mfa", "portal.mfa.submit", pt.MFAConfirm, portalUser},
 		{http.MethodPost, "/myvpn/mfa/remove", "portal.mfa.remove", pt.MFARemove, portalUser},
 		{http.MethodPost, "/myvpn/devices/:device/sign-out", "portal.device.signout", pt.DeviceSignOut, portalUser},
+
+		{http.MethodGet, "/myvpn/sso/start", "portal.sso.start", pt.SSOStart, portalVisitor},
+		{http.MethodGet, "/sso/callback", "sso.callback", a.signon.Callback, public},
 
 		{http.MethodGet, "/enroll", "enroll", pt.Enroll, public},
 

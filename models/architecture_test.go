@@ -21,6 +21,10 @@ var layers = []struct {
 	{"../views", []string{"onramp/models/store", "gorm.io", "github.com/labstack/echo"}},
 }
 
+// exempt are test-support packages that only tests import: sso/ssotest is an OpenID provider
+// on a loopback port, an HTTP server by nature.
+var exempt = map[string]bool{filepath.Join("sso", "ssotest"): true}
+
 func TestLayersImportOnlyDownwards(t *testing.T) {
 	t.Parallel()
 	for _, l := range layers {
@@ -28,6 +32,9 @@ func TestLayersImportOnlyDownwards(t *testing.T) {
 		err := filepath.WalkDir(l.dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || !d.IsDir() {
 				return err
+			}
+			if exempt[path] {
+				return nil
 			}
 			pkg, err := build.ImportDir(path, build.ImportComment)
 			if err != nil {

@@ -21,6 +21,9 @@ const (
 	EventDirectorySync EventType = "Directory Sync"
 	// EventGroup is a directory's group (SCIM /Groups) being created, changed or deleted.
 	EventGroup EventType = "Group"
+	// EventSSO is single sign-on with the account's OpenID provider: its settings and the
+	// sign-ins it refused.
+	EventSSO EventType = "SSO"
 )
 
 // Event sub-types.
@@ -84,6 +87,7 @@ const (
 	SubGroupDeleted        = "Deleted"
 	SubGroupMembersAdded   = "Members Added"
 	SubGroupMembersRemoved = "Members Removed"
+	SubSSORefused          = "Sign-in Refused"
 )
 
 // ActorType says who caused an event.

@@ -37,6 +37,9 @@ Commands:
                         create an LDAP directory (the bind password is read from stdin when
                         it is not a terminal, else prompted for twice); prints what it
                         created on stderr
+  sso set --account NAME --issuer URL --client-id ID [--create-users]
+                        connect the account's OpenID provider (client secret on stdin) and
+                        turn single sign-on on; discovery is checked first
   client register --server URL --code CODE [--device-name N] [--platform P]
   client login --server URL --account A --email E [--totp CODE] [--device-name N]
                         the reference VPN client: register this device with a one-time code,
@@ -89,6 +92,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return demoCmd(ctx, args, getenv, stdout, stderr)
 	case "directory":
 		return directoryCmd(ctx, args, getenv, stdin, stdout, stderr) // directory.go
+	case "sso":
+		return ssoCmd(ctx, args, getenv, stdin, stdout, stderr) // sso.go
 	case "client":
 		return clientCmd(ctx, args, getenv, stdin, stdout, stderr) // client.go
 	case "help", "-h", "--help":

@@ -21,6 +21,7 @@ import (
 	"onramp/models/events"
 	"onramp/models/mail"
 	"onramp/models/provisioning"
+	"onramp/models/sso"
 	"onramp/models/users"
 	"onramp/views"
 	"onramp/views/components"
@@ -37,6 +38,7 @@ type Deps struct {
 	Codes        *codes.Service
 	Devices      *devices.Service
 	Directory    *directory.Service
+	SSO          *sso.Service
 	Events       *events.Service
 	Outbox       *mail.Outbox
 	// Cookie is the console's session cookie.

@@ -23,6 +23,7 @@ import (
 	"onramp/models/runs"
 	"onramp/models/secret"
 	"onramp/models/sessions"
+	"onramp/models/sso"
 	"onramp/models/store"
 	"onramp/models/users"
 )
@@ -64,6 +65,7 @@ type Services struct {
 	Provisioning *provisioning.Service
 	Events       *events.Service
 	Directory    *directory.Service
+	SSO          *sso.Service
 }
 
 // New builds the services over s. The job queue is built first, so that each service registers
@@ -106,6 +108,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.Events = events.New(s)
 	sv.Directory = directory.New(s, sv.Users, cfg.Keys)
 	sv.Directory.ScheduleSyncs(j)
+	sv.SSO = sso.New(s, cfg.Keys, sso.Config{BaseURL: cfg.BaseURL, Logger: log})
 	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
 	if now := cfg.Clock; now != nil {
 		sv.Runs.WithClock(now)
@@ -116,6 +119,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 		sv.Users.WithClock(now)
 		sv.Events.WithClock(now)
 		sv.Directory.WithClock(now)
+		sv.SSO.WithClock(now)
 	}
 	if cfg.Sleep != nil {
 		sv.Devices.WithSleep(cfg.Sleep)

@@ -27,6 +27,8 @@ var persisted = []any{
 	&models.DirectoryToken{},
 	&models.DirectoryGroup{},
 	&models.DirectoryGroupMember{},
+	&models.SSOSettings{},
+	&models.SSOLogin{},
 }
 
 func TestMigratedSchemaHasEveryModelColumn(t *testing.T) {
