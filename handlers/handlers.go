@@ -17,9 +17,11 @@ import (
 	"onramp/handlers/middleware"
 	"onramp/handlers/portal"
 	"onramp/handlers/scim"
+	"onramp/handlers/signon"
 	"onramp/handlers/web"
 	"onramp/models/secret"
 	"onramp/models/services"
+	"onramp/models/sso"
 	"onramp/static"
 )
 
@@ -48,6 +50,7 @@ type audiences struct {
 	portal  *portal.Handler
 	client  *clientapi.Handler
 	scim    *scim.Handler
+	signon  *signon.Handler
 	probes  *probes
 	static  echo.HandlerFunc
 }
@@ -68,7 +71,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 			Cookie: web.NewCookie("onramp_session", "/", cfg.Keys.Derive("cookie-hash"), cfg.Keys.Derive("cookie-block"),
 				sv.Auth.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
 			BaseURL: cfg.BaseURL, Debug: cfg.Debug, Log: log}),
-		portal: portal.New(portal.Deps{Portal: sv.Portal, Devices: sv.Devices,
+		portal: portal.New(portal.Deps{Portal: sv.Portal, Devices: sv.Devices, SSO: sv.SSO, Secure: cfg.Secure,
 			Cookie: web.NewCookie("onramp_portal", portal.Path, cfg.Keys.Derive("portal-cookie-hash"), cfg.Keys.Derive("portal-cookie-block"),
 				sv.Portal.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
 			BaseURL: strings.TrimRight(cfg.BaseURL, "/"), ClientDownloadURL: cfg.ClientDownloadURL, Debug: cfg.Debug, Log: log}),
@@ -77,6 +80,9 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 		probes: &probes{db: sv},
 		static: serveStatic(static.Files),
 	}
+
+	// The sign-in attempts of each purpose end with the audience that began them.
+	a.signon = signon.New(sv.SSO, map[sso.Purpose]signon.Finisher{sso.PurposePortal: a.portal}, a.portal)
 
 	e := echo.New()
 	e.HideBanner = true

@@ -116,6 +116,9 @@ func (a audiences) routes() []route {
 		{http.MethodPost, "/myvpn/mfa/remove", "portal.mfa.remove", pt.MFARemove, portalUser},
 		{http.MethodPost, "/myvpn/devices/:device/sign-out", "portal.device.signout", pt.DeviceSignOut, portalUser},
 
+		{http.MethodGet, "/myvpn/sso/start", "portal.sso.start", pt.SSOStart, portalVisitor},
+		{http.MethodGet, "/sso/callback", "sso.callback", a.signon.Callback, public},
+
 		{http.MethodGet, "/enroll", "enroll", pt.Enroll, public},
 
 		{http.MethodPost, "/api/v1/client/register", "client.register", api.Register, clientAPI},

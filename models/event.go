@@ -17,6 +17,9 @@ const (
 	EventClient    EventType = "Client"
 	EventDirectory EventType = "Directory"
 	EventSCIM      EventType = "SCIM"
+	// EventSSO is single sign-on with the account's OpenID provider: its settings and the
+	// sign-ins it refused.
+	EventSSO EventType = "SSO"
 )
 
 // Event sub-types.
@@ -67,6 +70,8 @@ const (
 
 	SubTokenCreated = "Token Created"
 	SubTokenRevoked = "Token Revoked"
+
+	SubSSORefused = "Sign-in Refused"
 )
 
 // ActorType says who caused an event.

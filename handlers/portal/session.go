@@ -15,6 +15,7 @@ import (
 	"onramp/handlers/web"
 	"onramp/models/devices"
 	"onramp/models/portal"
+	"onramp/models/sso"
 	"onramp/views"
 	errpages "onramp/views/pages/errors"
 	portalpages "onramp/views/pages/portal"
@@ -27,6 +28,9 @@ const Path = "/myvpn"
 type Deps struct {
 	Portal  *portal.Service
 	Devices *devices.Service
+	SSO     *sso.Service
+	// Secure marks the single sign-on binding cookie Secure (HTTPS).
+	Secure bool
 	// Cookie is the portal's session cookie (path Path).
 	Cookie *web.Cookie
 	// ClientDownloadURL is where to download the VPN client, "" when not configured.

@@ -295,3 +295,27 @@ func goneIfMissing(err error) error {
 	}
 	return err
 }
+
+// SignInSSO signs in a user the account's identity provider vouched for (models/sso matched
+// them): the first time it activates them, without a password (a User / Activated event with
+// via "single sign-on"), then it starts a portal session. The provider did the authentication,
+// its own MFA included: the portal's TOTP is not asked for.
+func (s *Service) SignInSSO(ctx context.Context, account *models.Account, u *models.SDPUser, ip, userAgent string) (*Current, string, error) {
+	if u.Activation != models.ActivationActive {
+		err := s.store.Tx(ctx, func(tx *store.Store) error {
+			if err := tx.MarkUserActive(ctx, u.AccountID, u.ID); err != nil {
+				return err
+			}
+			if err := tx.RetireUserTokens(ctx, models.TokenUserActivation, []int64{u.ID}, s.now()); err != nil {
+				return err
+			}
+			return tx.CreateEvent(ctx, models.UserEvent(u, models.EventUser, models.SubUserActivated, models.UserActor(u, ip),
+				map[string]string{"via": "single sign-on"}))
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		u.Activation = models.ActivationActive
+	}
+	return s.startSession(ctx, u, account, ip, userAgent, "single sign-on")
+}

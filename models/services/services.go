@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"onramp/models/admins"
@@ -23,6 +24,7 @@ import (
 	"onramp/models/runs"
 	"onramp/models/secret"
 	"onramp/models/sessions"
+	"onramp/models/sso"
 	"onramp/models/store"
 	"onramp/models/users"
 )
@@ -44,6 +46,8 @@ type Config struct {
 	Logger        *slog.Logger
 	// Clock replaces the time of every service (tests); nil means the real time.
 	Clock func() time.Time
+	// SSOClient reaches the identity providers (single sign-on); nil means the default client.
+	SSOClient *http.Client
 	// Sleep replaces how a service waits (tests move their Clock instead); nil means the real
 	// wait.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -64,6 +68,7 @@ type Services struct {
 	Provisioning *provisioning.Service
 	Events       *events.Service
 	Directory    *directory.Service
+	SSO          *sso.Service
 }
 
 // New builds the services over s. The job queue is built first, so that each service registers
@@ -105,6 +110,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.Users = users.New(s, outbox, sv.Codes, sv.Devices, sv.Runs, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL})
 	sv.Events = events.New(s)
 	sv.Directory = directory.New(s, sv.Users, cfg.Keys)
+	sv.SSO = sso.New(s, cfg.Keys, sso.Config{BaseURL: cfg.BaseURL, HTTPClient: cfg.SSOClient, Logger: log})
 	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
 	if now := cfg.Clock; now != nil {
 		sv.Runs.WithClock(now)
@@ -115,6 +121,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 		sv.Users.WithClock(now)
 		sv.Events.WithClock(now)
 		sv.Directory.WithClock(now)
+		sv.SSO.WithClock(now)
 	}
 	if cfg.Sleep != nil {
 		sv.Devices.WithSleep(cfg.Sleep)

@@ -29,6 +29,8 @@ var persisted = []any{
 	&models.DirectoryGroupMember{},
 	&models.ClientLogin{},
 	&models.ConsoleSSO{},
+	&models.SSOSettings{},
+	&models.SSOLogin{},
 }
 
 func TestMigratedSchemaHasEveryModelColumn(t *testing.T) {
