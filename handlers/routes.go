@@ -118,12 +118,16 @@ func (a audiences) routes() []route {
 
 		{http.MethodGet, "/myvpn/sso/start", "portal.sso.start", pt.SSOStart, portalVisitor},
 		{http.MethodGet, "/sso/callback", "sso.callback", a.signon.Callback, public},
+		{http.MethodGet, "/sso/client/:link", "sso.client", pt.DeviceSSOPage, portalVisitor},
+		{http.MethodPost, "/sso/client/:link", "sso.client.continue", pt.DeviceSSOContinue, portalVisitor},
 
 		{http.MethodGet, "/enroll", "enroll", pt.Enroll, public},
 
 		{http.MethodPost, "/api/v1/client/register", "client.register", api.Register, clientAPI},
 		{http.MethodPost, "/api/v1/client/login", "client.login", api.Login, clientAPI},
 		{http.MethodGet, "/api/v1/client/session", "client.session", api.Session, clientAPI},
+		{http.MethodPost, "/api/v1/client/sso/start", "client.sso.start", api.SSOStart, clientAPI},
+		{http.MethodPost, "/api/v1/client/sso/poll", "client.sso.poll", api.SSOPoll, clientAPI},
 
 		{http.MethodGet, scim.Prefix + "/Users", "scim.users", sc.ListUsers, scimAPI},
 		{http.MethodPost, scim.Prefix + "/Users", "scim.users.create", sc.CreateUser, scimAPI},

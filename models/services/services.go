@@ -111,6 +111,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.Events = events.New(s)
 	sv.Directory = directory.New(s, sv.Users, cfg.Keys)
 	sv.SSO = sso.New(s, cfg.Keys, sso.Config{BaseURL: cfg.BaseURL, HTTPClient: cfg.SSOClient, Logger: log})
+	sv.Devices.WithSSO(sv.SSO)
 	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
 	if now := cfg.Clock; now != nil {
 		sv.Runs.WithClock(now)
