@@ -69,7 +69,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	a := audiences{
 		console: console.New(console.Deps{Auth: sv.Auth, Admins: sv.Admins, Users: sv.Users, Provisioning: sv.Provisioning,
-			Codes: sv.Codes, Devices: sv.Devices, Directory: sv.Directory, Events: sv.Events, Outbox: sv.Outbox,
+			Codes: sv.Codes, Devices: sv.Devices, Directory: sv.Directory, Events: sv.Events, Outbox: sv.Outbox, SSO: sv.SSO, Secure: cfg.Secure,
 			Cookie: web.NewCookie("onramp_session", "/", cfg.Keys.Derive("cookie-hash"), cfg.Keys.Derive("cookie-block"),
 				sv.Auth.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
 			BaseURL: cfg.BaseURL, Debug: cfg.Debug, Log: log}),
@@ -85,7 +85,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 
 	// The sign-in attempts of each purpose end with the audience that began them.
 	a.signon = signon.New(sv.SSO, map[sso.Purpose]signon.Finisher{sso.PurposePortal: a.portal,
-		sso.PurposeClient: a.portal.DeviceSSO()}, a.portal)
+		sso.PurposeClient: a.portal.DeviceSSO(), sso.PurposeConsole: a.console}, a.portal)
 
 	e.HideBanner = true
 	e.HidePort = true

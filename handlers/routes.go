@@ -82,6 +82,8 @@ func (a audiences) routes() []route {
 		{http.MethodPost, "/access/directory-services/directories", "directories.create", con.DirectoryCreate, adminOnly},
 		{http.MethodPost, "/access/directory-services/directories/:id/tokens", "directories.token", con.DirectoryToken, adminOnly},
 		{http.MethodPost, "/access/directory-services/directories/:id/tokens/:token/revoke", "directories.token.revoke", con.DirectoryTokenRevoke, adminOnly},
+		{http.MethodGet, "/access/directory-services/sso/console", "sso.console", con.ConsoleSSOPage, adminOnly},
+		{http.MethodPost, "/access/directory-services/sso/console", "sso.console.save", con.ConsoleSSOSave, adminOnly},
 		{http.MethodGet, "/access/client-access", "clientaccess", con.ClientAccessPage, adminOnly},
 		{http.MethodPost, "/access/client-access/generate-codes", "clientaccess.generate", con.ClientAccessGenerate, adminOnly},
 		{http.MethodGet, "/access/client-access/runs/:id", "clientaccess.run", con.ClientAccessRun, adminOnly},
@@ -118,6 +120,7 @@ func (a audiences) routes() []route {
 
 		{http.MethodGet, "/myvpn/sso/start", "portal.sso.start", pt.SSOStart, portalVisitor},
 		{http.MethodGet, "/sso/callback", "sso.callback", a.signon.Callback, public},
+		{http.MethodGet, "/sso/console/start", "console.sso.start", con.SSOStart, visitor},
 		{http.MethodGet, "/sso/client/:link", "sso.client", pt.DeviceSSOPage, portalVisitor},
 		{http.MethodPost, "/sso/client/:link", "sso.client.continue", pt.DeviceSSOContinue, portalVisitor},
 

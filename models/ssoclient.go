@@ -1,6 +1,7 @@
 package models
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -53,8 +54,8 @@ type ConsoleSSO struct {
 	// CreateAdmins creates an admin on their first sign-in with the provider when one of
 	// their groups maps to a role.
 	CreateAdmins bool
-	// AdminGroups and HelpdeskGroups are group names, one a line: the groups claim's values
-	// that make an admin or helpdesk staff.
+	// AdminGroups and HelpdeskGroups are group names separated by commas: the groups claim's
+	// values that make an admin or helpdesk staff.
 	AdminGroups    string
 	HelpdeskGroups string
 	UpdatedAt      time.Time
@@ -73,14 +74,7 @@ func (c *ConsoleSSO) PasswordAllowed(a *Admin) bool {
 // Group names compare exactly, as providers send them.
 func (c *ConsoleSSO) RoleFor(groups []string) Role {
 	has := func(list string) bool {
-		for _, g := range GroupLines(list) {
-			for _, h := range groups {
-				if g == h {
-					return true
-				}
-			}
-		}
-		return false
+		return slices.ContainsFunc(GroupList(list), func(g string) bool { return slices.Contains(groups, g) })
 	}
 	switch {
 	case has(c.AdminGroups):
@@ -91,12 +85,12 @@ func (c *ConsoleSSO) RoleFor(groups []string) Role {
 	return ""
 }
 
-// GroupLines splits a list of group names, one a line, dropping blank lines and the spaces
-// around names.
-func GroupLines(list string) []string {
+// GroupList splits a list of group names separated by commas, dropping empty names and the
+// spaces around names.
+func GroupList(list string) []string {
 	var out []string
-	for line := range strings.Lines(list) {
-		if g := strings.TrimSpace(line); g != "" {
+	for g := range strings.SplitSeq(list, ",") {
+		if g = strings.TrimSpace(g); g != "" {
 			out = append(out, g)
 		}
 	}

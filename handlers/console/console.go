@@ -21,6 +21,7 @@ import (
 	"onramp/models/events"
 	"onramp/models/mail"
 	"onramp/models/provisioning"
+	"onramp/models/sso"
 	"onramp/models/users"
 	"onramp/views"
 	"onramp/views/components"
@@ -39,13 +40,16 @@ type Deps struct {
 	Directory    *directory.Service
 	Events       *events.Service
 	Outbox       *mail.Outbox
+	SSO          *sso.Service
 	// Cookie is the console's session cookie.
 	Cookie *web.Cookie
 	// BaseURL is the public URL of the console (for links shown to people).
 	BaseURL string
 	// Debug shows the error behind a 500 on its page.
 	Debug bool
-	Log   *slog.Logger
+	// Secure marks the single sign-on binding cookie Secure (HTTPS).
+	Secure bool
+	Log    *slog.Logger
 }
 
 // Handler serves the console.

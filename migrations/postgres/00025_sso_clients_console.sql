@@ -38,7 +38,7 @@ CREATE INDEX sso_client_logins_expires_idx ON sso_client_logins (expires_at);
 -- How an account's admins sign in to the console: with the identity provider when enabled;
 -- with a password only when password_sign_in is on or they are break-glass admins; admins
 -- unknown to Onramp are created on first sign-in when create_admins is on, with the role of
--- the first matching group (admin_groups, then helpdesk_groups: one group name a line).
+-- the first matching group (admin_groups, then helpdesk_groups: names separated by commas).
 CREATE TABLE sso_console (
     account_id       BIGINT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
     enabled          BOOLEAN NOT NULL DEFAULT FALSE,

@@ -202,7 +202,7 @@ func (s *Service) CompleteSetup(ctx context.Context, token string, in SetupInput
 	if err != nil {
 		return nil, "", err
 	}
-	return s.startSession(ctx, admin, account, ip, userAgent)
+	return s.startSession(ctx, admin, account, ip, userAgent, nil)
 }
 
 // SignInInput is what the sign-in form asks for; TOTP is the authenticator code, needed only
@@ -254,7 +254,11 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 	}
 	switch {
 	case passwordOff:
-		fail = ErrPasswordOff
+		account, err := s.store.Account(ctx, admin.AccountID)
+		if err != nil {
+			return nil, "", err
+		}
+		fail = &PasswordOffError{Account: account.Name}
 		failure(&admin.AccountID, "password sign-in turned off: not a break-glass admin")
 	case admin == nil && len(candidates) == 0:
 		failure(nil, "unknown email")
@@ -286,7 +290,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 	if err != nil {
 		return nil, "", err
 	}
-	return s.startSession(ctx, admin, account, ip, userAgent)
+	return s.startSession(ctx, admin, account, ip, userAgent, nil)
 }
 
 // matchPassword returns the first of the candidates that may sign in (enabled, with a password
@@ -326,8 +330,9 @@ func mismatch(a *models.Admin) string {
 	return "wrong password"
 }
 
-// startSession creates a new session (a new id at every sign-in) and returns its token.
-func (s *Service) startSession(ctx context.Context, admin *models.Admin, account *models.Account, ip, userAgent string) (*Current, string, error) {
+// startSession creates a new session (a new id at every sign-in) and returns its token; details
+// go into the Signed In event.
+func (s *Service) startSession(ctx context.Context, admin *models.Admin, account *models.Account, ip, userAgent string, details map[string]string) (*Current, string, error) {
 	var token string
 	var sess *models.Session
 	err := s.store.Tx(ctx, func(tx *store.Store) error {
@@ -339,7 +344,7 @@ func (s *Service) startSession(ctx context.Context, admin *models.Admin, account
 			return err
 		}
 		return tx.CreateEvent(ctx, models.NewEvent(&admin.AccountID, models.EventAdmin, models.SubSignedIn,
-			models.AdminActor(admin, ip), admin.Email, nil))
+			models.AdminActor(admin, ip), admin.Email, details))
 	})
 	if err != nil {
 		return nil, "", err

@@ -98,7 +98,7 @@ func TestConsoleSSOCreateAdminsNeedsAGroup(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	err := f.svc.SaveConsoleSSO(context.Background(), f.current(),
-		auth.ConsoleSSOInput{Enabled: true, PasswordSignIn: true, CreateAdmins: true, AdminGroups: " \n "}, "192.0.2.1")
+		auth.ConsoleSSOInput{Enabled: true, PasswordSignIn: true, CreateAdmins: true, AdminGroups: " , "}, "192.0.2.1")
 	var ve *models.ValidationError
 	if !errors.As(err, &ve) || ve.Fields["admin_groups"] == "" {
 		t.Fatalf("err = %v, want an admin_groups error", err)
