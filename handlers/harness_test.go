@@ -84,6 +84,13 @@ func newAppOn(t testing.TB, s *store.Store, opts ...appOption) *testApp {
 	for _, o := range opts {
 		o(t, &cfg)
 	}
+	// The server listens before the services are built, so that withServedBaseURL can point
+	// links (the single sign-on redirect URI) at it.
+	a.srv = httptest.NewUnstartedServer(nil)
+	t.Cleanup(a.srv.Close)
+	if cfg.BaseURL == servedBaseURL {
+		cfg.BaseURL = "http://" + a.srv.Listener.Addr().String()
+	}
 	sv, err := services.New(s, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -94,11 +101,18 @@ func newAppOn(t testing.TB, s *store.Store, opts ...appOption) *testApp {
 	if cfg.Mail.Sender != nil {
 		a.startJobs()
 	}
-	router := handlers.New(sv, handlers.Config{Keys: keys, BaseURL: "http://onramp.test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	a.srv = httptest.NewServer(router)
-	t.Cleanup(a.srv.Close)
+	router := handlers.New(sv, handlers.Config{Keys: keys, BaseURL: cfg.BaseURL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a.srv.Config.Handler = router
+	a.srv.Start()
 	return a
 }
+
+// servedBaseURL, as the services' BaseURL, stands for the test server's own URL.
+const servedBaseURL = "served"
+
+// withServedBaseURL makes the app's public URL the test server's, for a browser that must
+// come back to it (single sign-on's redirect URI).
+func withServedBaseURL(_ testing.TB, cfg *services.Config) { cfg.BaseURL = servedBaseURL }
 
 // startJobs starts the River client (mail delivery, the runs and the codes jobs) until the test
 // ends, stopping it before the database closes. Without it a run stays queued, which some

@@ -9,30 +9,21 @@ import (
 	"time"
 
 	"onramp/models"
-	"onramp/models/sso"
 	"onramp/models/sso/ssotest"
 )
 
-// ssoApp is the app with a real OpenID provider on a loopback port, turned on for the account
-// acme (whose admin is ada@example.com).
-type ssoApp struct {
-	*testApp
-	op    *ssotest.Provider
-	admin *models.Admin
-}
-
-func newSSOApp(t *testing.T) *ssoApp {
+// ssoAdmin is the app's admin ada@example.com of acme.
+func (a *ssoApp) ssoAdmin(t *testing.T) *models.Admin {
 	t.Helper()
-	a := &ssoApp{testApp: newApp(t), op: ssotest.StartProvider(t)}
-	a.op.AllowRedirect(a.SSO.RedirectURI())
-	a.admin = a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
-	_, err := a.SSO.Save(context.Background(), a.admin.AccountID, models.AdminActor(a.admin, "192.0.2.1"), sso.Input{Enabled: true,
-		Issuer: a.op.Issuer, ClientID: a.op.ClientID, ClientSecret: a.op.ClientSecret, GroupsClaim: ssotest.GroupsClaim})
+	adm, err := a.store.AdminByEmail(context.Background(), a.acct.ID, "ada@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a
+	return adm
 }
+
+// withGroups is newSSOApp's extra form: the provider's groups claim.
+var withGroups = url.Values{"groups_claim": {ssotest.GroupsClaim}}
 
 // local is the path and query of a URL of the app's public address (http://onramp.test), to
 // open on the test server.
@@ -84,7 +75,7 @@ func (a *ssoApp) poll(token string) apiResult {
 // the sign-in; the poll token then gives the device once.
 func TestClientSSODeviceFlow(t *testing.T) {
 	t.Parallel()
-	a := newSSOApp(t)
+	a := newSSOApp(t, nil)
 	grace := a.sdpUser("acme", "grace@example.com")
 	u := a.op.AddUser(ssotest.User{Email: "grace@example.com", EmailVerified: true})
 	link, poll := a.ssoStart(t, "Grace's laptop")
@@ -147,7 +138,7 @@ func TestClientSSODeviceFlow(t *testing.T) {
 // A sign-in not completed within 10 minutes expires: the poll says so, the link is gone.
 func TestClientSSOExpires(t *testing.T) {
 	t.Parallel()
-	a := newSSOApp(t)
+	a := newSSOApp(t, nil)
 	link, poll := a.ssoStart(t, "laptop")
 	a.advance(10*time.Minute + time.Second)
 	expectAPI(t, a.poll(poll), http.StatusGone, "expired_token")
@@ -158,7 +149,7 @@ func TestClientSSOExpires(t *testing.T) {
 // after the provider's success, in the browser and at the next poll, with an event.
 func TestClientSSORefusesUnknownAndDisabledUsers(t *testing.T) {
 	t.Parallel()
-	a := newSSOApp(t)
+	a := newSSOApp(t, nil)
 	a.setStatus(a.sdpUser("acme", "dis@example.com"), models.UserDisabled)
 	for email, reason := range map[string]string{"nobody@example.com": "unknown user", "dis@example.com": "disabled user"} {
 		link, poll := a.ssoStart(t, "laptop")
@@ -179,7 +170,7 @@ func TestClientSSORefusesUnknownAndDisabledUsers(t *testing.T) {
 // An account without single sign-on (or none at all) is refused the same way.
 func TestClientSSOStartRefusals(t *testing.T) {
 	t.Parallel()
-	a := newSSOApp(t)
+	a := newSSOApp(t, nil)
 	a.createAdmin("globex", "gus@example.com", models.RoleAdmin)
 	for _, account := range []string{"globex", "no-such-account"} {
 		r := a.api("POST", "/api/v1/client/sso/start", "", map[string]string{"account": account, "device_name": "laptop"})

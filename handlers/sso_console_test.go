@@ -27,22 +27,21 @@ func (a *ssoApp) consoleSSO(t *testing.T, c *client, u ssotest.User) response {
 // and the refusals of unknown and disabled admins.
 func TestConsoleSSO(t *testing.T) {
 	t.Parallel()
-	a := newSSOApp(t)
+	a := newSSOApp(t, withGroups)
 	bob := a.createAdmin("acme", "bob@example.com", models.RoleAdmin)
-	ada := a.client()
-	ada.signIn("ada@example.com")
+	ada, adaID := a.admin, strconv.FormatInt(a.ssoAdmin(t).ID, 10)
 	expectStatus(t, ada.get("/access/directory-services/sso/console"), http.StatusOK)
 	// Password sign-in off with no break-glass admin: refused, nothing saved.
 	r := ada.post("/access/directory-services/sso/console", url.Values{"console_sso": {"on"}})
 	expectStatus(t, r, http.StatusUnprocessableEntity)
 	expectBody(t, r, `data-testid="error-break_glass"`)
-	r = ada.post("/access/directory-services/sso/console", url.Values{"console_sso": {"on"}, "break_glass": {strconv.FormatInt(a.admin.ID, 10)}})
+	r = ada.post("/access/directory-services/sso/console", url.Values{"console_sso": {"on"}, "break_glass": {adaID}})
 	expectStatus(t, r, http.StatusSeeOther)
 	if n := a.clientEvents(models.EventAdmin, models.SubSettingsChanged, `"console_sso":"on"`); n != 1 {
 		t.Fatalf("%d Settings Changed events", n)
 	}
 	r = ada.get("/access/directory-services/sso/console")
-	expectBody(t, r, `name="break_glass" value="`+strconv.FormatInt(a.admin.ID, 10)+`" checked`)
+	expectBody(t, r, `name="break_glass" value="`+adaID+`" checked`)
 
 	// Bob has the right password, but is not a break-glass admin.
 	b := a.client()
@@ -93,13 +92,13 @@ func TestConsoleSSO(t *testing.T) {
 // console single sign-on has no button and its start is refused.
 func TestConsoleSSOSettingsAreForAdmins(t *testing.T) {
 	t.Parallel()
-	a := newSSOApp(t)
+	a := newSSOApp(t, withGroups)
 	a.createAdmin("acme", "hal@example.com", models.RoleHelpdesk)
 	h := a.client()
 	h.signIn("hal@example.com")
 	expectStatus(t, h.get("/access/directory-services/sso/console"), http.StatusForbidden)
 	expectStatus(t, h.post("/access/directory-services/sso/console", url.Values{"console_sso": {"on"}, "password_sign_in": {"on"}}), http.StatusForbidden)
-	c, err := a.Auth.ConsoleSSO(context.Background(), a.admin.AccountID)
+	c, err := a.Auth.ConsoleSSO(context.Background(), a.acct.ID)
 	if err != nil || c.Enabled {
 		t.Fatalf("helpdesk changed the settings: %+v %v", c, err)
 	}
@@ -116,9 +115,8 @@ func TestConsoleSSOSettingsAreForAdmins(t *testing.T) {
 // someone in no listed group is refused.
 func TestConsoleSSOCreatesAdminsFromGroups(t *testing.T) {
 	t.Parallel()
-	a := newSSOApp(t)
-	ada := a.client()
-	ada.signIn("ada@example.com")
+	a := newSSOApp(t, withGroups)
+	ada := a.admin
 	ada.get("/access/directory-services/sso/console")
 	expectStatus(t, ada.post("/access/directory-services/sso/console", url.Values{"console_sso": {"on"}, "password_sign_in": {"on"},
 		"create_admins": {"on"}, "admin_groups": {"vpn-admins"}, "helpdesk_groups": {" helpdesk , support,"}}), http.StatusSeeOther)

@@ -239,8 +239,13 @@ func TestProvisioningSettings(t *testing.T) {
 		t.Fatalf("event details:\n%s", all)
 	}
 
-	// SSO with invitations on warns.
-	expectStatus(t, post(url.Values{"method": {"invitation_email"}, "invite_manual": {"on"}, "sso_enabled": {"on"}, "code_expiry_value": {"1"}, "code_expiry_unit": {"days"}}), http.StatusSeeOther)
+	// SSO (switched on its own tab) with invitations on recommends turning them off; saving
+	// this page leaves SSO as it is.
+	if err := a.store.SetSSOEnabled(t.Context(), boss.AccountID, true); err != nil {
+		t.Fatal(err)
+	}
+	expectBody(t, c.get("/access/directory-services/provisioning"), `data-testid="sso-warning"`)
+	expectStatus(t, post(url.Values{"method": {"invitation_email"}, "invite_manual": {"on"}, "code_expiry_value": {"1"}, "code_expiry_unit": {"days"}}), http.StatusSeeOther)
 	expectBody(t, c.get("/access/directory-services/provisioning"), `data-testid="sso-warning"`)
 
 	// Registration Code is refused while users have MFA, with the count and a link to them.

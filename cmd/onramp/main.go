@@ -28,6 +28,9 @@ Commands:
   directory scim-token --account NAME --name LABEL
                         print a new SCIM bearer token for the account's SCIM directory
                         LABEL (created when missing), alone on its line; it is shown once
+  sso set --account NAME --issuer URL --client-id ID [--create-users]
+                        connect the account's OpenID provider (client secret on stdin) and
+                        turn single sign-on on; discovery is checked first
   client register --server URL --code CODE [--device-name N] [--platform P]
   client login --server URL --account A --email E [--totp CODE] [--device-name N]
   client login --sso --server URL --account A [--device-name N]
@@ -83,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return demoCmd(ctx, args, getenv, stdout, stderr)
 	case "directory":
 		return directoryCmd(ctx, args, getenv, stdout, stderr) // directory.go
+	case "sso":
+		return ssoCmd(ctx, args, getenv, stdin, stdout, stderr) // sso.go
 	case "client":
 		return clientCmd(ctx, args, getenv, stdin, stdout, stderr) // client.go
 	case "help", "-h", "--help":

@@ -38,9 +38,9 @@ type Deps struct {
 	Codes        *codes.Service
 	Devices      *devices.Service
 	Directory    *directory.Service
+	SSO          *sso.Service
 	Events       *events.Service
 	Outbox       *mail.Outbox
-	SSO          *sso.Service
 	// Cookie is the console's session cookie.
 	Cookie *web.Cookie
 	// BaseURL is the public URL of the console (for links shown to people).

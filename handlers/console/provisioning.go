@@ -39,11 +39,15 @@ func (h *Handler) ProvisioningSave(c echo.Context) error {
 	if err := c.Bind(&f); err != nil {
 		return err
 	}
+	// Single sign-on is switched on its own tab (sso.go): this form keeps it as saved.
+	saved, _, err := h.Provisioning.Get(c.Request().Context(), current(c).Admin)
+	if err != nil {
+		return err
+	}
 	s := provisioning.Settings{Method: models.ProvisioningMethod(f.Method), InviteManual: f.InviteManual == "on",
 		InviteDirectory: f.InviteDirectory == "on", NotifyDisabled: f.NotifyDisabled == "on", ExpiryUnit: f.ExpiryUnit,
-		SSOEnabled: f.SSOEnabled == "on"}
+		SSOEnabled: saved.SSOEnabled}
 	value, convErr := strconv.Atoi(strings.TrimSpace(f.ExpiryValue))
-	var err error
 	if convErr != nil {
 		err = models.NewValidationError("code_expiry_value", "Enter a whole number of hours or days ("+provisioning.ExpiryRange()+").")
 	} else {

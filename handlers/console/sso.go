@@ -3,176 +3,97 @@ package console
 import (
 	"errors"
 	"net/http"
-	"slices"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"onramp/handlers/forms"
 	"onramp/handlers/web"
 	"onramp/models"
-	"onramp/models/auth"
 	"onramp/models/sso"
 	"onramp/views"
-	authpages "onramp/views/pages/auth"
-	"onramp/views/pages/ssoconsole"
+	ssopages "onramp/views/pages/ssopage"
 )
 
-// ssoLoginForm fills the sign-in form's single sign-on part: the provider's label when the
-// account named signs in to the console with it.
-func (h *Handler) ssoLoginForm(c echo.Context, f authpages.LoginForm) (authpages.LoginForm, error) {
-	if f.Account == "" {
-		return f, nil
-	}
-	ctx := c.Request().Context()
-	on, err := h.Auth.ConsoleSSOOn(ctx, f.Account)
-	if err != nil || !on {
-		return f, err
-	}
-	f.Provider, err = h.SSO.ProviderLabel(ctx, f.Account)
-	return f, err
-}
-
-// SSOStart serves GET /sso/console/start?account=<account>: it sends the browser to the
-// identity provider of an account whose admins sign in with it.
-func (h *Handler) SSOStart(c echo.Context) error {
-	ctx := c.Request().Context()
-	account := c.QueryParam("account")
-	on, err := h.Auth.ConsoleSSOOn(ctx, account)
+// SSOPage serves GET /access/directory-services/sso (the Single Sign-On tab).
+func (h *Handler) SSOPage(c echo.Context) error {
+	s, err := h.SSO.Settings(c.Request().Context(), current(c).Account.ID)
 	if err != nil {
 		return err
 	}
-	authURL := ""
-	if on {
-		authURL, err = h.SSO.Begin(ctx, account, sso.PurposeConsole, "", web.SSOBinding(c, h.Secure))
+	return h.renderSSO(c, http.StatusOK, ssoForm(s), ssopages.Test{})
+}
+
+func ssoForm(s sso.Settings) ssopages.Form {
+	return ssopages.Form{Enabled: s.Enabled, Issuer: s.Issuer, ClientID: s.ClientID, HasSecret: s.HasSecret, Scopes: s.Scopes,
+		EmailClaim: s.EmailClaim, NoEmailVerified: s.NoEmailVerified, GroupsClaim: s.GroupsClaim, CreateUsers: s.CreateUsers}
+}
+
+func (h *Handler) renderSSO(c echo.Context, status int, f ssopages.Form, t ssopages.Test) error {
+	f.RedirectURI = h.SSO.RedirectURI()
+	return web.Render(c, status, ssopages.Page(h.page(c, "Single Sign-On", "provisioning"), f, t))
+}
+
+// bindSSO reads the form; the form as typed (never the secret) is returned for re-rendering.
+func (h *Handler) bindSSO(c echo.Context) (sso.Input, ssopages.Form, error) {
+	var f forms.SSO
+	if err := c.Bind(&f); err != nil {
+		return sso.Input{}, ssopages.Form{}, err
 	}
+	in := sso.Input{Enabled: f.Enabled == "on", Issuer: f.Issuer, ClientID: f.ClientID, ClientSecret: f.ClientSecret, Scopes: f.Scopes,
+		EmailClaim: f.EmailClaim, NoEmailVerified: f.NoEmailVerified == "on", GroupsClaim: f.GroupsClaim, CreateUsers: f.CreateUsers == "on"}
+	saved, err := h.SSO.Settings(c.Request().Context(), current(c).Account.ID)
+	if err != nil {
+		return sso.Input{}, ssopages.Form{}, err
+	}
+	return in, ssopages.Form{Enabled: in.Enabled, Issuer: in.Issuer, ClientID: in.ClientID, HasSecret: saved.HasSecret, Scopes: in.Scopes,
+		EmailClaim: in.EmailClaim, NoEmailVerified: in.NoEmailVerified, GroupsClaim: in.GroupsClaim, CreateUsers: in.CreateUsers}, nil
+}
+
+// SSOSave serves POST /access/directory-services/sso.
+func (h *Handler) SSOSave(c echo.Context) error {
+	in, form, err := h.bindSSO(c)
+	if err != nil {
+		return err
+	}
+	cur := current(c)
+	changed, err := h.SSO.Save(c.Request().Context(), cur.Account.ID, models.AdminActor(cur.Admin, c.RealIP()), in)
+	var ve *models.ValidationError
 	switch {
-	case !on || errors.Is(err, sso.ErrNotEnabled):
-		return h.ssoLoginRefused(c, http.StatusNotFound, account,
-			"Single sign-on to the console is not turned on for this account. Check the account name, or sign in with your password.")
-	case errors.Is(err, sso.ErrProviderUnreachable):
-		return h.ssoLoginRefused(c, http.StatusBadGateway, account,
-			"Onramp could not reach the identity provider. Try again in a minute; break-glass admins can sign in with their password.")
+	case errors.As(err, &ve):
+		form.Errors = ve.Fields
+		return h.renderSSO(c, http.StatusUnprocessableEntity, form, ssopages.Test{})
 	case err != nil:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, authURL)
+	msg := "No change to save."
+	if changed {
+		msg = "Single Sign-On settings saved."
+	}
+	return h.flashRedirect(c, views.FlashSuccess, msg, c.Echo().Reverse("sso"))
 }
 
-// FinishSSO signs in the admin the identity provider vouched for (sso.Finisher for
-// sso.PurposeConsole).
-func (h *Handler) FinishSSO(c echo.Context, r *sso.Result) error {
-	ctx := c.Request().Context()
-	id := auth.SSOIdentity{Email: r.Identity.Email, GivenName: r.Identity.GivenName, FamilyName: r.Identity.FamilyName, Groups: r.Identity.Groups}
-	_, token, err := h.Auth.SignInSSO(ctx, r.Account, id, r.IP, c.Request().UserAgent())
-	var refused *auth.SSORefusedError
-	if errors.As(err, &refused) {
-		return h.ssoLoginRefused(c, http.StatusForbidden, r.Account.Name, refused.Message)
-	}
+// SSOTest serves POST /access/directory-services/sso/test: discovery of the issuer in the form
+// (nothing is saved), and the page again with what it found.
+func (h *Handler) SSOTest(c echo.Context) error {
+	in, form, err := h.bindSSO(c)
 	if err != nil {
 		return err
 	}
-	// A new sign-in replaces whatever session this browser had.
-	if cur := current(c); cur != nil {
-		if err := h.Auth.Discard(ctx, cur.SessionID); err != nil {
-			return err
-		}
-	}
-	if err := h.Cookie.Start(c, token); err != nil {
-		return err
-	}
-	return h.flashRedirect(c, views.FlashSuccess, "You are signed in with single sign-on.", c.Echo().Reverse("home"))
-}
-
-// SSORefused renders a refused single sign-on on the console's sign-in page (sso.Finisher).
-func (h *Handler) SSORefused(c echo.Context, ref *sso.Refusal) error {
-	account := ""
-	if ref.Login != nil && ref.Login.Account != nil {
-		account = ref.Login.Account.Name
-	}
-	return h.ssoLoginRefused(c, http.StatusForbidden, account, ref.Message)
-}
-
-func (h *Handler) ssoLoginRefused(c echo.Context, status int, account, msg string) error {
-	f, err := h.ssoLoginForm(c, authpages.LoginForm{Account: account, Error: msg, Next: "/"})
-	if err != nil {
-		return err
-	}
-	return web.Render(c, status, authpages.Login(h.page(c, "Sign in", ""), f))
-}
-
-// ConsoleSSOPage serves GET /access/directory-services/sso/console.
-func (h *Handler) ConsoleSSOPage(c echo.Context) error {
-	cur := current(c)
-	s, admins, err := h.Auth.ConsoleSSOAdmins(c.Request().Context(), cur.Account.ID)
-	if err != nil {
-		return err
-	}
-	f, err := h.consoleSSOForm(c, s, admins, nil)
-	if err != nil {
-		return err
-	}
-	return web.Render(c, http.StatusOK, ssoconsole.Page(h.page(c, "Directory Services", "provisioning"), f))
-}
-
-// ConsoleSSOSave serves POST /access/directory-services/sso/console.
-func (h *Handler) ConsoleSSOSave(c echo.Context) error {
-	var f forms.ConsoleSSO
-	if err := c.Bind(&f); err != nil {
-		return err
-	}
-	in := auth.ConsoleSSOInput{Enabled: f.Enabled == "on", PasswordSignIn: f.PasswordSignIn == "on", CreateAdmins: f.CreateAdmins == "on",
-		AdminGroups: f.AdminGroups, HelpdeskGroups: f.HelpdeskGroups}
-	for _, v := range f.BreakGlass {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, "break_glass must be admin ids")
-		}
-		in.BreakGlass = append(in.BreakGlass, id)
-	}
-	cur := current(c)
-	ctx := c.Request().Context()
-	err := h.Auth.SaveConsoleSSO(ctx, cur, in, c.RealIP())
+	t := ssopages.Test{Ran: true}
+	d, err := h.SSO.Discover(c.Request().Context(), in.Issuer)
 	var ve *models.ValidationError
-	if errors.As(err, &ve) {
-		s, admins, err := h.Auth.ConsoleSSOAdmins(ctx, cur.Account.ID)
-		if err != nil {
-			return err
+	switch {
+	case errors.As(err, &ve):
+		t.Error = ve.Fields["issuer"]
+	case err != nil:
+		msg := err.Error()
+		if len(msg) > 300 { // a provider's error page comes back in full
+			msg = msg[:300] + "…"
 		}
-		s.Enabled, s.PasswordSignIn, s.CreateAdmins, s.AdminGroups, s.HelpdeskGroups =
-			in.Enabled, in.PasswordSignIn, in.CreateAdmins, in.AdminGroups, in.HelpdeskGroups
-		form, err := h.consoleSSOForm(c, s, admins, in.BreakGlass)
-		if err != nil {
-			return err
-		}
-		form.Errors = ve.Fields
-		return web.Render(c, http.StatusUnprocessableEntity, ssoconsole.Page(h.page(c, "Directory Services", "provisioning"), form))
+		t.Error = "The provider's discovery document could not be read: " + msg
+	default:
+		t = ssopages.Test{Ran: true, Issuer: d.Issuer, AuthURL: d.AuthorizationURL, TokenURL: d.TokenURL, JWKSURL: d.JWKSURL,
+			UserInfoURL: d.UserInfoURL, PKCE: d.PKCES256}
 	}
-	if err != nil {
-		return err
-	}
-	return h.flashRedirect(c, views.FlashSuccess, "Console sign-in settings saved.", c.Echo().Reverse("sso.console"))
-}
-
-// consoleSSOForm is the page's form for settings s and the account's admins; ticked, when not
-// nil, are the break-glass admins as typed (else as saved).
-func (h *Handler) consoleSSOForm(c echo.Context, s *models.ConsoleSSO, admins []models.Admin, ticked []int64) (ssoconsole.Form, error) {
-	cur := current(c)
-	provider, err := h.SSO.Settings(c.Request().Context(), cur.Account.ID)
-	if err != nil {
-		return ssoconsole.Form{}, err
-	}
-	f := ssoconsole.Form{Enabled: s.Enabled, PasswordSignIn: s.PasswordSignIn, CreateAdmins: s.CreateAdmins,
-		AdminGroups: s.AdminGroups, HelpdeskGroups: s.HelpdeskGroups, ProviderReady: provider.Enabled && provider.Configured,
-		GroupsClaim: provider.GroupsClaim, LoginURL: h.BaseURL + c.Echo().Reverse("login") + "?account=" + cur.Account.Name}
-	for i := range admins {
-		a := &admins[i]
-		breakGlass := a.BreakGlass
-		if ticked != nil {
-			breakGlass = slices.Contains(ticked, a.ID)
-		}
-		f.Admins = append(f.Admins, ssoconsole.Admin{ID: a.ID, Name: a.Name, Email: a.Email, Role: a.Role.Label(),
-			Disabled: a.Status != models.AdminActive, NoPassword: !a.HasPassword(), BreakGlass: breakGlass})
-	}
-	return f, nil
+	return h.renderSSO(c, http.StatusOK, form, t)
 }

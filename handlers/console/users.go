@@ -59,7 +59,7 @@ func (h *Handler) UsersList(c echo.Context) error {
 	for i := range page.Users {
 		u := &page.Users[i]
 		v.Rows = append(v.Rows, userpages.Row{ID: u.ID, Name: u.FullName(), Email: u.Email, Origin: u.Origin, Status: string(u.Status),
-			Activation: activationOf(u, invs, ""), MFA: u.MFAConfigured, ActiveCodes: u.ActiveCodes,
+			Activation: activationOf(u, invs, "", current(c).Account.SSOEnabled), MFA: u.MFAConfigured, ActiveCodes: u.ActiveCodes,
 			Devices: u.Devices, Created: u.CreatedAt.UTC().Format(web.TimeLayout), CreatedISO: u.CreatedAt.UTC().Format(web.ISOLayout),
 			URL: c.Echo().Reverse("users.show", u.ID)})
 	}
@@ -86,10 +86,14 @@ func (h *Handler) UsersList(c echo.Context) error {
 
 // activationOf is a user's activation as pages show it: Registered for a user with a device, and
 // for an invited user the delivery state of the newest invitation among invs (outbox links to
-// it, "" when the viewer may not open the outbox).
-func activationOf(u *models.SDPUser, invs map[int64]models.UserMail, outbox string) userpages.Activation {
+// it, "" when the viewer may not open the outbox). With single sign-on on (sso), a new user
+// is waiting for their first SSO sign-in, which activates them.
+func activationOf(u *models.SDPUser, invs map[int64]models.UserMail, outbox string, sso bool) userpages.Activation {
 	p := u.Progress()
 	v := userpages.Activation{State: string(p), Label: p.Label()}
+	if sso && p == models.ActivationNew {
+		v.Label = "Waiting for first SSO sign-in"
+	}
 	if inv, ok := invs[u.ID]; ok && p == models.ActivationInvitationSent {
 		v.Label, v.Mail, v.OutboxURL = models.InvitationLabel(inv.Status), string(inv.Status), outbox
 	}
@@ -185,7 +189,7 @@ func (h *Handler) UsersShow(c echo.Context) error {
 		outbox = c.Echo().Reverse("outbox.message", inv.ID)
 	}
 	v := userpages.Show{ID: u.ID, Name: u.FullName(), FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Phone: u.Phone,
-		Origin: u.Origin, Status: string(u.Status), Activation: activationOf(u, invs, outbox), MFA: u.MFAConfigured,
+		Origin: u.Origin, Status: string(u.Status), Activation: activationOf(u, invs, outbox, current(c).Account.SSOEnabled), MFA: u.MFAConfigured,
 		ActiveCodes: u.ActiveCodes, Devices: u.Devices, Created: u.CreatedAt.UTC().Format(web.TimeLayout),
 		Updated: u.UpdatedAt.UTC().Format(web.TimeLayout), Actions: actionItems(cur.Admin.Role)}
 	if cur.Admin.Role == models.RoleAdmin {

@@ -26,7 +26,6 @@ type Provisioning struct {
 	NotifyDisabled  string `form:"notify_disabled"`
 	ExpiryValue     string `form:"code_expiry_value"`
 	ExpiryUnit      string `form:"code_expiry_unit"`
-	SSOEnabled      string `form:"sso_enabled"`
 }
 
 // DeviceSelection is the Devices page's sign-out form: the ticked devices; with confirm=1 it

@@ -88,8 +88,13 @@ func (h *Handler) LoginPage(c echo.Context) error {
 	if current(c) != nil {
 		return c.Redirect(http.StatusSeeOther, c.Echo().Reverse("portal.home"))
 	}
+	account := c.QueryParam("account")
+	provider, err := h.SSO.ProviderLabel(c.Request().Context(), account)
+	if err != nil {
+		return err
+	}
 	return web.Render(c, http.StatusOK, portalpages.Login(h.page(c, "Sign in"),
-		portalpages.LoginForm{Account: c.QueryParam("account"), Next: web.SafeNext(c.QueryParam("next"), Path)}))
+		portalpages.LoginForm{Account: account, Next: web.SafeNext(c.QueryParam("next"), Path), SSOProvider: provider}))
 }
 
 // Login serves POST /myvpn/login.
@@ -130,8 +135,12 @@ func (h *Handler) Login(c echo.Context) error {
 	default:
 		return err
 	}
+	provider, err := h.SSO.ProviderLabel(ctx, f.Account)
+	if err != nil {
+		return err
+	}
 	return web.Render(c, r.Status, portalpages.Login(h.page(c, "Sign in"),
-		portalpages.LoginForm{Account: f.Account, Email: f.Email, Error: r.Msg, CodeError: r.CodeMsg, Next: next}))
+		portalpages.LoginForm{Account: f.Account, Email: f.Email, Error: r.Msg, CodeError: r.CodeMsg, Next: next, SSOProvider: provider}))
 }
 
 // Logout serves POST /myvpn/logout.

@@ -17,6 +17,9 @@ import (
 // account's identity provider.
 func (h *Handler) SSOStart(c echo.Context) error {
 	account := c.QueryParam("account")
+	if err := h.SSO.AllowBegin(c.RealIP()); err != nil {
+		return err
+	}
 	authURL, err := h.SSO.Begin(c.Request().Context(), account, sso.PurposePortal, "", web.SSOBinding(c, h.Secure))
 	switch {
 	case errors.Is(err, sso.ErrNotEnabled):

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -79,7 +80,38 @@ func (s *Service) enabled(ctx context.Context, accountName string) (*models.Acco
 	return account, st, err
 }
 
+// providerTTL is how long a provider's discovery document is reused. Its signing keys are
+// refetched sooner when a token names a key it does not have (go-oidc's RemoteKeySet).
+const providerTTL = 10 * time.Minute
+
+type cachedProvider struct {
+	p       *oidc.Provider
+	fetched time.Time
+}
+
+// discover reads an issuer's discovery document, reusing one read in the last providerTTL
+// (every sign-in reads it twice: at Begin and at the callback).
 func (s *Service) discover(ctx context.Context, issuer string) (*oidc.Provider, error) {
+	now := time.Now()
+	s.mu.Lock()
+	c, ok := s.providers[issuer]
+	s.mu.Unlock()
+	if ok && now.Sub(c.fetched) < providerTTL {
+		return c.p, nil
+	}
+	p, err := s.fetchProvider(ctx, issuer)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.providers[issuer] = cachedProvider{p: p, fetched: now}
+	s.mu.Unlock()
+	return p, nil
+}
+
+// fetchProvider reads an issuer's discovery document now; go-oidc checks that the document
+// names the same issuer.
+func (s *Service) fetchProvider(ctx context.Context, issuer string) (*oidc.Provider, error) {
 	return oidc.NewProvider(oidc.ClientContext(ctx, s.cfg.HTTPClient), issuer)
 }
 

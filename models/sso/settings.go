@@ -208,13 +208,13 @@ type Discovery struct {
 	Claims           []string
 }
 
-// Discover reads an issuer's discovery document (/.well-known/openid-configuration). go-oidc
-// checks that the document's issuer is the one asked for.
+// Discover reads an issuer's discovery document (/.well-known/openid-configuration) now, not
+// from the cache sign-ins use. go-oidc checks that the document's issuer is the one asked for.
 func (s *Service) Discover(ctx context.Context, issuer string) (*Discovery, error) {
 	if msg := issuerProblem(strings.TrimRight(strings.TrimSpace(issuer), "/")); msg != "" {
 		return nil, models.NewValidationError("issuer", msg)
 	}
-	p, err := s.discover(ctx, strings.TrimRight(strings.TrimSpace(issuer), "/"))
+	p, err := s.fetchProvider(ctx, strings.TrimRight(strings.TrimSpace(issuer), "/"))
 	if err != nil {
 		return nil, err
 	}
@@ -263,4 +263,30 @@ func providerLabel(issuer string) string {
 		return "Okta"
 	}
 	return h
+}
+
+// Set is `onramp sso set`: the provider of the account named accountName, read through
+// discovery first (a provider that cannot be read is not saved), with single sign-on on. The
+// scopes, claims and email rule keep their saved values (or the defaults).
+func (s *Service) Set(ctx context.Context, accountName string, actor models.Actor, issuer, clientID, clientSecret string, createUsers bool) (*Discovery, error) {
+	account, err := s.store.AccountByName(ctx, strings.ToLower(strings.TrimSpace(accountName)))
+	if err != nil {
+		return nil, err
+	}
+	cur, err := s.Settings(ctx, account.ID)
+	if err != nil {
+		return nil, err
+	}
+	in := Input{Enabled: true, Issuer: issuer, ClientID: clientID, ClientSecret: clientSecret, Scopes: cur.Scopes,
+		EmailClaim: cur.EmailClaim, NoEmailVerified: cur.NoEmailVerified, GroupsClaim: cur.GroupsClaim, CreateUsers: createUsers}
+	in.normalize()
+	if err := in.validate(cur.HasSecret); err != nil {
+		return nil, err
+	}
+	d, err := s.Discover(ctx, in.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.Save(ctx, account.ID, actor, in)
+	return d, err
 }

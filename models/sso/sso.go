@@ -17,9 +17,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"onramp/models"
+	"onramp/models/ratelimit"
 	"onramp/models/secret"
 	"onramp/models/store"
 	"onramp/models/twostep"
@@ -74,7 +76,19 @@ type Service struct {
 	cfg   Config
 	log   *slog.Logger
 	now   func() time.Time
+
+	mu        sync.Mutex
+	providers map[string]cachedProvider // by issuer
+
+	begins *ratelimit.Limiter // sign-in attempts begun, per client IP
 }
+
+// Attempts a client IP may begin: a burst, then one every few seconds. Each writes a row, and
+// nobody signs in twenty times a minute.
+const (
+	BeginBurst = 20
+	BeginEvery = 3 * time.Second
+)
 
 // New builds the service; client secrets and PKCE verifiers are sealed with a key derived
 // from keys for "sso".
@@ -88,13 +102,24 @@ func New(s *store.Store, keys *secret.Keys, cfg Config) *Service {
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	return &Service{store: s, box: twostep.NewSealer(keys.Derive("sso")), cfg: cfg, log: log,
-		now: func() time.Time { return time.Now().UTC() }}
+		now: func() time.Time { return time.Now().UTC() }, providers: map[string]cachedProvider{},
+		begins: ratelimit.New(BeginBurst, BeginEvery)}
 }
 
 // WithClock replaces the clock (tests).
 func (s *Service) WithClock(now func() time.Time) *Service {
 	s.now = now
+	s.begins.WithClock(now)
 	return s
+}
+
+// AllowBegin takes a token of the client's budget of sign-in attempts (BeginBurst, then one
+// per BeginEvery): callers check it before Begin. Past it, a *models.RateLimitError.
+func (s *Service) AllowBegin(ip string) error {
+	if ok, wait := s.begins.Take(ratelimit.ClientKey(ip)); !ok {
+		return &models.RateLimitError{RetryAfter: wait}
+	}
+	return nil
 }
 
 // RedirectURI is the redirect URI to register at the provider.

@@ -1,10 +1,14 @@
 package sso_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"onramp/models"
 	"onramp/models/secret"
@@ -15,6 +19,7 @@ import (
 )
 
 type fixture struct {
+	log     *bytes.Buffer
 	svc     *sso.Service
 	st      *store.Store
 	op      *ssotest.Provider
@@ -26,17 +31,26 @@ func setup(t *testing.T) *fixture {
 	ctx := context.Background()
 	s := storetest.Open(t)
 	op := ssotest.StartProvider(t)
-	svc := sso.New(s, secret.NewKeys([]byte("test-secret-test-secret-test-secret!")), sso.Config{BaseURL: "http://onramp.test"})
+	var log bytes.Buffer
+	svc := sso.New(s, secret.NewKeys([]byte("test-secret-test-secret-test-secret!")), sso.Config{BaseURL: "http://onramp.test",
+		Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	op.AllowRedirect(svc.RedirectURI())
 	a := models.NewAccount("acme")
 	if err := s.CreateAccount(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	admin := models.Actor{Type: models.ActorAdmin, Label: "ada@example.com"}
-	if _, err := svc.Save(ctx, a.ID, admin, sso.Input{Enabled: true, Issuer: op.Issuer, ClientID: op.ClientID, ClientSecret: op.ClientSecret}); err != nil {
+	f := &fixture{log: &log, svc: svc, st: s, op: op, account: a}
+	f.save(t, sso.Input{ClientSecret: op.ClientSecret})
+	return f
+}
+
+// save saves the provider's settings with in's other fields, single sign-on on.
+func (f *fixture) save(t *testing.T, in sso.Input) {
+	t.Helper()
+	in.Enabled, in.Issuer, in.ClientID = true, f.op.Issuer, f.op.ClientID
+	if _, err := f.svc.Save(context.Background(), f.account.ID, models.Actor{Type: models.ActorAdmin, Label: "ada@example.com"}, in); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{svc: svc, st: s, op: op, account: a}
 }
 
 // signIn begins an attempt, signs in at the provider as u and returns the callback.
@@ -80,7 +94,7 @@ func TestCompleteRefuses(t *testing.T) {
 		{reason: "state from another browser", user: verified, change: func(cb *sso.Callback) { cb.Binding = "other" }},
 		{reason: "wrong audience", user: verified, tamper: ssotest.Tamper{Audience: []string{"someone-else"}}},
 		{reason: "wrong nonce", user: verified, tamper: ssotest.Tamper{Nonce: "not-the-nonce"}},
-		{reason: "expired token", user: verified, tamper: ssotest.Tamper{IDTokenLifetime: -2 * 60e9}},
+		{reason: "expired token", user: verified, tamper: ssotest.Tamper{IDTokenLifetime: -2 * time.Minute}},
 		{reason: "unverified email", user: ssotest.User{Email: "eve@example.com"}},
 	} {
 		t.Run(tc.reason, func(t *testing.T) {
@@ -109,5 +123,54 @@ func TestReplayedStateIsRefused(t *testing.T) {
 	var ref *sso.Refusal
 	if !errors.As(err, &ref) || ref.Reason != "replayed state" {
 		t.Fatalf("replay: %v", err)
+	}
+}
+
+// A provider that does not accept the client secret refuses the sign-in; the log says so
+// without the code, the state or either secret.
+func TestTokenExchangeFailureLogsNoSecret(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	f.save(t, sso.Input{ClientSecret: "not-the-secret"})
+	cb := f.signIn(t, f.op.AddUser(ssotest.User{Email: "eve@example.com", EmailVerified: true}))
+	_, err := f.svc.Complete(ctx, cb)
+	var ref *sso.Refusal
+	if !errors.As(err, &ref) || ref.Reason != "token exchange failed" {
+		t.Fatalf("got %v", err)
+	}
+	log := f.log.String()
+	if !strings.Contains(log, "token exchange failed") {
+		t.Fatalf("nothing logged: %s", log)
+	}
+	for _, secret := range []string{cb.Code, cb.State, "not-the-secret", f.op.ClientSecret} {
+		if strings.Contains(log, secret) {
+			t.Fatalf("the log holds %q:\n%s", secret, log)
+		}
+	}
+}
+
+// An attempt completed after LoginTTL is refused.
+func TestExpiredAttemptIsRefused(t *testing.T) {
+	f := setup(t)
+	cb := f.signIn(t, f.op.AddUser(ssotest.User{Email: "eve@example.com", EmailVerified: true}))
+	f.svc.WithClock(func() time.Time { return time.Now().UTC().Add(sso.LoginTTL + time.Minute) })
+	_, err := f.svc.Complete(context.Background(), cb)
+	var ref *sso.Refusal
+	if !errors.As(err, &ref) || ref.Reason != "expired attempt" {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// The provider's "does not send email_verified" setting accepts an email without the claim.
+func TestNoEmailVerifiedSetting(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	f.save(t, sso.Input{NoEmailVerified: true, GroupsClaim: ssotest.GroupsClaim})
+	r, err := f.svc.Complete(ctx, f.signIn(t, f.op.AddUser(ssotest.User{Email: "eve@example.com", Groups: []string{"vpn", "staff"}})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Identity.EmailVerified || strings.Join(r.Identity.Groups, ",") != "vpn,staff" {
+		t.Fatalf("identity %+v", r.Identity)
 	}
 }

@@ -537,7 +537,7 @@ func DirectoryTabs(p views.Page, current string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		for _, t := range []struct{ route, label string }{{"provisioning", "User Provisioning"}, {"directories", "Directory Sync"}} {
+		for _, t := range []struct{ route, label string }{{"provisioning", "User Provisioning"}, {"directories", "Directory Sync"}, {"sso", "Single Sign-On"}} {
 			if t.route == current {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "<a href=\"")
 				if templ_7745c5c3_Err != nil {
