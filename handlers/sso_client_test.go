@@ -179,3 +179,28 @@ func TestClientSSOStartRefusals(t *testing.T) {
 	expectAPI(t, a.api("POST", "/api/v1/client/sso/start", "", map[string]string{"account": "acme"}), http.StatusBadRequest, "invalid_request")
 	expectAPI(t, a.api("POST", "/api/v1/client/sso/poll", "", map[string]string{}), http.StatusBadRequest, "invalid_request")
 }
+
+// Starts and polls are limited per client address: past the budget, 429 with Retry-After (and
+// one Rate Limited event a minute), and the budget refills with time.
+func TestClientSSORateLimits(t *testing.T) {
+	t.Parallel()
+	a := newSSOApp(t, nil)
+	start := map[string]string{"account": "acme", "device_name": "laptop"}
+	for range 20 {
+		expectAPI(t, a.api("POST", "/api/v1/client/sso/start", "", start), http.StatusOK, "")
+	}
+	r := a.api("POST", "/api/v1/client/sso/start", "", start)
+	expectAPI(t, r, http.StatusTooManyRequests, "rate_limited")
+	if r.header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+	a.advance(30 * time.Second)
+	expectAPI(t, a.api("POST", "/api/v1/client/sso/start", "", start), http.StatusOK, "")
+	for range 120 {
+		expectAPI(t, a.poll("unknown"), http.StatusUnauthorized, "invalid_poll_token")
+	}
+	expectAPI(t, a.poll("unknown"), http.StatusTooManyRequests, "rate_limited")
+	if n := a.clientEvents(models.EventClient, models.SubClientRateLimited, "sso"); n != 2 {
+		t.Fatalf("%d Rate Limited events", n)
+	}
+}

@@ -72,12 +72,8 @@ func (h *Handler) FinishSSO(c echo.Context, r *sso.Result) error {
 	if err != nil {
 		return err
 	}
-	// A new sign-in replaces whatever session this browser had.
-	if cur := current(c); cur != nil {
-		if err := h.Auth.Discard(ctx, cur.SessionID); err != nil {
-			return err
-		}
-	}
+	// The callback loads no console session: the new cookie replaces this browser's, whose
+	// session (if any) ends with its timeouts.
 	if err := h.Cookie.Start(c, token); err != nil {
 		return err
 	}
