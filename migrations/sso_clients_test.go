@@ -3,8 +3,6 @@ package migrations_test
 import (
 	"context"
 	"testing"
-
-	"onramp/models/store/storetest"
 )
 
 // Migration 00025 lets devices be registered via sso. On SQLite it rebuilds the devices table:
@@ -13,15 +11,8 @@ import (
 func TestSSODevicesMigrationKeepsDevices(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := storetest.OpenUnmigrated(t)
-	m, err := s.Migrator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.UpTo(ctx, 24); err != nil {
-		t.Fatal(err)
-	}
-	db := sqlOn{t, s}
+	m, db := migratedTo(t, 24)
+	s := db.s
 	acme := db.id("INSERT INTO accounts (name, created_at, updated_at) VALUES ('acme', %s, %s)", at, at)
 	user := db.id("INSERT INTO sdp_users (account_id, first_name, last_name, email, created_at, updated_at) VALUES (%d, 'U', 'V', 'u@example.com', %s, %s)", acme, at, at)
 	device := func(via, hash string) int64 {
