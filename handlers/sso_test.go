@@ -219,6 +219,7 @@ func TestSSOSettingsPage(t *testing.T) {
 	expectBody(t, r, "Discovery worked")
 	expectBody(t, r, a.op.Issuer+"/oauth/token")
 	expectBody(t, r, "supported")
+	expectBody(t, r, `data-testid="sso-test-claims"`)
 	form.Set("issuer", "http://127.0.0.1:1")
 	expectBody(t, a.admin.post("/access/directory-services/sso/test", form), "Discovery failed")
 	form.Set("issuer", "ftp://example.com")

@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -93,7 +94,7 @@ func (h *Handler) SSOTest(c echo.Context) error {
 		t.Error = "The provider's discovery document could not be read: " + msg
 	default:
 		t = ssopages.Test{Ran: true, Issuer: d.Issuer, AuthURL: d.AuthorizationURL, TokenURL: d.TokenURL, JWKSURL: d.JWKSURL,
-			UserInfoURL: d.UserInfoURL, PKCE: d.PKCES256}
+			UserInfoURL: d.UserInfoURL, PKCE: d.PKCES256, Scopes: strings.Join(d.Scopes, " "), Claims: strings.Join(d.Claims, " ")}
 	}
 	return h.renderSSO(c, http.StatusOK, form, t)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"onramp/handlers/web"
+	"onramp/models"
 	"onramp/models/sso"
 	"onramp/views"
 	errpages "onramp/views/pages/errors"
@@ -46,7 +47,7 @@ func (h *Handler) FinishSSO(c echo.Context, r *sso.Result) error {
 	if err != nil {
 		return err
 	}
-	activating := u.Activation != "active"
+	activating := u.Activation != models.ActivationActive
 	_, token, err := h.Portal.SignInSSO(ctx, r.Account, u, c.RealIP(), c.Request().UserAgent())
 	if err != nil {
 		return err

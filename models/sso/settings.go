@@ -17,7 +17,6 @@ import (
 // secret is never among them, only whether one is stored.
 type Settings struct {
 	Enabled         bool
-	Configured      bool // a provider is saved
 	Issuer          string
 	ClientID        string
 	HasSecret       bool
@@ -54,7 +53,7 @@ func (s *Service) Settings(ctx context.Context, accountID int64) (Settings, erro
 	if err != nil {
 		return Settings{}, err
 	}
-	return Settings{Enabled: account.SSOEnabled, Configured: true, Issuer: st.Issuer, ClientID: st.ClientID,
+	return Settings{Enabled: account.SSOEnabled, Issuer: st.Issuer, ClientID: st.ClientID,
 		HasSecret: st.SecretSealed != "", Scopes: st.Scopes, EmailClaim: st.EmailClaim, NoEmailVerified: st.NoEmailVerified,
 		GroupsClaim: st.GroupsClaim, CreateUsers: st.CreateUsers}, nil
 }
