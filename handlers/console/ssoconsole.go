@@ -38,6 +38,9 @@ func (h *Handler) ssoLoginForm(c echo.Context, f authpages.LoginForm) (authpages
 func (h *Handler) SSOStart(c echo.Context) error {
 	ctx := c.Request().Context()
 	account := c.QueryParam("account")
+	if err := h.SSO.AllowBegin(c.RealIP()); err != nil {
+		return err
+	}
 	on, err := h.Auth.ConsoleSSOOn(ctx, account)
 	if err != nil {
 		return err
@@ -159,7 +162,7 @@ func (h *Handler) consoleSSOForm(c echo.Context, s *models.ConsoleSSO, admins []
 		return ssoconsole.Form{}, err
 	}
 	f := ssoconsole.Form{Enabled: s.Enabled, PasswordSignIn: s.PasswordSignIn, CreateAdmins: s.CreateAdmins,
-		AdminGroups: s.AdminGroups, HelpdeskGroups: s.HelpdeskGroups, ProviderReady: provider.Enabled && provider.Configured,
+		AdminGroups: s.AdminGroups, HelpdeskGroups: s.HelpdeskGroups, ProviderReady: provider.Enabled && provider.Issuer != "",
 		GroupsClaim: provider.GroupsClaim, LoginURL: h.BaseURL + c.Echo().Reverse("login") + "?account=" + cur.Account.Name}
 	for i := range admins {
 		a := &admins[i]

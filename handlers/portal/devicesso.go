@@ -45,6 +45,9 @@ func (h *Handler) DeviceSSOPage(c echo.Context) error {
 // the identity provider.
 func (h *Handler) DeviceSSOContinue(c echo.Context) error {
 	web.NoReferrer(c)
+	if err := h.SSO.AllowBegin(c.RealIP()); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	binding := web.SSOBinding(c, h.Secure)
 	link, err := h.Devices.ClaimSSO(ctx, c.Param("link"), binding, c.RealIP())
