@@ -65,9 +65,11 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	e := echo.New()
+	base := strings.TrimRight(cfg.BaseURL, "/")
 	a := audiences{
 		console: console.New(console.Deps{Auth: sv.Auth, Admins: sv.Admins, Users: sv.Users, Provisioning: sv.Provisioning,
-			Codes: sv.Codes, Devices: sv.Devices, Directory: sv.Directory, SSO: sv.SSO, Events: sv.Events, Outbox: sv.Outbox,
+			Codes: sv.Codes, Devices: sv.Devices, Directory: sv.Directory, Events: sv.Events, Outbox: sv.Outbox, SSO: sv.SSO, Secure: cfg.Secure,
 			Cookie: web.NewCookie("onramp_session", "/", cfg.Keys.Derive("cookie-hash"), cfg.Keys.Derive("cookie-block"),
 				sv.Auth.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
 			BaseURL: cfg.BaseURL, Debug: cfg.Debug, Log: log}),
@@ -75,16 +77,16 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 			Cookie: web.NewCookie("onramp_portal", portal.Path, cfg.Keys.Derive("portal-cookie-hash"), cfg.Keys.Derive("portal-cookie-block"),
 				sv.Portal.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
 			BaseURL: strings.TrimRight(cfg.BaseURL, "/"), ClientDownloadURL: cfg.ClientDownloadURL, Debug: cfg.Debug, Log: log}),
-		client: clientapi.New(sv.Devices, log),
+		client: clientapi.New(sv.Devices, func(link string) string { return base + e.Reverse("sso.client", link) }, log),
 		scim:   scim.New(sv.Directory, log),
 		probes: &probes{db: sv},
 		static: serveStatic(static.Files),
 	}
 
 	// The sign-in attempts of each purpose end with the audience that began them.
-	a.signon = signon.New(sv.SSO, map[sso.Purpose]signon.Finisher{sso.PurposePortal: a.portal}, a.portal)
+	a.signon = signon.New(sv.SSO, map[sso.Purpose]signon.Finisher{sso.PurposePortal: a.portal,
+		sso.PurposeClient: a.portal.DeviceSSO(), sso.PurposeConsole: a.console}, a.portal)
 
-	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = a.handleError

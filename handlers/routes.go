@@ -93,6 +93,8 @@ func (a audiences) routes() []route {
 		{http.MethodGet, "/access/directory-services/sso", "sso", con.SSOPage, adminOnly},
 		{http.MethodPost, "/access/directory-services/sso", "sso.save", con.SSOSave, adminOnly},
 		{http.MethodPost, "/access/directory-services/sso/test", "sso.test", con.SSOTest, adminOnly},
+		{http.MethodGet, "/access/directory-services/sso/console", "sso.console", con.ConsoleSSOPage, adminOnly},
+		{http.MethodPost, "/access/directory-services/sso/console", "sso.console.save", con.ConsoleSSOSave, adminOnly},
 		{http.MethodGet, "/access/client-access", "clientaccess", con.ClientAccessPage, adminOnly},
 		{http.MethodPost, "/access/client-access/generate-codes", "clientaccess.generate", con.ClientAccessGenerate, adminOnly},
 		{http.MethodGet, "/access/client-access/runs/:id", "clientaccess.run", con.ClientAccessRun, adminOnly},
@@ -129,12 +131,17 @@ func (a audiences) routes() []route {
 
 		{http.MethodGet, "/myvpn/sso/start", "portal.sso.start", pt.SSOStart, portalVisitor},
 		{http.MethodGet, "/sso/callback", "sso.callback", a.signon.Callback, public},
+		{http.MethodGet, "/sso/console/start", "console.sso.start", con.SSOStart, visitor},
+		{http.MethodGet, "/sso/client/:link", "sso.client", pt.DeviceSSOPage, portalVisitor},
+		{http.MethodPost, "/sso/client/:link", "sso.client.continue", pt.DeviceSSOContinue, portalVisitor},
 
 		{http.MethodGet, "/enroll", "enroll", pt.Enroll, public},
 
 		{http.MethodPost, "/api/v1/client/register", "client.register", api.Register, clientAPI},
 		{http.MethodPost, "/api/v1/client/login", "client.login", api.Login, clientAPI},
 		{http.MethodGet, "/api/v1/client/session", "client.session", api.Session, clientAPI},
+		{http.MethodPost, "/api/v1/client/sso/start", "client.sso.start", api.SSOStart, clientAPI},
+		{http.MethodPost, "/api/v1/client/sso/poll", "client.sso.poll", api.SSOPoll, clientAPI},
 
 		{http.MethodGet, scim.Prefix + "/Users", "scim.users", sc.ListUsers, scimAPI},
 		{http.MethodPost, scim.Prefix + "/Users", "scim.users.create", sc.CreateUser, scimAPI},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"onramp/migrations"
 	"onramp/models/store"
 	"onramp/models/store/storetest"
 )
@@ -42,6 +43,21 @@ func (db sqlOn) count(q string, args ...any) int {
 }
 
 const at = "'2026-01-02 03:04:05'"
+
+// migratedTo opens a fresh database migrated up to version, for a test that fills it and
+// migrates it on.
+func migratedTo(t *testing.T, version int64) (*migrations.Migrator, sqlOn) {
+	t.Helper()
+	s := storetest.OpenUnmigrated(t)
+	m, err := s.Migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return m, sqlOn{t, s}
+}
 
 // addAdmin inserts an admin and returns its id, or the database's refusal.
 func (db sqlOn) addAdmin(accountID int64, email string) (int64, error) {
@@ -95,15 +111,8 @@ func (db sqlOn) deleteAdmin(adminID int64, when string) {
 func TestAdminEmailPerAccountMigrationKeepsEveryReference(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := storetest.OpenUnmigrated(t)
-	m, err := s.Migrator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.UpTo(ctx, 10); err != nil {
-		t.Fatal(err)
-	}
-	db := sqlOn{t, s}
+	m, db := migratedTo(t, 10)
+	s := db.s
 	acme := db.id("INSERT INTO accounts (name, created_at, updated_at) VALUES ('acme', %s, %s)", at, at)
 	globex := db.id("INSERT INTO accounts (name, created_at, updated_at) VALUES ('globex', %s, %s)", at, at)
 	ada := db.admin(acme, "ada@example.com")

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pressly/goose/v3"
 )
@@ -19,14 +20,20 @@ import (
 // is given (it may set their fields), and migrators of several databases may run at once.
 func sqliteGoMigrations() []*goose.Migration {
 	adminEmailPerAccount := goose.NewGoMigration(11,
-		&goose.GoFunc{RunDB: rebuildAdmins(adminsTable("email TEXT NOT NULL", ",\n    UNIQUE (account_id, email)"),
+		&goose.GoFunc{RunDB: rebuild("admins", adminsColumns, adminsTable("email TEXT NOT NULL", ",\n    UNIQUE (account_id, email)"),
 			"CREATE INDEX admins_account_idx ON admins (account_id, id)",
 			"CREATE INDEX admins_email_idx ON admins (email)")},
-		&goose.GoFunc{RunDB: rebuildAdmins(adminsTable("email TEXT NOT NULL UNIQUE", ""),
+		&goose.GoFunc{RunDB: rebuild("admins", adminsColumns, adminsTable("email TEXT NOT NULL UNIQUE", ""),
 			"CREATE INDEX admins_account_idx ON admins (account_id, id)")})
 	// The name migrate status shows, as its PostgreSQL twin's file name.
 	adminEmailPerAccount.Source = "00011_admin_email_per_account.go"
-	return []*goose.Migration{adminEmailPerAccount}
+	ssoClientsConsole := goose.NewGoMigration(25,
+		&goose.GoFunc{RunDB: rebuild("devices", devicesColumns, devicesTable("'code', 'password', 'sso'"),
+			slices.Concat(devicesIndexes, ssoClientsConsoleUp)...)},
+		&goose.GoFunc{RunDB: rebuild("devices", devicesColumns, devicesTable("'code', 'password'"),
+			slices.Concat(devicesIndexes, ssoClientsConsoleDown)...)})
+	ssoClientsConsole.Source = "00025_sso_clients_console.go"
+	return []*goose.Migration{adminEmailPerAccount, ssoClientsConsole}
 }
 
 // adminsTable is the admins table (00001 and 00010's columns, in their order) as admins_new,
@@ -50,13 +57,15 @@ func adminsTable(email, constraint string) string {
 
 const adminsColumns = "id, account_id, email, name, role, status, password_hash, last_sign_in_at, created_at, updated_at, totp_secret, totp_last_step"
 
-// rebuildAdmins replaces the admins table with table (SQLite cannot change a column's
-// constraints in place), keeping every row, its id and every row that refers to it. It follows
-// SQLite's procedure (https://www.sqlite.org/lang_altertable.html#otheralter): with foreign keys
-// on, dropping admins would delete the admins' sessions and set-password links and forget who
-// generated codes and started runs. The sequence is carried over so that a deleted admin's id,
-// which old events still name, is never given again.
-func rebuildAdmins(table string, indexes ...string) func(context.Context, *sql.DB) error {
+// rebuild replaces the table name with table, created as name_new with the given columns
+// (SQLite cannot change a column's constraints in place), keeping every row, its id and every
+// row that refers to it, then runs the statements after (the table's indexes, and whatever
+// else the migration does, in the same transaction). It follows SQLite's procedure
+// (https://www.sqlite.org/lang_altertable.html#otheralter): with foreign keys on, dropping
+// admins would delete the admins' sessions and set-password links and forget who generated
+// codes and started runs. The sequence is carried over so that a deleted row's id, which old
+// events still name, is never given again.
+func rebuild(name, columns, table string, after ...string) func(context.Context, *sql.DB) error {
 	return func(ctx context.Context, db *sql.DB) (err error) {
 		conn, err := db.Conn(ctx)
 		if err != nil {
@@ -81,17 +90,17 @@ func rebuildAdmins(table string, indexes ...string) func(context.Context, *sql.D
 		defer func() { _ = tx.Rollback() }()
 		steps := append([]string{
 			table,
-			"INSERT INTO sqlite_sequence (name, seq) SELECT 'admins_new', seq FROM sqlite_sequence WHERE name = 'admins'",
-			"INSERT INTO admins_new (" + adminsColumns + ") SELECT " + adminsColumns + " FROM admins",
-			"DROP TABLE admins",
-			"ALTER TABLE admins_new RENAME TO admins",
-		}, indexes...)
+			"INSERT INTO sqlite_sequence (name, seq) SELECT '" + name + "_new', seq FROM sqlite_sequence WHERE name = '" + name + "'",
+			"INSERT INTO " + name + "_new (" + columns + ") SELECT " + columns + " FROM " + name,
+			"DROP TABLE " + name,
+			"ALTER TABLE " + name + "_new RENAME TO " + name,
+		}, after...)
 		for _, q := range steps {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("rebuild admins: %w", err)
+				return fmt.Errorf("rebuild %s: %w", name, err)
 			}
 		}
-		if err := foreignKeysHold(ctx, tx); err != nil {
+		if err := foreignKeysHold(ctx, tx, name); err != nil {
 			return err
 		}
 		return tx.Commit()
@@ -100,7 +109,7 @@ func rebuildAdmins(table string, indexes ...string) func(context.Context, *sql.D
 
 // foreignKeysHold fails when a row refers to a row that does not exist (PRAGMA
 // foreign_key_check lists such rows).
-func foreignKeysHold(ctx context.Context, tx *sql.Tx) error {
+func foreignKeysHold(ctx context.Context, tx *sql.Tx, name string) error {
 	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
 	if err != nil {
 		return err
@@ -113,7 +122,7 @@ func foreignKeysHold(ctx context.Context, tx *sql.Tx) error {
 		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
 			return err
 		}
-		return fmt.Errorf("rebuild admins: row %d of %s refers to a missing row of %s", rowid.Int64, table, parent)
+		return fmt.Errorf("rebuild %s: row %d of %s refers to a missing row of %s", name, rowid.Int64, table, parent)
 	}
 	return rows.Err()
 }

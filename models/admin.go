@@ -46,6 +46,9 @@ type Admin struct {
 	TOTPSecret string
 	// TOTPLastStep is the last TOTP time step a code was accepted for: a code works once.
 	TOTPLastStep int64
+	// BreakGlass keeps password sign-in for this admin when the account turned it off for
+	// everyone signing in with the identity provider (docs/sso.md#console-admins).
+	BreakGlass   bool
 	LastSignInAt *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time

@@ -85,6 +85,8 @@ func (c *RegistrationCode) State(now time.Time) CodeState {
 const (
 	ViaCode     = "code"
 	ViaPassword = "password"
+	// ViaSSO: the VPN client's sign-in with the account's identity provider.
+	ViaSSO = "sso"
 )
 
 // Device is a VPN client installation of an SDP user. Its credential is a random 256-bit token

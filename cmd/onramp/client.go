@@ -45,6 +45,7 @@ const clientUsage = `usage:
   onramp client register --server URL --code CODE [--device-name N] [--platform P]
   onramp client register 'onramp://enroll?server=URL&account=A&code=CODE' [--device-name N] [--platform P]
   onramp client login --server URL --account A --email E [--totp CODE] [--device-name N] [--platform P]
+  onramp client login --sso --server URL --account A [--device-name N] [--platform P]
   onramp client status [--server URL]`
 
 // clientConfig is what the client keeps between runs (client.json, mode 0600).
@@ -153,8 +154,15 @@ func clientLogin(ctx context.Context, args []string, path string, stdin io.Reade
 	account := fs.String("account", "", "your account name (as on the MyVPN portal)")
 	email := fs.String("email", "", "your email")
 	totp := fs.String("totp", "", "the code of your authenticator app, when two-step verification is on (asked for when needed)")
+	useSSO := fs.Bool("sso", false, "sign in with your company's identity provider in a browser (single sign-on) instead of a password")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *useSSO {
+		if *df.server == "" || *account == "" || *email != "" || *totp != "" {
+			return errors.New("client login --sso: --server and --account are required; the identity provider asks for the rest\n" + clientUsage)
+		}
+		return clientLoginSSO(ctx, df, *account, path, stdout, stderr)
 	}
 	if *df.server == "" || *account == "" || *email == "" {
 		return errors.New("client login: --server, --account and --email are required\n" + clientUsage)

@@ -42,9 +42,12 @@ Commands:
                         turn single sign-on on; discovery is checked first
   client register --server URL --code CODE [--device-name N] [--platform P]
   client login --server URL --account A --email E [--totp CODE] [--device-name N]
+  client login --sso --server URL --account A [--device-name N]
                         the reference VPN client: register this device with a one-time code,
                         or sign in with a password (read from stdin when it is not a terminal,
-                        else prompted for; the authenticator code is asked for when needed)
+                        else prompted for; the authenticator code is asked for when needed),
+                        or with the identity provider (--sso: prints a link and a QR code to
+                        open in a browser, then waits for the sign-in)
   client status [--server URL]
                         check that this device's credential still works (exit 0 active,
                         3 refused by the server, 1 other failures); the credential is kept

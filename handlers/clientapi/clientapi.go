@@ -33,11 +33,16 @@ const maxClientBody = 16 << 10
 // Handler serves the client API.
 type Handler struct {
 	devices *devices.Service
+	// linkURL builds the address of a single sign-on link's page from its secret.
+	linkURL func(secret string) string
 	log     *slog.Logger
 }
 
-// New builds the client API's handlers; failures (5xx) are logged to log.
-func New(d *devices.Service, log *slog.Logger) *Handler { return &Handler{devices: d, log: log} }
+// New builds the client API's handlers; linkURL gives the public address of a single sign-on
+// link's page; failures (5xx) are logged to log.
+func New(d *devices.Service, linkURL func(secret string) string, log *slog.Logger) *Handler {
+	return &Handler{devices: d, linkURL: linkURL, log: log}
+}
 
 // NoStore marks every answer uncacheable: they carry device tokens and account data.
 func NoStore(next echo.HandlerFunc) echo.HandlerFunc {
@@ -214,7 +219,11 @@ func clientError(err error) error {
 		return api(http.StatusForbidden, "mfa_required", "The authenticator code is not right or was used already: send the code the app shows now.")
 	case errors.Is(err, portal.ErrNotActivated):
 		return api(http.StatusForbidden, "not_activated", "This account is not activated yet: open the invitation email to choose a password, or ask your administrator.")
-	case errors.Is(err, models.ErrUnauthorized):
+	}
+	if apiErr := ssoError(err); apiErr != nil {
+		return apiErr
+	}
+	if errors.Is(err, models.ErrUnauthorized) {
 		return api(http.StatusUnauthorized, "invalid_credentials", "The account name, email or password is not right.")
 	}
 	return err

@@ -19,8 +19,11 @@ func (h *Handler) LoginPage(c echo.Context) error {
 	if current(c) != nil {
 		return c.Redirect(http.StatusSeeOther, c.Echo().Reverse("home"))
 	}
-	return web.Render(c, http.StatusOK, authpages.Login(h.page(c, "Sign in", ""),
-		authpages.LoginForm{Next: web.SafeNext(c.QueryParam("next"), "/")}))
+	f, err := h.ssoLoginForm(c, authpages.LoginForm{Next: web.SafeNext(c.QueryParam("next"), "/"), Account: c.QueryParam("account")})
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, authpages.Login(h.page(c, "Sign in", ""), f))
 }
 
 // Login serves POST /login.
@@ -41,15 +44,23 @@ func (h *Handler) Login(c echo.Context) error {
 		c.RealIP(), c.Request().UserAgent())
 	if err != nil {
 		r, ok := web.SignInRefusal(c, err, auth.ErrMFARequired, auth.ErrWrongCode)
+		var off *auth.PasswordOffError
+		form := authpages.LoginForm{Email: f.Email, Next: next}
 		switch {
 		case ok:
+		case errors.As(err, &off):
+			r.Status, r.Msg = http.StatusForbidden, "Password sign-in is turned off for your administrator account: sign in with single sign-on below."
+			form.Account = off.Account
 		case errors.Is(err, models.ErrUnauthorized):
 			r.Msg = "The email or password is not right."
 		default:
 			return err
 		}
-		return web.Render(c, r.Status, authpages.Login(h.page(c, "Sign in", ""),
-			authpages.LoginForm{Email: f.Email, Error: r.Msg, CodeError: r.CodeMsg, Next: next}))
+		form.Error, form.CodeError = r.Msg, r.CodeMsg
+		if form, err = h.ssoLoginForm(c, form); err != nil {
+			return err
+		}
+		return web.Render(c, r.Status, authpages.Login(h.page(c, "Sign in", ""), form))
 	}
 	if err := h.Cookie.Start(c, token); err != nil {
 		return err

@@ -47,7 +47,9 @@ type Deps struct {
 	BaseURL string
 	// Debug shows the error behind a 500 on its page.
 	Debug bool
-	Log   *slog.Logger
+	// Secure marks the single sign-on binding cookie Secure (HTTPS).
+	Secure bool
+	Log    *slog.Logger
 }
 
 // Handler serves the console.

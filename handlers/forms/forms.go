@@ -49,3 +49,14 @@ type AddAdmin struct {
 type AdminAction struct {
 	Role string `form:"role"`
 }
+
+// ConsoleSSO is the console sign-in form of the Single Sign-On tab; checkboxes are "on" when
+// ticked, BreakGlass the ids of the admins ticked.
+type ConsoleSSO struct {
+	Enabled        string   `form:"console_sso"`
+	PasswordSignIn string   `form:"password_sign_in"`
+	CreateAdmins   string   `form:"create_admins"`
+	AdminGroups    string   `form:"admin_groups"`
+	HelpdeskGroups string   `form:"helpdesk_groups"`
+	BreakGlass     []string `form:"break_glass"`
+}

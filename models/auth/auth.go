@@ -33,6 +33,9 @@ var (
 	ErrMFARequired = fmt.Errorf("%w: authenticator code required", models.ErrUnauthorized)
 	// ErrWrongCode: the code was wrong or was used already.
 	ErrWrongCode = fmt.Errorf("%w: wrong authenticator code", models.ErrUnauthorized)
+	// ErrPasswordOff: the account turned password sign-in off for admins who are not
+	// break-glass admins: they sign in with the identity provider.
+	ErrPasswordOff = fmt.Errorf("%w: password sign-in is turned off", models.ErrForbidden)
 )
 
 // Service implements sign-in and sessions.
@@ -199,7 +202,7 @@ func (s *Service) CompleteSetup(ctx context.Context, token string, in SetupInput
 	if err != nil {
 		return nil, "", err
 	}
-	return s.startSession(ctx, admin, account, ip, userAgent)
+	return s.startSession(ctx, admin, account, ip, userAgent, nil)
 }
 
 // SignInInput is what the sign-in form asks for; TOTP is the authenticator code, needed only
@@ -217,7 +220,8 @@ const MaxAccountsPerEmail = 20
 // the password picks the account (the one signed in to last when two share it). A wrong
 // password, an unknown email or a disabled admin all give models.ErrUnauthorized; only after
 // the right password does a missing code give ErrMFARequired and a wrong or replayed one
-// ErrWrongCode. Every attempt takes a token of both the email's and the IP's failure budget
+// ErrWrongCode, or an account that turned password sign-in off give ErrPasswordOff (to all
+// but its break-glass admins). Every attempt takes a token of both the email's and the IP's failure budget
 // before the check; a failure keeps them spent and writes a Sign-in Failed event to the account
 // of each admin it was against (or to none for an unknown email).
 func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent string) (cur *Current, token string, err error) {
@@ -242,7 +246,20 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 			models.Actor{Type: models.ActorSystem, IP: ip}, email, map[string]string{"reason": reason}))
 	}
 	fail := models.ErrUnauthorized
+	passwordOff := false
+	if admin != nil {
+		if passwordOff, err = s.passwordOff(ctx, admin); err != nil {
+			return nil, "", err
+		}
+	}
 	switch {
+	case passwordOff:
+		account, err := s.store.Account(ctx, admin.AccountID)
+		if err != nil {
+			return nil, "", err
+		}
+		fail = &PasswordOffError{Account: account.Name}
+		failure(&admin.AccountID, "password sign-in turned off: not a break-glass admin")
 	case admin == nil && len(candidates) == 0:
 		failure(nil, "unknown email")
 	case admin == nil:
@@ -263,7 +280,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 		}
 	}
 	if len(events) > 0 {
-		failed = true
+		failed = !passwordOff // the password was right: not a guess
 		if err := s.store.CreateEvents(ctx, events); err != nil {
 			return nil, "", err
 		}
@@ -273,7 +290,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, ip, userAgent stri
 	if err != nil {
 		return nil, "", err
 	}
-	return s.startSession(ctx, admin, account, ip, userAgent)
+	return s.startSession(ctx, admin, account, ip, userAgent, nil)
 }
 
 // matchPassword returns the first of the candidates that may sign in (enabled, with a password
@@ -313,8 +330,9 @@ func mismatch(a *models.Admin) string {
 	return "wrong password"
 }
 
-// startSession creates a new session (a new id at every sign-in) and returns its token.
-func (s *Service) startSession(ctx context.Context, admin *models.Admin, account *models.Account, ip, userAgent string) (*Current, string, error) {
+// startSession creates a new session (a new id at every sign-in) and returns its token; details
+// go into the Signed In event.
+func (s *Service) startSession(ctx context.Context, admin *models.Admin, account *models.Account, ip, userAgent string, details map[string]string) (*Current, string, error) {
 	var token string
 	var sess *models.Session
 	err := s.store.Tx(ctx, func(tx *store.Store) error {
@@ -326,7 +344,7 @@ func (s *Service) startSession(ctx context.Context, admin *models.Admin, account
 			return err
 		}
 		return tx.CreateEvent(ctx, models.NewEvent(&admin.AccountID, models.EventAdmin, models.SubSignedIn,
-			models.AdminActor(admin, ip), admin.Email, nil))
+			models.AdminActor(admin, ip), admin.Email, details))
 	})
 	if err != nil {
 		return nil, "", err

@@ -117,6 +117,10 @@ type Service struct {
 	// refusals and sessions pace the events of repeated outcomes (RefusalEventEvery, SessionEventEvery).
 	refusals *ratelimit.Limiter
 	sessions *ratelimit.Limiter
+	// sso are the budgets of the sign-in with the identity provider (sso.go), providers says
+	// which accounts have one.
+	sso       ssoLimiters
+	providers SSOProviders
 	// batch is how many users RevokeForUsers handles per statement.
 	batch int
 }
@@ -125,7 +129,7 @@ type Service struct {
 // goes through the portal's checks.
 func New(s *store.Store, sealer *codes.Sealer, p *portal.Service) *Service {
 	svc := &Service{store: s, sealer: sealer, portal: p, now: func() time.Time { return time.Now().UTC() }, batch: revokeBatch,
-		refusals: ratelimit.New(1, RefusalEventEvery), sessions: ratelimit.New(1, SessionEventEvery), sleep: sleep}
+		refusals: ratelimit.New(1, RefusalEventEvery), sessions: ratelimit.New(1, SessionEventEvery), sso: newSSOLimiters(), sleep: sleep}
 	return svc.WithLimits(DefaultLimits)
 }
 
@@ -157,6 +161,8 @@ func (s *Service) WithClock(now func() time.Time) *Service {
 	s.flood.WithClock(now)
 	s.refusals.WithClock(now)
 	s.sessions.WithClock(now)
+	s.sso.starts.WithClock(now)
+	s.sso.polls.WithClock(now)
 	return s
 }
 

@@ -109,6 +109,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.Directory = directory.New(s, sv.Users, cfg.Keys)
 	sv.Directory.ScheduleSyncs(j)
 	sv.SSO = sso.New(s, cfg.Keys, sso.Config{BaseURL: cfg.BaseURL, Logger: log})
+	sv.Devices.WithSSO(sv.SSO)
 	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
 	if now := cfg.Clock; now != nil {
 		sv.Runs.WithClock(now)

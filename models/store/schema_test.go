@@ -27,6 +27,8 @@ var persisted = []any{
 	&models.DirectoryToken{},
 	&models.DirectoryGroup{},
 	&models.DirectoryGroupMember{},
+	&models.ClientLogin{},
+	&models.ConsoleSSO{},
 	&models.SSOSettings{},
 	&models.SSOLogin{},
 }
