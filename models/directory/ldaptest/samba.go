@@ -3,6 +3,7 @@ package ldaptest
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,6 +62,12 @@ func StartSambaDC(dir string) (*SambaDC, error) {
 		_ = lock.Close()
 		return nil, fmt.Errorf("waiting for the Samba DC lock %s: %w", sambaLock, err)
 	}
+	// A DC started without the lock (another checkout's tests) would answer in this one's
+	// place: wait until the port is free.
+	if err := waitPortFree("127.0.0.1:389", 10*time.Minute); err != nil {
+		_ = lock.Close()
+		return nil, err
+	}
 	dc, err := startSambaDC(dir)
 	if err != nil {
 		_ = lock.Close()
@@ -68,6 +75,22 @@ func StartSambaDC(dir string) (*SambaDC, error) {
 	}
 	dc.lock = lock
 	return dc, nil
+}
+
+// waitPortFree waits until nothing listens on addr.
+func waitPortFree(addr string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return nil
+		}
+		_ = conn.Close()
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s is still taken after %s (a Samba DC of other tests?)", addr, limit)
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 func startSambaDC(dir string) (*SambaDC, error) {
