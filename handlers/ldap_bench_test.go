@@ -15,12 +15,12 @@ import (
 
 	"onramp/migrations"
 	"onramp/models"
+	"onramp/models/directory"
 	"onramp/models/directory/ldap"
 	"onramp/models/directory/ldaptest"
 	"onramp/models/mail"
 	"onramp/models/secret"
 	"onramp/models/store"
-	"onramp/models/twostep"
 	"onramp/views/emails"
 )
 
@@ -78,27 +78,15 @@ func newLDAPBench(b *testing.B, slapd *ldaptest.Slapd, n int) *ldapBench {
 	if lb.account, err = s.AccountByName(ctx, "bench"); err != nil {
 		b.Fatal(err)
 	}
+	// The settings as the console saves them, the safety limits off: the first sync creates
+	// everyone.
+	in := directory.NewLDAPInput(ldap.PresetOpenLDAP)
+	in.Name, in.URL, in.BindDN, in.Password, in.BaseDN = "Corp", slapd.URL, ldaptest.ReaderDN, ldaptest.ReaderPassword, ldaptest.PeopleDN
+	in.LimitCount, in.LimitPercent = 0, 0
+	if lb.dir, err = lb.a.Directory.CreateLDAPDirectoryIn(ctx, "bench", models.Actor{Type: models.ActorSystem, Label: "bench"}, in); err != nil {
+		b.Fatal(err)
+	}
 	now := time.Now().UTC()
-	lb.dir = &models.Directory{AccountID: lb.account.ID, Name: "Corp", Kind: models.DirectoryLDAP, CreatedAt: now, UpdatedAt: now}
-	if err := s.CreateDirectory(ctx, lb.dir); err != nil {
-		b.Fatal(err)
-	}
-	m, err := ldap.Preset(ldap.PresetOpenLDAP)
-	if err != nil {
-		b.Fatal(err)
-	}
-	// The settings as the console saves them (the safety limits off: the first sync creates
-	// everyone). The bind password is sealed as directory.Service seals it, with the key and the
-	// associated data of models/directory/ldapconfig.go: were that to change, the sync fails
-	// with "the bind password cannot be opened" and the benchmark stops.
-	l := &models.LDAPSettings{DirectoryID: lb.dir.ID, AccountID: lb.account.ID, URL: slapd.URL, BindDN: ldaptest.ReaderDN,
-		BaseDN: ldaptest.PeopleDN, Preset: ldap.PresetOpenLDAP, AttrID: m.ID, AttrEmail: m.Email, AttrFirstName: m.FirstName,
-		AttrLastName: m.LastName, AttrPhone: m.Phone, CreatedAt: now, UpdatedAt: now}
-	l.PasswordSealed = twostep.NewSealer(lb.a.keys.Derive("ldap-password")).
-		Seal(ldaptest.ReaderPassword, fmt.Sprintf("ldap-password|%d|%d", l.AccountID, l.DirectoryID))
-	if err := s.CreateLDAPSettings(ctx, l); err != nil {
-		b.Fatal(err)
-	}
 	lb.invitation, err = emails.NewRenderer("http://onramp.test").Invitation(ctx, mail.Invitation{AccountID: lb.account.ID,
 		AccountName: "bench", To: "user0000000@example.test", FirstName: "Given0", ActivationURL: models.MailSecretMark, ExpiresAt: now.Add(24 * time.Hour)})
 	if err != nil {

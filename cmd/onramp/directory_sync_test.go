@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"onramp/models"
+	"onramp/models/directory"
 	"onramp/models/directory/ldaptest"
 	"onramp/models/secret"
 	"onramp/models/store"
-	"onramp/models/twostep"
 )
 
 // TestDirectorySync: `onramp directory sync` runs a sync of an LDAP directory (a real slapd)
@@ -44,18 +43,13 @@ func TestDirectorySync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now().UTC()
-	d := &models.Directory{AccountID: account.ID, Name: "Corp", Kind: models.DirectoryLDAP, CreatedAt: now, UpdatedAt: now}
-	if err := s.CreateDirectory(ctx, d); err != nil {
-		t.Fatal(err)
-	}
 	// The manager's bind is not held to the reader's three entries a search.
-	l := &models.LDAPSettings{DirectoryID: d.ID, AccountID: account.ID, URL: slapd.URL, BindDN: ldaptest.ManagerDN, BaseDN: ldaptest.PeopleDN,
-		Preset: "openldap", AttrID: "entryUUID", AttrEmail: "mail", AttrFirstName: "givenName", AttrLastName: "sn",
-		LimitCount: 1, CreatedAt: now, UpdatedAt: now,
-		PasswordSealed: twostep.NewSealer(secret.NewKeys([]byte(key)).Derive("ldap-password")).
-			Seal(ldaptest.Password, fmt.Sprintf("ldap-password|%d|%d", account.ID, d.ID))}
-	if err := s.CreateLDAPSettings(ctx, l); err != nil {
+	in := directory.NewLDAPInput("openldap")
+	in.Name, in.URL, in.BindDN, in.Password, in.BaseDN = "Corp", slapd.URL, ldaptest.ManagerDN, ldaptest.Password, ldaptest.PeopleDN
+	in.LimitCount = 1
+	d, err := directory.New(s, nil, secret.NewKeys([]byte(key))).CreateLDAPDirectoryIn(ctx, account.Name,
+		models.Actor{Type: models.ActorSystem, Label: "test"}, in)
+	if err != nil {
 		t.Fatal(err)
 	}
 	sync := func() (string, string, int) {
@@ -92,6 +86,10 @@ func TestDirectorySync(t *testing.T) {
 		t.Fatalf("over the limit: exit %d\n%s%s", code, stdout, stderr)
 	}
 
+	l, err := s.LDAPSettings(ctx, account.ID, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	l.URL = "ldap://127.0.0.1:1"
 	if err := s.SaveLDAPSettings(ctx, l); err != nil {
 		t.Fatal(err)

@@ -60,8 +60,7 @@ func (h *Handler) DeviceSSOContinue(c echo.Context) error {
 		return h.ssoProblem(c, http.StatusForbidden, "Single sign-on is off",
 			"Single sign-on is not turned on for this account any more. Ask your administrator, or register the device with a code or your password.")
 	case errors.Is(err, sso.ErrProviderUnreachable):
-		return h.ssoProblem(c, http.StatusBadGateway, "The identity provider cannot be reached",
-			"Onramp could not reach your company's identity provider. Try again in a minute; if it keeps happening, tell your administrator.")
+		return h.providerUnreachable(c)
 	case err != nil:
 		return err
 	}

@@ -27,8 +27,7 @@ func (h *Handler) SSOStart(c echo.Context) error {
 		return web.Render(c, http.StatusNotFound, portalpages.Login(h.page(c, "Sign in"), portalpages.LoginForm{Account: account,
 			Error: "Single sign-on is not turned on for this account. Check the account name, or sign in with your password."}))
 	case errors.Is(err, sso.ErrProviderUnreachable):
-		return h.ssoProblem(c, http.StatusBadGateway, "The identity provider cannot be reached",
-			"Onramp could not reach your company's identity provider. Try again in a minute; if it keeps happening, tell your administrator.")
+		return h.providerUnreachable(c)
 	case err != nil:
 		return err
 	}
@@ -69,4 +68,10 @@ func (h *Handler) SSORefused(c echo.Context, ref *sso.Refusal) error {
 
 func (h *Handler) ssoProblem(c echo.Context, status int, title, msg string) error {
 	return web.Render(c, status, portalpages.Error(h.page(c, title), errpages.Problem{Status: status, Title: title, Message: msg}))
+}
+
+// providerUnreachable says that the account's identity provider did not answer.
+func (h *Handler) providerUnreachable(c echo.Context) error {
+	return h.ssoProblem(c, http.StatusBadGateway, "The identity provider cannot be reached",
+		"Onramp could not reach your company's identity provider. Try again in a minute; if it keeps happening, tell your administrator.")
 }
