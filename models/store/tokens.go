@@ -52,5 +52,5 @@ func (s *Store) CreateTokens(ctx context.Context, ts []*models.OneTimeToken) err
 	if len(ts) == 0 {
 		return nil
 	}
-	return wrap(s.q(ctx).CreateInBatches(ts, 500).Error)
+	return wrap(s.q(ctx).CreateInBatches(ts, s.insertBatch(500)).Error)
 }

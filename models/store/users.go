@@ -70,5 +70,5 @@ func (s *Store) CreateUsers(ctx context.Context, us []*models.SDPUser) error {
 	for _, u := range us {
 		u.NameKey = models.UserNameKey(u.FirstName, u.LastName)
 	}
-	return wrap(s.q(ctx).CreateInBatches(us, 500).Error)
+	return wrap(s.q(ctx).CreateInBatches(us, s.insertBatch(500)).Error)
 }
