@@ -199,6 +199,7 @@ func TestSSOSettingsPage(t *testing.T) {
 	r := a.admin.get("/access/directory-services/sso")
 	expectBody(t, r, a.op.Issuer)
 	expectBody(t, r, `value="http://onramp.test/sso/callback"`)
+	expectBody(t, r, `href="/access/directory-services/sso/console"`)
 	if strings.Contains(r.body, a.op.ClientSecret) {
 		t.Fatal("the page shows the client secret")
 	}
