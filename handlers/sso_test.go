@@ -260,3 +260,27 @@ func TestSSOStartIsRateLimited(t *testing.T) {
 		t.Fatal("no Retry-After")
 	}
 }
+
+// Reset password under SSO signs the user out everywhere, as without it, and leaves single
+// sign-on working: the next sign-in with the provider lets them in again.
+func TestSSOAfterResetPassword(t *testing.T) {
+	a := newSSOApp(t, nil)
+	u := a.addUser("eve@example.com", models.UserEnabled)
+	eve := a.op.AddUser(ssotest.User{Email: "eve@example.com", EmailVerified: true})
+	browser := a.client()
+	expectStatus(t, browser.get("/sso/callback?"+a.ssoSignIn(browser, eve).Encode()), http.StatusSeeOther)
+	expectBody(t, browser.get("/myvpn"), "eve@example.com")
+
+	a.admin.get("/access/users")
+	r := a.admin.post("/access/users/actions", url.Values{"action": {"reset_password"}, "ids": {strconv.FormatInt(u.ID, 10)}, "confirm": {"1"}})
+	if r.StatusCode >= 400 {
+		t.Fatalf("reset password: %d\n%s", r.StatusCode, r.body)
+	}
+	r = browser.get("/myvpn")
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/myvpn/login") {
+		t.Fatalf("the portal session outlived the reset: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	again := a.client()
+	expectStatus(t, again.get("/sso/callback?"+a.ssoSignIn(again, eve).Encode()), http.StatusSeeOther)
+	expectBody(t, again.get("/myvpn"), "eve@example.com")
+}
