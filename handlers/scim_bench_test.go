@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,6 +120,10 @@ type rawSCIMCreate struct {
 	// The invitation's subject and bodies, copied from one the product rendered (the rows are the
 	// same size).
 	subject, text, html string
+	// touched is when the token's last use was written: at most once a minute, as the
+	// authentication does.
+	touchMu sync.Mutex
+	touched time.Time
 }
 
 func newRawSCIMCreate(b *testing.B, db *sql.DB, accountID int64) *rawSCIMCreate {
@@ -138,13 +143,21 @@ func (r *rawSCIMCreate) copyMail(b *testing.B) {
 	}
 }
 
-// create is one user's statements: the token's use (outside the transaction, as the
-// authentication does), then the user and everything its invitation writes in one transaction.
+// create is one user's statements: the token's use (outside the transaction and at most once
+// a minute, as the authentication does), then the user and everything its invitation writes in one transaction.
 func (r *rawSCIMCreate) create(email string) error {
 	now := time.Now().UTC()
-	if _, err := r.db.Exec("UPDATE directory_tokens SET last_used_at = $1, last_used_ip = $2 WHERE account_id = $3 AND id = $4",
-		now, "127.0.0.1", r.accountID, r.tokenID); err != nil {
-		return err
+	r.touchMu.Lock()
+	touch := now.Sub(r.touched) >= time.Minute
+	if touch {
+		r.touched = now
+	}
+	r.touchMu.Unlock()
+	if touch {
+		if _, err := r.db.Exec("UPDATE directory_tokens SET last_used_at = $1, last_used_ip = $2 WHERE account_id = $3 AND id = $4",
+			now, "127.0.0.1", r.accountID, r.tokenID); err != nil {
+			return err
+		}
 	}
 	tx, err := r.db.Begin()
 	if err != nil {

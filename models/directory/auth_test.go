@@ -59,3 +59,43 @@ func TestAuthenticateLimitsFailuresPerAddress(t *testing.T) {
 		t.Errorf("a good token once the budget refilled: %v", err)
 	}
 }
+
+// TestAuthenticateRecordsLastUse: a token's last use (time and address) is written on its first
+// use, on a use from another address, and once it is a minute old; not on every request.
+func TestAuthenticateRecordsLastUse(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st := storetest.Open(t)
+	if err := st.CreateAccount(ctx, models.NewAccount("acme")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	now := start
+	s := New(st, nil, secret.NewKeys([]byte("test-secret-test-secret-test-secret!"))).WithClock(func() time.Time { return now })
+	tok, err := s.IssueSCIMToken(ctx, "acme", "Okta", models.Actor{Type: models.ActorSystem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	account, err := st.AccountByName(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	use := func(at time.Time, ip string, wantAt time.Time, wantIP string) {
+		t.Helper()
+		now = at
+		if _, err := s.Authenticate(ctx, tok, ip); err != nil {
+			t.Fatal(err)
+		}
+		ts, err := st.DirectoryTokens(ctx, account.ID)
+		if err != nil || len(ts) != 1 {
+			t.Fatalf("tokens: %v %v", ts, err)
+		}
+		if got := ts[0]; got.LastUsedAt == nil || !got.LastUsedAt.Equal(wantAt) || got.LastUsedIP != wantIP {
+			t.Fatalf("at %s from %s: last used %v from %q, want %s from %s", at, ip, got.LastUsedAt, got.LastUsedIP, wantAt, wantIP)
+		}
+	}
+	use(start, "192.0.2.1", start, "192.0.2.1")
+	use(start.Add(59*time.Second), "192.0.2.1", start, "192.0.2.1")
+	use(start.Add(time.Minute), "192.0.2.1", start.Add(time.Minute), "192.0.2.1")
+	use(start.Add(time.Minute+time.Second), "192.0.2.2", start.Add(time.Minute+time.Second), "192.0.2.2")
+}
