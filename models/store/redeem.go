@@ -65,16 +65,40 @@ func (s *Store) Redeem(ctx context.Context, r Redemption) (*Redeemed, error) {
 	if s.dialect == migrations.Postgres {
 		return s.redeemPostgres(ctx, r)
 	}
-	var out *Redeemed
-	err := s.Tx(ctx, func(tx *Store) error {
+	return s.redeemSQLite(ctx, r)
+}
+
+// redeemSQLite is Redeem on SQLite. The code and its account's name are read before the write
+// transaction, beside other readers (WAL), so that the transaction holds SQLite's one write lock
+// for the writes alone; its conditional UPDATE of the code re-checks what the read saw.
+func (s *Store) redeemSQLite(ctx context.Context, r Redemption) (*Redeemed, error) {
+	c := &models.RegistrationCode{LookupHash: r.LookupHash}
+	out := &Redeemed{Code: c, User: &models.SDPUser{}, Account: &models.Account{}}
+	err := s.db.Statement.ConnPool.QueryRowContext(ctx, `SELECT c.id, c.account_id, c.sdp_user_id, c.expires_at, c.used_at, c.revoked_at, a.name
+		FROM registration_codes c JOIN accounts a ON a.id = c.account_id WHERE c.lookup_hash = ?`, r.LookupHash).
+		Scan(&c.ID, &c.AccountID, &c.SDPUserID, &c.ExpiresAt, &c.UsedAt, &c.RevokedAt, &out.Account.Name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &Redeemed{}, nil
+	}
+	if err != nil {
+		return nil, wrap(err)
+	}
+	if c.State(r.At) != models.CodeActive {
+		return out.won(r, 0), nil
+	}
+	var deviceID int64
+	err = s.Tx(ctx, func(tx *Store) error {
 		var err error
-		out, err = tx.redeemSQLite(ctx, r)
+		deviceID, err = tx.writeRedemptionSQLite(ctx, r, out)
 		return err
 	})
-	if errors.Is(err, errLost) {
-		return out, nil
+	switch {
+	case errors.Is(err, errLost):
+		deviceID, err = 0, nil
+	case err != nil:
+		return nil, wrap(err)
 	}
-	return out, wrap(err)
+	return out.won(r, deviceID), nil
 }
 
 // errLost rolls back a redemption that locked the user but did not get the code.
@@ -155,35 +179,23 @@ func (out *Redeemed) won(r Redemption, deviceID int64) *Redeemed {
 	return out
 }
 
-// redeemSQLite is Redeem on SQLite, inside tx's IMMEDIATE transaction (which holds the write
-// lock from its start): read the code, count on its user's row while enabled without MFA,
-// insert the device, use the code, insert both events in one statement, read the account's name.
-func (s *Store) redeemSQLite(ctx context.Context, r Redemption) (*Redeemed, error) {
-	db := s.db.Statement.ConnPool
-	c := &models.RegistrationCode{LookupHash: r.LookupHash}
-	err := db.QueryRowContext(ctx, `SELECT id, account_id, sdp_user_id, expires_at, used_at, revoked_at
-		FROM registration_codes WHERE lookup_hash = ?`, r.LookupHash).
-		Scan(&c.ID, &c.AccountID, &c.SDPUserID, &c.ExpiresAt, &c.UsedAt, &c.RevokedAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return &Redeemed{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := &Redeemed{Code: c, User: &models.SDPUser{}, Account: &models.Account{}}
-	if c.State(r.At) != models.CodeActive {
-		return out.won(r, 0), nil
-	}
-	err = db.QueryRowContext(ctx, `UPDATE sdp_users
+// writeRedemptionSQLite writes a redemption of out.Code on SQLite, inside tx's IMMEDIATE transaction
+// (which holds the write lock from its start): count on the user's row while enabled without
+// MFA, insert the device, use the code, insert both events in one statement. It returns the
+// device's id, or 0 when the user is not ready (out.UserReady stays false; nothing written),
+// or errLost when the code was used meanwhile.
+func (s *Store) writeRedemptionSQLite(ctx context.Context, r Redemption, out *Redeemed) (int64, error) {
+	db, c := s.db.Statement.ConnPool, out.Code
+	err := db.QueryRowContext(ctx, `UPDATE sdp_users
 		SET active_codes = CASE WHEN active_codes > 1 THEN active_codes - 1 ELSE 0 END, devices = devices + 1
 		WHERE account_id = ? AND id = ? AND status = 'enabled' AND NOT mfa_configured
 		RETURNING email, first_name, last_name`, c.AccountID, c.SDPUserID).
 		Scan(&out.User.Email, &out.User.FirstName, &out.User.LastName)
 	if errors.Is(err, sql.ErrNoRows) {
-		return out.won(r, 0), nil
+		return 0, nil
 	}
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	out.UserReady = true
 	var deviceID int64
@@ -193,23 +205,17 @@ func (s *Store) redeemSQLite(ctx context.Context, r Redemption) (*Redeemed, erro
 		c.AccountID, c.SDPUserID, r.Device.Name, r.Device.Platform, r.Device.RegisteredVia, r.Device.TokenHash, r.At, r.At).
 		Scan(&deviceID)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	res, err := db.ExecContext(ctx, `UPDATE registration_codes SET used_at = ?, encrypted = '', used_ip = ?, device_id = ?
 		WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`, r.At, r.IP, deviceID, c.ID, r.At)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return out.won(r, 0), errors.Join(errLost, err)
+		return 0, errors.Join(errLost, err)
 	}
-	if err := insertRedemptionEvents(ctx, db, r, out.User, c, deviceID); err != nil {
-		return nil, err
-	}
-	if err := db.QueryRowContext(ctx, `SELECT name FROM accounts WHERE id = ?`, c.AccountID).Scan(&out.Account.Name); err != nil {
-		return nil, err
-	}
-	return out.won(r, deviceID), nil
+	return deviceID, insertRedemptionEvents(ctx, db, r, out.User, c, deviceID)
 }
 
 // insertRedemptionEvents writes the events of a redemption in one INSERT (SQLite).
