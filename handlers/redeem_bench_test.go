@@ -3,20 +3,30 @@
 package handlers_test
 
 import (
+	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"onramp/handlers"
+	"onramp/internal/loadgen"
+	"onramp/migrations"
 	"onramp/models"
 	"onramp/models/codes"
+	"onramp/models/mail"
+	"onramp/models/secret"
+	"onramp/models/services"
 	"onramp/models/store"
+	"onramp/views/emails"
 )
 
 // freshBenchStore is an empty, migrated database of its own (benchSchema), dropped after the
@@ -71,66 +81,264 @@ type benchError string
 
 func (e benchError) Error() string { return string(e) }
 
-// BenchmarkRedemption measures code redemption through the client API (POST
-// /api/v1/client/register through the router, 16 concurrent clients, each on its own code) and
-// the same conditional UPDATE issued directly by 16 goroutines, in the same run: throughput, p50
-// and p99 of both, and x_raw = raw throughput / API throughput.
+// BenchmarkRedemption measures code redemption (POST /api/v1/client/register) driven over real
+// HTTP by internal/loadgen: 16 clients on TCP connections kept alive, against a listener that
+// serves the production wiring (services as serve builds them, the production pool size' cap of
+// the bench store, the job queue running at its production poll interval). Each client redeems
+// its own code of its own user. Beside it, in the same run and on the same database, 16
+// goroutines run the raw baselines from Go (database/sql, no ORM):
+//
+//   - a: the bare conditional UPDATE that uses a code (what decides the winner);
+//   - b: the same writes as a redemption, as separate statements in one transaction;
+//   - c: the same writes in one statement with CTEs (PostgreSQL only: SQLite has no writing CTEs).
+//
+// An iteration is one round of phases interleaved a, product, b, product, c, product, each of
+// BENCH_REDEEM_CODES redemptions (default 1000), so that the machine's noise hits both sides.
+// ns/op is the product's wall time per redemption (the inverse of its throughput); X-raw-ns/op
+// and x_X = ns/op / X-raw-ns/op compare it with baseline X; p99-ms and raw_X-p99-ms are the
+// latencies under the 16 clients.
 func BenchmarkRedemption(b *testing.B) { b.Run(benchDB(b), benchRedemption) }
 
 func benchRedemption(b *testing.B) {
+	ctx := context.Background()
 	s := freshBenchStore(b)
-	a := newAppOn(b, s)
-	boss := a.createAdmin("bench", "bench@example.com", models.RoleAdmin)
-	us := a.seedUsers(boss.AccountID, 200, nil)
-	mint := func(n int) []string {
-		out := make([]string, n)
-		for i := range out {
-			out[i] = a.insertCode(us[i%len(us)], time.Hour)
-		}
-		return out
+	a := newAppOn(b, s) // for its keys and sealer only: the server measured is built below
+	base := serveProduction(b, s, a.keys)
+	per := benchSize(b, "BENCH_REDEEM_CODES", 1000)
+	baselines := []string{"a", "b", "c"}
+	if s.Dialect() != migrations.Postgres {
+		baselines = baselines[:2]
 	}
-	apiCodes, rawCodes := mint(b.N), mint(b.N)
-	handler := a.srv.Config.Handler
-
+	phases := 2 * len(baselines)
+	pool := seedRedemptions(b, a, s, b.N*phases*per)
+	raw := rawRedemption{db: s.SQLDB(), sealer: a.sealer, sqlite: s.Dialect() != migrations.Postgres}
+	// Each client from its own address, as VPN clients come: the failure budget of redemptions
+	// is per address, and takes a token of it for every redemption in flight.
+	hc := loadgen.Client(benchClients, loadgen.Loopback(benchClients)...)
+	product := loadgen.Result{}
+	rawRes := map[string]*loadgen.Result{}
+	for _, name := range baselines {
+		rawRes[name] = &loadgen.Result{}
+	}
 	b.ResetTimer()
-	apiLat, apiTime, err := latencies(apiCodes, func(code string) error {
-		body, _ := json.Marshal(registerBody(code, "bench laptop"))
-		req := httptest.NewRequest(http.MethodPost, "/api/v1/client/register", strings.NewReader(string(body)))
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		handler.ServeHTTP(rec, req)
-		if rec.Code != http.StatusCreated {
-			return benchError(rec.Body.String())
+	for range b.N {
+		for _, name := range baselines {
+			codes := pool[:per]
+			pool = pool[per:]
+			res, err := loadgen.Func(ctx, benchClients, per, func(ctx context.Context, i int) error {
+				return raw.redeem(ctx, name, codes[i])
+			})
+			if err != nil {
+				b.Fatalf("baseline %s: %v", name, err)
+			}
+			rawRes[name].Add(res)
+			reqs := make([]loadgen.Request, per)
+			for i, code := range pool[:per] {
+				body, _ := json.Marshal(registerBody(code, "bench laptop"))
+				reqs[i] = loadgen.Request{Method: http.MethodPost, URL: base + "/api/v1/client/register", Body: body,
+					Header: http.Header{"Content-Type": {"application/json"}}, Want: http.StatusCreated}
+			}
+			pool = pool[per:]
+			res, err = loadgen.HTTP(ctx, hc, benchClients, reqs)
+			if err != nil {
+				b.Fatalf("product: %v", err)
+			}
+			product.Add(res)
 		}
-		return nil
-	})
+	}
 	b.StopTimer()
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(float64(product.PerOp().Nanoseconds()), "ns/op")
+	b.ReportMetric(product.PerSecond(), "per-s")
+	b.ReportMetric(ms(product.Percentile(0.99)), "p99-ms")
+	for _, name := range baselines {
+		r := rawRes[name]
+		b.ReportMetric(float64(r.PerOp().Nanoseconds()), name+"-raw-ns/op")
+		b.ReportMetric(float64(product.PerOp())/float64(r.PerOp()), "x_"+name)
+		b.ReportMetric(ms(r.Percentile(0.99)), "raw_"+name+"-p99-ms")
+	}
+}
+
+// benchClients is how many clients redeem at once.
+const benchClients = 16
+
+// serveProduction serves the application on a loopback TCP port as onramp serve wires it (the
+// production services and their job queue at its production poll interval, the router, the
+// server's timeouts) and returns its URL; it stops with the benchmark.
+func serveProduction(b *testing.B, s *store.Store, keys *secret.Keys) string {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	db := s.SQLDB()
-	rawLat, rawTime, err := latencies(rawCodes, func(code string) error {
-		n, _ := codes.Normalize(code)
-		res, err := db.Exec(`UPDATE registration_codes SET used_at = $2, encrypted = ''
-			WHERE lookup_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2`, a.sealer.Lookup(n), time.Now().UTC())
+	base := "http://" + ln.Addr().String()
+	log := slog.New(slog.DiscardHandler)
+	// Mail held in the outbox, as serve keeps it without SMTP_URL.
+	sv, err := services.New(s, services.Config{Keys: keys, BaseURL: base, Renderer: emails.NewRenderer(base), Logger: log,
+		Mail: mail.Config{From: "Onramp <onramp@127.0.0.1>", Logger: log}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: handlers.New(sv, handlers.Config{Keys: keys, BaseURL: base, Logger: log}),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute}
+	if err := sv.Jobs.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		_ = sv.Jobs.Stop(ctx)
+	})
+	return base
+}
+
+// seedRedemptions gives n new users of an account one active code each and returns the codes.
+func seedRedemptions(b *testing.B, a *testApp, s *store.Store, n int) []string {
+	b.Helper()
+	ctx := context.Background()
+	boss := a.createAdmin("bench", "bench@example.com", models.RoleAdmin)
+	us := a.seedUsers(boss.AccountID, n, nil)
+	now := time.Now().UTC()
+	out := make([]string, n)
+	cs := make([]*models.RegistrationCode, n)
+	ids := make([]int64, n)
+	for i, u := range us {
+		code := codes.New()
+		out[i], ids[i] = codes.Format(code), u.ID
+		cs[i] = &models.RegistrationCode{AccountID: u.AccountID, SDPUserID: u.ID, LookupHash: a.sealer.Lookup(code),
+			Encrypted: a.sealer.Seal(u.AccountID, code), GeneratedBy: models.GeneratedByAdmin, CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}
+	}
+	if err := s.CreateCodes(ctx, cs); err != nil {
+		b.Fatal(err)
+	}
+	for start := 0; start < n; start += 1000 {
+		if err := s.AddUserCode(ctx, boss.AccountID, ids[start:min(start+1000, n)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := s.SQLDB().Exec("ANALYZE"); err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// rawRedemption runs the baselines: the SQL of a redemption written by hand, through
+// database/sql on the store's pool.
+type rawRedemption struct {
+	db     *sql.DB
+	sealer *codes.Sealer
+	sqlite bool
+}
+
+// The events' details are the same for every redemption of the baselines.
+const (
+	rawUsedDetails       = `{"device":"bench laptop"}`
+	rawRegisteredDetails = `{"device":"bench laptop","platform":"linux","via":"registration code"}`
+)
+
+// rawRedeemC is baseline c: lock the user, use the code with a device id from the sequence,
+// insert the device, count, insert both events, and return what the client is answered.
+const rawRedeemC = `WITH u AS (
+	SELECT s.id, s.account_id, s.email, s.first_name, s.last_name FROM sdp_users s
+	JOIN registration_codes r ON r.account_id = s.account_id AND r.sdp_user_id = s.id
+	WHERE r.lookup_hash = $1 AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $2
+		AND s.status = 'enabled' AND NOT s.mfa_configured
+	FOR UPDATE OF s
+), c AS (
+	UPDATE registration_codes r SET used_at = $2, encrypted = '', used_ip = '127.0.0.1', device_id = nextval('devices_id_seq')
+	FROM u WHERE r.lookup_hash = $1 AND r.sdp_user_id = u.id AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $2
+	RETURNING r.device_id, r.account_id, r.sdp_user_id
+), d AS (
+	INSERT INTO devices (id, account_id, sdp_user_id, name, platform, registered_via, token_hash, registered_at, last_seen_at)
+	SELECT device_id, account_id, sdp_user_id, 'bench laptop', 'linux', 'code', $3, $2, $2 FROM c
+), n AS (
+	UPDATE sdp_users s SET active_codes = s.active_codes - 1, devices = s.devices + 1 FROM c WHERE s.id = c.sdp_user_id
+), e AS (
+	INSERT INTO events (account_id, occurred_at, type, sub_type, actor_type, actor_label, email, source_ip, details, sdp_user_id, device_id)
+	SELECT u.account_id, $2, t.type, t.sub_type, 'client', u.email, u.email, '127.0.0.1', t.details, u.id, c.device_id
+	FROM c JOIN u ON u.id = c.sdp_user_id,
+		(VALUES ('Registration Code', 'Used', $4), ('Device', 'Registered', $5)) AS t(type, sub_type, details)
+)
+SELECT c.device_id, a.name, u.email, u.first_name, u.last_name FROM c JOIN u ON u.id = c.sdp_user_id JOIN accounts a ON a.id = u.account_id`
+
+// redeem runs baseline name for one code.
+func (r rawRedemption) redeem(ctx context.Context, name, code string) error {
+	n, _ := codes.Normalize(code)
+	lookup, now, tokenHash := r.sealer.Lookup(n), time.Now().UTC(), secret.Hash(secret.Token())
+	switch name {
+	case "a":
+		res, err := r.db.ExecContext(ctx, r.q(`UPDATE registration_codes SET used_at = $2, encrypted = ''
+			WHERE lookup_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2`), lookup, now)
 		if err != nil {
 			return err
 		}
 		if k, _ := res.RowsAffected(); k != 1 {
-			return benchError("raw redemption matched no row")
+			return benchError("baseline a matched no code")
 		}
 		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
+	case "c":
+		var deviceID int64
+		var account, email, first, last string
+		return r.db.QueryRowContext(ctx, rawRedeemC, lookup, now, tokenHash, rawUsedDetails, rawRegisteredDetails).
+			Scan(&deviceID, &account, &email, &first, &last)
 	}
-	apiRate := float64(b.N) / apiTime.Seconds()
-	rawRate := float64(b.N) / rawTime.Seconds()
-	b.ReportMetric(apiRate, "redeem/s")
-	b.ReportMetric(float64(percentile(apiLat, 0.50).Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(percentile(apiLat, 0.99).Microseconds())/1000, "p99-ms")
-	b.ReportMetric(rawRate, "raw-redeem/s")
-	b.ReportMetric(float64(percentile(rawLat, 0.50).Microseconds())/1000, "raw-p50-ms")
-	b.ReportMetric(float64(percentile(rawLat, 0.99).Microseconds())/1000, "raw-p99-ms")
-	b.ReportMetric(rawRate/apiRate, "x_raw")
+	tx, err := r.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := r.writeB(ctx, tx, lookup, now, tokenHash); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// writeB is baseline b inside tx: read the code, lock and count on its user, insert the device,
+// use the code, insert both events, read the account's name.
+func (r rawRedemption) writeB(ctx context.Context, tx *sql.Tx, lookup string, now time.Time, tokenHash string) error {
+	var codeID, accountID, userID, deviceID int64
+	if err := tx.QueryRowContext(ctx, r.q(`SELECT id, account_id, sdp_user_id FROM registration_codes
+		WHERE lookup_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2`), lookup, now).
+		Scan(&codeID, &accountID, &userID); err != nil {
+		return err
+	}
+	var email, first, last, account string
+	if err := tx.QueryRowContext(ctx, r.q(`UPDATE sdp_users SET active_codes = active_codes - 1, devices = devices + 1
+		WHERE account_id = $1 AND id = $2 AND status = 'enabled' AND NOT mfa_configured
+		RETURNING email, first_name, last_name`), accountID, userID).Scan(&email, &first, &last); err != nil {
+		return err
+	}
+	if err := tx.QueryRowContext(ctx, r.q(`INSERT INTO devices
+		(account_id, sdp_user_id, name, platform, registered_via, token_hash, registered_at, last_seen_at)
+		VALUES ($1, $2, 'bench laptop', 'linux', 'code', $3, $4, $4) RETURNING id`), accountID, userID, tokenHash, now).
+		Scan(&deviceID); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, r.q(`UPDATE registration_codes SET used_at = $1, encrypted = '', used_ip = '127.0.0.1', device_id = $2
+		WHERE id = $3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1`), now, deviceID, codeID)
+	if err != nil {
+		return err
+	}
+	if k, _ := res.RowsAffected(); k != 1 {
+		return benchError("baseline b lost its code")
+	}
+	if _, err := tx.ExecContext(ctx, r.q(`INSERT INTO events
+		(account_id, occurred_at, type, sub_type, actor_type, actor_label, email, source_ip, details, sdp_user_id, device_id)
+		VALUES ($1, $2, 'Registration Code', 'Used', 'client', $3, $3, '127.0.0.1', $4, $5, $6),
+			($1, $2, 'Device', 'Registered', 'client', $3, $3, '127.0.0.1', $7, $5, $6)`),
+		accountID, now, email, rawUsedDetails, userID, deviceID, rawRegisteredDetails); err != nil {
+		return err
+	}
+	return tx.QueryRowContext(ctx, r.q(`SELECT name FROM accounts WHERE id = $1`), accountID).Scan(&account)
+}
+
+// q is a statement for the database: SQLite numbers its parameters ?1, ?2 where PostgreSQL
+// writes $1, $2.
+func (r rawRedemption) q(stmt string) string {
+	if r.sqlite {
+		return strings.ReplaceAll(stmt, "$", "?")
+	}
+	return stmt
 }

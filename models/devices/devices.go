@@ -194,11 +194,11 @@ type Registration struct {
 }
 
 // Register redeems a one-time code for a new device. Exactly one of any number of concurrent
-// redemptions of a code wins (store.RedeemCode); the device, the code's device, the user's
-// counters and the events are written in the same transaction. A refused redemption says why
-// (ErrInvalidCode, ErrCodeUsed, ErrCodeExpired, ErrCodeRevoked, ErrUserDisabled,
-// ErrMFAConfigured), keeps the token it took of its client's failure budget (see Limits), and
-// writes a Code Rejected event.
+// redemptions of a code wins (store.Redeem); the device, the code's device, the user's counters
+// and the events are written in the same transaction (on PostgreSQL one statement). A refused
+// redemption says why (ErrInvalidCode, ErrCodeUsed, ErrCodeExpired, ErrCodeRevoked,
+// ErrUserDisabled, ErrMFAConfigured), keeps the token it took of its client's failure budget
+// (see Limits), and writes a Code Rejected event.
 func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (reg *Registration, err error) {
 	name, platform, err := deviceFields(in.DeviceName, in.Platform)
 	if strings.TrimSpace(in.Code) == "" {
@@ -223,89 +223,53 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (re
 	}
 	lookup := s.sealer.Lookup(code)
 	now := s.now()
-	// Read first only to know whose code it is, so that the transaction can lock the user's row
-	// before the code's, in the order Reset password and Disable take them (users, then their
-	// codes and devices): the other order could deadlock on PostgreSQL. Whether this request
-	// wins is decided by the conditional UPDATE alone.
-	c, err := s.store.CodeByLookup(ctx, lookup)
-	if errors.Is(err, models.ErrNotFound) {
-		return nil, s.reject(ctx, rej, "unknown code", ErrInvalidCode)
+	token := secret.Token()
+	dev := models.Device{Name: name, Platform: platform, RegisteredVia: models.ViaCode, TokenHash: secret.Hash(token)}
+	who := models.Actor{Type: models.ActorClient}
+	used := models.NewEvent(nil, models.EventCode, models.SubCodeUsed, who, "", map[string]string{"device": name})
+	registered := models.NewEvent(nil, models.EventDevice, models.SubDeviceRegistered, who, "", registeredDetails(&dev, "registration code"))
+	res, err := s.store.Redeem(ctx, store.Redemption{LookupHash: lookup, At: now, IP: ip, Device: dev,
+		Events: []models.Event{*used, *registered}})
+	if err != nil {
+		return nil, err
 	}
+	rej.code = res.Code
+	switch {
+	case res.Device != nil:
+		return &Registration{Device: res.Device, Token: token, User: res.User, Account: res.Account}, nil
+	case res.Code == nil:
+		return nil, s.reject(ctx, rej, "unknown code", ErrInvalidCode)
+	case res.Code.State(now) != models.CodeActive:
+		return nil, s.refused(ctx, rej, res.Code, now)
+	case !res.UserReady:
+		reason, fail, err := s.whyNotReady(ctx, res.Code)
+		if err != nil {
+			return nil, err
+		}
+		return nil, s.reject(ctx, rej, reason, fail)
+	}
+	// Another redemption won (or the code was revoked meanwhile): read it again to say why.
+	c, err := s.store.CodeByLookup(ctx, lookup)
 	if err != nil {
 		return nil, err
 	}
 	rej.code = c
-	if c.State(now) != models.CodeActive {
-		return nil, s.refused(ctx, rej, c, now)
-	}
-	token := secret.Token()
-	err = s.store.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.CountRedemption(ctx, c.AccountID, c.SDPUserID); errors.Is(err, models.ErrNotFound) {
-			return whyNotCounted(ctx, tx, c) // rolls back: the code stays unused
-		} else if err != nil {
-			return err
-		}
-		if _, err := tx.RedeemCode(ctx, lookup, now); err != nil {
-			return err // models.ErrNotFound: another redemption won, or the code just changed
-		}
-		u, err := tx.User(ctx, c.AccountID, c.SDPUserID)
-		if err != nil {
-			return err
-		}
-		d := newDevice(u, name, platform, models.ViaCode, token, now)
-		if err := tx.CreateDevice(ctx, d); err != nil {
-			return err
-		}
-		if err := tx.SetCodeDevice(ctx, c.AccountID, c.ID, d.ID, ip); err != nil {
-			return err
-		}
-		who := clientActor(u, ip)
-		used := models.UserEvent(u, models.EventCode, models.SubCodeUsed, who, map[string]string{"device": name})
-		used.DeviceID = &d.ID
-		if err := tx.CreateEvent(ctx, used); err != nil {
-			return err
-		}
-		if err := tx.CreateEvent(ctx, registeredEvent(u, d, who, "registration code")); err != nil {
-			return err
-		}
-		account, err := tx.Account(ctx, u.AccountID)
-		if err != nil {
-			return err
-		}
-		reg = &Registration{Device: d, Token: token, User: u, Account: account}
-		return nil
-	})
-	switch {
-	case err == nil:
-		return reg, nil
-	case errors.Is(err, ErrUserDisabled):
-		return nil, s.reject(ctx, rej, "user disabled", ErrUserDisabled)
-	case errors.Is(err, ErrMFAConfigured):
-		return nil, s.reject(ctx, rej, "mfa configured", ErrMFAConfigured)
-	case errors.Is(err, models.ErrNotFound):
-		// The UPDATE matched nothing: read the code again to say why.
-		if c, err = s.store.CodeByLookup(ctx, lookup); err != nil {
-			return nil, err
-		}
-		rej.code = c
-		return nil, s.refused(ctx, rej, c, now)
-	}
-	return nil, err
+	return nil, s.refused(ctx, rej, c, now)
 }
 
-// whyNotCounted says why CountRedemption matched nothing: the user has MFA configured, or is
-// disabled (or was deleted meanwhile, which refuses the same way).
-func whyNotCounted(ctx context.Context, tx *store.Store, c *models.RegistrationCode) error {
-	u, err := tx.User(ctx, c.AccountID, c.SDPUserID)
+// whyNotReady says why the user of an active code could not redeem it, as the reason of the
+// Code Rejected event and the error: the user has MFA configured, or is disabled (or was
+// deleted meanwhile, which refuses the same way).
+func (s *Service) whyNotReady(ctx context.Context, c *models.RegistrationCode) (reason string, fail, err error) {
+	u, err := s.store.User(ctx, c.AccountID, c.SDPUserID)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
-		return ErrUserDisabled
 	case err != nil:
-		return err
+		return "", nil, err
 	case u.Status == models.UserEnabled && u.MFAConfigured:
-		return ErrMFAConfigured
+		return "mfa configured", ErrMFAConfigured, nil
 	}
-	return ErrUserDisabled
+	return "user disabled", ErrUserDisabled, nil
 }
 
 // refused rejects a redemption of a code that is not active: revoked, expired or used.
@@ -678,13 +642,18 @@ func clientActor(u *models.SDPUser, ip string) models.Actor {
 }
 
 func registeredEvent(u *models.SDPUser, d *models.Device, who models.Actor, via string) *models.Event {
+	e := models.UserEvent(u, models.EventDevice, models.SubDeviceRegistered, who, registeredDetails(d, via))
+	e.DeviceID = &d.ID
+	return e
+}
+
+// registeredDetails are the details of a device's Registered event.
+func registeredDetails(d *models.Device, via string) map[string]string {
 	details := map[string]string{"device": d.Name, "via": via}
 	if d.Platform != "" {
 		details["platform"] = d.Platform
 	}
-	e := models.UserEvent(u, models.EventDevice, models.SubDeviceRegistered, who, details)
-	e.DeviceID = &d.ID
-	return e
+	return details
 }
 
 func signedOutEvent(u *models.SDPUser, deviceID int64, name, reason string, who models.Actor) *models.Event {

@@ -247,3 +247,68 @@ func TestFloodNeverRefusesAValidCode(t *testing.T) {
 		t.Fatalf("%d Code Flood events, want 1 (once a minute)", n)
 	}
 }
+
+// TestRedemptionTakesTurnsWithDisableAndMFA: a redemption and a Disable or an MFA enrollment of
+// the same user write the user's row, so they are ordered: while the other change holds the row
+// (uncommitted) the redemption waits for it, then sees it, refuses with its reason and leaves
+// the code unused, the counters as they were and no device behind.
+func TestRedemptionTakesTurnsWithDisableAndMFA(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		change func(tx *store.Store, u *models.SDPUser) error
+		undo   func(s *store.Store, u *models.SDPUser) error
+		want   error
+	}{
+		{"disable", func(tx *store.Store, u *models.SDPUser) error {
+			return tx.SetUsersStatus(context.Background(), u.AccountID, []int64{u.ID}, models.UserDisabled)
+		}, func(s *store.Store, u *models.SDPUser) error {
+			return s.SetUsersStatus(context.Background(), u.AccountID, []int64{u.ID}, models.UserEnabled)
+		}, ErrUserDisabled},
+		{"mfa", func(tx *store.Store, u *models.SDPUser) error {
+			return tx.SetUserTOTP(context.Background(), u.AccountID, u.ID, "sealed-key", 1)
+		}, func(s *store.Store, u *models.SDPUser) error {
+			return s.ClearUserTOTP(context.Background(), u.AccountID, u.ID)
+		}, ErrMFAConfigured},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newRedemptionFixture(t, DefaultLimits)
+			code := f.code(t)
+			if err := f.s.AddUserCode(t.Context(), f.user.AccountID, []int64{f.user.ID}); err != nil {
+				t.Fatal(err)
+			}
+			err := storetest.WhileHeld(t, f.s, func(tx *store.Store) error { return tc.change(tx, f.user) },
+				func() error { return f.redeem(code, "192.0.2.1") })
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("redemption during the change: %v, want %v", err, tc.want)
+			}
+			n, _ := codes.Normalize(code)
+			c, err := f.s.CodeByLookup(t.Context(), f.sealer.Lookup(n))
+			if err != nil || c.UsedAt != nil || c.DeviceID != nil || c.Encrypted == "" {
+				t.Fatalf("the code was used up: %+v (%v)", c, err)
+			}
+			u, err := f.s.User(t.Context(), f.user.AccountID, f.user.ID)
+			if err != nil || u.ActiveCodes != 1 || u.Devices != 0 {
+				t.Fatalf("counters: %d active codes, %d devices (%v)", u.ActiveCodes, u.Devices, err)
+			}
+			if f.events(t, models.SubDeviceRegistered) != 0 || f.events(t, models.SubCodeUsed) != 0 {
+				t.Fatal("a refused redemption wrote its success events")
+			}
+			// Undone, the same code registers the device, with both events.
+			if err := tc.undo(f.s, f.user); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.redeem(code, "192.0.2.1"); err != nil {
+				t.Fatal(err)
+			}
+			u, err = f.s.User(t.Context(), f.user.AccountID, f.user.ID)
+			if err != nil || u.ActiveCodes != 0 || u.Devices != 1 {
+				t.Fatalf("counters after the redemption: %d active codes, %d devices (%v)", u.ActiveCodes, u.Devices, err)
+			}
+			if f.events(t, models.SubDeviceRegistered) != 1 || f.events(t, models.SubCodeUsed) != 1 {
+				t.Fatal("the redemption did not write one Used and one Registered event")
+			}
+		})
+	}
+}

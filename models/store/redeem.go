@@ -2,64 +2,242 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"gorm.io/gorm"
 
+	"onramp/migrations"
 	"onramp/models"
 )
 
-// RedeemCode marks the active code with this lookup hash used, in one conditional UPDATE: of
-// any number of concurrent redemptions exactly one matches the row (PostgreSQL re-checks the
-// WHERE clause on the row version the first writer committed; SQLite's IMMEDIATE transactions
-// run one at a time), so there is no read-then-write window. The encrypted copy is wiped in the
-// same statement. It returns the code's id, account and user, or models.ErrNotFound when no
-// active code has the hash (unknown, used, revoked or expired: see CodeByLookup).
-func (s *Store) RedeemCode(ctx context.Context, lookupHash string, now time.Time) (*models.RegistrationCode, error) {
-	var rows []struct {
-		ID        int64
-		AccountID int64
-		SDPUserID int64
+// Redemption is what redeeming one code writes. The device's account, user and id, and the
+// events' account, user, email, actor label, address, device and time come from the code, its
+// user and the redemption itself.
+type Redemption struct {
+	LookupHash string
+	At         time.Time
+	IP         string
+	// Device: Name, Platform, RegisteredVia and TokenHash.
+	Device models.Device
+	// Events: Type, SubType, ActorType and Details of each event the redemption writes.
+	Events []models.Event
+}
+
+// Redeemed is the outcome of Redeem.
+type Redeemed struct {
+	// Code is the code as it was before the redemption (ID, account, user, expiry, used and
+	// revoked times), nil when no code has the lookup hash.
+	Code *models.RegistrationCode
+	// UserReady: the code was active and its user enabled without MFA. When it is false for an
+	// active code, the user is disabled, has MFA or is gone, and nothing was written.
+	UserReady bool
+	// Device is the new device (its ID set) when this redemption won, else nil: with UserReady,
+	// another redemption used the code (or revoked it) first.
+	Device *models.Device
+	// User holds the ID, account, email and names of the code's user when the redemption won.
+	User *models.SDPUser
+	// Account holds the ID and name of the code's account when the redemption won.
+	Account *models.Account
+}
+
+// Redeem uses the active code with r's lookup hash for a new device of its enabled user without
+// MFA, in one transaction: the user's counters (one active code fewer, one device more), the
+// device, the code (used, at which address, by which device, its encrypted copy wiped) and the
+// events. Of any number of concurrent redemptions of one code exactly one wins: the code's
+// conditional UPDATE decides (PostgreSQL re-checks its WHERE clause on the row version a
+// winner committed; SQLite's IMMEDIATE transactions run one at a time).
+//
+// The user's row is locked before the code's, the order Disable, Reset password and MFA
+// enrollment take them (users, then their codes and devices), so that they cannot deadlock;
+// and since the lock re-checks that the user is enabled without MFA, a redemption and a
+// concurrent Disable or enrollment of the same user are ordered: either the redemption commits
+// first and the other change comes after the device exists, or the other change commits first
+// and the redemption writes nothing (the code stays unused).
+//
+// On PostgreSQL all of it is one statement, one round trip: its CTEs lock the user, update the
+// code (taking the device's id from its sequence), then insert the device, update the counters
+// and insert both events from the code's RETURNING row, so that a redemption that lost writes
+// nothing. On SQLite, which has no writing CTEs, it is one short write transaction of a few
+// statements.
+func (s *Store) Redeem(ctx context.Context, r Redemption) (*Redeemed, error) {
+	if s.dialect == migrations.Postgres {
+		return s.redeemPostgres(ctx, r)
 	}
-	// RETURNING carries integers only: SQLite does not declare the column types of RETURNING
-	// rows, and times read back without them would not scan.
-	err := s.q(ctx).Raw(`UPDATE registration_codes SET used_at = ?, encrypted = ''
-		WHERE lookup_hash = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?
-		RETURNING id, account_id, sdp_user_id`, now, lookupHash, now).Scan(&rows).Error
+	return s.redeemSQLite(ctx, r)
+}
+
+// redeemSQLite is Redeem on SQLite. The code and its account's name are read before the write
+// transaction, beside other readers (WAL), so that the transaction holds SQLite's one write lock
+// for the writes alone; its conditional UPDATE of the code re-checks what the read saw.
+func (s *Store) redeemSQLite(ctx context.Context, r Redemption) (*Redeemed, error) {
+	c := &models.RegistrationCode{LookupHash: r.LookupHash}
+	out := &Redeemed{Code: c, User: &models.SDPUser{}, Account: &models.Account{}}
+	err := s.db.Statement.ConnPool.QueryRowContext(ctx, `SELECT c.id, c.account_id, c.sdp_user_id, c.expires_at, c.used_at, c.revoked_at, a.name
+		FROM registration_codes c JOIN accounts a ON a.id = c.account_id WHERE c.lookup_hash = ?`, r.LookupHash).
+		Scan(&c.ID, &c.AccountID, &c.SDPUserID, &c.ExpiresAt, &c.UsedAt, &c.RevokedAt, &out.Account.Name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &Redeemed{}, nil
+	}
 	if err != nil {
 		return nil, wrap(err)
 	}
-	if len(rows) == 0 {
-		return nil, models.ErrNotFound
+	if c.State(r.At) != models.CodeActive {
+		return out.won(r, 0), nil
 	}
-	r := rows[0]
-	return &models.RegistrationCode{ID: r.ID, AccountID: r.AccountID, SDPUserID: r.SDPUserID, LookupHash: lookupHash, UsedAt: &now}, nil
+	var deviceID int64
+	err = s.Tx(ctx, func(tx *Store) error {
+		var err error
+		deviceID, err = tx.writeRedemptionSQLite(ctx, r, out)
+		return err
+	})
+	switch {
+	case errors.Is(err, errLost):
+		deviceID, err = 0, nil
+	case err != nil:
+		return nil, wrap(err)
+	}
+	return out.won(r, deviceID), nil
+}
+
+// errLost rolls back a redemption that locked the user but did not get the code.
+var errLost = errors.New("store: the code was used meanwhile")
+
+// redeemPG is Redeem's one statement on PostgreSQL. $1 lookup hash, $2 time, $3 address,
+// $4 name, $5 platform, $6 via, $7 token hash, $8 the events' actor type, then the events' type,
+// sub-type and details as three arrays. The final SELECT reads the CTEs' rows: the code as the
+// statement found it, the locked user, and the device id when the code was won.
+const redeemPG = `WITH c AS (
+	SELECT id, account_id, sdp_user_id, expires_at, used_at, revoked_at
+	FROM registration_codes WHERE lookup_hash = $1
+), u AS (
+	SELECT sdp_users.id, sdp_users.account_id, sdp_users.email, sdp_users.first_name, sdp_users.last_name
+	FROM sdp_users JOIN c ON sdp_users.account_id = c.account_id AND sdp_users.id = c.sdp_user_id
+	WHERE c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at > $2
+		AND sdp_users.status = 'enabled' AND NOT sdp_users.mfa_configured
+	FOR UPDATE OF sdp_users
+), rc AS (
+	UPDATE registration_codes r SET used_at = $2, encrypted = '', used_ip = $3, device_id = nextval('devices_id_seq')
+	FROM u WHERE r.lookup_hash = $1 AND r.account_id = u.account_id AND r.sdp_user_id = u.id
+		AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $2
+	RETURNING r.device_id, r.account_id, r.sdp_user_id
+), d AS (
+	INSERT INTO devices (id, account_id, sdp_user_id, name, platform, registered_via, token_hash, registered_at, last_seen_at)
+	SELECT device_id, account_id, sdp_user_id, $4, $5, $6, $7, $2, $2 FROM rc
+), n AS (
+	UPDATE sdp_users SET active_codes = CASE WHEN active_codes > 1 THEN active_codes - 1 ELSE 0 END, devices = devices + 1
+	FROM rc WHERE sdp_users.account_id = rc.account_id AND sdp_users.id = rc.sdp_user_id
+), e AS (
+	INSERT INTO events (account_id, occurred_at, type, sub_type, actor_type, actor_label, email, source_ip, details, sdp_user_id, device_id)
+	SELECT u.account_id, $2, ev.type, ev.sub_type, $8, u.email, u.email, $3, ev.details, u.id, rc.device_id
+	FROM rc JOIN u ON u.id = rc.sdp_user_id, unnest($9::text[], $10::text[], $11::text[]) AS ev(type, sub_type, details)
+)
+SELECT c.id, c.account_id, c.sdp_user_id, c.expires_at, c.used_at, c.revoked_at, u.id IS NOT NULL,
+	COALESCE(u.email, ''), COALESCE(u.first_name, ''), COALESCE(u.last_name, ''), COALESCE(rc.device_id, 0), COALESCE(a.name, '')
+FROM c LEFT JOIN u ON true LEFT JOIN rc ON true LEFT JOIN accounts a ON a.id = rc.account_id`
+
+// redeemPostgres runs redeemPG through database/sql (the driver keeps it prepared per
+// connection): GORM's statement building and reflection cost more CPU than the statement's
+// round trip here.
+func (s *Store) redeemPostgres(ctx context.Context, r Redemption) (*Redeemed, error) {
+	types, subs, details := make([]string, len(r.Events)), make([]string, len(r.Events)), make([]string, len(r.Events))
+	actor := ""
+	for i, e := range r.Events {
+		types[i], subs[i], details[i], actor = string(e.Type), e.SubType, e.Details, string(e.ActorType)
+	}
+	c := &models.RegistrationCode{LookupHash: r.LookupHash}
+	out := &Redeemed{User: &models.SDPUser{}, Account: &models.Account{}}
+	var deviceID int64
+	err := s.db.Statement.ConnPool.QueryRowContext(ctx, redeemPG, r.LookupHash, r.At, r.IP,
+		r.Device.Name, r.Device.Platform, r.Device.RegisteredVia, r.Device.TokenHash, actor, types, subs, details).
+		Scan(&c.ID, &c.AccountID, &c.SDPUserID, &c.ExpiresAt, &c.UsedAt, &c.RevokedAt, &out.UserReady,
+			&out.User.Email, &out.User.FirstName, &out.User.LastName, &deviceID, &out.Account.Name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &Redeemed{}, nil
+	}
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out.Code = c
+	return out.won(r, deviceID), nil
+}
+
+// won completes out with the device, user and account of a redemption that got the code
+// (deviceID not 0), or clears them.
+func (out *Redeemed) won(r Redemption, deviceID int64) *Redeemed {
+	if deviceID == 0 {
+		out.User, out.Account = nil, nil
+		return out
+	}
+	c := out.Code
+	d := r.Device
+	d.ID, d.AccountID, d.SDPUserID, d.RegisteredAt, d.LastSeenAt = deviceID, c.AccountID, c.SDPUserID, r.At, r.At
+	out.Device = &d
+	out.User.ID, out.User.AccountID = c.SDPUserID, c.AccountID
+	out.Account.ID = c.AccountID
+	return out
+}
+
+// writeRedemptionSQLite writes a redemption of out.Code on SQLite, inside tx's IMMEDIATE transaction
+// (which holds the write lock from its start): count on the user's row while enabled without
+// MFA, insert the device, use the code, insert both events in one statement. It returns the
+// device's id, or 0 when the user is not ready (out.UserReady stays false; nothing written),
+// or errLost when the code was used meanwhile.
+func (s *Store) writeRedemptionSQLite(ctx context.Context, r Redemption, out *Redeemed) (int64, error) {
+	db, c := s.db.Statement.ConnPool, out.Code
+	err := db.QueryRowContext(ctx, `UPDATE sdp_users
+		SET active_codes = CASE WHEN active_codes > 1 THEN active_codes - 1 ELSE 0 END, devices = devices + 1
+		WHERE account_id = ? AND id = ? AND status = 'enabled' AND NOT mfa_configured
+		RETURNING email, first_name, last_name`, c.AccountID, c.SDPUserID).
+		Scan(&out.User.Email, &out.User.FirstName, &out.User.LastName)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	out.UserReady = true
+	var deviceID int64
+	err = db.QueryRowContext(ctx, `INSERT INTO devices
+		(account_id, sdp_user_id, name, platform, registered_via, token_hash, registered_at, last_seen_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		c.AccountID, c.SDPUserID, r.Device.Name, r.Device.Platform, r.Device.RegisteredVia, r.Device.TokenHash, r.At, r.At).
+		Scan(&deviceID)
+	if err != nil {
+		return 0, err
+	}
+	res, err := db.ExecContext(ctx, `UPDATE registration_codes SET used_at = ?, encrypted = '', used_ip = ?, device_id = ?
+		WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?`, r.At, r.IP, deviceID, c.ID, r.At)
+	if err != nil {
+		return 0, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return 0, errors.Join(errLost, err)
+	}
+	return deviceID, insertRedemptionEvents(ctx, db, r, out.User, c, deviceID)
+}
+
+// insertRedemptionEvents writes the events of a redemption in one INSERT (SQLite).
+func insertRedemptionEvents(ctx context.Context, db gorm.ConnPool, r Redemption, u *models.SDPUser, c *models.RegistrationCode, deviceID int64) error {
+	if len(r.Events) == 0 {
+		return nil
+	}
+	q := `INSERT INTO events (account_id, occurred_at, type, sub_type, actor_type, actor_label, email, source_ip, details, sdp_user_id, device_id) VALUES `
+	args := make([]any, 0, 11*len(r.Events))
+	for i, e := range r.Events {
+		if i > 0 {
+			q += ", "
+		}
+		q += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		args = append(args, c.AccountID, r.At, string(e.Type), e.SubType, string(e.ActorType), u.Email, u.Email, r.IP, e.Details, c.SDPUserID, deviceID)
+	}
+	_, err := db.ExecContext(ctx, q, args...)
+	return err
 }
 
 // CodeByLookup loads a code by its lookup hash, whatever its state (a redemption that matched
 // nothing says why with it). Not scoped by account: the hash of a 79-bit secret is the scope.
 func (s *Store) CodeByLookup(ctx context.Context, lookupHash string) (*models.RegistrationCode, error) {
 	return first[models.RegistrationCode](s.q(ctx).Where("lookup_hash = ?", lookupHash))
-}
-
-// SetCodeDevice records the device a used code registered, and the address it came from.
-func (s *Store) SetCodeDevice(ctx context.Context, accountID, codeID, deviceID int64, ip string) error {
-	return affected(s.q(ctx).Model(&models.RegistrationCode{}).
-		Where("account_id = ? AND id = ?", accountID, codeID).UpdateColumns(&models.RegistrationCode{DeviceID: &deviceID, UsedIP: ip}))
-}
-
-// CountRedemption moves one code of an enabled user without MFA from active_codes to devices.
-// It matches nothing (models.ErrNotFound) when the user is disabled or has MFA configured
-// (codes do not support MFA): the caller rolls back, so such a user's code is not consumed.
-// Updating the user's row also orders the redemption with a concurrent Disable or MFA
-// enrollment of the same user (each writes that row): either the redemption commits first and
-// the other change comes after the device exists, or the other change commits first and this
-// matches nothing (PostgreSQL re-checks the WHERE clause on the committed row).
-func (s *Store) CountRedemption(ctx context.Context, accountID, userID int64) error {
-	return affected(s.q(ctx).Model(&models.SDPUser{}).
-		Where("account_id = ? AND id = ? AND status = ? AND mfa_configured = ?", accountID, userID, models.UserEnabled, false).
-		UpdateColumns(map[string]any{
-			"active_codes": decrement("active_codes", 1),
-			"devices":      gorm.Expr("devices + 1"),
-		}))
 }

@@ -88,9 +88,13 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	if maxOpen == 0 {
 		maxOpen = 20
 	}
+	// As many idle connections as open ones: a burst of requests that uses the whole pool must
+	// not close and reopen connections as they finish (each new one is a connection set-up and,
+	// on PostgreSQL, every statement prepared again); the idle time below shrinks it afterwards.
 	sqlDB.SetMaxOpenConns(maxOpen)
-	sqlDB.SetMaxIdleConns(min(maxOpen, 10))
-	// Recycle connections so that a restarted database is reconnected to on its own.
+	sqlDB.SetMaxIdleConns(maxOpen)
+	// Recycle connections so that a restarted or failed-over database is reconnected to on its
+	// own, and close those idle for a few minutes so that a quiet server holds few.
 	sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, dialect: dialect}
