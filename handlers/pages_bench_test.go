@@ -58,30 +58,53 @@ func (t *pageTrace) record(fn func()) []statement {
 }
 
 // replayRaw runs stmts raw through database/sql (the same pool and driver as the store), reading
-// every row of every one into plain values: the database's share of a page, with no ORM,
-// handler or template around it.
+// every row of every one into plain values, in transactions where the page had them: the
+// database's share of a page, with no ORM, handler or template around it.
 func replayRaw(b *testing.B, db *sql.DB, stmts []statement) {
+	var tx *sql.Tx
 	for _, st := range stmts {
-		rows, err := db.Query(st.sql, st.args...)
+		var err error
+		switch st.sql {
+		case "BEGIN":
+			tx, err = db.Begin()
+		case "COMMIT":
+			err, tx = tx.Commit(), nil
+		case "ROLLBACK":
+			err, tx = tx.Rollback(), nil
+		default:
+			query := db.Query
+			if tx != nil {
+				query = tx.Query
+			}
+			err = readAll(query(st.sql, st.args...))
+		}
 		if err != nil {
 			b.Fatalf("%v\n%s", err, st.sql)
 		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for j := range vals {
-			ptrs[j] = &vals[j]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := rows.Err(); err != nil {
-			b.Fatal(err)
-		}
-		rows.Close()
 	}
+}
+
+// readAll reads every row of rows into plain values and closes them.
+func readAll(rows *sql.Rows, err error) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for j := range vals {
+		ptrs[j] = &vals[j]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // benchPage measures the server time of GET path (the router's ServeHTTP with the signed-in

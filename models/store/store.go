@@ -33,6 +33,8 @@ type Store struct {
 	consoleSessionSQL string
 	// afterCommit, inside a transaction, collects what to run once it commits.
 	afterCommit *[]func()
+	// trace is Trace's function, or nil.
+	trace *func(sql string, args []any)
 }
 
 // Options tune Open.
@@ -103,7 +105,7 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		_ = sqlDB.Close()
 		return nil, err
 	}
-	s := &Store{db: db, dialect: dialect, caches: newCaches(), consoleSessionSQL: sessionSQL}
+	s := &Store{db: db, dialect: dialect, caches: newCaches(), consoleSessionSQL: sessionSQL, trace: new(func(string, []any))}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -146,9 +148,22 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	if after == nil {
 		after = &own
 	}
+	trace := *s.trace
+	if s.afterCommit != nil {
+		trace = nil
+	}
+	if trace != nil {
+		trace("BEGIN", nil)
+	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect, caches: s.caches, consoleSessionSQL: s.consoleSessionSQL, afterCommit: after})
+		return fn(&Store{db: tx, dialect: s.dialect, caches: s.caches, consoleSessionSQL: s.consoleSessionSQL, afterCommit: after, trace: s.trace})
 	})
+	switch {
+	case trace != nil && err == nil:
+		trace("COMMIT", nil)
+	case trace != nil:
+		trace("ROLLBACK", nil)
+	}
 	if err == nil {
 		for _, f := range own {
 			f()

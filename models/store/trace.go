@@ -8,10 +8,12 @@ import (
 )
 
 // Trace calls fn after every statement the store runs (through GORM: all of them), with its SQL
-// as sent and its arguments. The benchmarks use it to replay, raw, the very statements a page
-// ran; fn runs on the request's goroutine and must be quick. There is no way to remove it: a
-// traced Store is a benchmark's own.
+// as sent and its arguments, and with "BEGIN" and "COMMIT" or "ROLLBACK" (no arguments) around
+// the statements of a transaction. The benchmarks use it to replay, raw, the very statements a
+// page ran; fn runs on the request's goroutine and must be quick. There is no way to remove it:
+// a traced Store is a benchmark's own.
 func (s *Store) Trace(fn func(sql string, args []any)) error {
+	*s.trace = fn
 	after := func(db *gorm.DB) {
 		// A query that found no row was sent and answered all the same; a dry run (how GORM
 		// builds a subquery) was not.
