@@ -78,7 +78,7 @@ BENCH_DB          ?= both
 BENCH_COUNT       ?= 3
 BENCH_BULK        ?= BulkAction|Codes|SCIMCreate
 BENCH_BULK_TIME   ?= 1x
-BENCH_PAGE_TIME   ?= 100x
+BENCH_PAGE_TIME   ?= 30x
 # Each pass's output goes to a file here; cmd/benchtable reads them all for the table at the end.
 BENCH_OUT         ?= data/bench-out
 # The LDAP syncs of 100,000 users (a slapd seeded once per pass; minutes per iteration) run
