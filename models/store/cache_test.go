@@ -12,16 +12,23 @@ import (
 	"onramp/models/store/storetest"
 )
 
-// cachedStore is a store whose caches read a clock the test moves, with an account.
-func cachedStore(t *testing.T) (*store.Store, *models.Account, func(time.Duration)) {
+// acmeStore is a store with an account.
+func acmeStore(t *testing.T) (*store.Store, *models.Account) {
 	t.Helper()
 	s := storetest.Open(t)
-	at := time.Now()
-	store.SetCacheClockForTest(s, func() time.Time { return at })
 	a := models.NewAccount("acme")
 	if err := s.CreateAccount(context.Background(), a); err != nil {
 		t.Fatal(err)
 	}
+	return s, a
+}
+
+// cachedStore is acmeStore with caches that read a clock the test moves.
+func cachedStore(t *testing.T) (*store.Store, *models.Account, func(time.Duration)) {
+	t.Helper()
+	s, a := acmeStore(t)
+	at := time.Now()
+	store.SetCacheClockForTest(s, func() time.Time { return at })
 	return s, a, func(d time.Duration) { at = at.Add(d) }
 }
 

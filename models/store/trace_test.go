@@ -8,19 +8,14 @@ import (
 
 	"onramp/models"
 	"onramp/models/store"
-	"onramp/models/store/storetest"
 )
 
 // Trace reports what was sent, in order, with the transactions around it: a page's statements
 // replayed from it must be the page's.
 func TestTraceReportsWhatWasSent(t *testing.T) {
 	t.Parallel()
-	s := storetest.Open(t)
+	s, a := acmeStore(t)
 	ctx := context.Background()
-	a := models.NewAccount("acme")
-	if err := s.CreateAccount(ctx, a); err != nil {
-		t.Fatal(err)
-	}
 	var got []string
 	if err := s.Trace(func(sql string, _ []any) { got = append(got, strings.Fields(sql)[0]) }); err != nil {
 		t.Fatal(err)
