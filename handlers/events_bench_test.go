@@ -7,14 +7,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"onramp/models"
-	"onramp/models/events"
 	"onramp/models/store"
 )
 
@@ -204,11 +201,12 @@ FROM (
 }
 
 // BenchmarkEventsPage measures the server time of Event Discovery at 10,000,000 events
-// (BENCH_EVENTS overrides): each page next to the raw SQL statements of the same work (the
-// kinds, the page of rows, the counts per kind) run in the same process. x_raw = page / raw.
+// (BENCH_EVENTS overrides) against the same statements replayed raw in the same run
+// (benchPage).
 func BenchmarkEventsPage(b *testing.B) {
 	n := benchSize(b, "BENCH_EVENTS", 10_000_000)
 	s, now := benchEventsStore(b, n)
+	tr := tracePages(b, s)
 	a := newAppOn(b, s)
 	a.mu.Lock()
 	a.now = now // "last 7 days" counts back from the newest seeded event
@@ -223,7 +221,7 @@ func BenchmarkEventsPage(b *testing.B) {
 	c.signIn("bench-events@example.com")
 	cookies := c.cookies()
 	db := s.SQLDB()
-	week, month := now.Add(-7*24*time.Hour), now.Add(-30*24*time.Hour)
+	week := now.Add(-7 * 24 * time.Hour)
 
 	// A cursor six days deep into the week: about 1,000,000 rows from the top.
 	var deep models.Event
@@ -235,141 +233,19 @@ func BenchmarkEventsPage(b *testing.B) {
 	if err := db.QueryRow("SELECT sdp_user_id FROM events WHERE account_id = $1 AND occurred_at >= $2 AND email LIKE 'nora.kim%' LIMIT 1", account.ID, week).Scan(&userID); err != nil {
 		b.Fatal(err)
 	}
-	kinds, err := s.EventKinds(ctx, account.ID)
-	if err != nil {
-		b.Fatal(err)
-	}
-
-	const cols = "id, account_id, occurred_at, type, sub_type, actor_type, actor_id, actor_label, email, sdp_user_id, device_id, source_ip, details"
-	// The store's hop along the (account_id, type, sub_type, …) index: the next sub-type of the
-	// same type, else the first of the next type.
-	const (
-		nextSub  = `(SELECT e.sub_type FROM events e WHERE e.account_id = $1 AND e.type = k.type AND e.sub_type > k.sub_type ORDER BY e.sub_type LIMIT 1)`
-		nextType = `(SELECT e.type FROM events e WHERE e.account_id = $1 AND e.type > k.type ORDER BY e.type LIMIT 1)`
-		kindsSQL = `WITH RECURSIVE k(type, sub_type) AS (
-	SELECT f.t, (SELECT e.sub_type FROM events e WHERE e.account_id = $1 AND e.type = f.t ORDER BY e.sub_type LIMIT 1)
-	FROM (SELECT (SELECT e.type FROM events e WHERE e.account_id = $1 ORDER BY e.type LIMIT 1) AS t) f
-	UNION ALL
-	SELECT CASE WHEN ` + nextSub + ` IS NOT NULL THEN k.type ELSE ` + nextType + ` END,
-	       COALESCE(` + nextSub + `, (SELECT e.sub_type FROM events e WHERE e.account_id = $1 AND e.type = ` + nextType + ` ORDER BY e.sub_type LIMIT 1))
-	FROM k WHERE k.type IS NOT NULL
-) SELECT type, sub_type FROM k WHERE type IS NOT NULL LIMIT 500`
-	)
-	type stmt struct {
-		sql  string
-		args []any
-	}
-	// perKind is the counts of a time-and-kind filter: one capped index-only count per kind.
-	perKind := func(from time.Time, typ, sub string) stmt {
-		var parts []string
-		args := []any{account.ID, from, events.CountCap + 1}
-		for _, k := range kinds {
-			if (typ != "" && string(k.Type) != typ) || (sub != "" && k.SubType != sub) {
-				continue
-			}
-			args = append(args, string(k.Type), k.SubType)
-			t, st := len(args)-1, len(args)
-			parts = append(parts, fmt.Sprintf("SELECT CAST($%d AS text), CAST($%d AS text), (SELECT count(*) FROM (SELECT 1 FROM events WHERE account_id = $1 AND type = $%d AND sub_type = $%d AND occurred_at >= $2 LIMIT $3) c)", t, st, t, st))
-		}
-		return stmt{strings.Join(parts, " UNION ALL "), args}
-	}
-	// sampled is the counts of any other filter: the first CountCap+1 matching rows, grouped.
-	sampled := func(where string, args ...any) stmt {
-		return stmt{fmt.Sprintf("SELECT type, sub_type, count(*) FROM (SELECT type, sub_type FROM events WHERE %s LIMIT %d) m GROUP BY type, sub_type ORDER BY type, sub_type",
-			where, events.CountCap+1), args}
-	}
-	list := func(where string, args ...any) stmt {
-		return stmt{"SELECT " + cols + " FROM events WHERE " + where + " ORDER BY occurred_at DESC, id DESC LIMIT 51", args}
-	}
-	kindsStmt := stmt{kindsSQL, []any{account.ID}}
-	// The search box's email prefix as the store writes it for each database: LIKE on PostgreSQL's
-	// pattern-ops index, a range on SQLite (whose LIKE ignores case and no index serves).
-	prefix := func(p string) (string, []any) {
-		return byDialect(s, "account_id = $1 AND occurred_at >= $2 AND email LIKE $3", "account_id = $1 AND occurred_at >= $2 AND email >= $3 AND email < $4"),
-			byDialect(s, []any{account.ID, week, p + "%"}, []any{account.ID, week, p, p + "\U0010FFFF"})
-	}
-	nora, noraArgs := prefix("nora")
-	noraKim, noraKimArgs := prefix("nora.kim")
-	cases := []struct {
-		name, path string
-		raw        []stmt
-	}{
-		{"first (7 days)", "/events", []stmt{kindsStmt, list("account_id = $1 AND occurred_at >= $2", account.ID, week), perKind(week, "", "")}},
-		{"type+subtype", "/events?type=Portal&subtype=Sign-in+Failed", []stmt{kindsStmt,
-			list("account_id = $1 AND occurred_at >= $2 AND type = $3 AND sub_type = $4", account.ID, week, "Portal", "Sign-in Failed"),
-			perKind(week, "Portal", "Sign-in Failed")}},
-		{"search nora", "/events?q=nora", []stmt{kindsStmt, list(nora, noraArgs...), sampled(nora, noraArgs...)}},
-		{"search nora.kim", "/events?q=nora.kim", []stmt{kindsStmt, list(noraKim, noraKimArgs...), sampled(noraKim, noraKimArgs...)}},
-		{"deep page", "/events?after=" + store.EventCursor(deep), []stmt{kindsStmt,
-			list("account_id = $1 AND occurred_at >= $2 AND (occurred_at, id) < ($3, $4)", account.ID, week, deep.OccurredAt, deep.ID), perKind(week, "", "")}},
-		{"30 days", "/events?range=30d", []stmt{kindsStmt, list("account_id = $1 AND occurred_at >= $2", account.ID, month), perKind(month, "", "")}},
-		{"actor system", "/events?actor_type=system", []stmt{kindsStmt, list("account_id = $1 AND occurred_at >= $2 AND actor_type = $3", account.ID, week, "system"),
-			sampled("account_id = $1 AND occurred_at >= $2 AND actor_type = $3", account.ID, week, "system")}},
-		{"one user, all time", fmt.Sprintf("/events?range=all&user=%d", userID), []stmt{kindsStmt,
-			list("account_id = $1 AND sdp_user_id = $2", account.ID, userID), sampled("account_id = $1 AND sdp_user_id = $2", account.ID, userID)}},
+	cases := []struct{ name, path string }{
+		{"first (7 days)", "/events"},
+		{"type+subtype", "/events?type=Portal&subtype=Sign-in+Failed"},
+		{"search nora", "/events?q=nora"},
+		{"search nora.kim", "/events?q=nora.kim"},
+		{"deep page", "/events?after=" + store.EventCursor(deep)},
+		{"30 days", "/events?range=30d"},
+		{"actor system", "/events?actor_type=system"},
+		{"one user, all time", fmt.Sprintf("/events?range=all&user=%d", userID)},
 	}
 	for _, tc := range cases {
 		b.Run(fmt.Sprintf("%s/events=%d/%s", benchDB(b), n, tc.name), func(b *testing.B) {
-			req := func() *http.Request {
-				r := httptest.NewRequest(http.MethodGet, tc.path, nil)
-				for _, ck := range cookies {
-					r.AddCookie(ck)
-				}
-				return r
-			}
-			rec := httptest.NewRecorder()
-			a.srv.Config.Handler.ServeHTTP(rec, req())
-			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-testid="events-table"`) {
-				b.Fatalf("%s: %d\n%.800s", tc.path, rec.Code, rec.Body.String())
-			}
-			// The page shows the seeded rows the raw list finds, their times read back as times.
-			first := firstRow(b, db, tc.raw[1].sql, tc.raw[1].args...)
-			at, ok := first[2].(time.Time)
-			if !ok {
-				b.Fatalf("occurred_at reads back as %T %v", first[2], first[2])
-			}
-			for _, want := range []string{`datetime="` + at.UTC().Format("2006-01-02T15:04:05Z") + `"`, fmt.Sprint(first[8])} {
-				if !strings.Contains(rec.Body.String(), want) {
-					b.Fatalf("%s does not show %s of the raw list's first row", tc.path, want)
-				}
-			}
-			// The raw database doing the same work, in the same run.
-			rawStart := time.Now()
-			for i := 0; i < b.N; i++ {
-				for _, st := range tc.raw {
-					rows, err := db.Query(st.sql, st.args...)
-					if err != nil {
-						b.Fatalf("%v\n%s", err, st.sql)
-					}
-					cols, _ := rows.Columns()
-					vals := make([]any, len(cols))
-					ptrs := make([]any, len(cols))
-					for j := range vals {
-						ptrs[j] = &vals[j]
-					}
-					for rows.Next() {
-						if err := rows.Scan(ptrs...); err != nil {
-							b.Fatal(err)
-						}
-					}
-					if err := rows.Err(); err != nil {
-						b.Fatal(err)
-					}
-					rows.Close()
-				}
-			}
-			raw := time.Since(rawStart)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				rec := httptest.NewRecorder()
-				a.srv.Config.Handler.ServeHTTP(rec, req())
-				if rec.Code != http.StatusOK {
-					b.Fatal(rec.Code)
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(raw.Nanoseconds())/float64(b.N), "raw-ns/op")
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(raw.Nanoseconds()), "x_raw")
+			benchPage(b, a, tr, cookies, tc.path, `data-testid="events-table"`)
 		})
 	}
 }

@@ -356,17 +356,17 @@ func (s *Service) startSession(ctx context.Context, admin *models.Admin, account
 // absolute) or whose admin is disabled gives models.ErrUnauthorized.
 func (s *Service) Resolve(ctx context.Context, token string) (*Current, error) {
 	cur := &Current{}
-	sess, err := s.sessions.Resolve(ctx, token, func(ctx context.Context, adminID int64) error {
-		admin, err := s.store.AdminByID(ctx, adminID)
-		if err != nil {
-			return err
-		}
-		if admin.Status != models.AdminActive {
+	// The session, its admin and the account in one statement, read on every request: nothing
+	// of them is cached, so that a disabled admin or an ended session is refused at once.
+	load := func(ctx context.Context, id string) (sess *models.Session, err error) {
+		sess, cur.Admin, cur.Account, err = s.store.ConsoleSession(ctx, id)
+		return sess, err
+	}
+	sess, err := s.sessions.ResolveWith(ctx, token, load, func(context.Context, int64) error {
+		if cur.Admin.Status != models.AdminActive {
 			return models.ErrUnauthorized
 		}
-		cur.Admin = admin
-		cur.Account, err = s.store.Account(ctx, admin.AccountID)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -154,11 +154,20 @@ func (m *Manager) Start(ctx context.Context, tx *store.Store, ownerID int64, ip,
 // unknown token, an expired session (idle or absolute) or a refused owner give
 // models.ErrUnauthorized, and the last two end the session.
 func (m *Manager) Resolve(ctx context.Context, token string, allowed func(ctx context.Context, ownerID int64) error) (*models.Session, error) {
+	return m.ResolveWith(ctx, token, func(ctx context.Context, id string) (*models.Session, error) {
+		return m.store.Session(ctx, m.kind, id)
+	}, allowed)
+}
+
+// ResolveWith is Resolve with the session read by load (by the hash of its token), which may
+// read its owner in the same statement for allowed to check.
+func (m *Manager) ResolveWith(ctx context.Context, token string, load func(ctx context.Context, id string) (*models.Session, error),
+	allowed func(ctx context.Context, ownerID int64) error) (*models.Session, error) {
 	if token == "" {
 		return nil, models.ErrUnauthorized
 	}
 	id := secret.Hash(token)
-	sess, err := m.store.Session(ctx, m.kind, id)
+	sess, err := load(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, models.ErrUnauthorized
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -12,6 +13,7 @@ import (
 // CreateRun inserts a run; while the account has one of its kind queued or running, it is
 // models.ErrConflict (a partial unique index keeps one open run per account and kind).
 func (s *Store) CreateRun(ctx context.Context, r *models.Run) error {
+	s.runsChanged()
 	return wrap(s.q(ctx).Create(r).Error)
 }
 
@@ -36,9 +38,43 @@ func (s *Store) OpenRun(ctx context.Context, accountID int64, kind models.RunKin
 		[]models.RunStatus{models.RunQueued, models.RunRunning}).Limit(1))
 }
 
+// ShownOpenRun is OpenRun for showing on a page (nil when none is open): it may be
+// pageCacheTTL old. Whatever decides on a run (starting one) reads OpenRun in its transaction.
+func (s *Store) ShownOpenRun(ctx context.Context, accountID int64, kind models.RunKind) (*models.Run, error) {
+	key := runKey{accountID, kind}
+	if run, ok := s.caches.openRuns.get(key); ok {
+		return copyRun(run), nil
+	}
+	run, err := s.OpenRun(ctx, accountID, kind)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		run = nil
+	case err != nil:
+		return nil, err
+	}
+	s.caches.openRuns.put(key, copyRun(run))
+	return run, nil
+}
+
+// copyRun keeps the cached run from its readers' changes.
+func copyRun(r *models.Run) *models.Run {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	return &c
+}
+
+// runsChanged drops every cached open run (a run's row does not name its account where it
+// changes; runs change a few times a second at most).
+func (s *Store) runsChanged() {
+	s.changed(s.caches.openRuns.forgetAll)
+}
+
 // updateRun saves columns of a run.
 func (s *Store) updateRun(ctx context.Context, id int64, cols map[string]any) error {
 	cols["updated_at"] = nowUTC()
+	s.runsChanged()
 	return affected(s.q(ctx).Model(&models.Run{}).Where("id = ?", id).Updates(cols))
 }
 
@@ -70,5 +106,6 @@ func (s *Store) AddRunProgress(ctx context.Context, id int64, done, affectedUser
 	if afterUserID > 0 {
 		cols["after_user_id"] = afterUserID
 	}
+	s.runsChanged()
 	return affected(s.q(ctx).Model(&models.Run{}).Where("id = ?", id).Updates(cols))
 }

@@ -3,7 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
 
 	"onramp/models"
 )
@@ -68,4 +73,47 @@ func (s *Store) DeleteOwnersSessions(ctx context.Context, k models.SessionKind, 
 func (s *Store) DeleteExpiredSessions(ctx context.Context, k models.SessionKind, now time.Time, idle time.Duration) (int64, error) {
 	res := s.q(ctx).Exec("DELETE FROM "+tableOf(k).name+" WHERE expires_at < ? OR last_seen_at < ?", now, now.Add(-idle))
 	return res.RowsAffected, wrap(res.Error)
+}
+
+// consoleSession is a console session with its admin and the admin's account, as
+// ConsoleSession reads them in one statement.
+type consoleSession struct {
+	models.Session
+	Admin   models.Admin   `gorm:"embedded;embeddedPrefix:a__"`
+	Account models.Account `gorm:"embedded;embeddedPrefix:c__"`
+}
+
+// consoleSessionSQL is ConsoleSession's statement: every column of the admin and of the
+// account (from their models, so that a column added later comes along), prefixed.
+func consoleSessionSQL(db *gorm.DB) (string, error) {
+	cols := []string{"s.id, s.admin_id AS owner_id, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent"}
+	for _, t := range []struct {
+		model any
+		alias string
+	}{{&models.Admin{}, "a"}, {&models.Account{}, "c"}} {
+		sch, err := schema.Parse(t.model, &sync.Map{}, db.NamingStrategy)
+		if err != nil {
+			return "", err
+		}
+		for _, c := range sch.DBNames {
+			cols = append(cols, t.alias+"."+c+" AS "+t.alias+"__"+c)
+		}
+	}
+	return "SELECT " + strings.Join(cols, ", ") +
+		" FROM admin_sessions s JOIN admins a ON a.id = s.admin_id JOIN accounts c ON c.id = a.account_id WHERE s.id = ?", nil
+}
+
+// ConsoleSession loads a console session by the hash of its token together with its admin and
+// the admin's account, in one statement: every console request starts with it. Not scoped by
+// account: the 256-bit token is the scope, and the account is the admin's own.
+func (s *Store) ConsoleSession(ctx context.Context, id string) (*models.Session, *models.Admin, *models.Account, error) {
+	var rows []consoleSession
+	if err := s.q(ctx).Raw(s.consoleSessionSQL, id).Scan(&rows).Error; err != nil {
+		return nil, nil, nil, wrap(err)
+	}
+	if len(rows) == 0 {
+		return nil, nil, nil, models.ErrNotFound
+	}
+	r := &rows[0]
+	return &r.Session, &r.Admin, &r.Account, nil
 }

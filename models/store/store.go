@@ -28,6 +28,13 @@ import (
 type Store struct {
 	db      *gorm.DB
 	dialect migrations.Dialect
+	caches  *caches
+	// consoleSessionSQL is built once, from the models (consoleSessionSQL).
+	consoleSessionSQL string
+	// afterCommit, inside a transaction, collects what to run once it commits.
+	afterCommit *[]func()
+	// trace is Trace's function, or nil.
+	trace *func(sql string, args []any)
 }
 
 // Options tune Open.
@@ -97,7 +104,12 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	// own, and close those idle for a few minutes so that a quiet server holds few.
 	sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, dialect: dialect}
+	sessionSQL, err := consoleSessionSQL(db)
+	if err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	s := &Store{db: db, dialect: dialect, caches: newCaches(), consoleSessionSQL: sessionSQL, trace: new(func(string, []any))}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -134,9 +146,34 @@ func (s *Store) Close() error { return s.SQLDB().Close() }
 
 // Tx runs fn in one transaction: it commits when fn returns nil and rolls back otherwise.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect})
+	// A nested transaction (a savepoint) hands its work to the outermost one's commit.
+	var own []func()
+	after := s.afterCommit
+	if after == nil {
+		after = &own
+	}
+	trace := *s.trace
+	if s.afterCommit != nil {
+		trace = nil
+	}
+	if trace != nil {
+		trace("BEGIN", nil)
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx, dialect: s.dialect, caches: s.caches, consoleSessionSQL: s.consoleSessionSQL, afterCommit: after, trace: s.trace})
 	})
+	switch {
+	case trace != nil && err == nil:
+		trace("COMMIT", nil)
+	case trace != nil:
+		trace("ROLLBACK", nil)
+	}
+	if err == nil {
+		for _, f := range own {
+			f()
+		}
+	}
+	return err
 }
 
 func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }

@@ -9,6 +9,7 @@ import (
 // CreateUser inserts an SDP user; a taken email in the account is models.ErrConflict.
 func (s *Store) CreateUser(ctx context.Context, u *models.SDPUser) error {
 	u.NameKey = models.UserNameKey(u.FirstName, u.LastName)
+	s.originsChanged(u.AccountID)
 	return wrap(s.q(ctx).Create(u).Error)
 }
 
@@ -67,8 +68,11 @@ func (s *Store) ClearUsersTOTP(ctx context.Context, accountID int64, ids []int64
 
 // CreateUsers inserts users in batches (demo data, imports); emails must be new.
 func (s *Store) CreateUsers(ctx context.Context, us []*models.SDPUser) error {
-	for _, u := range us {
+	for i, u := range us {
 		u.NameKey = models.UserNameKey(u.FirstName, u.LastName)
+		if i == 0 || u.AccountID != us[i-1].AccountID {
+			s.originsChanged(u.AccountID)
+		}
 	}
 	return wrap(s.q(ctx).CreateInBatches(us, s.insertBatch(500)).Error)
 }

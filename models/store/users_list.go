@@ -169,7 +169,9 @@ func (s *Store) ListUsers(ctx context.Context, accountID int64, f UserFilter, at
 	if utf8.RuneCountInString(strings.TrimSpace(f.Q)) >= substringMin {
 		base = s.fenceFew(ctx, base, "sdp_users", n, countCap)
 	}
-	rows, next, prev, err := keysetPage(base, userOrders[f.Sort], at, limit, func(u *models.SDPUser) string { return userCursor(f.Sort, u) })
+	// A list has no use for the users' secrets: leaving them out spares reading and scanning them.
+	page := func() *gorm.DB { return base().Omit("password_hash", "totp_secret", "totp_last_step") }
+	rows, next, prev, err := keysetPage(page, userOrders[f.Sort], at, limit, func(u *models.SDPUser) string { return userCursor(f.Sort, u) })
 	return UserPage{Users: rows, Next: next, Prev: prev, Matching: n}, err
 }
 
@@ -332,6 +334,7 @@ func (s *Store) DeleteUsers(ctx context.Context, accountID int64, ids []int64) e
 	if len(ids) == 0 {
 		return nil
 	}
+	s.originsChanged(accountID)
 	return wrap(s.q(ctx).Where("account_id = ? AND id IN ?", accountID, ids).Delete(&models.SDPUser{}).Error)
 }
 
@@ -340,9 +343,23 @@ func (s *Store) CountMFAUsers(ctx context.Context, accountID int64) (int64, erro
 	return s.CountUsers(ctx, accountID, UserFilter{MFA: "yes"})
 }
 
-// UserOrigins lists the distinct origins of an account's users, for the filter menu.
+// UserOrigins lists the distinct origins of an account's users, for the filter menu. It may
+// be pageCacheTTL old: users of a new origin arrive from another server now and then, and the
+// menu is read on every Users page.
 func (s *Store) UserOrigins(ctx context.Context, accountID int64) ([]string, error) {
-	return s.distinct(ctx, "sdp_users", "origin", accountID)
+	if out, ok := s.caches.origins.get(accountID); ok {
+		return out, nil
+	}
+	out, err := s.distinct(ctx, "sdp_users", "origin", accountID)
+	if err == nil {
+		s.caches.origins.put(accountID, out)
+	}
+	return out, err
+}
+
+// originsChanged drops the cached origins of an account whose users are created or deleted.
+func (s *Store) originsChanged(accountID int64) {
+	s.changed(func() { s.caches.origins.forget(accountID) })
 }
 
 // distinct lists up to 50 distinct values of a column of an account's rows of a table (both

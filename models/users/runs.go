@@ -85,13 +85,10 @@ func (s *Service) start(ctx context.Context, actor *models.Admin, ip string, a A
 	return run, err
 }
 
-// OpenRun returns the action of the actor's account running in the background, or nil.
+// OpenRun returns the action of the actor's account running in the background, or nil, for
+// showing: it may be a few seconds old (store.ShownOpenRun).
 func (s *Service) OpenRun(ctx context.Context, actor *models.Admin) (*models.Run, error) {
-	run, err := s.store.OpenRun(ctx, actor.AccountID, models.RunUserAction)
-	if errors.Is(err, models.ErrNotFound) {
-		return nil, nil
-	}
-	return run, err
+	return s.store.ShownOpenRun(ctx, actor.AccountID, models.RunUserAction)
 }
 
 // Run returns a background action of the actor's account.
