@@ -99,6 +99,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return ssoCmd(ctx, args, getenv, stdin, stdout, stderr) // sso.go
 	case "client":
 		return clientCmd(ctx, args, getenv, stdin, stdout, stderr) // client.go
+	case "version", "--version":
+		return versionCmd(stdout) // version.go
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err
