@@ -51,6 +51,10 @@ func (c config) dev() bool { return c.Env == "development" }
 // secure reports whether the console is served over HTTPS (cookies Secure, HSTS).
 func (c config) secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
 
+func (c config) postgres() bool {
+	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+}
+
 func (c config) sqlitePath() string { return filepath.Join(c.DataDir, "onramp.db") }
 
 // database is describeDatabase of the configured database, with the SQLite file's full path.
@@ -95,8 +99,7 @@ func loadConfig(environ func(string) string) (config, error) {
 		drainDefault = 0
 	}
 	c.DrainDelay = p.duration(wait(getenv, "ONRAMP_DRAIN_DELAY", drainDefault))
-	if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") &&
-		!strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "file:") && c.DatabaseURL != "" {
+	if !c.postgres() && !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "file:") && c.DatabaseURL != "" {
 		p.add(errors.New("DATABASE_URL must start with postgres:// (or be unset for the embedded SQLite file)"))
 	}
 	if c.SMTPURL != "" {

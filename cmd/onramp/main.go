@@ -99,6 +99,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return ssoCmd(ctx, args, getenv, stdin, stdout, stderr) // sso.go
 	case "client":
 		return clientCmd(ctx, args, getenv, stdin, stdout, stderr) // client.go
+	case "backup":
+		return backup(ctx, args, getenv, stdout, stderr) // backup.go
+	case "healthcheck":
+		return healthcheck(ctx, args, getenv, stdout, stderr) // healthcheck.go
 	case "version", "--version":
 		return versionCmd(stdout) // version.go
 	case "help", "-h", "--help":
