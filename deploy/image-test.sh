@@ -7,7 +7,8 @@
 # starts (installing Debian's docker.io when it is missing) with its state in a temporary
 # folder and no network of its own (builds and the test container use the host's). When no
 # engine can run, it says so and exits 0. When no registry of images is reachable (CI), the
-# Debian base image is made with debootstrap from Debian's packages.
+# Debian base image is made with debootstrap from Debian's packages (kept in the engine for the
+# next run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,6 +49,10 @@ if ! docker image inspect "$base" >/dev/null 2>&1 && ! docker pull -q "$base" >/
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
 		debootstrap --variant=minbase bookworm "$work/rootfs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
 			{ tail -20 "$work/debootstrap.log"; exit 1; }
+		# The machine's own certificate authorities (a TLS-inspecting proxy's, say): the build
+		# stage's ca-certificates takes them in, so that it reaches the Go module proxy as the
+		# machine does.
+		cp /usr/local/share/ca-certificates/*.crt "$work/rootfs/usr/local/share/ca-certificates/" 2>/dev/null || true
 		tar -C "$work/rootfs" -c . | docker import - "$base" >/dev/null
 		rm -rf "$work/rootfs"
 	fi
