@@ -52,6 +52,7 @@ if ! docker image inspect "$base" >/dev/null 2>&1 && ! docker pull -q "$base" >/
 		# The machine's own certificate authorities (a TLS-inspecting proxy's, say): the build
 		# stage's ca-certificates takes them in, so that it reaches the Go module proxy as the
 		# machine does.
+		mkdir -p "$work/rootfs/usr/local/share/ca-certificates"
 		cp /usr/local/share/ca-certificates/*.crt "$work/rootfs/usr/local/share/ca-certificates/" 2>/dev/null || true
 		tar -C "$work/rootfs" -c . | docker import - "$base" >/dev/null
 		rm -rf "$work/rootfs"

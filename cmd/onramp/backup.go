@@ -7,6 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"onramp/models/store"
 )
 
 // exitNotSQLite is backup's exit status on PostgreSQL, whose backups are pg_dump's.
@@ -26,8 +29,11 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 	if _, err := os.Lstat(target); err == nil {
 		return fmt.Errorf("%s exists: choose a new file, a backup never overwrites one", target)
 	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
+	// Only where the database is matters: a backup runs beside the server without its secret.
+	var p problems
+	env := fromFiles(getenv, &p)
+	cfg := config{DatabaseURL: env("DATABASE_URL"), DataDir: orDefault(env("ONRAMP_DATA_DIR"), "data")}
+	if err := p.err(); err != nil {
 		return err
 	}
 	if cfg.postgres() {
@@ -35,11 +41,21 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 			"PostgreSQL: back it up with pg_dump, for example\n  pg_dump --format=custom --file=onramp.dump \"$DATABASE_URL\"\n" +
 			"(see docs/operations.md#backups for the restore)")}
 	}
-	o, err := open(ctx, getenv, stderr, false)
+	// Opening a file that is not there would make an empty database.
+	path := cfg.sqlitePath()
+	for _, prefix := range []string{"sqlite:", "file:"} {
+		if rest, ok := strings.CutPrefix(cfg.DatabaseURL, prefix); ok {
+			path = rest
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no database to back up: %w (set ONRAMP_DATA_DIR or DATABASE_URL as for onramp serve)", err)
+	}
+	s, err := store.Open(ctx, cfg.DatabaseURL, store.Options{SQLitePath: cfg.sqlitePath()})
 	if err != nil {
 		return err
 	}
-	defer o.store.Close()
+	defer s.Close()
 	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*")
 	if err != nil {
 		return err
@@ -48,7 +64,7 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 	_ = tmp.Close()
 	_ = os.Remove(tmp.Name())
 	defer os.Remove(tmp.Name())
-	if err := o.store.CopyTo(ctx, tmp.Name()); err != nil {
+	if err := s.CopyTo(ctx, tmp.Name()); err != nil {
 		return err
 	}
 	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
@@ -61,6 +77,6 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "Backed up %s to %s (%d bytes)\n", o.cfg.database(), target, info.Size())
+	_, err = fmt.Fprintf(stdout, "Backed up %s to %s (%d bytes)\n", cfg.database(), target, info.Size())
 	return err
 }

@@ -154,6 +154,15 @@ func TestDatabaseOutage(t *testing.T) {
 			t.Fatalf("register during the outage: %d %v", code, body)
 		}
 	}
+	res, err := http.Get(base + "/setup?token=anything")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(page), "Temporarily unavailable") {
+		t.Fatalf("a console page during the outage: %d\n%.500s", res.StatusCode, page)
+	}
 	// The outage lasts a while: the queue polls every second meanwhile.
 	time.Sleep(8 * time.Second)
 	lw.mu.Lock()
