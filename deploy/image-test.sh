@@ -60,12 +60,13 @@ if ! docker image inspect "$base" >/dev/null 2>&1 && ! docker pull -q "$base" >/
 fi
 
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-echo "== docker build (base $base)"
+echo "== docker build (base $base, ready after ${SECONDS}s)"
 DOCKER_BUILDKIT=0 docker build --network host -q -f deploy/Dockerfile -t onramp:image-test \
 	--build-arg DEBIAN="$base" --build-arg VERSION=image-test --build-arg COMMIT="$commit" . >/dev/null
 
 fail() { echo "image test FAILED: $*"; [ -n "$container" ] && docker logs "$container" 2>&1 | tail -20; exit 1; }
 
+echo "   built after ${SECONDS}s"
 out=$(docker run --rm --network none onramp:image-test version)
 [[ $out == "onramp image-test ($commit, go"* ]] || fail "version printed: $out"
 echo "ok  $out"
@@ -101,4 +102,4 @@ code=$(docker inspect -f '{{.State.ExitCode}}' "$container")
 echo "ok  stopped cleanly on SIGTERM"
 docker rm "$container" >/dev/null && container=""
 docker volume rm "onramp-image-test-$$" >/dev/null
-echo "image test passed"
+echo "image test passed in ${SECONDS}s"

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,7 +15,12 @@ import (
 func TestShutdownDrains(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	base, stop := startServe(t, testEnv(t, map[string]string{"ONRAMP_ADDR": freeAddr(t), "ONRAMP_DRAIN_DELAY": "4s"}), &logs)
+	env := testEnv(t, map[string]string{"ONRAMP_ADDR": freeAddr(t), "ONRAMP_DRAIN_DELAY": "4s"})
+	base, stop := startServe(t, env, &logs)
+	// onramp healthcheck, the image's HEALTHCHECK, asks the same server.
+	healthcheck := func(args ...string) error {
+		return run(context.Background(), append([]string{"healthcheck"}, args...), env, nil, io.Discard, io.Discard)
+	}
 	status := func(method, path string) int {
 		t.Helper()
 		req, _ := http.NewRequest(method, base+path, nil)
@@ -31,6 +38,12 @@ func TestShutdownDrains(t *testing.T) {
 	}
 	if got := status(http.MethodGet, "/login"); got != http.StatusOK {
 		t.Fatalf("GET /login: %d", got)
+	}
+	if err := healthcheck(); err != nil {
+		t.Fatalf("healthcheck: %v", err)
+	}
+	if err := healthcheck("--ready"); err != nil {
+		t.Fatalf("healthcheck --ready: %v", err)
 	}
 
 	stopped := make(chan error, 1)
@@ -51,8 +64,14 @@ func TestShutdownDrains(t *testing.T) {
 	if got := status(http.MethodGet, "/healthz"); got != http.StatusOK {
 		t.Fatalf("GET /healthz while draining: %d", got)
 	}
+	if err := healthcheck("--ready"); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("healthcheck --ready while draining: %v", err)
+	}
 	if err := <-stopped; err != nil {
 		t.Fatal(err)
+	}
+	if err := healthcheck(); err == nil {
+		t.Fatal("healthcheck passes with the server stopped")
 	}
 	out := logs.String()
 	if !strings.Contains(out, "route=/login") || !strings.Contains(out, "/readyz answers 503") {
