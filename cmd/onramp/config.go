@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -42,7 +43,10 @@ type config struct {
 	ClientDownloadURL string
 	// DrainDelay is how long /readyz answers 503 at shutdown before the listener closes, for
 	// load balancers to stop sending requests.
-	DrainDelay   time.Duration
+	DrainDelay time.Duration
+	// LogLevel is the least level logged (ONRAMP_LOG_LEVEL): INFO by default; DEBUG adds the
+	// health probes' requests.
+	LogLevel     slog.Level
 	secretSource string
 }
 
@@ -99,6 +103,9 @@ func loadConfig(environ func(string) string) (config, error) {
 		drainDefault = 0
 	}
 	c.DrainDelay = p.duration(wait(getenv, "ONRAMP_DRAIN_DELAY", drainDefault))
+	if v := getenv("ONRAMP_LOG_LEVEL"); v != "" && c.LogLevel.UnmarshalText([]byte(v)) != nil {
+		p.add(fmt.Errorf("ONRAMP_LOG_LEVEL: %q is not debug, info, warn or error", v))
+	}
 	if !c.postgres() && !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "file:") && c.DatabaseURL != "" {
 		p.add(errors.New("DATABASE_URL must start with postgres:// (or be unset for the embedded SQLite file)"))
 	}

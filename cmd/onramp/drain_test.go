@@ -81,3 +81,24 @@ func TestShutdownDrains(t *testing.T) {
 		t.Fatalf("probes logged at INFO:\n%s", out)
 	}
 }
+
+// TestProbesLoggedAtDebug: ONRAMP_LOG_LEVEL=debug shows the probes' requests.
+func TestProbesLoggedAtDebug(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	base, stop := startServe(t, testEnv(t, map[string]string{"ONRAMP_ADDR": freeAddr(t), "ONRAMP_LOG_LEVEL": "debug"}), &logs)
+	res, err := http.Head(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "level=DEBUG msg=request") || !strings.Contains(logs.String(), "route=/healthz") {
+		t.Fatalf("no probe at DEBUG:\n%s", logs.String())
+	}
+	if _, err := loadConfig(testEnv(t, map[string]string{"ONRAMP_LOG_LEVEL": "chatty"})); err == nil || !strings.Contains(err.Error(), "ONRAMP_LOG_LEVEL") {
+		t.Fatalf("ONRAMP_LOG_LEVEL=chatty: %v", err)
+	}
+}
