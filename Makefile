@@ -6,6 +6,11 @@ GO              ?= go
 PG_URL          ?= postgres://postgres@127.0.0.1:5432
 TEST_PG_DB      ?= onramp_test
 GENERATED        = $(shell find views -name '*_templ.go' 2>/dev/null | sort)
+# What `onramp version` says (deploy/build.sh sets the same for the image).
+VERSION         ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT          ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+BUILD_DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS          = -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
 
 .PHONY: help
 help: ## list the targets
@@ -14,12 +19,20 @@ help: ## list the targets
 .PHONY: run
 run: ## build bin/onramp and run the console on the embedded SQLite database (./data/), at http://localhost:8080
 	@echo "Building bin/onramp (the first build compiles every dependency and takes a minute or two; later ones are quick)..."
-	$(GO) build -o bin/onramp ./cmd/onramp
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/onramp ./cmd/onramp
 	./bin/onramp serve
 
 .PHONY: build
-build: generate ## build bin/onramp
-	$(GO) build -o bin/onramp ./cmd/onramp
+build: generate ## build bin/onramp (with its version, commit and build date)
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/onramp ./cmd/onramp
+
+.PHONY: release
+release: ## build a static bin/onramp as the container image does (deploy/build.sh)
+	deploy/build.sh bin/onramp
+
+.PHONY: image-test
+image-test: ## build the container image (deploy/Dockerfile) and check it runs: starts its own dockerd when needed
+	deploy/image-test.sh
 
 .PHONY: generate
 generate: ## regenerate the templ views

@@ -40,7 +40,9 @@ type Config struct {
 	// ClientDownloadURL is where users download the VPN client (ONRAMP_CLIENT_DOWNLOAD_URL),
 	// linked from MyVPN; "" when not configured.
 	ClientDownloadURL string
-	Logger            *slog.Logger
+	// Draining reports that the server is shutting down (/readyz answers 503); nil: never.
+	Draining func() bool
+	Logger   *slog.Logger
 }
 
 // audiences are the handlers of each audience, which the route table and the error handler
@@ -65,6 +67,10 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	draining := cfg.Draining
+	if draining == nil {
+		draining = func() bool { return false }
+	}
 	e := echo.New()
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	a := audiences{
@@ -79,7 +85,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 			BaseURL: strings.TrimRight(cfg.BaseURL, "/"), ClientDownloadURL: cfg.ClientDownloadURL, Debug: cfg.Debug, Log: log}),
 		client: clientapi.New(sv.Devices, func(link string) string { return base + e.Reverse("sso.client", link) }, log),
 		scim:   scim.New(sv.Directory, log),
-		probes: &probes{db: sv},
+		probes: &probes{db: sv, draining: draining},
 		static: serveStatic(static.Files),
 	}
 
@@ -98,7 +104,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 	e.Pre(echomw.RemoveTrailingSlashWithConfig(echomw.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(
 		echomw.RequestID(),
-		middleware.RequestLogger(log),
+		middleware.RequestLogger(log, isProbe),
 		echomw.Recover(),
 		echomw.BodyLimit("2M"),
 		middleware.SecurityHeaders(cfg.Secure),

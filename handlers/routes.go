@@ -43,6 +43,8 @@ func (a audiences) routes() []route {
 	return []route{
 		{http.MethodGet, "/healthz", "healthz", a.probes.healthz, public},
 		{http.MethodGet, "/readyz", "readyz", a.probes.readyz, public},
+		{http.MethodHead, "/healthz", "healthz.head", a.probes.healthz, public},
+		{http.MethodHead, "/readyz", "readyz.head", a.probes.readyz, public},
 		{http.MethodGet, "/static/*", "static", a.static, public},
 		{http.MethodHead, "/static/*", "static.head", a.static, public},
 

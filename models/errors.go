@@ -18,6 +18,9 @@ var (
 	// ErrBusy: the server is at capacity for this kind of work right now (password hashing, say);
 	// trying again in a moment works.
 	ErrBusy = errors.New("busy")
+	// ErrUnavailable: the database cannot be reached (restarting, network cut, out of
+	// connections); the same request works once it is back.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // ValidationError carries a message per form field (and "" for the form as a whole).

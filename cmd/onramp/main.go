@@ -52,10 +52,16 @@ Commands:
                         check that this device's credential still works (exit 0 active,
                         3 refused by the server, 1 other failures); the credential is kept
                         in the user's config dir (ONRAMP_CLIENT_CONFIG overrides the path)
+  backup FILE           write a consistent copy of the embedded SQLite database to FILE (a new
+                        file) while the server runs; on PostgreSQL, points to pg_dump (exit 2)
+  healthcheck [--ready] ask this machine's server for /healthz (/readyz with --ready): exit 0
+                        when it answers 200 (the container image's HEALTHCHECK)
+  version               print the version, commit, Go version and build date (also --version)
 
 Environment: DATABASE_URL, ONRAMP_ADDR, ONRAMP_SECRET, ONRAMP_BASE_URL, ONRAMP_ENV,
 ONRAMP_DATA_DIR, ONRAMP_SESSION_IDLE, ONRAMP_SESSION_MAX, ONRAMP_PORTAL_SESSION_IDLE,
-ONRAMP_PORTAL_SESSION_MAX, ONRAMP_ACTIVATION_TTL, ONRAMP_TRUST_PROXY, ONRAMP_DEBUG, SMTP_URL, MAIL_FROM
+ONRAMP_PORTAL_SESSION_MAX, ONRAMP_ACTIVATION_TTL, ONRAMP_DRAIN_DELAY, ONRAMP_LOG_LEVEL, ONRAMP_TRUST_PROXY,
+ONRAMP_DEBUG, SMTP_URL, MAIL_FROM; each NAME may be read from the file NAME_FILE names
 (the README's configuration table; docs/operations.md says more).
 `
 
@@ -99,6 +105,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return ssoCmd(ctx, args, getenv, stdin, stdout, stderr) // sso.go
 	case "client":
 		return clientCmd(ctx, args, getenv, stdin, stdout, stderr) // client.go
+	case "backup":
+		return backup(ctx, args, getenv, stdout, stderr) // backup.go
+	case "healthcheck":
+		return healthcheck(ctx, args, getenv, stdout, stderr) // healthcheck.go
+	case "version", "--version":
+		return versionCmd(stdout) // version.go
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err

@@ -43,10 +43,11 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer, mig
 
 // newLogger logs text in development and JSON in production, to stderr.
 func newLogger(cfg config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.dev() {
-		return slog.New(slog.NewTextHandler(w, nil))
+		return slog.New(slog.NewTextHandler(w, opts))
 	}
-	return slog.New(slog.NewJSONHandler(w, nil))
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 // migrate applies pending migrations and logs how many ran.

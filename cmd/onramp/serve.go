@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"onramp/handlers"
@@ -39,8 +40,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
+	var draining atomic.Bool
 	router := handlers.New(sv, handlers.Config{Keys: keys, BaseURL: cfg.BaseURL, Secure: cfg.secure(), Debug: cfg.Debug,
-		TrustProxy: cfg.TrustProxy, ClientDownloadURL: cfg.ClientDownloadURL, Logger: log})
+		TrustProxy: cfg.TrustProxy, ClientDownloadURL: cfg.ClientDownloadURL, Draining: draining.Load, Logger: log})
 
 	if token, err := sv.Auth.EnsureSetupLink(ctx); err != nil {
 		return err
@@ -68,14 +70,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		_ = ln.Close()
 		return err
 	}
-	log.Info("onramp is listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "env", cfg.Env,
+	log.Info("onramp is listening", "version", currentBuild().String(), "addr", ln.Addr().String(), "url", cfg.BaseURL, "env", cfg.Env,
 		"database", string(o.store.Dialect()), "secret", cfg.secretSource, "debug", cfg.Debug)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {
 	case err = <-serveErr:
 	case <-ctx.Done():
-		log.Info("shutting down")
+		// /readyz fails at once; the listener stays open for the drain delay, long enough for
+		// load balancers to notice and send their requests elsewhere.
+		draining.Store(true)
+		log.Info("shutting down: /readyz answers 503", "drain_delay", cfg.DrainDelay.String())
+		time.Sleep(cfg.DrainDelay)
 	}
 	return errors.Join(err, shutdown(srv, sv, log))
 }

@@ -266,6 +266,9 @@ func (h *Handler) HandleError(err error, c echo.Context) {
 		body.Status, body.Code, body.Message = ae.Status, ae.Code, ae.Message
 	}
 	switch {
+	case errors.Is(err, models.ErrUnavailable): // the database is back within seconds, usually
+		body.Code = "unavailable"
+		body.Message = "The service is temporarily unavailable. Try again in " + c.Response().Header().Get("Retry-After") + " seconds."
 	case body.Status == http.StatusServiceUnavailable: // load, not a failure: Retry-After says when
 		body.Message = "The server is busy. Try again in " + c.Response().Header().Get("Retry-After") + " seconds."
 	case body.Status >= 500:

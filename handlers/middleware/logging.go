@@ -9,8 +9,10 @@ import (
 )
 
 // RequestLogger logs one line per request with its id. It logs the route pattern, never the raw
-// path or query: those may carry activation tokens, setup links or codes.
-func RequestLogger(log *slog.Logger) echo.MiddlewareFunc {
+// path or query: those may carry activation tokens, setup links or codes. Requests for which
+// quiet says so (the health probes, every few seconds from each load balancer) are logged at
+// DEBUG only.
+func RequestLogger(log *slog.Logger, quiet func(echo.Context) bool) echo.MiddlewareFunc {
 	return echomw.RequestLoggerWithConfig(echomw.RequestLoggerConfig{
 		LogStatus:    true,
 		LogLatency:   true,
@@ -22,7 +24,10 @@ func RequestLogger(log *slog.Logger) echo.MiddlewareFunc {
 		HandleError:  true,
 		LogValuesFunc: func(c echo.Context, v echomw.RequestLoggerValues) error {
 			level := slog.LevelInfo
-			if v.Status >= 500 {
+			switch {
+			case quiet(c):
+				level = slog.LevelDebug
+			case v.Status >= 500:
 				level = slog.LevelError
 			}
 			attrs := []slog.Attr{

@@ -48,6 +48,11 @@ func Problem(err error, c echo.Context, debug bool) errpages.Problem {
 	case errors.Is(err, models.ErrBusy):
 		p.Status = http.StatusServiceUnavailable
 		c.Response().Header().Set("Retry-After", strconv.Itoa(BusyRetrySeconds))
+	case errors.Is(err, models.ErrUnavailable):
+		p.Status = http.StatusServiceUnavailable
+		p.Title = "Temporarily unavailable"
+		p.Message = "The service cannot reach its database at this moment. Try again in a few seconds."
+		c.Response().Header().Set("Retry-After", strconv.Itoa(UnavailableRetrySeconds))
 	default:
 		p.Status = http.StatusInternalServerError
 	}
@@ -69,8 +74,10 @@ func Problem(err error, c echo.Context, debug bool) errpages.Problem {
 		p.Title = "Too many attempts"
 		p.Message = "Wait a little and try again."
 	case http.StatusServiceUnavailable:
-		p.Title = "Busy"
-		p.Message = "Many people are signing in at this moment. Try again in a few seconds."
+		if p.Title == "" {
+			p.Title = "Busy"
+			p.Message = "Many people are signing in at this moment. Try again in a few seconds."
+		}
 	case http.StatusMethodNotAllowed:
 		p.Title = "Not allowed"
 		p.Message = "This address does not accept that kind of request."
@@ -94,6 +101,10 @@ func Problem(err error, c echo.Context, debug bool) errpages.Problem {
 // BusyRetrySeconds is the Retry-After of a 503 for models.ErrBusy: a hashing slot frees up
 // within a second or so.
 const BusyRetrySeconds = 2
+
+// UnavailableRetrySeconds is the Retry-After of a 503 for models.ErrUnavailable: a database
+// restart takes seconds.
+const UnavailableRetrySeconds = 5
 
 // RetrySeconds is a rate limit's Retry-After, in whole seconds (at least 1).
 func RetrySeconds(rl *models.RateLimitError) int {

@@ -44,6 +44,10 @@ const RescueAfter = 5 * time.Minute
 // and runs it twice at once.
 const JobTimeout = time.Minute
 
+// QuietInterval is how often the same warning or error of River is logged at most: while the
+// database is down, once a minute is enough to say it still is.
+const QuietInterval = time.Minute
+
 // Config tunes the client.
 type Config struct {
 	// PollInterval is how often queues look for due jobs; 0 means one second.
@@ -83,7 +87,7 @@ func New(s *store.Store, cfg Config) (*Jobs, error) {
 		SoftStopTimeout:      10 * time.Second,
 		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: RescueAfter,
-		Logger:               log,
+		Logger:               slog.New(newQuiet(log.Handler(), QuietInterval)),
 	}
 	if cfg.RetryDelay > 0 {
 		rc.RetryPolicy = fixedDelay(cfg.RetryDelay)

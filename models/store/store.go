@@ -79,7 +79,7 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 			"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 		dial, dialect = sqlite.Open(dsn), migrations.SQLite
 	case strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://"):
-		dial, dialect = postgres.Open(url), migrations.Postgres
+		dial, dialect = pgDialector{&postgres.Dialector{Config: &postgres.Config{DSN: url}}}, migrations.Postgres
 	default:
 		return nil, errors.New("store: DATABASE_URL must be empty (SQLite) or start with postgres://")
 	}
