@@ -86,7 +86,7 @@ func (r Range) span() time.Duration {
 // Types are the event types the menu offers (besides any other type the account's events have).
 var Types = []models.EventType{models.EventAdmin, models.EventUser, models.EventPortal, models.EventCode,
 	models.EventDevice, models.EventClient, models.EventDirectory, models.EventDirectorySync, models.EventGroup,
-	models.EventSSO}
+	models.EventSSO, models.EventStream}
 
 // ActorTypes are the kinds of actor the menu offers.
 var ActorTypes = []models.ActorType{models.ActorAdmin, models.ActorHelpdesk, models.ActorUser, models.ActorClient, models.ActorSystem,

@@ -31,6 +31,9 @@ var persisted = []any{
 	&models.ConsoleSSO{},
 	&models.SSOSettings{},
 	&models.SSOLogin{},
+	&models.StreamDestination{},
+	&models.StreamFilter{},
+	&models.StreamAttempt{},
 }
 
 func TestMigratedSchemaHasEveryModelColumn(t *testing.T) {

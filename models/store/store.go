@@ -28,6 +28,10 @@ import (
 type Store struct {
 	db      *gorm.DB
 	dialect migrations.Dialect
+	// onEvents is called after events are committed (OnEventsCommitted); wroteEvents is the
+	// flag of the transaction this Store runs in, nil outside Tx.
+	onEvents    func()
+	wroteEvents *bool
 }
 
 // Options tune Open.
@@ -130,9 +134,33 @@ func (s *Store) Close() error { return s.SQLDB().Close() }
 
 // Tx runs fn in one transaction: it commits when fn returns nil and rolls back otherwise.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect})
+	wrote := s.wroteEvents // a nested Tx reports to the outer one
+	if wrote == nil {
+		wrote = new(bool)
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx, dialect: s.dialect, onEvents: s.onEvents, wroteEvents: wrote})
 	})
+	if err == nil && *wrote && s.wroteEvents == nil && s.onEvents != nil {
+		s.onEvents()
+	}
+	return err
+}
+
+// OnEventsCommitted sets f to be called after a transaction (or a statement outside one) that
+// wrote events commits: event streaming starts delivering then instead of at its next sweep.
+// f must not block. Set it while wiring, before the Store is shared.
+func (s *Store) OnEventsCommitted(f func()) { s.onEvents = f }
+
+// eventsWritten notes that events were written: f runs now outside a transaction, after the
+// commit inside one.
+func (s *Store) eventsWritten() {
+	switch {
+	case s.wroteEvents != nil:
+		*s.wroteEvents = true
+	case s.onEvents != nil:
+		s.onEvents()
+	}
 }
 
 func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
