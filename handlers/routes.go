@@ -116,6 +116,14 @@ func (a audiences) routes() []route {
 		{http.MethodPost, "/settings/administrators/:id/link", "admins.link", con.AdminsLink, adminOnly},
 		{http.MethodPost, "/settings/administrators/:id/two-step/remove", "admins.twostep.remove", con.AdminsTwoStepRemove, adminOnly},
 
+		{http.MethodGet, "/settings/event-streaming", "stream", con.StreamPage, adminOnly},
+		{http.MethodPost, "/settings/event-streaming", "stream.create", con.StreamCreate, adminOnly},
+		{http.MethodGet, "/settings/event-streaming/:id", "stream.show", con.StreamShow, adminOnly},
+		{http.MethodPost, "/settings/event-streaming/:id/enable", "stream.enable", con.StreamEnable, adminOnly},
+		{http.MethodPost, "/settings/event-streaming/:id/disable", "stream.disable", con.StreamDisable, adminOnly},
+		{http.MethodPost, "/settings/event-streaming/:id/delete", "stream.delete", con.StreamDelete, adminOnly},
+		{http.MethodPost, "/settings/event-streaming/:id/test", "stream.test", con.StreamTest, adminOnly},
+
 		{http.MethodGet, "/myvpn/activate/:token", "portal.activate", pt.ActivatePage, portalVisitor},
 		{http.MethodPost, "/myvpn/activate/:token", "portal.activate.submit", pt.Activate, portalVisitor},
 		{http.MethodGet, "/myvpn/login", "portal.login", pt.LoginPage, portalVisitor},

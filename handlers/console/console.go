@@ -22,6 +22,7 @@ import (
 	"onramp/models/mail"
 	"onramp/models/provisioning"
 	"onramp/models/sso"
+	"onramp/models/stream"
 	"onramp/models/users"
 	"onramp/views"
 	"onramp/views/components"
@@ -41,6 +42,7 @@ type Deps struct {
 	SSO          *sso.Service
 	Events       *events.Service
 	Outbox       *mail.Outbox
+	Stream       *stream.Service
 	// Cookie is the console's session cookie.
 	Cookie *web.Cookie
 	// BaseURL is the public URL of the console (for links shown to people).
