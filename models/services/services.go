@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"onramp/models/admins"
+	"onramp/models/apitokens"
 	"onramp/models/auth"
 	"onramp/models/codes"
 	"onramp/models/devices"
@@ -66,6 +67,7 @@ type Services struct {
 	Events       *events.Service
 	Directory    *directory.Service
 	SSO          *sso.Service
+	Tokens       *apitokens.Service
 }
 
 // New builds the services over s. The job queue is built first, so that each service registers
@@ -110,6 +112,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.Directory.ScheduleSyncs(j)
 	sv.SSO = sso.New(s, cfg.Keys, sso.Config{BaseURL: cfg.BaseURL, Logger: log})
 	sv.Devices.WithSSO(sv.SSO)
+	sv.Tokens = apitokens.New(s, cfg.Keys)
 	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
 	if now := cfg.Clock; now != nil {
 		sv.Runs.WithClock(now)
@@ -121,6 +124,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 		sv.Events.WithClock(now)
 		sv.Directory.WithClock(now)
 		sv.SSO.WithClock(now)
+		sv.Tokens.WithClock(now)
 	}
 	if cfg.Sleep != nil {
 		sv.Devices.WithSleep(cfg.Sleep)

@@ -31,6 +31,8 @@ var persisted = []any{
 	&models.ConsoleSSO{},
 	&models.SSOSettings{},
 	&models.SSOLogin{},
+	&models.APIToken{},
+	&models.APIIdempotencyKey{},
 }
 
 func TestMigratedSchemaHasEveryModelColumn(t *testing.T) {
