@@ -72,9 +72,9 @@ BENCH_PG_DB       ?= onramp_bench
 BENCH_SQLITE_DIR  ?= data/bench
 # Which databases make bench runs: both (PostgreSQL, then SQLite), postgres or sqlite.
 BENCH_DB          ?= both
-# Benchmarks of bulk work (seconds per iteration: Users Actions, codes, 10,000 SCIM creates) run a
+# Benchmarks of bulk work (seconds per iteration: Users Actions, codes, 10,000 SCIM or API creates) run a
 # few times, the pages 200 times.
-BENCH_BULK        ?= BulkAction|Codes|SCIMCreate
+BENCH_BULK        ?= BulkAction|Codes|SCIMCreate|APICreate
 BENCH_BULK_TIME   ?= 3x
 BENCH_PAGE_TIME   ?= 200x
 # The LDAP syncs of 100,000 users (a slapd seeded once per pass; minutes per iteration) run

@@ -14,6 +14,7 @@ import (
 	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/models/admins"
+	"onramp/models/apitokens"
 	"onramp/models/auth"
 	"onramp/models/codes"
 	"onramp/models/devices"
@@ -43,6 +44,7 @@ type Deps struct {
 	Events       *events.Service
 	Outbox       *mail.Outbox
 	Stream       *stream.Service
+	Tokens       *apitokens.Service
 	// Cookie is the console's session cookie.
 	Cookie *web.Cookie
 	// BaseURL is the public URL of the console (for links shown to people).

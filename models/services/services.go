@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"onramp/models/admins"
+	"onramp/models/apitokens"
 	"onramp/models/auth"
 	"onramp/models/codes"
 	"onramp/models/devices"
@@ -70,6 +71,7 @@ type Services struct {
 	Directory    *directory.Service
 	SSO          *sso.Service
 	Stream       *stream.Service
+	Tokens       *apitokens.Service
 }
 
 // New builds the services over s. The job queue is built first, so that each service registers
@@ -114,6 +116,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.Directory.ScheduleSyncs(j)
 	sv.SSO = sso.New(s, cfg.Keys, sso.Config{BaseURL: cfg.BaseURL, Logger: log})
 	sv.Devices.WithSSO(sv.SSO)
+	sv.Tokens = apitokens.New(s, cfg.Keys)
 	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
 	sc := cfg.Stream
 	if sc.RetryDelay == 0 {
@@ -134,6 +137,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 		sv.Directory.WithClock(now)
 		sv.SSO.WithClock(now)
 		sv.Stream.WithClock(now)
+		sv.Tokens.WithClock(now)
 	}
 	if cfg.Sleep != nil {
 		sv.Devices.WithSleep(cfg.Sleep)

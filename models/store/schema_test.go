@@ -34,6 +34,8 @@ var persisted = []any{
 	&models.StreamDestination{},
 	&models.StreamFilter{},
 	&models.StreamAttempt{},
+	&models.APIToken{},
+	&models.APIIdempotencyKey{},
 }
 
 func TestMigratedSchemaHasEveryModelColumn(t *testing.T) {
