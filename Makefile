@@ -74,7 +74,7 @@ BENCH_SQLITE_DIR  ?= data/bench
 BENCH_DB          ?= both
 # Benchmarks of bulk work (seconds per iteration: Users Actions, codes, 10,000 SCIM or API creates) run a
 # few times, the pages 200 times.
-BENCH_BULK        ?= BulkAction|Codes|SCIMCreate|APICreate
+BENCH_BULK        ?= BulkAction|Codes|SCIMCreate|APICreate|StreamWebhook
 BENCH_BULK_TIME   ?= 3x
 BENCH_PAGE_TIME   ?= 200x
 # The LDAP syncs of 100,000 users (a slapd seeded once per pass; minutes per iteration) run

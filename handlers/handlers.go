@@ -87,7 +87,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 		client: clientapi.New(sv.Devices, func(link string) string { return base + e.Reverse("sso.client", link) }, log),
 		scim:   scim.New(sv.Directory, log),
 		api: api.New(api.Deps{Tokens: sv.Tokens, Users: sv.Users, Codes: sv.Codes, Devices: sv.Devices, Events: sv.Events,
-			Provisioning: sv.Provisioning, Burst: cfg.APIBurst, Every: cfg.APIEvery, Log: log}),
+			Provisioning: sv.Provisioning, Stream: sv.Stream, Burst: cfg.APIBurst, Every: cfg.APIEvery, Log: log}),
 		probes: &probes{db: sv},
 		static: serveStatic(static.Files),
 	}

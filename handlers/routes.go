@@ -175,6 +175,8 @@ func (a audiences) routes() []route {
 		{http.MethodGet, "/api/v1/events.ndjson", "api.events.export", ap.ExportEvents, adminAPI},
 		{http.MethodGet, "/api/v1/settings/provisioning", "api.provisioning", ap.GetProvisioning, adminAPI},
 		{http.MethodPatch, "/api/v1/settings/provisioning", "api.provisioning.update", ap.UpdateProvisioning, adminAPI},
+		{http.MethodGet, "/api/v1/webhooks", "api.webhooks", ap.ListWebhooks, adminAPI},
+		{http.MethodPost, "/api/v1/webhooks", "api.webhooks.create", ap.CreateWebhook, adminAPI},
 
 		{http.MethodGet, scim.Prefix + "/Users", "scim.users", sc.ListUsers, scimAPI},
 		{http.MethodPost, scim.Prefix + "/Users", "scim.users.create", sc.CreateUser, scimAPI},

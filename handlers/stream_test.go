@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"onramp/handlers/api"
 	"onramp/models"
 	"onramp/models/services"
 	"onramp/models/stream"
@@ -183,4 +184,46 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+func TestAPIWebhooks(t *testing.T) {
+	a := newApp(t, withStreaming)
+	hook := newHookReceiver(t)
+	tok := a.apiToken("acme", models.ScopeSettingsRead, models.ScopeSettingsWrite)
+	a.adminCall(http.MethodPost, "/api/v1/webhooks", tok, map[string]any{"url": "http://siem.example.com/", "events": []string{"User"}}).
+		problem(t, http.StatusUnprocessableEntity, "validation")
+	a.adminCall(http.MethodPost, "/api/v1/webhooks", tok, map[string]any{"url": hook.srv.URL, "events": []string{"Users"}}).
+		problem(t, http.StatusUnprocessableEntity, "validation")
+
+	res := a.adminCall(http.MethodPost, "/api/v1/webhooks", tok, map[string]any{"url": hook.srv.URL + "/in", "events": []string{"User / Created"}})
+	res.expect(t, http.StatusCreated)
+	var created api.CreatedWebhook
+	res.json(t, &created)
+	if !strings.HasPrefix(created.Secret, "whsec_") || created.Name != "127.0.0.1" || len(created.Events) != 1 || !created.Enabled {
+		t.Fatalf("created %+v", created)
+	}
+	hook.mu.Lock()
+	hook.secret = created.Secret
+	hook.mu.Unlock()
+
+	list := a.adminCall(http.MethodGet, "/api/v1/webhooks", tok, nil)
+	list.expect(t, http.StatusOK)
+	if strings.Contains(list.raw, created.Secret) || !strings.Contains(list.raw, `"events":["User / Created"]`) {
+		t.Fatalf("list %s", list.raw)
+	}
+	// Another account sees none of them.
+	other := a.apiToken("other", models.ScopeSettingsRead)
+	if r := a.adminCall(http.MethodGet, "/api/v1/webhooks", other, nil); r.raw != "{\"webhooks\":[]}\n" {
+		t.Fatalf("the other account's list: %s", r.raw)
+	}
+
+	// A user created through the API arrives at the webhook, the token named as actor.
+	a.startJobs()
+	users := a.apiToken("acme", models.ScopeUsersWrite)
+	a.adminCall(http.MethodPost, "/api/v1/users", users, map[string]string{"first_name": "Ada", "last_name": "L", "email": "ada@acme.test"}).
+		expect(t, http.StatusCreated)
+	p := hook.wait(t, "User", "Created")
+	if p.Email != "ada@acme.test" || p.Actor.Type != string(models.ActorAPIToken) {
+		t.Fatalf("payload %+v", p)
+	}
 }

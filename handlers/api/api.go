@@ -45,6 +45,7 @@ import (
 	"onramp/models/events"
 	"onramp/models/provisioning"
 	"onramp/models/ratelimit"
+	"onramp/models/stream"
 	"onramp/models/users"
 )
 
@@ -69,6 +70,7 @@ type Deps struct {
 	Devices      *devices.Service
 	Events       *events.Service
 	Provisioning *provisioning.Service
+	Stream       *stream.Service
 	// Burst and Every are the rate limit per token (0: DefaultBurst, DefaultEvery).
 	Burst int
 	Every time.Duration
