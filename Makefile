@@ -86,10 +86,10 @@ BENCH_SQLITE_DIR  ?= data/bench
 # Which databases make bench runs: both (PostgreSQL, then SQLite), postgres or sqlite.
 BENCH_DB          ?= both
 # Each benchmark runs BENCH_COUNT times (the table shows the median ratio and the spread); within
-# a run, the bulk work (seconds per iteration: Users Actions, codes, 10,000 SCIM creates, rounds of
-# code redemption) runs BENCH_BULK_TIME iterations, the pages BENCH_PAGE_TIME.
+# a run, the bulk work (seconds per iteration: Users Actions, codes, 10,000 SCIM or API creates,
+# webhook deliveries, rounds of code redemption) runs BENCH_BULK_TIME iterations, the pages BENCH_PAGE_TIME.
 BENCH_COUNT       ?= 3
-BENCH_BULK        ?= BulkAction|Codes|SCIMCreate|Redemption
+BENCH_BULK        ?= BulkAction|Codes|SCIMCreate|APICreate|StreamWebhook|Redemption
 BENCH_BULK_TIME   ?= 1x
 BENCH_PAGE_TIME   ?= 30x
 # Each pass's output goes to a file here; cmd/benchtable reads them all for the table at the end.

@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	echomw "github.com/labstack/echo/v4/middleware"
 
+	"onramp/handlers/api"
 	"onramp/handlers/clientapi"
 	"onramp/handlers/console"
 	"onramp/handlers/middleware"
@@ -43,6 +45,10 @@ type Config struct {
 	// Draining reports that the server is shutting down (/readyz answers 503); nil: never.
 	Draining func() bool
 	Logger   *slog.Logger
+	// APIBurst and APIEvery are the admin API's rate limit per token (0: api.DefaultBurst,
+	// api.DefaultEvery).
+	APIBurst int
+	APIEvery time.Duration
 }
 
 // audiences are the handlers of each audience, which the route table and the error handler
@@ -52,6 +58,7 @@ type audiences struct {
 	portal  *portal.Handler
 	client  *clientapi.Handler
 	scim    *scim.Handler
+	api     *api.Handler
 	signon  *signon.Handler
 	probes  *probes
 	static  echo.HandlerFunc
@@ -75,7 +82,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	a := audiences{
 		console: console.New(console.Deps{Auth: sv.Auth, Admins: sv.Admins, Users: sv.Users, Provisioning: sv.Provisioning,
-			Codes: sv.Codes, Devices: sv.Devices, Directory: sv.Directory, Events: sv.Events, Outbox: sv.Outbox, SSO: sv.SSO, Secure: cfg.Secure,
+			Codes: sv.Codes, Devices: sv.Devices, Directory: sv.Directory, Events: sv.Events, Outbox: sv.Outbox, SSO: sv.SSO, Tokens: sv.Tokens, Stream: sv.Stream, Secure: cfg.Secure,
 			Cookie: web.NewCookie("onramp_session", "/", cfg.Keys.Derive("cookie-hash"), cfg.Keys.Derive("cookie-block"),
 				sv.Auth.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
 			BaseURL: cfg.BaseURL, Debug: cfg.Debug, Log: log}),
@@ -85,6 +92,8 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 			BaseURL: strings.TrimRight(cfg.BaseURL, "/"), ClientDownloadURL: cfg.ClientDownloadURL, Debug: cfg.Debug, Log: log}),
 		client: clientapi.New(sv.Devices, func(link string) string { return base + e.Reverse("sso.client", link) }, log),
 		scim:   scim.New(sv.Directory, log),
+		api: api.New(api.Deps{Tokens: sv.Tokens, Users: sv.Users, Codes: sv.Codes, Devices: sv.Devices, Events: sv.Events,
+			Provisioning: sv.Provisioning, Stream: sv.Stream, Burst: cfg.APIBurst, Every: cfg.APIEvery, Log: log}),
 		probes: &probes{db: sv, draining: draining},
 		static: serveStatic(static.Files),
 	}
@@ -127,6 +136,8 @@ func (a audiences) handleError(err error, c echo.Context) {
 		return
 	}
 	switch {
+	case isAdminAPI(c):
+		a.api.HandleError(err, c)
 	case isAPI(c):
 		a.client.HandleError(err, c)
 	case isSCIM(c):
@@ -146,6 +157,12 @@ func isProbe(c echo.Context) bool {
 }
 
 func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, apiPrefix) }
+
+// isAdminAPI is the admin REST API: /api/v1 but the VPN client's /api/v1/client.
+func isAdminAPI(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return strings.HasPrefix(p, api.Prefix+"/") && !strings.HasPrefix(p, api.Prefix+"/client/") && p != api.Prefix+"/client"
+}
 
 func isSCIM(c echo.Context) bool {
 	p := c.Request().URL.Path

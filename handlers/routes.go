@@ -26,6 +26,9 @@ const (
 	// scimAPI is the SCIM server: a SCIM directory's bearer token on every request, no
 	// cookies, no CSRF.
 	scimAPI
+	// adminAPI is the admin REST API: an API token with the scope its operation declares in
+	// handlers/api/openapi.json, no cookies, no CSRF.
+	adminAPI
 )
 
 type route struct {
@@ -39,7 +42,7 @@ type route struct {
 // routes is the one route table: every path, its name (views and redirects build URLs from it)
 // and who may call it.
 func (a audiences) routes() []route {
-	con, pt, api, sc := a.console, a.portal, a.client, a.scim
+	con, pt, api, sc, ap := a.console, a.portal, a.client, a.scim, a.api
 	return []route{
 		{http.MethodGet, "/healthz", "healthz", a.probes.healthz, public},
 		{http.MethodGet, "/readyz", "readyz", a.probes.readyz, public},
@@ -117,6 +120,17 @@ func (a audiences) routes() []route {
 		{http.MethodPost, "/settings/administrators/:id/enable", "admins.enable", con.AdminsEnable, adminOnly},
 		{http.MethodPost, "/settings/administrators/:id/link", "admins.link", con.AdminsLink, adminOnly},
 		{http.MethodPost, "/settings/administrators/:id/two-step/remove", "admins.twostep.remove", con.AdminsTwoStepRemove, adminOnly},
+		{http.MethodGet, "/settings/api-tokens", "apitokens", con.APITokensList, adminOnly},
+		{http.MethodPost, "/settings/api-tokens", "apitokens.create", con.APITokensCreate, adminOnly},
+		{http.MethodPost, "/settings/api-tokens/:id/revoke", "apitokens.revoke", con.APITokensRevoke, adminOnly},
+
+		{http.MethodGet, "/settings/event-streaming", "stream", con.StreamPage, adminOnly},
+		{http.MethodPost, "/settings/event-streaming", "stream.create", con.StreamCreate, adminOnly},
+		{http.MethodGet, "/settings/event-streaming/:id", "stream.show", con.StreamShow, adminOnly},
+		{http.MethodPost, "/settings/event-streaming/:id/enable", "stream.enable", con.StreamEnable, adminOnly},
+		{http.MethodPost, "/settings/event-streaming/:id/disable", "stream.disable", con.StreamDisable, adminOnly},
+		{http.MethodPost, "/settings/event-streaming/:id/delete", "stream.delete", con.StreamDelete, adminOnly},
+		{http.MethodPost, "/settings/event-streaming/:id/test", "stream.test", con.StreamTest, adminOnly},
 
 		{http.MethodGet, "/myvpn/activate/:token", "portal.activate", pt.ActivatePage, portalVisitor},
 		{http.MethodPost, "/myvpn/activate/:token", "portal.activate.submit", pt.Activate, portalVisitor},
@@ -144,6 +158,27 @@ func (a audiences) routes() []route {
 		{http.MethodGet, "/api/v1/client/session", "client.session", api.Session, clientAPI},
 		{http.MethodPost, "/api/v1/client/sso/start", "client.sso.start", api.SSOStart, clientAPI},
 		{http.MethodPost, "/api/v1/client/sso/poll", "client.sso.poll", api.SSOPoll, clientAPI},
+
+		{http.MethodGet, "/api/v1/openapi.json", "api.openapi", ap.OpenAPI, public},
+		{http.MethodGet, "/api/v1/users", "api.users", ap.ListUsers, adminAPI},
+		{http.MethodPost, "/api/v1/users", "api.users.create", ap.CreateUser, adminAPI},
+		{http.MethodGet, "/api/v1/users/:id", "api.user", ap.GetUser, adminAPI},
+		{http.MethodPatch, "/api/v1/users/:id", "api.user.update", ap.UpdateUser, adminAPI},
+		{http.MethodDelete, "/api/v1/users/:id", "api.user.delete", ap.DeleteUser, adminAPI},
+		{http.MethodGet, "/api/v1/users/:id/codes", "api.user.codes", ap.UserCodes, adminAPI},
+		{http.MethodDelete, "/api/v1/users/:id/codes", "api.user.codes.revoke", ap.RevokeUserCodes, adminAPI},
+		{http.MethodPost, "/api/v1/users/actions", "api.users.actions", ap.UsersAction, adminAPI},
+		{http.MethodGet, "/api/v1/runs/:id", "api.run", ap.GetRun, adminAPI},
+		{http.MethodPost, "/api/v1/codes", "api.codes.generate", ap.GenerateCodes, adminAPI},
+		{http.MethodGet, "/api/v1/codes.csv", "api.codes.csv", ap.CodesCSV, adminAPI},
+		{http.MethodGet, "/api/v1/devices", "api.devices", ap.ListDevices, adminAPI},
+		{http.MethodPost, "/api/v1/devices/:id/sign-out", "api.device.signout", ap.SignOutDevice, adminAPI},
+		{http.MethodGet, "/api/v1/events", "api.events", ap.ListEvents, adminAPI},
+		{http.MethodGet, "/api/v1/events.ndjson", "api.events.export", ap.ExportEvents, adminAPI},
+		{http.MethodGet, "/api/v1/settings/provisioning", "api.provisioning", ap.GetProvisioning, adminAPI},
+		{http.MethodPatch, "/api/v1/settings/provisioning", "api.provisioning.update", ap.UpdateProvisioning, adminAPI},
+		{http.MethodGet, "/api/v1/webhooks", "api.webhooks", ap.ListWebhooks, adminAPI},
+		{http.MethodPost, "/api/v1/webhooks", "api.webhooks.create", ap.CreateWebhook, adminAPI},
 
 		{http.MethodGet, scim.Prefix + "/Users", "scim.users", sc.ListUsers, scimAPI},
 		{http.MethodPost, scim.Prefix + "/Users", "scim.users.create", sc.CreateUser, scimAPI},
@@ -174,6 +209,7 @@ func (a audiences) register(e *echo.Echo) {
 		portalUser:    {a.portal.Require(true)},
 		clientAPI:     {clientapi.NoStore},
 		scimAPI:       {a.scim.Authenticate},
+		adminAPI:      {a.api.Authenticate},
 	}
 	for _, r := range a.routes() {
 		e.Add(r.method, r.path, r.handler, levels[r.access]...).Name = r.name

@@ -112,11 +112,21 @@ func benchSCIMCreate(b *testing.B) {
 	b.ReportMetric(float64(apiTime.Nanoseconds())/float64(rawTime.Nanoseconds()), "x_raw")
 }
 
-// rawSCIMCreate writes what a SCIM create writes under the default settings, in raw SQL.
-type rawSCIMCreate struct {
-	db                   *sql.DB
-	accountID            int64
-	directoryID, tokenID int64
+// rawUserCreate writes what creating one user writes under the default settings (invited;
+// the invitation held), in raw SQL: by SCIM (newRawSCIMCreate) or the admin API (apiCreateBench).
+type rawUserCreate struct {
+	db        *sql.DB
+	accountID int64
+	// touch records the token's last use: $1 time, $2 address, $3 account, $4 token.
+	touch   string
+	tokenID int64
+	// directoryID is the SCIM directory creating the users (nil: the API, origin manual).
+	directoryID *int64
+	origin      string
+	// The events' actor, and the Invited event's reason.
+	actorType          models.ActorType
+	actorID            int64
+	actorLabel, reason string
 	// The invitation's subject and bodies, copied from one the product rendered (the rows are the
 	// same size).
 	subject, text, html string
@@ -126,16 +136,19 @@ type rawSCIMCreate struct {
 	touched time.Time
 }
 
-func newRawSCIMCreate(b *testing.B, db *sql.DB, accountID int64) *rawSCIMCreate {
+func newRawSCIMCreate(b *testing.B, db *sql.DB, accountID int64) *rawUserCreate {
 	b.Helper()
-	r := &rawSCIMCreate{db: db, accountID: accountID}
-	if err := db.QueryRow("SELECT id, directory_id FROM directory_tokens WHERE account_id = $1", accountID).Scan(&r.tokenID, &r.directoryID); err != nil {
+	r := &rawUserCreate{db: db, accountID: accountID, origin: "directory:Okta", actorType: models.ActorDirectory, actorLabel: "Okta",
+		reason: "new directory user", touch: "UPDATE directory_tokens SET last_used_at = $1, last_used_ip = $2 WHERE account_id = $3 AND id = $4"}
+	var dir int64
+	if err := db.QueryRow("SELECT id, directory_id FROM directory_tokens WHERE account_id = $1", accountID).Scan(&r.tokenID, &dir); err != nil {
 		b.Fatal(err)
 	}
+	r.directoryID, r.actorID = &dir, dir
 	return r
 }
 
-func (r *rawSCIMCreate) copyMail(b *testing.B) {
+func (r *rawUserCreate) copyMail(b *testing.B) {
 	b.Helper()
 	if err := r.db.QueryRow("SELECT subject, text_body, html_body FROM mail_messages WHERE account_id = $1 AND kind = $2 ORDER BY id LIMIT 1",
 		r.accountID, models.MailInvitation).Scan(&r.subject, &r.text, &r.html); err != nil {
@@ -145,7 +158,7 @@ func (r *rawSCIMCreate) copyMail(b *testing.B) {
 
 // create is one user's statements: the token's use (outside the transaction and at most once
 // a minute, as the authentication does), then the user and everything its invitation writes in one transaction.
-func (r *rawSCIMCreate) create(email string) error {
+func (r *rawUserCreate) create(email string) error {
 	now := time.Now().UTC()
 	r.touchMu.Lock()
 	touch := now.Sub(r.touched) >= time.Minute
@@ -154,8 +167,7 @@ func (r *rawSCIMCreate) create(email string) error {
 	}
 	r.touchMu.Unlock()
 	if touch {
-		if _, err := r.db.Exec("UPDATE directory_tokens SET last_used_at = $1, last_used_ip = $2 WHERE account_id = $3 AND id = $4",
-			now, "127.0.0.1", r.accountID, r.tokenID); err != nil {
+		if _, err := r.db.Exec(r.touch, now, "127.0.0.1", r.accountID, r.tokenID); err != nil {
 			return err
 		}
 	}
@@ -165,13 +177,17 @@ func (r *rawSCIMCreate) create(email string) error {
 	}
 	defer func() { _ = tx.Rollback() }()
 	given := strings.TrimSuffix(email, "@bench.test")
-	externalID := "ext-" + given
+	var externalID, userName *string
+	if r.directoryID != nil {
+		ext := "ext-" + given
+		externalID, userName = &ext, &email
+	}
 	var id int64
 	err = tx.QueryRow(`INSERT INTO sdp_users (account_id, first_name, last_name, email, phone, origin, directory_id, external_id, user_name,
 		status, activation, mfa_configured, totp_secret, totp_last_step, password_hash, name_key, had_code, active_codes, devices, created_at, updated_at)
-		VALUES ($1, $2, 'Bench', $3, '', 'directory:Okta', $4, $5, $3, $6, $7, $8, '', 0, '', $9, $8, 0, 0, $10, $10) RETURNING id`,
+		VALUES ($1, $2, 'Bench', $3, '', $11, $4, $5, $12, $6, $7, $8, '', 0, '', $9, $8, 0, 0, $10, $10) RETURNING id`,
 		r.accountID, given, email, r.directoryID, externalID, models.UserEnabled, models.ActivationNew, false,
-		models.UserNameKey(given, "Bench"), now).Scan(&id)
+		models.UserNameKey(given, "Bench"), now, r.origin, userName).Scan(&id)
 	// Each statement runs while the ones before it succeeded; the first error is kept.
 	exec := func(q string, args ...any) {
 		if err == nil {
@@ -180,11 +196,11 @@ func (r *rawSCIMCreate) create(email string) error {
 	}
 	event := func(sub, details string) {
 		exec(`INSERT INTO events (account_id, occurred_at, type, sub_type, actor_type, actor_id, actor_label, email, sdp_user_id, source_ip, details)
-			VALUES ($1, $2, $3, $4, $5, $6, 'Okta', $7, $8, '127.0.0.1', $9)`,
-			r.accountID, now, models.EventUser, sub, models.ActorDirectory, r.directoryID, email, id, details)
+			VALUES ($1, $2, $3, $4, $5, $6, $10, $7, $8, '127.0.0.1', $9)`,
+			r.accountID, now, models.EventUser, sub, r.actorType, r.actorID, email, id, details, r.actorLabel)
 	}
 	link := secret.Token()
-	event(models.SubUserCreated, `{"origin":"directory:Okta"}`)
+	event(models.SubUserCreated, `{"origin":"`+r.origin+`"}`)
 	exec("UPDATE one_time_tokens SET used_at = $1 WHERE purpose = $2 AND used_at IS NULL AND sdp_user_id IN ($3)",
 		now, models.TokenUserActivation, id)
 	exec("INSERT INTO one_time_tokens (purpose, token_hash, account_id, sdp_user_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -195,7 +211,7 @@ func (r *rawSCIMCreate) create(email string) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, '', $11, $11)`,
 		r.accountID, id, models.MailInvitation, email, r.subject, r.text, r.html, "http://onramp.test/myvpn/activate/"+link,
 		"<"+secret.Token()+"@onramp.test>", models.MailHeld, now)
-	event(models.SubUserInvited, `{"reason":"new directory user"}`)
+	event(models.SubUserInvited, `{"reason":"`+r.reason+`"}`)
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,9 @@ type Admin struct {
 	LastSignInAt *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// Token is set when an API token acts for the account (models/apitokens): the services
+	// apply the admin role's rules, and events name the token instead of the admin.
+	Token *TokenActor `gorm:"-"`
 }
 
 // HasPassword reports whether the admin finished setting a password.

@@ -24,6 +24,8 @@ const (
 	// EventSSO is single sign-on with the account's OpenID provider: its settings and the
 	// sign-ins it refused.
 	EventSSO EventType = "SSO"
+	// EventAPI is the admin REST API's tokens: Token Created, Token Revoked.
+	EventAPI EventType = "API"
 )
 
 // Event sub-types.
@@ -136,8 +138,13 @@ type Actor struct {
 	IP    string
 }
 
-// AdminActor is the actor for an admin acting in the console.
+// AdminActor is the actor for an admin acting in the console, or for the API token acting
+// as one (Admin.Token).
 func AdminActor(a *Admin, ip string) Actor {
+	if t := a.Token; t != nil {
+		id := t.ID
+		return Actor{Type: ActorAPIToken, ID: &id, Label: "API token " + t.Name, IP: ip}
+	}
 	id := a.ID
 	return Actor{Type: ActorFor(a.Role), ID: &id, Label: a.Email, IP: ip}
 }

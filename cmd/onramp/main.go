@@ -37,6 +37,10 @@ Commands:
                         create an LDAP directory (the bind password is read from stdin when
                         it is not a terminal, else prompted for twice); prints what it
                         created on stderr
+  token create --account NAME --name LABEL --scopes a,b,c [--expires 30d]
+                        print a new token of the admin REST API (docs/api.md) alone on its
+                        line; it is shown once (scopes: users:read, users:write, codes:write,
+                        codes:read, devices:write, events:read, settings:read)
   sso set --account NAME --issuer URL --client-id ID [--create-users]
                         connect the account's OpenID provider (client secret on stdin) and
                         turn single sign-on on; discovery is checked first
@@ -101,6 +105,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return demoCmd(ctx, args, getenv, stdout, stderr)
 	case "directory":
 		return directoryCmd(ctx, args, getenv, stdin, stdout, stderr) // directory.go
+	case "token":
+		return tokenCmd(ctx, args, getenv, stdout, stderr) // token.go
 	case "sso":
 		return ssoCmd(ctx, args, getenv, stdin, stdout, stderr) // sso.go
 	case "client":

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"onramp/models/secret"
 	"onramp/models/services"
 	"onramp/models/sessions"
+	"onramp/models/stream"
 	"onramp/views/emails"
 )
 
@@ -102,8 +104,19 @@ func (o *opened) services(keys *secret.Keys) (*services.Services, error) {
 		Portal:        sessions.Config{IdleTimeout: cfg.PortalIdle, AbsoluteTimeout: cfg.PortalMax},
 		Mail:          mc,
 		Renderer:      emails.NewRenderer(cfg.BaseURL).WithClientDownload(cfg.ClientDownloadURL),
-		Logger:        o.log,
+		// Development streams to receivers on this machine (http://localhost webhooks).
+		Stream: stream.Config{AllowLoopback: cfg.dev(), Hostname: baseHost(cfg.BaseURL)},
+		Logger: o.log,
 	})
+}
+
+// baseHost is the host of the public URL: the HOSTNAME of syslog messages.
+func baseHost(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // shutdown stops the server in order: HTTP first (no new requests; in-flight ones finish),

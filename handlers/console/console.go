@@ -14,6 +14,7 @@ import (
 	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/models/admins"
+	"onramp/models/apitokens"
 	"onramp/models/auth"
 	"onramp/models/codes"
 	"onramp/models/devices"
@@ -22,6 +23,7 @@ import (
 	"onramp/models/mail"
 	"onramp/models/provisioning"
 	"onramp/models/sso"
+	"onramp/models/stream"
 	"onramp/models/users"
 	"onramp/views"
 	"onramp/views/components"
@@ -41,6 +43,8 @@ type Deps struct {
 	SSO          *sso.Service
 	Events       *events.Service
 	Outbox       *mail.Outbox
+	Stream       *stream.Service
+	Tokens       *apitokens.Service
 	// Cookie is the console's session cookie.
 	Cookie *web.Cookie
 	// BaseURL is the public URL of the console (for links shown to people).

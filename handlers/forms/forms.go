@@ -60,3 +60,11 @@ type ConsoleSSO struct {
 	HelpdeskGroups string   `form:"helpdesk_groups"`
 	BreakGlass     []string `form:"break_glass"`
 }
+
+// APIToken is the API tokens page's create form: scopes are checkboxes, expires one of the
+// page's lifetimes ("" for never).
+type APIToken struct {
+	Name    string   `form:"name"`
+	Scopes  []string `form:"scopes"`
+	Expires string   `form:"expires"`
+}

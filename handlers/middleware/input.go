@@ -16,7 +16,7 @@ import (
 var storedHeaders = []string{"User-Agent"}
 
 // multiline are the form fields that hold several lines (text.ValidLines): a textarea's.
-var multiline = map[string]bool{"ca_pem": true}
+var multiline = map[string]bool{"ca_pem": true, "events": true}
 
 // maxNamed is the longest field name a refusal quotes: a longer one is described, not shown.
 const maxNamed = 64

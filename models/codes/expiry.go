@@ -4,11 +4,13 @@ import (
 	"context"
 	"slices"
 
+	"onramp/models"
 	"onramp/models/store"
 )
 
 // ExpireCodes wipes the encrypted copy of every code, of every account, whose expiry has passed,
-// and takes it off its user's active_codes; it returns how many it wiped. It works a batch per
+// takes it off its user's active_codes and writes its Registration Code / Expired event (once:
+// a copy is wiped once); it returns how many it wiped. It works a batch per
 // transaction, locking the batch's users before their codes (the order the Users Actions use),
 // and wipes only copies still there: a code used or revoked meanwhile is counted once, by
 // whoever changed it first. The expiry job runs it every minute; tests call it directly.
@@ -38,6 +40,13 @@ func (s *Service) ExpireCodes(ctx context.Context) (int, error) {
 				return err
 			}
 			n = len(wiped)
+			expired := make([]expiryNotice, len(wiped))
+			for i, w := range wiped {
+				expired[i] = expiryNotice{codeID: w.ID, accountID: w.AccountID, userID: w.SDPUserID, expiresAt: w.ExpiresAt}
+			}
+			if err := writeExpiryEvents(ctx, tx, models.SubCodeExpired, expired); err != nil {
+				return err
+			}
 			// Users by how many of their codes this batch wiped (almost always one each).
 			perUser := map[int64]int{}
 			for _, w := range wiped {

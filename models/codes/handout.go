@@ -88,6 +88,17 @@ type Handout struct {
 // active codes and records them shown (to the user page's timeline), any later call is
 // models.ErrGone. A handout of more than ShowLimit codes is not taken: its page offers the CSV.
 func (s *Service) ShowHandout(ctx context.Context, actor *models.Admin, id int64) (Handout, error) {
+	return s.showHandout(ctx, actor, id, ShowLimit)
+}
+
+// HandOver is ShowHandout for the admin API: every code of the handout, however many (a
+// handout of the API holds at most a request's users: users.InRequestLimit).
+func (s *Service) HandOver(ctx context.Context, actor *models.Admin, id int64) (Handout, error) {
+	return s.showHandout(ctx, actor, id, 0)
+}
+
+// showHandout takes the handout's codes: more than limit (0: no limit) are not taken.
+func (s *Service) showHandout(ctx context.Context, actor *models.Admin, id int64, limit int) (Handout, error) {
 	h, err := s.store.Handout(ctx, actor.AccountID, actor.ID, id)
 	if err != nil {
 		return Handout{}, err
@@ -99,11 +110,11 @@ func (s *Service) ShowHandout(ctx context.Context, actor *models.Admin, id int64
 		return Handout{}, err
 	}
 	now := s.now()
-	rows, err := s.store.HandoutCodesAfter(ctx, actor.AccountID, id, now, 0, ShowLimit+1)
+	rows, err := s.handoutRows(ctx, actor.AccountID, id, now, limit)
 	if err != nil {
 		return Handout{}, err
 	}
-	if len(rows) > ShowLimit {
+	if limit > 0 && len(rows) > limit {
 		out.More = true
 		return out, nil
 	}
@@ -128,6 +139,25 @@ func (s *Service) ShowHandout(ctx context.Context, actor *models.Admin, id int64
 		return Handout{}, err
 	}
 	return out, nil
+}
+
+// handoutRows reads the handout's active codes: limit+1 at most, or all of them (limit 0).
+func (s *Service) handoutRows(ctx context.Context, accountID, id int64, now time.Time, limit int) ([]store.CodeExportRow, error) {
+	if limit > 0 {
+		return s.store.HandoutCodesAfter(ctx, accountID, id, now, 0, limit+1)
+	}
+	var all []store.CodeExportRow
+	for {
+		var after int64
+		if len(all) > 0 {
+			after = all[len(all)-1].ID
+		}
+		rows, err := s.store.HandoutCodesAfter(ctx, accountID, id, now, after, batchSize)
+		if err != nil || len(rows) < batchSize {
+			return append(all, rows...), err
+		}
+		all = append(all, rows...)
+	}
 }
 
 // HandoutFilename is the attachment name of a handout's CSV.

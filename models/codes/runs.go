@@ -38,6 +38,13 @@ type expireWorker struct {
 }
 
 func (w *expireWorker) Work(ctx context.Context, _ *river.Job[expireArgs]) error {
+	warned, err := w.s.WarnExpiringCodes(ctx)
+	if warned > 0 {
+		w.s.log.Info("registration codes expire within a day unused", "count", warned)
+	}
+	if err != nil {
+		return err
+	}
 	n, err := w.s.ExpireCodes(ctx)
 	if n > 0 {
 		w.s.log.Info("wiped the encrypted copies of expired registration codes", "count", n)

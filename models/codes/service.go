@@ -264,6 +264,17 @@ func RevokeForUsersAt(ctx context.Context, tx *store.Store, accountID int64, use
 	return nil
 }
 
+// RevokeUserCodes revokes every active code of a user of the actor's account (one Revoked
+// event each), as Reset password does, without its other effects: the admin API's revoke.
+func (s *Service) RevokeUserCodes(ctx context.Context, actor *models.Admin, ip string, userID int64) error {
+	return s.store.Tx(ctx, func(tx *store.Store) error {
+		if _, err := tx.User(ctx, actor.AccountID, userID); err != nil {
+			return err
+		}
+		return RevokeForUsersAt(ctx, tx, actor.AccountID, []int64{userID}, models.AdminActor(actor, ip), s.now())
+	})
+}
+
 // UserCode is a code as the user page shows it (never its text), with the email of the admin
 // who generated it.
 type UserCode struct {

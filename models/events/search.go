@@ -86,11 +86,11 @@ func (r Range) span() time.Duration {
 // Types are the event types the menu offers (besides any other type the account's events have).
 var Types = []models.EventType{models.EventAdmin, models.EventUser, models.EventPortal, models.EventCode,
 	models.EventDevice, models.EventClient, models.EventDirectory, models.EventDirectorySync, models.EventGroup,
-	models.EventSSO}
+	models.EventSSO, models.EventAPI, models.EventStream}
 
 // ActorTypes are the kinds of actor the menu offers.
 var ActorTypes = []models.ActorType{models.ActorAdmin, models.ActorHelpdesk, models.ActorUser, models.ActorClient, models.ActorSystem,
-	models.ActorDirectory}
+	models.ActorDirectory, models.ActorAPIToken}
 
 // Criteria are the filter as typed: the query string of /events and /events.csv.
 type Criteria struct {
@@ -491,7 +491,31 @@ var CSVHeader = []string{"Time (UTC)", "Type", "Sub-type", "Actor type", "Actor"
 // triggers neutralised), newest first, reading them in keyset batches so that memory stays flat.
 // The criteria are checked first: open is called only once they are valid, before the first
 // byte, so that the caller can still answer a mistake with an error page.
-func (s *Service) ExportCSV(ctx context.Context, actor *models.Admin, ip string, c Criteria, open func() io.Writer) (err error) {
+func (s *Service) ExportCSV(ctx context.Context, actor *models.Admin, ip string, c Criteria, open func() io.Writer) error {
+	var w *csvsafe.Writer
+	return s.Export(ctx, actor, ip, c, "csv", func() error {
+		w = csvsafe.NewWriter(open())
+		if err := w.Write(CSVHeader...); err != nil {
+			return err
+		}
+		return w.Flush()
+	}, func(batch []models.Event) error {
+		for i := range batch {
+			e := &batch[i]
+			if err := w.Write(e.OccurredAt.UTC().Format("2006-01-02 15:04:05"), string(e.Type), e.SubType, string(e.ActorType),
+				e.ActorLabel, e.Email, optID(e.SDPUserID), optID(e.DeviceID), e.SourceIP, DetailsText(e.Details)); err != nil {
+				return err
+			}
+		}
+		return w.Flush()
+	})
+}
+
+// Export hands every event matching the criteria to each, newest first, in keyset batches
+// (memory stays flat), and records an Events Exported event naming the format. The criteria
+// are checked first: begin is called only once they are valid, before any batch.
+func (s *Service) Export(ctx context.Context, actor *models.Admin, ip string, c Criteria, format string, begin func() error,
+	each func([]models.Event) error) (err error) {
 	kinds, err := s.store.EventKinds(ctx, actor.AccountID)
 	if err != nil {
 		return err
@@ -505,6 +529,9 @@ func (s *Service) ExportCSV(ctx context.Context, actor *models.Admin, ip string,
 		// Who took which events out of the console is itself an event, even for a download
 		// that stopped half-way.
 		details := map[string]string{"rows": strconv.Itoa(rows), "filter": c.summary()}
+		if format != "csv" {
+			details["format"] = format
+		}
 		if err != nil {
 			details["complete"] = "no"
 		}
@@ -513,25 +540,13 @@ func (s *Service) ExportCSV(ctx context.Context, actor *models.Admin, ip string,
 			err = rerr
 		}
 	}()
-	w := csvsafe.NewWriter(open())
-	if err := w.Write(CSVHeader...); err != nil {
+	if err := begin(); err != nil {
 		return err
 	}
-	err = s.store.EachEvent(ctx, actor.AccountID, f, exportBatch, func(batch []models.Event) error {
+	return s.store.EachEvent(ctx, actor.AccountID, f, exportBatch, func(batch []models.Event) error {
 		rows += len(batch)
-		for i := range batch {
-			e := &batch[i]
-			if err := w.Write(e.OccurredAt.UTC().Format("2006-01-02 15:04:05"), string(e.Type), e.SubType, string(e.ActorType),
-				e.ActorLabel, e.Email, optID(e.SDPUserID), optID(e.DeviceID), e.SourceIP, DetailsText(e.Details)); err != nil {
-				return err
-			}
-		}
-		return w.Flush()
+		return each(batch)
 	})
-	if err != nil {
-		return err
-	}
-	return w.Flush()
 }
 
 func optID(id *int64) string {

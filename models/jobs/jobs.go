@@ -31,6 +31,8 @@ const (
 	QueueCodes = "codes" // the expiry of registration codes (models/codes)
 	// QueueMaintenance is housekeeping, such as the purge of expired sessions.
 	QueueMaintenance = "maintenance"
+	// QueueStream is event streaming: a delivery job per destination (models/stream).
+	QueueStream = "stream"
 )
 
 // RescueAfter is how long a job may stay running before River's rescuer (on the leader, every
@@ -78,7 +80,7 @@ func New(s *store.Store, cfg Config) (*Jobs, error) {
 	j := &Jobs{workers: river.NewWorkers()}
 	rc := &river.Config{
 		Queues: map[string]river.QueueConfig{QueueMail: {MaxWorkers: 4}, QueueRuns: {MaxWorkers: 4}, QueueCodes: {MaxWorkers: 2},
-			QueueMaintenance: {MaxWorkers: 1}},
+			QueueMaintenance: {MaxWorkers: 1}, QueueStream: {MaxWorkers: 4}},
 		Workers:           j.workers,
 		FetchPollInterval: poll,
 		FetchCooldown:     min(poll, 100*time.Millisecond),
@@ -136,6 +138,17 @@ func (j *Jobs) InsertTx(ctx context.Context, tx *store.Store, args river.JobArgs
 		return fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
 	}
 	return nil
+}
+
+// Insert inserts a job on its own, outside any transaction: a kick of work whose data is
+// committed already. A unique job that exists already is not inserted again: the result says
+// so (UniqueSkippedAsDuplicate) and holds that job.
+func (j *Jobs) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	res, err := j.client.Insert(ctx, args, opts)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
+	}
+	return res, nil
 }
 
 // insertBatch is how many jobs one statement of InsertManyTx carries.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"onramp/models/admins"
+	"onramp/models/apitokens"
 	"onramp/models/auth"
 	"onramp/models/codes"
 	"onramp/models/devices"
@@ -25,6 +26,7 @@ import (
 	"onramp/models/sessions"
 	"onramp/models/sso"
 	"onramp/models/store"
+	"onramp/models/stream"
 	"onramp/models/users"
 )
 
@@ -42,7 +44,9 @@ type Config struct {
 	Mail          mail.Config
 	Renderer      mail.Renderer
 	Jobs          jobs.Config
-	Logger        *slog.Logger
+	// Stream tunes event streaming; its RetryDelay defaults to Jobs.RetryDelay.
+	Stream stream.Config
+	Logger *slog.Logger
 	// Clock replaces the time of every service (tests); nil means the real time.
 	Clock func() time.Time
 	// Sleep replaces how a service waits (tests move their Clock instead); nil means the real
@@ -66,6 +70,8 @@ type Services struct {
 	Events       *events.Service
 	Directory    *directory.Service
 	SSO          *sso.Service
+	Stream       *stream.Service
+	Tokens       *apitokens.Service
 }
 
 // New builds the services over s. The job queue is built first, so that each service registers
@@ -110,7 +116,16 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.Directory.ScheduleSyncs(j)
 	sv.SSO = sso.New(s, cfg.Keys, sso.Config{BaseURL: cfg.BaseURL, Logger: log})
 	sv.Devices.WithSSO(sv.SSO)
+	sv.Tokens = apitokens.New(s, cfg.Keys)
 	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
+	sc := cfg.Stream
+	if sc.RetryDelay == 0 {
+		sc.RetryDelay = jc.RetryDelay
+	}
+	if sc.Logger == nil {
+		sc.Logger = log
+	}
+	sv.Stream = stream.New(s, cfg.Keys, j, sc)
 	if now := cfg.Clock; now != nil {
 		sv.Runs.WithClock(now)
 		sv.Auth.WithClock(now)
@@ -121,6 +136,8 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 		sv.Events.WithClock(now)
 		sv.Directory.WithClock(now)
 		sv.SSO.WithClock(now)
+		sv.Stream.WithClock(now)
+		sv.Tokens.WithClock(now)
 	}
 	if cfg.Sleep != nil {
 		sv.Devices.WithSleep(cfg.Sleep)

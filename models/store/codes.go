@@ -84,6 +84,7 @@ type CodeRef struct {
 	ID        int64
 	AccountID int64
 	SDPUserID int64
+	ExpiresAt time.Time // set by WipeExpiredCodes only
 }
 
 // RevokeUserCodes revokes the active codes of the account's users among ids at now (revoked_at
@@ -159,7 +160,7 @@ func (s *Store) WipeExpiredCodes(ctx context.Context, ids []int64, now time.Time
 	var out []CodeRef
 	err := s.q(ctx).Raw(`UPDATE registration_codes SET encrypted = ''
 		WHERE id IN ? AND encrypted <> '' AND expires_at <= ?
-		RETURNING id, account_id, sdp_user_id`, ids, now).Scan(&out).Error
+		RETURNING id, account_id, sdp_user_id, expires_at`, ids, now).Scan(&out).Error
 	return out, wrap(err)
 }
 

@@ -12,7 +12,11 @@ func (s *Store) CreateEvent(ctx context.Context, e *models.Event) error {
 	if e.OccurredAt.IsZero() {
 		e.OccurredAt = time.Now().UTC()
 	}
-	return wrap(s.q(ctx).Create(e).Error)
+	if err := s.q(ctx).Create(e).Error; err != nil {
+		return wrap(err)
+	}
+	s.eventsWritten()
+	return nil
 }
 
 // RecordEvent writes e even when ctx is cancelled (a download whose client went away still
@@ -42,7 +46,11 @@ func (s *Store) CreateEvents(ctx context.Context, es []*models.Event) error {
 			e.OccurredAt = now
 		}
 	}
-	return wrap(s.q(ctx).CreateInBatches(es, s.insertBatch(500)).Error)
+	if err := s.q(ctx).CreateInBatches(es, s.insertBatch(500)).Error; err != nil {
+		return wrap(err)
+	}
+	s.eventsWritten()
+	return nil
 }
 
 // UserEvents returns the newest events about one SDP user of an account.

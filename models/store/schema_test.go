@@ -31,6 +31,11 @@ var persisted = []any{
 	&models.ConsoleSSO{},
 	&models.SSOSettings{},
 	&models.SSOLogin{},
+	&models.StreamDestination{},
+	&models.StreamFilter{},
+	&models.StreamAttempt{},
+	&models.APIToken{},
+	&models.APIIdempotencyKey{},
 }
 
 func TestMigratedSchemaHasEveryModelColumn(t *testing.T) {

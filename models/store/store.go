@@ -35,6 +35,10 @@ type Store struct {
 	afterCommit *[]func()
 	// trace is Trace's function, or nil.
 	trace *func(sql string, args []any)
+	// onEvents is called after events are committed (OnEventsCommitted); wroteEvents is the
+	// flag of the transaction this Store runs in, nil outside Tx.
+	onEvents    func()
+	wroteEvents *bool
 }
 
 // Options tune Open.
@@ -146,11 +150,16 @@ func (s *Store) Close() error { return s.SQLDB().Close() }
 
 // Tx runs fn in one transaction: it commits when fn returns nil and rolls back otherwise.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
-	// A nested transaction (a savepoint) hands its work to the outermost one's commit.
+	// A nested transaction (a savepoint) hands its work, and its events, to the outermost one's
+	// commit.
 	var own []func()
 	after := s.afterCommit
 	if after == nil {
 		after = &own
+	}
+	wrote := s.wroteEvents
+	if wrote == nil {
+		wrote = new(bool)
 	}
 	trace := *s.trace
 	if s.afterCommit != nil {
@@ -160,7 +169,8 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 		trace("BEGIN", nil)
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(&Store{db: tx, dialect: s.dialect, caches: s.caches, consoleSessionSQL: s.consoleSessionSQL, afterCommit: after, trace: s.trace})
+		return fn(&Store{db: tx, dialect: s.dialect, caches: s.caches, consoleSessionSQL: s.consoleSessionSQL,
+			afterCommit: after, trace: s.trace, onEvents: s.onEvents, wroteEvents: wrote})
 	})
 	switch {
 	case trace != nil && err == nil:
@@ -172,8 +182,27 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 		for _, f := range own {
 			f()
 		}
+		if *wrote && s.wroteEvents == nil && s.onEvents != nil {
+			s.onEvents()
+		}
 	}
 	return err
+}
+
+// OnEventsCommitted sets f to be called after a transaction (or a statement outside one) that
+// wrote events commits: event streaming starts delivering then instead of at its next sweep.
+// f must not block. Set it while wiring, before the Store is shared.
+func (s *Store) OnEventsCommitted(f func()) { s.onEvents = f }
+
+// eventsWritten notes that events were written: f runs now outside a transaction, after the
+// commit inside one.
+func (s *Store) eventsWritten() {
+	switch {
+	case s.wroteEvents != nil:
+		*s.wroteEvents = true
+	case s.onEvents != nil:
+		s.onEvents()
+	}
 }
 
 func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }

@@ -67,7 +67,8 @@ func (s *Service) start(ctx context.Context, actor *models.Admin, ip string, a A
 			return err
 		}
 		run, err = s.runs.Start(ctx, tx, &models.Run{AccountID: actor.AccountID, Kind: models.RunUserAction, Action: string(a),
-			Filter: string(filter), Total: int(n), MaxUserID: maxID, AdminID: who.ID, ActorType: who.Type, ActorLabel: who.Label, SourceIP: ip})
+			// AdminID is an admin (an API token's owner, not the token: who.ID), as the handout's.
+			Filter: string(filter), Total: int(n), MaxUserID: maxID, AdminID: &actor.ID, ActorType: who.Type, ActorLabel: who.Label, SourceIP: ip})
 		if err != nil || !a.HandsOutCodes() {
 			return err
 		}
