@@ -40,7 +40,10 @@ type Config struct {
 	// ClientDownloadURL is where users download the VPN client (ONRAMP_CLIENT_DOWNLOAD_URL),
 	// linked from MyVPN; "" when not configured.
 	ClientDownloadURL string
-	Logger            *slog.Logger
+	// MetricsToken, when set, serves the Prometheus series at /metrics to requests that carry
+	// it as a bearer token (ONRAMP_METRICS_TOKEN); unset, /metrics is 404 on this router.
+	MetricsToken string
+	Logger       *slog.Logger
 }
 
 // audiences are the handlers of each audience, which the route table and the error handler
@@ -53,6 +56,7 @@ type audiences struct {
 	signon  *signon.Handler
 	probes  *probes
 	static  echo.HandlerFunc
+	metrics echo.HandlerFunc
 }
 
 // apiPrefix starts the addresses of the JSON APIs: their errors are JSON, never pages or
@@ -77,10 +81,14 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 			Cookie: web.NewCookie("onramp_portal", portal.Path, cfg.Keys.Derive("portal-cookie-hash"), cfg.Keys.Derive("portal-cookie-block"),
 				sv.Portal.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
 			BaseURL: strings.TrimRight(cfg.BaseURL, "/"), ClientDownloadURL: cfg.ClientDownloadURL, Debug: cfg.Debug, Log: log}),
-		client: clientapi.New(sv.Devices, func(link string) string { return base + e.Reverse("sso.client", link) }, log),
-		scim:   scim.New(sv.Directory, log),
-		probes: &probes{db: sv},
-		static: serveStatic(static.Files),
+		client:  clientapi.New(sv.Devices, func(link string) string { return base + e.Reverse("sso.client", link) }, sv.Metrics, log),
+		scim:    scim.New(sv.Directory, log),
+		probes:  &probes{db: sv},
+		static:  serveStatic(static.Files),
+		metrics: func(echo.Context) error { return echo.ErrNotFound },
+	}
+	if cfg.MetricsToken != "" {
+		a.metrics = echo.WrapHandler(MetricsHandler(sv.Metrics, cfg.MetricsToken, log))
 	}
 
 	// The sign-in attempts of each purpose end with the audience that began them.
@@ -98,6 +106,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 	e.Pre(echomw.RemoveTrailingSlashWithConfig(echomw.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(
 		echomw.RequestID(),
+		middleware.Metrics(sv.Metrics, a.knownRoute()),
 		middleware.RequestLogger(log),
 		echomw.Recover(),
 		echomw.BodyLimit("2M"),
@@ -134,9 +143,10 @@ func (a audiences) handleError(err error, c echo.Context) {
 
 func isStatic(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/static/") }
 
+// isProbe says whether the request is for a probe, or for the metrics Prometheus scrapes.
 func isProbe(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return p == "/healthz" || p == "/readyz"
+	return p == "/healthz" || p == "/readyz" || p == MetricsPath
 }
 
 func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, apiPrefix) }

@@ -43,6 +43,7 @@ func (a audiences) routes() []route {
 	return []route{
 		{http.MethodGet, "/healthz", "healthz", a.probes.healthz, public},
 		{http.MethodGet, "/readyz", "readyz", a.probes.readyz, public},
+		{http.MethodGet, MetricsPath, "metrics", a.metrics, public},
 		{http.MethodGet, "/static/*", "static", a.static, public},
 		{http.MethodHead, "/static/*", "static.head", a.static, public},
 
@@ -159,6 +160,16 @@ func (a audiences) routes() []route {
 		{http.MethodGet, scim.Prefix + "/ResourceTypes", "scim.resourcetypes", sc.ResourceTypes, scimAPI},
 		{http.MethodGet, scim.Prefix + "/Schemas", "scim.schemas", sc.Schemas, scimAPI},
 	}
+}
+
+// knownRoute says whether a route pattern is one of the table's (the metrics label routes by
+// their pattern, and anything else as unmatched).
+func (a audiences) knownRoute() func(string) bool {
+	known := map[string]bool{}
+	for _, r := range a.routes() {
+		known[r.path] = true
+	}
+	return func(p string) bool { return known[p] }
 }
 
 // register adds every route with the middleware of its access level.

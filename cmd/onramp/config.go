@@ -38,7 +38,11 @@ type config struct {
 	// ClientDownloadURL is where users download the VPN client: linked from invitations and
 	// MyVPN when set.
 	ClientDownloadURL string
-	secretSource      string
+	// MetricsToken serves /metrics on the main listener to requests that carry it as a
+	// bearer token; MetricsAddr serves it on a listener of its own (docs/metrics.md).
+	MetricsToken string
+	MetricsAddr  string
+	secretSource string
 }
 
 func (c config) dev() bool { return c.Env == "development" }
@@ -67,6 +71,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		TrustProxy:  getenv("ONRAMP_TRUST_PROXY") == "1" || getenv("ONRAMP_TRUST_PROXY") == "true",
 		SMTPURL:     getenv("SMTP_URL"),
 		MailFrom:    getenv("MAIL_FROM"),
+		MetricsAddr: getenv("ONRAMP_METRICS_ADDR"),
 	}
 	if c.Env != "development" && c.Env != "production" {
 		return c, fmt.Errorf("ONRAMP_ENV must be development or production, not %q", c.Env)
@@ -92,6 +97,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.ClientDownloadURL, err = webURL(getenv, "ONRAMP_CLIENT_DOWNLOAD_URL"); err != nil {
 		return c, err
+	}
+	if c.MetricsToken = getenv("ONRAMP_METRICS_TOKEN"); c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return c, errors.New("ONRAMP_METRICS_TOKEN must be at least 16 characters (try: openssl rand -hex 32)")
 	}
 	if c.BaseURL == "" {
 		host, port, err := net.SplitHostPort(c.Addr)
