@@ -21,6 +21,7 @@ import (
 	"onramp/models/password"
 	"onramp/models/portal"
 	"onramp/models/provisioning"
+	"onramp/models/retention"
 	"onramp/models/runs"
 	"onramp/models/secret"
 	"onramp/models/sessions"
@@ -69,6 +70,7 @@ type Services struct {
 	Events       *events.Service
 	Directory    *directory.Service
 	SSO          *sso.Service
+	Retention    *retention.Service
 }
 
 // New builds the services over s. The job queue is built first, so that each service registers
@@ -116,6 +118,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.SSO = sso.New(s, cfg.Keys, sso.Config{BaseURL: cfg.BaseURL, Logger: log})
 	sv.Devices.WithSSO(sv.SSO)
 	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
+	sv.Retention = retention.New(s, j, log)
 	if now := cfg.Clock; now != nil {
 		sv.Runs.WithClock(now)
 		sv.Auth.WithClock(now)
@@ -126,6 +129,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 		sv.Events.WithClock(now)
 		sv.Directory.WithClock(now)
 		sv.SSO.WithClock(now)
+		sv.Retention.WithClock(now)
 	}
 	if cfg.Sleep != nil {
 		sv.Devices.WithSleep(cfg.Sleep)
