@@ -116,6 +116,8 @@ func (a audiences) routes() []route {
 		{http.MethodPost, "/settings/administrators/:id/enable", "admins.enable", con.AdminsEnable, adminOnly},
 		{http.MethodPost, "/settings/administrators/:id/link", "admins.link", con.AdminsLink, adminOnly},
 		{http.MethodPost, "/settings/administrators/:id/two-step/remove", "admins.twostep.remove", con.AdminsTwoStepRemove, adminOnly},
+		{http.MethodGet, "/settings/retention", "retention", con.RetentionPage, adminOnly},
+		{http.MethodPost, "/settings/retention", "retention.save", con.RetentionSave, adminOnly},
 
 		{http.MethodGet, "/myvpn/activate/:token", "portal.activate", pt.ActivatePage, portalVisitor},
 		{http.MethodPost, "/myvpn/activate/:token", "portal.activate.submit", pt.Activate, portalVisitor},

@@ -99,7 +99,8 @@ func (p Page) Navigation() []NavSection {
 	}
 	sections = append(sections, monitoring)
 	if p.Viewer.IsAdmin() {
-		sections = append(sections, NavSection{Heading: "Settings", Items: []NavItem{{Route: "admins.list", Label: "Administrators", Icon: "shield"}}})
+		sections = append(sections, NavSection{Heading: "Settings", Items: []NavItem{{Route: "admins.list", Label: "Administrators", Icon: "shield"},
+			{Route: "retention", Label: "Data Retention", Icon: "archive"}}})
 	}
 	return sections
 }

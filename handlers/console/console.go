@@ -21,6 +21,7 @@ import (
 	"onramp/models/events"
 	"onramp/models/mail"
 	"onramp/models/provisioning"
+	"onramp/models/retention"
 	"onramp/models/sso"
 	"onramp/models/users"
 	"onramp/views"
@@ -41,6 +42,7 @@ type Deps struct {
 	SSO          *sso.Service
 	Events       *events.Service
 	Outbox       *mail.Outbox
+	Retention    *retention.Service
 	// Cookie is the console's session cookie.
 	Cookie *web.Cookie
 	// BaseURL is the public URL of the console (for links shown to people).
