@@ -166,6 +166,15 @@ func (s *Service) Purge(ctx context.Context, budget time.Duration) (Result, erro
 	}
 }
 
+// atLeast is n days, or def when n is below the settings' minimum: a row that never went
+// through the settings (an account written by hand, say) never means "keep nothing".
+func atLeast(n, minimum, def int) int {
+	if n < minimum {
+		return def
+	}
+	return n
+}
+
 // cutoff is the moment before which what is kept for n days goes.
 func cutoff(now time.Time, n int) time.Time { return now.AddDate(0, 0, -n) }
 
@@ -201,7 +210,8 @@ func (p *purge) batches(batch func(tx *store.Store) (int64, error)) (int64, erro
 
 // account purges one account and records what it purged, if anything.
 func (p *purge) account(a *models.Account, now time.Time) (Result, error) {
-	events, mailBefore := cutoff(now, a.EventRetentionDays), cutoff(now, a.MailBodyRetentionDays)
+	events := cutoff(now, atLeast(a.EventRetentionDays, models.MinEventRetentionDays, models.DefaultEventRetentionDays))
+	mailBefore := cutoff(now, atLeast(a.MailBodyRetentionDays, models.MinMailBodyRetentionDays, models.DefaultMailBodyRetentionDays))
 	var r Result
 	var err error
 	r.Events, err = p.batches(func(tx *store.Store) (int64, error) { return tx.PurgeEvents(p.ctx, &a.ID, events, p.svc.batch) })

@@ -266,3 +266,21 @@ func TestSaveSettings(t *testing.T) {
 		t.Fatalf("the same again: %v %v", changed, err)
 	}
 }
+
+// An account whose retention was never set (0 days, written around the settings) keeps the
+// defaults: a purge never takes everything.
+func TestPurgeWithoutSettingsKeepsTheDefaults(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	bare := f.account("bare", 0, 0)
+	f.events(bare, 2, 40*day)
+	f.events(bare, 1, 401*day)
+	f.mail(bare, 1, models.MailSent, 10*day)
+	f.mail(bare, 1, models.MailSent, 31*day)
+	if n := f.count("SELECT COUNT(*) FROM accounts WHERE event_retention_days = 0 AND mail_body_retention_days = 0"); n != 1 {
+		t.Fatalf("%d accounts without settings", n)
+	}
+	if res, err := f.svc.Purge(context.Background(), time.Hour); err != nil || res != (Result{Events: 1, MailBodies: 1, Done: true}) {
+		t.Fatalf("purge: %+v %v, want the defaults (400 and 30 days) applied", res, err)
+	}
+}
