@@ -44,11 +44,14 @@ type Config struct {
 	ClientDownloadURL string
 	// Draining reports that the server is shutting down (/readyz answers 503); nil: never.
 	Draining func() bool
-	Logger   *slog.Logger
 	// APIBurst and APIEvery are the admin API's rate limit per token (0: api.DefaultBurst,
 	// api.DefaultEvery).
 	APIBurst int
 	APIEvery time.Duration
+	// MetricsToken, when set, serves the Prometheus series at /metrics to requests that carry
+	// it as a bearer token (ONRAMP_METRICS_TOKEN); unset, /metrics is 404 on this router.
+	MetricsToken string
+	Logger       *slog.Logger
 }
 
 // audiences are the handlers of each audience, which the route table and the error handler
@@ -62,6 +65,7 @@ type audiences struct {
 	signon  *signon.Handler
 	probes  *probes
 	static  echo.HandlerFunc
+	metrics echo.HandlerFunc
 }
 
 // apiPrefix starts the addresses of the JSON APIs: their errors are JSON, never pages or
@@ -82,7 +86,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	a := audiences{
 		console: console.New(console.Deps{Auth: sv.Auth, Admins: sv.Admins, Users: sv.Users, Provisioning: sv.Provisioning,
-			Codes: sv.Codes, Devices: sv.Devices, Directory: sv.Directory, Events: sv.Events, Outbox: sv.Outbox, SSO: sv.SSO, Tokens: sv.Tokens, Stream: sv.Stream, Secure: cfg.Secure,
+			Codes: sv.Codes, Devices: sv.Devices, Directory: sv.Directory, Events: sv.Events, Outbox: sv.Outbox, SSO: sv.SSO, Retention: sv.Retention, Tokens: sv.Tokens, Stream: sv.Stream, Secure: cfg.Secure,
 			Cookie: web.NewCookie("onramp_session", "/", cfg.Keys.Derive("cookie-hash"), cfg.Keys.Derive("cookie-block"),
 				sv.Auth.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
 			BaseURL: cfg.BaseURL, Debug: cfg.Debug, Log: log}),
@@ -90,12 +94,16 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 			Cookie: web.NewCookie("onramp_portal", portal.Path, cfg.Keys.Derive("portal-cookie-hash"), cfg.Keys.Derive("portal-cookie-block"),
 				sv.Portal.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
 			BaseURL: strings.TrimRight(cfg.BaseURL, "/"), ClientDownloadURL: cfg.ClientDownloadURL, Debug: cfg.Debug, Log: log}),
-		client: clientapi.New(sv.Devices, func(link string) string { return base + e.Reverse("sso.client", link) }, log),
+		client: clientapi.New(sv.Devices, func(link string) string { return base + e.Reverse("sso.client", link) }, sv.Metrics, log),
 		scim:   scim.New(sv.Directory, log),
 		api: api.New(api.Deps{Tokens: sv.Tokens, Users: sv.Users, Codes: sv.Codes, Devices: sv.Devices, Events: sv.Events,
 			Provisioning: sv.Provisioning, Stream: sv.Stream, Burst: cfg.APIBurst, Every: cfg.APIEvery, Log: log}),
-		probes: &probes{db: sv, draining: draining},
-		static: serveStatic(static.Files),
+		probes:  &probes{db: sv, draining: draining},
+		static:  serveStatic(static.Files),
+		metrics: func(echo.Context) error { return echo.ErrNotFound },
+	}
+	if cfg.MetricsToken != "" {
+		a.metrics = echo.WrapHandler(MetricsHandler(sv.Metrics, cfg.MetricsToken, log))
 	}
 
 	// The sign-in attempts of each purpose end with the audience that began them.
@@ -113,6 +121,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 	e.Pre(echomw.RemoveTrailingSlashWithConfig(echomw.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(
 		echomw.RequestID(),
+		middleware.Metrics(sv.Metrics, a.knownRoute()),
 		middleware.RequestLogger(log, isProbe),
 		echomw.Recover(),
 		echomw.BodyLimit("2M"),
@@ -151,9 +160,10 @@ func (a audiences) handleError(err error, c echo.Context) {
 
 func isStatic(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/static/") }
 
+// isProbe says whether the request is for a probe, or for the metrics Prometheus scrapes.
 func isProbe(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return p == "/healthz" || p == "/readyz"
+	return p == "/healthz" || p == "/readyz" || p == MetricsPath
 }
 
 func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, apiPrefix) }

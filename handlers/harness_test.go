@@ -53,6 +53,9 @@ type testApp struct {
 
 const testPassword = "violet harbour lantern"
 
+// testMetricsToken is the bearer token of every test app's /metrics (metrics_test.go).
+const testMetricsToken = "metrics-token-for-tests"
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	stopChromium() // harness_browser_test.go
@@ -107,7 +110,7 @@ func newAppOn(t testing.TB, s *store.Store, opts ...appOption) *testApp {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	router := handlers.New(sv, handlers.Config{Keys: keys, BaseURL: cfg.BaseURL, Logger: log})
+	router := handlers.New(sv, handlers.Config{Keys: keys, BaseURL: cfg.BaseURL, MetricsToken: testMetricsToken, Logger: log})
 	a.srv.Config.Handler = router
 	a.srv.Start()
 	return a

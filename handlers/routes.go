@@ -48,6 +48,7 @@ func (a audiences) routes() []route {
 		{http.MethodGet, "/readyz", "readyz", a.probes.readyz, public},
 		{http.MethodHead, "/healthz", "healthz.head", a.probes.healthz, public},
 		{http.MethodHead, "/readyz", "readyz.head", a.probes.readyz, public},
+		{http.MethodGet, MetricsPath, "metrics", a.metrics, public},
 		{http.MethodGet, "/static/*", "static", a.static, public},
 		{http.MethodHead, "/static/*", "static.head", a.static, public},
 
@@ -131,6 +132,8 @@ func (a audiences) routes() []route {
 		{http.MethodPost, "/settings/event-streaming/:id/disable", "stream.disable", con.StreamDisable, adminOnly},
 		{http.MethodPost, "/settings/event-streaming/:id/delete", "stream.delete", con.StreamDelete, adminOnly},
 		{http.MethodPost, "/settings/event-streaming/:id/test", "stream.test", con.StreamTest, adminOnly},
+		{http.MethodGet, "/settings/retention", "retention", con.RetentionPage, adminOnly},
+		{http.MethodPost, "/settings/retention", "retention.save", con.RetentionSave, adminOnly},
 
 		{http.MethodGet, "/myvpn/activate/:token", "portal.activate", pt.ActivatePage, portalVisitor},
 		{http.MethodPost, "/myvpn/activate/:token", "portal.activate.submit", pt.Activate, portalVisitor},
@@ -196,6 +199,16 @@ func (a audiences) routes() []route {
 		{http.MethodGet, scim.Prefix + "/ResourceTypes", "scim.resourcetypes", sc.ResourceTypes, scimAPI},
 		{http.MethodGet, scim.Prefix + "/Schemas", "scim.schemas", sc.Schemas, scimAPI},
 	}
+}
+
+// knownRoute says whether a route pattern is one of the table's (the metrics label routes by
+// their pattern, and anything else as unmatched).
+func (a audiences) knownRoute() func(string) bool {
+	known := map[string]bool{}
+	for _, r := range a.routes() {
+		known[r.path] = true
+	}
+	return func(p string) bool { return known[p] }
 }
 
 // register adds every route with the middleware of its access level.

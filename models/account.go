@@ -17,8 +17,12 @@ type Account struct {
 	CodeExpiryHours    int
 	CodeExpiryUnit     string
 	SSOEnabled         bool
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// How long the account keeps its events, and the bodies of its sent mail (Settings > Data
+	// Retention; models/retention).
+	EventRetentionDays    int
+	MailBodyRetentionDays int
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 }
 
 // ProvisioningMethod is how new SDP users get the client.
@@ -72,8 +76,19 @@ func (a *Account) OffersMFA() bool {
 // NewAccount returns an account with the default settings.
 func NewAccount(name string) *Account {
 	return &Account{Name: name, ProvisioningMethod: MethodInvitationEmail, InviteManual: true, InviteDirectory: true,
-		NotifyDisabled: true, CodeExpiryHours: MaxCodeExpiryHours, CodeExpiryUnit: "days"}
+		NotifyDisabled: true, CodeExpiryHours: MaxCodeExpiryHours, CodeExpiryUnit: "days",
+		EventRetentionDays: DefaultEventRetentionDays, MailBodyRetentionDays: DefaultMailBodyRetentionDays}
 }
+
+// Data retention: the defaults of a new account, and the limits of the settings.
+const (
+	DefaultEventRetentionDays    = 400
+	DefaultMailBodyRetentionDays = 30
+	MinEventRetentionDays        = 30
+	MaxEventRetentionDays        = 3650
+	MinMailBodyRetentionDays     = 1
+	MaxMailBodyRetentionDays     = 3650
+)
 
 var accountNameRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
 

@@ -42,6 +42,8 @@ const (
 	SubSettingsChanged = "Settings Changed"
 	SubEventsExported  = "Events Exported"
 	SubHeldMailSent    = "Held Mail Sent"
+	// SubDataPurged: data retention deleted old events and emptied old mail bodies.
+	SubDataPurged = "Data Purged"
 
 	SubUserCreated       = "Created"
 	SubUserInvited       = "Invited"

@@ -109,6 +109,9 @@ type MailMessage struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	SentAt    *time.Time
+	// BodyPurgedAt is when data retention emptied the bodies of this sent message (nil while it
+	// has them); the rest of the row stays.
+	BodyPurgedAt *time.Time
 }
 
 // MailSecretMark stands for a message's secret in its stored bodies. It is made of characters

@@ -100,7 +100,8 @@ func (p Page) Navigation() []NavSection {
 	sections = append(sections, monitoring)
 	if p.Viewer.IsAdmin() {
 		sections = append(sections, NavSection{Heading: "Settings", Items: []NavItem{{Route: "admins.list", Label: "Administrators", Icon: "shield"},
-			{Route: "apitokens", Label: "API tokens", Icon: "key"}, {Route: "stream", Label: "Event streaming", Icon: "stream"}}})
+			{Route: "apitokens", Label: "API tokens", Icon: "key"}, {Route: "stream", Label: "Event streaming", Icon: "stream"},
+			{Route: "retention", Label: "Data Retention", Icon: "archive"}}})
 	}
 	return sections
 }

@@ -46,7 +46,11 @@ type config struct {
 	DrainDelay time.Duration
 	// LogLevel is the least level logged (ONRAMP_LOG_LEVEL): INFO by default; DEBUG adds the
 	// health probes' requests.
-	LogLevel     slog.Level
+	LogLevel slog.Level
+	// MetricsToken serves /metrics on the main listener to requests that carry it as a
+	// bearer token; MetricsAddr serves it on a listener of its own (docs/metrics.md).
+	MetricsToken string
+	MetricsAddr  string
 	secretSource string
 }
 
@@ -85,6 +89,7 @@ func loadConfig(environ func(string) string) (config, error) {
 		TrustProxy:  getenv("ONRAMP_TRUST_PROXY") == "1" || getenv("ONRAMP_TRUST_PROXY") == "true",
 		SMTPURL:     getenv("SMTP_URL"),
 		MailFrom:    getenv("MAIL_FROM"),
+		MetricsAddr: getenv("ONRAMP_METRICS_ADDR"),
 	}
 	if c.Env != "development" && c.Env != "production" {
 		p.add(fmt.Errorf("ONRAMP_ENV must be development or production, not %q", c.Env))
@@ -96,6 +101,9 @@ func loadConfig(environ func(string) string) (config, error) {
 	c.PortalMax = p.duration(duration(getenv, "ONRAMP_PORTAL_SESSION_MAX", 12*time.Hour))
 	c.ActivationTTL = p.duration(duration(getenv, "ONRAMP_ACTIVATION_TTL", 24*time.Hour))
 	c.ClientDownloadURL = p.text(webURL(getenv, "ONRAMP_CLIENT_DOWNLOAD_URL"))
+	if c.MetricsToken = getenv("ONRAMP_METRICS_TOKEN"); c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		p.add(errors.New("ONRAMP_METRICS_TOKEN must be at least 16 characters (try: openssl rand -hex 32)"))
+	}
 	// A load balancer needs a moment to see /readyz fail before the listener closes; a
 	// developer's Ctrl-C does not.
 	drainDefault := 5 * time.Second

@@ -44,7 +44,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	var draining atomic.Bool
 	router := handlers.New(sv, handlers.Config{Keys: keys, BaseURL: cfg.BaseURL, Secure: cfg.secure(), Debug: cfg.Debug,
-		TrustProxy: cfg.TrustProxy, ClientDownloadURL: cfg.ClientDownloadURL, Draining: draining.Load, Logger: log})
+		TrustProxy: cfg.TrustProxy, ClientDownloadURL: cfg.ClientDownloadURL, Draining: draining.Load, MetricsToken: cfg.MetricsToken, Logger: log})
 
 	if token, err := sv.Auth.EnsureSetupLink(ctx); err != nil {
 		return err
@@ -76,6 +76,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		"database", string(o.store.Dialect()), "secret", cfg.secretSource, "debug", cfg.Debug)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	stopMetrics, err := serveMetrics(cfg, sv, serveErr, log) // metrics.go
+	if err != nil {
+		return errors.Join(err, shutdown(srv, sv, log))
+	}
+	defer stopMetrics()
 	select {
 	case err = <-serveErr:
 	case <-ctx.Done():

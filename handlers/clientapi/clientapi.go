@@ -22,6 +22,7 @@ import (
 	"onramp/handlers/web"
 	"onramp/models"
 	"onramp/models/devices"
+	"onramp/models/metrics"
 	"onramp/models/portal"
 	"onramp/models/text"
 )
@@ -35,13 +36,14 @@ type Handler struct {
 	devices *devices.Service
 	// linkURL builds the address of a single sign-on link's page from its secret.
 	linkURL func(secret string) string
+	metrics *metrics.Metrics
 	log     *slog.Logger
 }
 
 // New builds the client API's handlers; linkURL gives the public address of a single sign-on
-// link's page; failures (5xx) are logged to log.
-func New(d *devices.Service, linkURL func(secret string) string, log *slog.Logger) *Handler {
-	return &Handler{devices: d, linkURL: linkURL, log: log}
+// link's page; m counts the redemptions; failures (5xx) are logged to log.
+func New(d *devices.Service, linkURL func(secret string) string, m *metrics.Metrics, log *slog.Logger) *Handler {
+	return &Handler{devices: d, linkURL: linkURL, metrics: m, log: log}
 }
 
 // NoStore marks every answer uncacheable: they carry device tokens and account data.
@@ -91,7 +93,8 @@ func userJSON(u *models.SDPUser) clientUser {
 }
 
 // Register serves POST /api/v1/client/register.
-func (h *Handler) Register(c echo.Context) error {
+func (h *Handler) Register(c echo.Context) (err error) {
+	defer func() { h.metrics.Redemption(outcome(err)) }()
 	var req registerRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return h.devices.RefuseRequest(c.Request().Context(), devices.CallRegister, c.RealIP(), err)
@@ -135,13 +138,7 @@ func registrationJSON(reg *devices.Registration) registrationResponse {
 }
 
 // bearerToken is the token of an "Authorization: Bearer <token>" header, or "".
-func bearerToken(c echo.Context) string {
-	scheme, token, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
-}
+func bearerToken(c echo.Context) string { return web.BearerToken(c.Request()) }
 
 // decodeJSON reads one JSON object of at most maxClientBody bytes into dst (parseJSON).
 func decodeJSON(c echo.Context, dst any) error {
@@ -227,6 +224,21 @@ func clientError(err error) error {
 		return api(http.StatusUnauthorized, "invalid_credentials", "The account name, email or password is not right.")
 	}
 	return err
+}
+
+// outcome names how a redemption ended for the metrics: registered, or the API's error code.
+func outcome(err error) string {
+	var ae *APIError
+	var rl *models.RateLimitError
+	switch {
+	case err == nil:
+		return "registered"
+	case errors.As(err, &ae):
+		return ae.Code
+	case errors.As(err, &rl):
+		return apiCodes[http.StatusTooManyRequests]
+	}
+	return "error"
 }
 
 // APIError is an error of the client API with its stable code: handlers return one to say

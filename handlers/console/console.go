@@ -22,6 +22,7 @@ import (
 	"onramp/models/events"
 	"onramp/models/mail"
 	"onramp/models/provisioning"
+	"onramp/models/retention"
 	"onramp/models/sso"
 	"onramp/models/stream"
 	"onramp/models/users"
@@ -45,6 +46,7 @@ type Deps struct {
 	Outbox       *mail.Outbox
 	Stream       *stream.Service
 	Tokens       *apitokens.Service
+	Retention    *retention.Service
 	// Cookie is the console's session cookie.
 	Cookie *web.Cookie
 	// BaseURL is the public URL of the console (for links shown to people).

@@ -98,6 +98,9 @@ func (h *Handler) OutboxMessage(c echo.Context) error {
 	if m.SentAt != nil {
 		v.Sent = m.SentAt.UTC().Format(web.TimeLayout) + " UTC"
 	}
+	if m.BodyPurgedAt != nil {
+		v.BodyPurged = m.BodyPurgedAt.UTC().Format(web.TimeLayout) + " UTC"
+	}
 	// The page shows one-time links: they must not leak to the sites it links to.
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
 	return web.Render(c, http.StatusOK, outboxpages.Message(h.page(c, m.Subject, "outbox"), v))

@@ -157,3 +157,12 @@ func AskConfirm(c echo.Context, p components.ConfirmProps, page func(components.
 	}
 	return Render(c, http.StatusOK, page(p))
 }
+
+// BearerToken is the token of an "Authorization: Bearer <token>" header, or "".
+func BearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get(echo.HeaderAuthorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}

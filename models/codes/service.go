@@ -9,6 +9,7 @@ import (
 
 	"onramp/models"
 	"onramp/models/jobs"
+	"onramp/models/metrics"
 	"onramp/models/runs"
 	"onramp/models/secret"
 	"onramp/models/store"
@@ -27,6 +28,8 @@ type Config struct {
 	BaseURL string
 	// Mailer queues the emails of email_code (the outbox).
 	Mailer Mailer
+	// Metrics counts the codes generated.
+	Metrics *metrics.Metrics
 }
 
 // Service generates, revokes, expires and exports registration codes. It has no HTTP in it:
@@ -40,12 +43,13 @@ type Service struct {
 	expiryEvery time.Duration
 	baseURL     string
 	mailer      Mailer
+	metrics     *metrics.Metrics
 }
 
 // NewService builds the service: "Generate for new users" runs on r, the expiry job on j.
 func NewService(s *store.Store, keys *secret.Keys, j *jobs.Jobs, r *runs.Runner, cfg Config) *Service {
 	svc := &Service{store: s, sealer: NewSealer(keys), log: cfg.Logger, expiryEvery: cfg.ExpiryInterval, runs: r,
-		baseURL: strings.TrimRight(cfg.BaseURL, "/"), mailer: cfg.Mailer, now: func() time.Time { return time.Now().UTC() }}
+		baseURL: strings.TrimRight(cfg.BaseURL, "/"), mailer: cfg.Mailer, metrics: cfg.Metrics, now: func() time.Time { return time.Now().UTC() }}
 	if svc.log == nil {
 		svc.log = slog.New(slog.DiscardHandler)
 	}
@@ -224,6 +228,7 @@ func (s *Service) issue(ctx context.Context, tx *store.Store, account *models.Ac
 		evs[i] = models.UserEvent(&us[i], models.EventCode, models.SubCodeGenerated, who,
 			map[string]string{"code_id": strconv.FormatInt(cs[i].ID, 10), "generated_by": by, "expires_at": exp})
 	}
+	s.metrics.CodesGenerated(by, len(us))
 	return out, tx.CreateEvents(ctx, evs)
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"onramp/migrations"
+	"onramp/models/metrics"
 	"onramp/models/store"
 )
 
@@ -58,6 +59,8 @@ type Config struct {
 	// Tests use a few milliseconds; production leaves it 0.
 	RetryDelay time.Duration
 	Logger     *slog.Logger
+	// Metrics counts the failed attempts of each kind of job.
+	Metrics *metrics.Metrics
 }
 
 // Jobs is the River client with its workers.
@@ -90,6 +93,7 @@ func New(s *store.Store, cfg Config) (*Jobs, error) {
 		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: RescueAfter,
 		Logger:               slog.New(newQuiet(log.Handler(), QuietInterval)),
+		Middleware:           []rivertype.Middleware{countFailures(cfg.Metrics)},
 	}
 	if cfg.RetryDelay > 0 {
 		rc.RetryPolicy = fixedDelay(cfg.RetryDelay)
@@ -100,6 +104,18 @@ func New(s *store.Store, cfg Config) (*Jobs, error) {
 	}
 	j.client = client
 	return j, nil
+}
+
+// countFailures counts every failed attempt of a job by its kind. A snooze (a run's slice
+// ending, to go on in the next) is not a failure.
+func countFailures(m *metrics.Metrics) rivertype.Middleware {
+	return river.WorkerMiddlewareFunc(func(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
+		err := doInner(ctx)
+		if snooze := (*river.JobSnoozeError)(nil); err != nil && !errors.As(err, &snooze) {
+			m.JobFailed(job.Kind)
+		}
+		return err
+	})
 }
 
 // fixedDelay is a retry policy without backoff, for tests.

@@ -130,6 +130,7 @@ func (o *Outbox) deliver(ctx context.Context, id int64, attempt, maxAttempts int
 		return err // nothing was handed over
 	}
 	out := o.handOver(ctx, m, attempt, maxAttempts, log)
+	o.metrics.MailAttempt(out.status, m.CreatedAt, out.sentAt)
 	o.unsaved.put(m.ID, out)
 	return o.record(ctx, m.ID, out, log)
 }

@@ -16,6 +16,7 @@ import (
 
 	"onramp/models"
 	"onramp/models/jobs"
+	"onramp/models/metrics"
 	"onramp/models/store"
 )
 
@@ -42,6 +43,8 @@ type Config struct {
 	// MaxAttempts is how many delivery attempts a message gets; 0 means DefaultMaxAttempts.
 	MaxAttempts int
 	Logger      *slog.Logger
+	// Metrics counts the delivery attempts and times the deliveries.
+	Metrics *metrics.Metrics
 }
 
 // Outbox queues email in the transaction of the change that causes it and delivers it in the
@@ -57,6 +60,7 @@ type Outbox struct {
 	maxAttempts int
 	log         *slog.Logger
 	unsaved     unsaved // outcomes of hand-offs not saved yet (deliver.go)
+	metrics     *metrics.Metrics
 }
 
 // NewOutbox builds the outbox and registers its delivery worker with j.
@@ -74,6 +78,7 @@ func NewOutbox(s *store.Store, j *jobs.Jobs, r Renderer, c Config) (*Outbox, err
 		domain:      addr.Address[strings.LastIndexByte(addr.Address, '@')+1:],
 		maxAttempts: c.MaxAttempts,
 		log:         c.Logger,
+		metrics:     c.Metrics,
 	}
 	if o.maxAttempts <= 0 {
 		o.maxAttempts = DefaultMaxAttempts

@@ -18,9 +18,11 @@ import (
 	"onramp/models/events"
 	"onramp/models/jobs"
 	"onramp/models/mail"
+	"onramp/models/metrics"
 	"onramp/models/password"
 	"onramp/models/portal"
 	"onramp/models/provisioning"
+	"onramp/models/retention"
 	"onramp/models/runs"
 	"onramp/models/secret"
 	"onramp/models/sessions"
@@ -56,7 +58,9 @@ type Config struct {
 
 // Services is the application: every use case, and the job queue they share.
 type Services struct {
-	store        *store.Store
+	store *store.Store
+	// Metrics are the Prometheus series of this server (its own registry).
+	Metrics      *metrics.Metrics
 	Jobs         *jobs.Jobs
 	Runs         *runs.Runner
 	Auth         *auth.Service
@@ -72,6 +76,7 @@ type Services struct {
 	SSO          *sso.Service
 	Stream       *stream.Service
 	Tokens       *apitokens.Service
+	Retention    *retention.Service
 }
 
 // New builds the services over s. The job queue is built first, so that each service registers
@@ -88,6 +93,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	m := metrics.New(s)
 	jc, mc := cfg.Jobs, cfg.Mail
 	if jc.Logger == nil {
 		jc.Logger = log
@@ -95,6 +101,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	if mc.Logger == nil {
 		mc.Logger = log
 	}
+	jc.Metrics, mc.Metrics = m, m
 	j, err := jobs.New(s, jc)
 	if err != nil {
 		return nil, err
@@ -103,12 +110,12 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	if err != nil {
 		return nil, err
 	}
-	sv := &Services{store: s, Jobs: j, Outbox: outbox, Provisioning: provisioning.New(s)}
+	sv := &Services{store: s, Metrics: m, Jobs: j, Outbox: outbox, Provisioning: provisioning.New(s)}
 	sv.Runs = runs.New(s, j, log)
 	sv.Auth = auth.New(s, hasher, cfg.Keys, cfg.Auth)
 	sv.Admins = admins.New(s, hasher, sv.Auth.Config().PasswordLinkTTL)
 	sv.Portal = portal.New(s, hasher, cfg.Keys, cfg.Portal)
-	sv.Codes = codes.NewService(s, cfg.Keys, j, sv.Runs, codes.Config{Logger: log, BaseURL: cfg.BaseURL, Mailer: outbox})
+	sv.Codes = codes.NewService(s, cfg.Keys, j, sv.Runs, codes.Config{Logger: log, BaseURL: cfg.BaseURL, Mailer: outbox, Metrics: m})
 	sv.Devices = devices.New(s, sv.Codes.Sealer(), sv.Portal)
 	sv.Users = users.New(s, outbox, sv.Codes, sv.Devices, sv.Runs, users.Config{BaseURL: cfg.BaseURL, ActivationTTL: cfg.ActivationTTL})
 	sv.Events = events.New(s)
@@ -126,6 +133,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 		sc.Logger = log
 	}
 	sv.Stream = stream.New(s, cfg.Keys, j, sc)
+	sv.Retention = retention.New(s, j, log)
 	if now := cfg.Clock; now != nil {
 		sv.Runs.WithClock(now)
 		sv.Auth.WithClock(now)
@@ -138,6 +146,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 		sv.SSO.WithClock(now)
 		sv.Stream.WithClock(now)
 		sv.Tokens.WithClock(now)
+		sv.Retention.WithClock(now)
 	}
 	if cfg.Sleep != nil {
 		sv.Devices.WithSleep(cfg.Sleep)

@@ -1,0 +1,2 @@
+// Package retention renders Settings > Data Retention.
+package retention
