@@ -131,7 +131,7 @@ func (a *testApp) adminDo(method, path, token string, body any, header ...string
 		for _, e := range errs {
 			msgs = append(msgs, e.Error())
 			for _, se := range e.SchemaValidationErrors {
-				msgs = append(msgs, "  "+se.Reason+" at "+se.Location)
+				msgs = append(msgs, "  "+se.Error())
 			}
 		}
 		return out, &openAPIMismatch{method: method, path: path, status: res.StatusCode, msgs: msgs, body: string(got)}
