@@ -122,6 +122,9 @@ func (a *testApp) adminDo(method, path, token string, body any, header ...string
 	if err != nil {
 		return out, err
 	}
+	if res.Header.Get("Content-Type") == api.ContentTypeNDJSON {
+		return out, nil // many JSON values, which the validator reads as one: the test decodes each line
+	}
 	res.Body = io.NopCloser(bytes.NewReader(got))
 	if ok, errs := v.ValidateHttpResponse(newReq(), res); !ok && res.StatusCode < 500 {
 		if res.StatusCode == http.StatusNotFound && len(errs) == 1 && errs[0].ValidationType == helpers.PathValidation {
@@ -131,7 +134,7 @@ func (a *testApp) adminDo(method, path, token string, body any, header ...string
 		for _, e := range errs {
 			msgs = append(msgs, e.Error())
 			for _, se := range e.SchemaValidationErrors {
-				msgs = append(msgs, "  "+se.Reason+" at "+se.KeywordLocation)
+				msgs = append(msgs, "  "+se.Error())
 			}
 		}
 		return out, &openAPIMismatch{method: method, path: path, status: res.StatusCode, msgs: msgs, body: string(got)}
