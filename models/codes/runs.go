@@ -145,14 +145,14 @@ func (s *Service) generateBatch(ctx context.Context, tx *store.Store, run *model
 	if err != nil {
 		return runs.Step{}, err
 	}
-	us, err := tx.UsersWithoutCode(ctx, run.AccountID, run.MaxUserID, batchSize)
-	if err != nil || len(us) == 0 {
+	ids, err := tx.ClaimUsersWithoutCode(ctx, run.AccountID, run.MaxUserID, batchSize)
+	if err != nil || len(ids) == 0 {
 		return runs.Step{}, err
 	}
-	if _, err := s.issue(ctx, tx, account, us, models.GeneratedByBulk, Issue{Who: run.Actor()}); err != nil {
+	if _, err := s.insert(ctx, tx, account, ids, models.GeneratedByBulk, Issue{Who: run.Actor()}); err != nil {
 		return runs.Step{}, err
 	}
-	return runs.Step{Done: len(us), Affected: len(us)}, nil
+	return runs.Step{Done: len(ids), Affected: len(ids)}, nil
 }
 
 // NewUsersWarning is the warning before "Generate for new users", n being the exact
