@@ -27,7 +27,15 @@ type Config struct {
 	BaseURL string
 	// Mailer queues the emails of email_code (the outbox).
 	Mailer Mailer
+	// RunBatch is how many users a transaction of a background generation gives a code (0:
+	// defaultRunBatch).
+	RunBatch int
 }
+
+// defaultRunBatch is how many users a transaction of a background generation gives a code: a
+// batch costs a few statements whatever its size (its values bound as arrays), so bigger
+// batches spend less on round trips and commits, while a transaction stays a second or two.
+const defaultRunBatch = 5000
 
 // Service generates, revokes, expires and exports registration codes. It has no HTTP in it:
 // the console's handlers call it with the signed-in admin.
@@ -40,14 +48,18 @@ type Service struct {
 	expiryEvery time.Duration
 	baseURL     string
 	mailer      Mailer
+	runBatch    int
 }
 
 // NewService builds the service: "Generate for new users" runs on r, the expiry job on j.
 func NewService(s *store.Store, keys *secret.Keys, j *jobs.Jobs, r *runs.Runner, cfg Config) *Service {
 	svc := &Service{store: s, sealer: NewSealer(keys), log: cfg.Logger, expiryEvery: cfg.ExpiryInterval, runs: r,
-		baseURL: strings.TrimRight(cfg.BaseURL, "/"), mailer: cfg.Mailer, now: func() time.Time { return time.Now().UTC() }}
+		baseURL: strings.TrimRight(cfg.BaseURL, "/"), mailer: cfg.Mailer, runBatch: cfg.RunBatch, now: func() time.Time { return time.Now().UTC() }}
 	if svc.log == nil {
 		svc.log = slog.New(slog.DiscardHandler)
+	}
+	if svc.runBatch <= 0 {
+		svc.runBatch = defaultRunBatch
 	}
 	if svc.expiryEvery <= 0 {
 		svc.expiryEvery = time.Minute
@@ -59,6 +71,9 @@ func NewService(s *store.Store, keys *secret.Keys, j *jobs.Jobs, r *runs.Runner,
 
 // WithClock replaces the clock (tests).
 func (s *Service) WithClock(now func() time.Time) *Service { s.now = now; return s }
+
+// RunBatch is how many users a transaction of a background generation gives a code.
+func (s *Service) RunBatch() int { return s.runBatch }
 
 // Sealer is the service's sealer (the client API finds codes with the same keys).
 func (s *Service) Sealer() *Sealer { return s.sealer }

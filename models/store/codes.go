@@ -92,17 +92,23 @@ func (s *Store) InsertCodes(ctx context.Context, c NewCodes) ([]int64, error) {
 }
 
 // ClaimUsersWithoutCode takes the next limit enabled users without MFA of an account that never
-// had a code (codes do not support MFA), with ids up to maxID, in id order, and records on them
-// the code they are about to get (had_code, active_codes), returning their ids in id order. The
-// update is the lock: a user given a code meanwhile by another transaction no longer matches
-// once its lock is granted, and is left out. The had_code predicate is the literal one of the
-// partial index sdp_users_account_nocode_idx.
-func (s *Store) ClaimUsersWithoutCode(ctx context.Context, accountID, maxID int64, limit int) ([]int64, error) {
+// had a code (codes do not support MFA), with ids above after and up to maxID, in id order, and
+// records on them the code they are about to get (had_code, active_codes), returning their ids
+// in id order. The update is the lock: a user given a code meanwhile by another transaction no
+// longer matches once its lock is granted, and is left out. The had_code predicate is the
+// literal one of the partial index sdp_users_account_nocode_idx. On PostgreSQL the ids are
+// collected into an array first, so that the update finds its rows by primary key rather than
+// by joining the table.
+func (s *Store) ClaimUsersWithoutCode(ctx context.Context, accountID, after, maxID int64, limit int) ([]int64, error) {
 	eligible := "status = 'enabled' AND " + s.boolFalse("had_code") + " AND " + s.boolFalse("mfa_configured")
+	next := `SELECT id FROM sdp_users WHERE account_id = ? AND id > ? AND id <= ? AND ` + eligible + ` ORDER BY id LIMIT ?`
+	in := "id IN (" + next + ")"
+	if s.dialect == migrations.Postgres {
+		in = "id = ANY(ARRAY(" + next + "))"
+	}
 	var ids []int64
 	err := s.q(ctx).Raw(`UPDATE sdp_users SET had_code = true, active_codes = active_codes + 1, updated_at = ?
-		WHERE id IN (SELECT id FROM sdp_users WHERE account_id = ? AND id <= ? AND `+eligible+` ORDER BY id LIMIT ?)
-		AND `+eligible+` RETURNING id`, nowUTC(), accountID, maxID, limit).Scan(&ids).Error
+		WHERE `+in+` AND `+eligible+` RETURNING id`, nowUTC(), accountID, after, maxID, limit).Scan(&ids).Error
 	slices.Sort(ids)
 	return ids, wrap(err)
 }

@@ -111,7 +111,12 @@ func (s *Service) actionBatch(ctx context.Context, tx *store.Store, run *models.
 	if err := json.Unmarshal([]byte(run.Filter), &f); err != nil {
 		return runs.Step{}, fmt.Errorf("users: the run's filter: %w", err)
 	}
-	ids, err := tx.UserIDsMatching(ctx, run.AccountID, f.storeFilter(), run.AfterUserID, batchSize)
+	a := Action(run.Action)
+	size := batchSize
+	if a == ActionGenerateCode {
+		size = s.codes.RunBatch() // a few statements whatever the batch: see IssueForUserIDs
+	}
+	ids, err := tx.UserIDsMatching(ctx, run.AccountID, f.storeFilter(), run.AfterUserID, size)
 	if err != nil {
 		return runs.Step{}, err
 	}
@@ -128,7 +133,6 @@ func (s *Service) actionBatch(ctx context.Context, tx *store.Store, run *models.
 	if err != nil {
 		return runs.Step{}, err
 	}
-	a := Action(run.Action)
 	var handout *int64
 	if a.HandsOutCodes() {
 		// A run started before handouts existed has none: its codes go to the full CSV only.
