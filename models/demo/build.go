@@ -49,8 +49,8 @@ var platforms = []string{"macos", "windows", "windows", "linux", "ios", "android
 // active, with MFA, disabled; manual and directory), their codes (active, used, expired,
 // revoked), devices (registered with a code or a password, some signed out), invitations and
 // notices in every delivery state, and the events of all of it over the past 30 days. Rows go
-// in batches, a transaction per 5,000 users (COPY on PostgreSQL, a few transactions at once), so
-// that a million users take well under a minute there.
+// in batches, a transaction per 5,000 users (COPY on PostgreSQL, a few transactions at once;
+// multi-row INSERTs on SQLite), so that a million users stay a matter of minutes.
 func Build(ctx context.Context, s *store.Store, o Options) (*Result, error) {
 	if o.Sealer == nil {
 		return nil, errors.New("demo: no code sealer")
