@@ -30,7 +30,15 @@ type Config struct {
 	Mailer Mailer
 	// Metrics counts the codes generated.
 	Metrics *metrics.Metrics
+	// RunBatch is how many users a transaction of a background generation gives a code (0:
+	// defaultRunBatch).
+	RunBatch int
 }
+
+// defaultRunBatch is how many users a transaction of a background generation gives a code: a
+// batch costs a few statements whatever its size (its values bound as arrays), so bigger
+// batches spend less on round trips and commits, while a transaction stays a second or two.
+const defaultRunBatch = 5000
 
 // Service generates, revokes, expires and exports registration codes. It has no HTTP in it:
 // the console's handlers call it with the signed-in admin.
@@ -44,14 +52,18 @@ type Service struct {
 	baseURL     string
 	mailer      Mailer
 	metrics     *metrics.Metrics
+	runBatch    int
 }
 
 // NewService builds the service: "Generate for new users" runs on r, the expiry job on j.
 func NewService(s *store.Store, keys *secret.Keys, j *jobs.Jobs, r *runs.Runner, cfg Config) *Service {
 	svc := &Service{store: s, sealer: NewSealer(keys), log: cfg.Logger, expiryEvery: cfg.ExpiryInterval, runs: r,
-		baseURL: strings.TrimRight(cfg.BaseURL, "/"), mailer: cfg.Mailer, metrics: cfg.Metrics, now: func() time.Time { return time.Now().UTC() }}
+		baseURL: strings.TrimRight(cfg.BaseURL, "/"), mailer: cfg.Mailer, runBatch: cfg.RunBatch, metrics: cfg.Metrics, now: func() time.Time { return time.Now().UTC() }}
 	if svc.log == nil {
 		svc.log = slog.New(slog.DiscardHandler)
+	}
+	if svc.runBatch <= 0 {
+		svc.runBatch = defaultRunBatch
 	}
 	if svc.expiryEvery <= 0 {
 		svc.expiryEvery = time.Minute
@@ -63,6 +75,9 @@ func NewService(s *store.Store, keys *secret.Keys, j *jobs.Jobs, r *runs.Runner,
 
 // WithClock replaces the clock (tests).
 func (s *Service) WithClock(now func() time.Time) *Service { s.now = now; return s }
+
+// RunBatch is how many users a transaction of a background generation gives a code.
+func (s *Service) RunBatch() int { return s.runBatch }
 
 // Sealer is the service's sealer (the client API finds codes with the same keys).
 func (s *Service) Sealer() *Sealer { return s.sealer }
@@ -151,6 +166,19 @@ func (s *Service) IssueForUsers(ctx context.Context, tx *store.Store, account *m
 	return r, s.count(ctx, tx, account, in, r, err)
 }
 
+// IssueForUserIDs is IssueForUsers for the account's users among ids, none of them read
+// first: the update that records the code on each enabled user without MFA is their lock (a
+// background Users action, a batch of users per transaction).
+func (s *Service) IssueForUserIDs(ctx context.Context, tx *store.Store, account *models.Account, ids []int64, in Issue) (Result, error) {
+	claimed, skipped, skippedMFA, err := tx.ClaimUsersForCode(ctx, account.ID, ids)
+	if err != nil {
+		return Result{}, err
+	}
+	r := Result{Generated: len(claimed), Skipped: skipped, SkippedMFA: skippedMFA}
+	_, err = s.insert(ctx, tx, account, claimed, generatedBy(in.Who), in)
+	return r, s.count(ctx, tx, account, in, r, err)
+}
+
 // count adds r to the handout the codes went to, if any, unless err.
 func (s *Service) count(ctx context.Context, tx *store.Store, account *models.Account, in Issue, r Result, err error) error {
 	if err != nil || in.HandoutID == nil {
@@ -188,48 +216,58 @@ type issued struct {
 	expiresAt time.Time
 }
 
-// issue inserts one code per user with its events and counters, in tx. The code's text exists
-// only here, in memory: the row keeps its lookup digest and its sealed copy.
+// issue gives each of us one code, with its event, and counts it on the user, in tx. The caller
+// loaded us in tx (locked on PostgreSQL).
 func (s *Service) issue(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, by string, in Issue) ([]issued, error) {
-	if len(us) == 0 {
-		return nil, nil
-	}
-	who := in.Who
-	now := s.now()
-	expires := now.Add(time.Duration(account.CodeExpiryHours) * time.Hour)
-	var adminID *int64
-	if who.Type == models.ActorAdmin || who.Type == models.ActorHelpdesk {
-		adminID = who.ID
-	}
-	cs := make([]*models.RegistrationCode, len(us))
-	out := make([]issued, len(us))
 	ids := make([]int64, len(us))
 	for i := range us {
-		code := New()
-		cs[i] = &models.RegistrationCode{AccountID: account.ID, SDPUserID: us[i].ID, LookupHash: s.sealer.Lookup(code),
-			Encrypted: s.sealer.Seal(account.ID, code), GeneratedBy: by, GeneratedByAdminID: adminID, CreatedAt: now, ExpiresAt: expires,
-			HandoutID: in.HandoutID}
-		if in.Emailed {
-			cs[i].EmailedAt = &now
-		}
-		out[i] = issued{user: &us[i], code: Format(code), expiresAt: expires}
 		ids[i] = us[i].ID
-	}
-	if err := tx.CreateCodes(ctx, cs); err != nil {
-		return nil, err
 	}
 	if err := tx.AddUserCode(ctx, account.ID, ids); err != nil {
 		return nil, err
 	}
-	evs := make([]*models.Event, len(us))
-	exp := expires.Format(time.RFC3339)
-	for i := range us {
-		out[i].id = cs[i].ID
-		evs[i] = models.UserEvent(&us[i], models.EventCode, models.SubCodeGenerated, who,
-			map[string]string{"code_id": strconv.FormatInt(cs[i].ID, 10), "generated_by": by, "expires_at": exp})
+	out, err := s.insert(ctx, tx, account, ids, by, in)
+	for i := range out {
+		out[i].user = &us[i]
 	}
-	s.metrics.CodesGenerated(by, len(us))
-	return out, tx.CreateEvents(ctx, evs)
+	return out, err
+}
+
+// insert generates one code for each of the users userIDs, with its event, in tx: a statement
+// for the codes and one for the events, whatever their number; the users' counters are the
+// caller's. The code's text exists only here, in memory: the row keeps its lookup digest and its
+// sealed copy.
+func (s *Service) insert(ctx context.Context, tx *store.Store, account *models.Account, userIDs []int64, by string, in Issue) ([]issued, error) {
+	if len(userIDs) == 0 {
+		return nil, nil
+	}
+	now := s.now()
+	expires := now.Add(time.Duration(account.CodeExpiryHours) * time.Hour)
+	nc := store.NewCodes{AccountID: account.ID, GeneratedBy: by, HandoutID: in.HandoutID, CreatedAt: now, ExpiresAt: expires,
+		UserIDs: userIDs, Lookups: make([]string, len(userIDs)), Sealed: make([]string, len(userIDs))}
+	if in.Who.Type == models.ActorAdmin || in.Who.Type == models.ActorHelpdesk {
+		nc.AdminID = in.Who.ID
+	}
+	if in.Emailed {
+		nc.EmailedAt = &now
+	}
+	out := make([]issued, len(userIDs))
+	for i := range userIDs {
+		code := New()
+		nc.Lookups[i], nc.Sealed[i] = s.sealer.Lookup(code), s.sealer.Seal(account.ID, code)
+		out[i] = issued{code: Format(code), expiresAt: expires}
+	}
+	ids, err := tx.InsertCodes(ctx, nc)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].id = ids[i]
+	}
+	s.metrics.CodesGenerated(by, len(ids))
+	ev := models.NewEvent(&account.ID, models.EventCode, models.SubCodeGenerated, in.Who, "",
+		map[string]string{"code_id": store.CodeIDMark, "generated_by": by, "expires_at": expires.Format(time.RFC3339)})
+	return out, tx.CreateCodeEvents(ctx, account.ID, ids, ev)
 }
 
 // RevokeForUsers revokes every active code of the account's users among userIDs inside tx (the

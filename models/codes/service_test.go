@@ -43,7 +43,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.runs = runs.New(f.store, j, nil).WithClock(f.clock)
-	f.svc = codes.NewService(f.store, secret.NewKeys([]byte("test-secret-test-secret-test-secret!")), j, f.runs, codes.Config{}).WithClock(f.clock)
+	f.svc = codes.NewService(f.store, secret.NewKeys([]byte("test-secret-test-secret-test-secret!")), j, f.runs, codes.Config{RunBatch: 1000}).WithClock(f.clock)
 	f.account = models.NewAccount("acme")
 	if err := f.store.CreateAccount(ctx, f.account); err != nil {
 		t.Fatal(err)

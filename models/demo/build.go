@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"onramp/models"
@@ -23,6 +24,8 @@ type Options struct {
 	// Now ends the demo's month of activity (zero: now).
 	Now      time.Time
 	Progress Progress
+	// chunk is how many users a transaction inserts (0: defaultChunk); tests make it small.
+	chunk int
 }
 
 // Result counts what Build added.
@@ -46,7 +49,8 @@ var platforms = []string{"macos", "windows", "windows", "linux", "ios", "android
 // active, with MFA, disabled; manual and directory), their codes (active, used, expired,
 // revoked), devices (registered with a code or a password, some signed out), invitations and
 // notices in every delivery state, and the events of all of it over the past 30 days. Rows go
-// in batches, a transaction per 5,000 users, so that a million users stay a matter of minutes.
+// in batches, a transaction per 5,000 users (COPY on PostgreSQL, a few transactions at once;
+// multi-row INSERTs on SQLite), so that a million users stay a matter of minutes.
 func Build(ctx context.Context, s *store.Store, o Options) (*Result, error) {
 	if o.Sealer == nil {
 		return nil, errors.New("demo: no code sealer")
@@ -56,18 +60,37 @@ func Build(ctx context.Context, s *store.Store, o Options) (*Result, error) {
 		now = time.Now().UTC()
 	}
 	res := &Result{}
-	var b *builder
-	add := func(tx *store.Store, rng *rand.Rand, batch []*models.SDPUser) error {
+	var (
+		mu sync.Mutex // the workers of fill share b and res
+		b  *builder
+	)
+	add := func(l *store.Loader, rng *rand.Rand, batch []*models.SDPUser) error {
+		mu.Lock()
 		if b == nil {
 			var err error
-			if b, err = newBuilder(ctx, tx, batch[0].AccountID, o.Sealer, now); err != nil {
+			if b, err = newBuilder(ctx, s, batch[0].AccountID, o.Sealer, now); err != nil {
+				mu.Unlock()
 				return err
 			}
 			res.Admins = b.admins
 		}
-		return b.add(ctx, tx, rng, batch, res)
+		bb := b
+		mu.Unlock()
+		var got Result
+		if err := bb.add(l, rng, batch, &got); err != nil {
+			return err
+		}
+		mu.Lock()
+		res.Users, res.Codes, res.Devices = res.Users+got.Users, res.Codes+got.Codes, res.Devices+got.Devices
+		res.Events, res.Mail = res.Events+got.Events, res.Mail+got.Mail
+		mu.Unlock()
+		return nil
 	}
-	account, err := fill(ctx, s, o.Account, o.Users, now.Add(-month), now.Add(-time.Hour), o.Progress, add)
+	chunk := o.chunk
+	if chunk <= 0 {
+		chunk = defaultChunk
+	}
+	account, err := fill(ctx, s, o.Account, o.Users, chunk, now.Add(-month), now.Add(-time.Hour), o.Progress, add)
 	if err != nil {
 		return nil, err
 	}
@@ -86,12 +109,12 @@ type builder struct {
 	admins    []string
 }
 
-func newBuilder(ctx context.Context, tx *store.Store, accountID int64, sealer *codes.Sealer, now time.Time) (*builder, error) {
-	account, err := tx.Account(ctx, accountID)
+func newBuilder(ctx context.Context, s *store.Store, accountID int64, sealer *codes.Sealer, now time.Time) (*builder, error) {
+	account, err := s.Account(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	page, err := tx.ListAdmins(ctx, accountID, 0, 5)
+	page, err := s.ListAdmins(ctx, accountID, 0, 5)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +266,7 @@ func mailStatus(rng *rand.Rand) models.MailStatus {
 }
 
 // add inserts a batch of users and everything their plans say happened to them.
-func (b *builder) add(ctx context.Context, tx *store.Store, rng *rand.Rand, batch []*models.SDPUser, res *Result) error {
+func (b *builder) add(l *store.Loader, rng *rand.Rand, batch []*models.SDPUser, res *Result) error {
 	plans := make([]plan, len(batch))
 	for i, u := range batch {
 		p := b.plan(rng, u)
@@ -259,7 +282,7 @@ func (b *builder) add(ctx context.Context, tx *store.Store, rng *rand.Rand, batc
 		}
 		plans[i] = p
 	}
-	if err := tx.CreateUsers(ctx, batch); err != nil {
+	if err := l.Users(batch); err != nil {
 		return err
 	}
 	// Devices first: a used code names the device it registered.
@@ -271,7 +294,7 @@ func (b *builder) add(ctx context.Context, tx *store.Store, rng *rand.Rand, batc
 			devices = append(devices, d.row)
 		}
 	}
-	if err := tx.CreateDevices(ctx, devices); err != nil {
+	if err := l.Devices(devices); err != nil {
 		return err
 	}
 	var (
@@ -289,16 +312,14 @@ func (b *builder) add(ctx context.Context, tx *store.Store, rng *rand.Rand, batc
 		}
 		events = append(events, b.events(rng, u, p)...)
 	}
-	if err := tx.CreateCodes(ctx, rcs); err != nil {
+	if err := l.Codes(rcs); err != nil {
 		return err
 	}
-	if err := tx.CreateEvents(ctx, events); err != nil {
+	if err := l.Events(events); err != nil {
 		return err
 	}
-	if len(mails) > 0 {
-		if err := tx.CreateMailMessages(ctx, mails); err != nil {
-			return err
-		}
+	if err := l.Mail(mails); err != nil {
+		return err
 	}
 	res.Users += len(batch)
 	res.Devices += len(devices)

@@ -8,14 +8,18 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
+	"onramp/migrations"
 	"onramp/models"
 	"onramp/models/store"
 )
 
-// chunk is how many users one transaction inserts.
-const chunk = 5000
+// defaultChunk is how many users one transaction inserts.
+const defaultChunk = 5000
 
 var (
 	firstNames = strings.Fields(`Ada Alan Alice Amara Anil Anna Ben Bianca Carlos Chen Chloe Daniel Diego Elena Emma Farah
@@ -38,15 +42,15 @@ type Progress func(done, total int)
 // account's existing ones so that repeated runs add rather than collide.
 func Fill(ctx context.Context, s *store.Store, accountName string, n int, progress Progress) (*models.Account, error) {
 	now := time.Now().UTC()
-	return fill(ctx, s, accountName, n, now.Add(-2*365*24*time.Hour), now, progress,
-		func(tx *store.Store, _ *rand.Rand, batch []*models.SDPUser) error { return tx.CreateUsers(ctx, batch) })
+	return fill(ctx, s, accountName, n, defaultChunk, now.Add(-2*365*24*time.Hour), now, progress,
+		func(l *store.Loader, _ *rand.Rand, batch []*models.SDPUser) error { return l.Users(batch) })
 }
 
 // addBatch inserts one batch of new users, and whatever goes with them, in a transaction.
-type addBatch func(tx *store.Store, rng *rand.Rand, batch []*models.SDPUser) error
+type addBatch func(l *store.Loader, rng *rand.Rand, batch []*models.SDPUser) error
 
-// fill makes n users created from since to now, chunk by chunk, each chunk handed to add.
-func fill(ctx context.Context, s *store.Store, accountName string, n int, since, now time.Time, progress Progress, add addBatch) (*models.Account, error) {
+// fill makes n users created from since to now, chunk users at a time, each chunk handed to add.
+func fill(ctx context.Context, s *store.Store, accountName string, n, chunk int, since, now time.Time, progress Progress, add addBatch) (*models.Account, error) {
 	if n <= 0 {
 		return nil, errors.New("demo: --users must be positive")
 	}
@@ -66,21 +70,55 @@ func fill(ctx context.Context, s *store.Store, accountName string, n int, since,
 	if err != nil {
 		return nil, err
 	}
-	rng := rand.New(rand.NewPCG(uint64(account.ID), uint64(start)))
+	// Chunks are made and loaded by a few workers at once: on PostgreSQL the server's work for a
+	// chunk (its COPYs, mostly index upkeep) overlaps another's and the Go that makes the next.
+	// SQLite takes one writer at a time, so one worker loads there.
+	workers := 1
+	if s.Dialect() == migrations.Postgres {
+		workers = 4
+	}
 	span := now.Sub(since)
-	for done := 0; done < n; done += chunk {
-		size := min(chunk, n-done)
-		batch := make([]*models.SDPUser, size)
-		for i := range batch {
-			seq := int(start) + done + i
-			batch[i] = user(rng, account.ID, seq, since.Add(time.Duration(float64(span)*float64(done+i)/float64(n))))
+	g, gctx := errgroup.WithContext(ctx)
+	chunks := make(chan int)
+	var mu sync.Mutex
+	added := 0
+	for range workers {
+		g.Go(func() error {
+			for from := range chunks {
+				size := min(chunk, n-from)
+				// Each chunk has its own random source: the data do not depend on the workers' order.
+				rng := rand.New(rand.NewPCG(uint64(account.ID), uint64(start)+uint64(from)))
+				batch := make([]*models.SDPUser, size)
+				for i := range batch {
+					seq := int(start) + from + i
+					batch[i] = user(rng, account.ID, seq, since.Add(time.Duration(float64(span)*float64(from+i)/float64(n))))
+				}
+				if err := s.Load(gctx, func(l *store.Loader) error { return add(l, rng, batch) }); err != nil {
+					return err
+				}
+				mu.Lock()
+				added += size
+				if progress != nil {
+					progress(added, n)
+				}
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(chunks)
+		for from := 0; from < n; from += chunk {
+			select {
+			case chunks <- from:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
 		}
-		if err := s.Tx(ctx, func(tx *store.Store) error { return add(tx, rng, batch) }); err != nil {
-			return nil, err
-		}
-		if progress != nil {
-			progress(done+size, n)
-		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return account, nil
 }

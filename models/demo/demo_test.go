@@ -14,14 +14,16 @@ import (
 )
 
 // TestBuildMakesEveryState: a small demo account has users, codes, devices and mail in every
-// state the console shows, events spread over weeks, and counters that match the rows.
+// state the console shows, events spread over weeks, and counters that match the rows. It is
+// loaded in chunks of 100 users (several transactions at once on PostgreSQL, rows copied with
+// ids drawn beforehand): every row names rows that exist, of its own user.
 func TestBuildMakesEveryState(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Open(t)
 	sealer := codes.NewSealer(secret.NewKeys([]byte("a-demo-test-secret-a-demo-test-secret")))
 	now := time.Now().UTC()
-	res, err := Build(ctx, s, Options{Account: "demo", Users: 600, Sealer: sealer, Now: now})
+	res, err := Build(ctx, s, Options{Account: "demo", Users: 600, Sealer: sealer, Now: now, chunk: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +107,17 @@ func TestBuildMakesEveryState(t *testing.T) {
 		t.Errorf("%d users whose counters do not match their codes and devices", drift)
 	}
 
+	var dangling int
+	_ = db.QueryRow(`SELECT
+		(SELECT COUNT(*) FROM events e WHERE e.sdp_user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sdp_users u WHERE u.id = e.sdp_user_id AND u.account_id = e.account_id))
+		+ (SELECT COUNT(*) FROM events e WHERE e.device_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.id = e.device_id AND d.sdp_user_id = e.sdp_user_id))
+		+ (SELECT COUNT(*) FROM registration_codes c WHERE c.device_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.id = c.device_id AND d.sdp_user_id = c.sdp_user_id))
+		+ (SELECT COUNT(*) FROM mail_messages m WHERE NOT EXISTS (SELECT 1 FROM sdp_users u WHERE u.id = m.sdp_user_id AND u.account_id = m.account_id))
+		+ (SELECT COUNT(*) FROM sdp_users u WHERE (SELECT COUNT(*) FROM events e WHERE e.sdp_user_id = u.id AND e.type = 'User' AND e.sub_type = 'Created') <> 1)`).Scan(&dangling)
+	if dangling != 0 {
+		t.Errorf("%d events, codes or emails that name a missing row or another user's, or users without their one Created event", dangling)
+	}
+
 	for _, st := range []models.MailStatus{models.MailHeld, models.MailQueued, models.MailSent, models.MailFailed} {
 		count("mail "+string(st), "SELECT COUNT(*) FROM mail_messages WHERE status = '"+string(st)+"'")
 	}
@@ -131,5 +144,11 @@ func TestBuildMakesEveryState(t *testing.T) {
 	}
 	if n, _ := s.CountUsers(ctx, id, store.UserFilter{}); n != 650 {
 		t.Fatalf("%d users after a second run, want 650", n)
+	}
+	// The ids drawn for the copied rows leave the sequences ahead: a user created after gets a new one.
+	u := &models.SDPUser{AccountID: id, FirstName: "After", LastName: "Demo", Email: "after.demo@example.com", Origin: models.OriginManual,
+		Status: models.UserEnabled, Activation: models.ActivationNew, CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateUsers(ctx, []*models.SDPUser{u}); err != nil {
+		t.Fatalf("a user after the demo: %v", err)
 	}
 }

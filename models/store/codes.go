@@ -2,9 +2,10 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
-	"gorm.io/gorm"
+	"github.com/lib/pq"
 
 	"onramp/migrations"
 	"onramp/models"
@@ -38,23 +39,100 @@ func (s *Store) AddUserCode(ctx context.Context, accountID int64, ids []int64) e
 	if len(ids) == 0 {
 		return nil
 	}
-	return wrap(s.q(ctx).Model(&models.SDPUser{}).Where("account_id = ? AND id IN ?", accountID, ids).
-		Updates(map[string]any{"had_code": true, "active_codes": gorm.Expr("active_codes + 1"), "updated_at": nowUTC()}).Error)
+	in, arg := s.inIDs("id", ids)
+	return wrap(s.q(ctx).Exec(`UPDATE sdp_users SET had_code = true, active_codes = active_codes + 1, updated_at = ?
+		WHERE account_id = ? AND `+in, nowUTC(), accountID, arg).Error)
 }
 
-// UsersWithoutCode returns up to limit enabled users without MFA of an account that never had
-// a code (codes do not support MFA), with ids up to maxID, in id order, locked for the
-// transaction on PostgreSQL (a code generated for one of them meanwhile by another transaction
-// is seen once the lock is granted). The had_code predicate is the literal one of the partial
-// index sdp_users_account_nocode_idx.
-func (s *Store) UsersWithoutCode(ctx context.Context, accountID, maxID int64, limit int) ([]models.SDPUser, error) {
-	var rows []models.SDPUser
-	q := s.q(ctx).Where("account_id = ? AND id <= ? AND status = ?", accountID, maxID, models.UserEnabled).
-		Where(s.boolFalse("had_code")).Where(s.boolFalse("mfa_configured")).Order("id").Limit(limit)
-	if s.dialect == migrations.Postgres {
-		q = q.Clauses(lockForUpdate)
+// NewCodes is a batch of codes generated together: what they share, and each one's user, lookup
+// hash and sealed copy (UserIDs, Lookups and Sealed in step).
+type NewCodes struct {
+	AccountID            int64
+	GeneratedBy          string
+	AdminID, HandoutID   *int64
+	CreatedAt, ExpiresAt time.Time
+	EmailedAt            *time.Time
+	UserIDs              []int64
+	Lookups, Sealed      []string
+}
+
+// InsertCodes inserts a batch of codes in one statement, whatever its size (the columns bound
+// as arrays), and returns their ids in the order of c.UserIDs, in which a user appears once.
+func (s *Store) InsertCodes(ctx context.Context, c NewCodes) ([]int64, error) {
+	if len(c.UserIDs) == 0 {
+		return nil, nil
 	}
-	return rows, wrap(q.Find(&rows).Error)
+	from, args := "unnest(?::bigint[], ?::text[], ?::text[]) AS t(u, l, e)", []any{pq.Array(c.UserIDs), pq.Array(c.Lookups), pq.Array(c.Sealed)}
+	cols := "u, l, e"
+	if s.dialect != migrations.Postgres {
+		rows := make([][3]any, len(c.UserIDs))
+		for i := range rows {
+			rows[i] = [3]any{c.UserIDs[i], c.Lookups[i], c.Sealed[i]}
+		}
+		from, args = "json_each(?)", []any{jsonArray(rows)}
+		cols = "value ->> 0, value ->> 1, value ->> 2"
+	}
+	var got []struct{ ID, SDPUserID int64 }
+	err := s.q(ctx).Raw(`INSERT INTO registration_codes (sdp_user_id, lookup_hash, encrypted, account_id, generated_by,
+			generated_by_admin_id, created_at, expires_at, handout_id, emailed_at)
+		SELECT `+cols+`, ?, ?, ?, ?, ?, ?, ? FROM `+from+` RETURNING id, sdp_user_id`,
+		append([]any{c.AccountID, c.GeneratedBy, c.AdminID, c.CreatedAt, c.ExpiresAt, c.HandoutID, c.EmailedAt}, args...)...).Scan(&got).Error
+	if err != nil {
+		return nil, wrap(err)
+	}
+	byUser := make(map[int64]int64, len(got))
+	for _, g := range got {
+		byUser[g.SDPUserID] = g.ID
+	}
+	ids := make([]int64, len(c.UserIDs))
+	for i, u := range c.UserIDs {
+		ids[i] = byUser[u]
+	}
+	return ids, nil
+}
+
+// ClaimUsersWithoutCode takes the next limit enabled users without MFA of an account that never
+// had a code (codes do not support MFA), with ids above after and up to maxID, in id order, and
+// records on them the code they are about to get (had_code, active_codes), returning their ids
+// in id order. The update is the lock: a user given a code meanwhile by another transaction no
+// longer matches once its lock is granted, and is left out. The had_code predicate is the
+// literal one of the partial index sdp_users_account_nocode_idx. On PostgreSQL the ids are
+// collected into an array first, so that the update finds its rows by primary key rather than
+// by joining the table.
+func (s *Store) ClaimUsersWithoutCode(ctx context.Context, accountID, after, maxID int64, limit int) ([]int64, error) {
+	eligible := "status = 'enabled' AND " + s.boolFalse("had_code") + " AND " + s.boolFalse("mfa_configured")
+	next := `SELECT id FROM sdp_users WHERE account_id = ? AND id > ? AND id <= ? AND ` + eligible + ` ORDER BY id LIMIT ?`
+	in := "id IN (" + next + ")"
+	if s.dialect == migrations.Postgres {
+		in = "id = ANY(ARRAY(" + next + "))"
+	}
+	var ids []int64
+	err := s.q(ctx).Raw(`UPDATE sdp_users SET had_code = true, active_codes = active_codes + 1, updated_at = ?
+		WHERE `+in+` AND `+eligible+` RETURNING id`, nowUTC(), accountID, after, maxID, limit).Scan(&ids).Error
+	slices.Sort(ids)
+	return ids, wrap(err)
+}
+
+// ClaimUsersForCode records one more code (had_code, active_codes) on each enabled user without
+// MFA among the account's users ids, and returns those users' ids in id order, with the count of
+// the others found (of them, with MFA): the update is the lock, no user is read before.
+func (s *Store) ClaimUsersForCode(ctx context.Context, accountID int64, ids []int64) (claimed []int64, skipped, skippedMFA int, err error) {
+	if len(ids) == 0 {
+		return nil, 0, 0, nil
+	}
+	in, arg := s.inIDs("id", ids)
+	err = s.q(ctx).Raw(`UPDATE sdp_users SET had_code = true, active_codes = active_codes + 1, updated_at = ?
+		WHERE account_id = ? AND `+in+` AND status = 'enabled' AND `+s.boolFalse("mfa_configured")+` RETURNING id`,
+		nowUTC(), accountID, arg).Scan(&claimed).Error
+	if err != nil {
+		return nil, 0, 0, wrap(err)
+	}
+	slices.Sort(claimed)
+	var others struct{ All, MFA int }
+	err = s.q(ctx).Raw(`SELECT COUNT(*) AS "all", COALESCE(SUM(CASE WHEN status = 'enabled' AND `+s.boolTrue("mfa_configured")+` THEN 1 ELSE 0 END), 0) AS mfa
+		FROM sdp_users WHERE account_id = ? AND `+in+` AND NOT (status = 'enabled' AND `+s.boolFalse("mfa_configured")+`)`,
+		accountID, arg).Scan(&others).Error
+	return claimed, others.All, others.MFA, wrap(err)
 }
 
 // CountUsersWithoutCode counts the enabled users without MFA of an account that never had a

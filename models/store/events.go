@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
 	"onramp/models"
@@ -59,4 +61,32 @@ func (s *Store) UserEvents(ctx context.Context, accountID, userID int64, limit i
 	err := s.q(ctx).Where("account_id = ? AND sdp_user_id = ?", accountID, userID).
 		Order("occurred_at DESC, id DESC").Limit(limit).Find(&rows).Error
 	return rows, wrap(err)
+}
+
+// CodeIDMark stands for the code's id in the details of CreateCodeEvents' template.
+const CodeIDMark = "{code_id}"
+
+// CreateCodeEvents appends one event per code among the account's codes ids, each about the
+// code's user (id and email), in code id order: tmpl gives the rest (time, type, actor,
+// address), and its details with the code's id in place of CodeIDMark. The events are written
+// by one INSERT … SELECT from the codes, whatever their number.
+func (s *Store) CreateCodeEvents(ctx context.Context, accountID int64, ids []int64, tmpl *models.Event) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	before, after, ok := strings.Cut(tmpl.Details, CodeIDMark)
+	if !ok {
+		return errors.New("store: code events whose details do not name the code")
+	}
+	at := tmpl.OccurredAt
+	if at.IsZero() {
+		at = time.Now().UTC()
+	}
+	in, arg := s.inIDs("c.id", ids)
+	return wrap(s.q(ctx).Exec(`INSERT INTO events (account_id, occurred_at, type, sub_type, actor_type, actor_id, actor_label,
+			email, sdp_user_id, source_ip, details)
+		SELECT c.account_id, ?, ?, ?, ?, ?, ?, u.email, u.id, ?, CAST(? AS TEXT) || CAST(c.id AS TEXT) || CAST(? AS TEXT)
+		FROM registration_codes c JOIN sdp_users u ON u.id = c.sdp_user_id
+		WHERE c.account_id = ? AND `+in+` ORDER BY c.id`,
+		at, tmpl.Type, tmpl.SubType, tmpl.ActorType, tmpl.ActorID, tmpl.ActorLabel, tmpl.SourceIP, before, after, accountID, arg).Error)
 }

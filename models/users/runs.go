@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"onramp/models"
+	"onramp/models/codes"
 	"onramp/models/runs"
 	"onramp/models/store"
 )
@@ -108,7 +109,12 @@ func (s *Service) actionBatch(ctx context.Context, tx *store.Store, run *models.
 	if err := json.Unmarshal([]byte(run.Filter), &f); err != nil {
 		return runs.Step{}, fmt.Errorf("users: the run's filter: %w", err)
 	}
-	ids, err := tx.UserIDsMatching(ctx, run.AccountID, f.storeFilter(), run.AfterUserID, batchSize)
+	a := Action(run.Action)
+	size := batchSize
+	if a == ActionGenerateCode {
+		size = s.codes.RunBatch() // a few statements whatever the batch: see IssueForUserIDs
+	}
+	ids, err := tx.UserIDsMatching(ctx, run.AccountID, f.storeFilter(), run.AfterUserID, size)
 	if err != nil {
 		return runs.Step{}, err
 	}
@@ -125,11 +131,6 @@ func (s *Service) actionBatch(ctx context.Context, tx *store.Store, run *models.
 	if err != nil {
 		return runs.Step{}, err
 	}
-	us, err := tx.UsersByIDs(ctx, run.AccountID, ids)
-	if err != nil {
-		return runs.Step{}, err
-	}
-	a := Action(run.Action)
 	var handout *int64
 	if a.HandsOutCodes() {
 		// A run started before handouts existed has none: its codes go to the full CSV only.
@@ -140,9 +141,22 @@ func (s *Service) actionBatch(ctx context.Context, tx *store.Store, run *models.
 			return runs.Step{}, err
 		}
 	}
-	r, err := s.apply(ctx, tx, account, a, us, run.Actor(), handout)
-	if err != nil {
-		return runs.Step{}, err
+	var r Result
+	if a == ActionGenerateCode {
+		// No user is read: the update of those who get a code locks them.
+		c, err := s.codes.IssueForUserIDs(ctx, tx, account, ids, codes.Issue{Who: run.Actor(), HandoutID: handout})
+		if err != nil {
+			return runs.Step{}, err
+		}
+		r.Affected = c.Generated
+	} else {
+		us, err := tx.UsersByIDs(ctx, run.AccountID, ids)
+		if err != nil {
+			return runs.Step{}, err
+		}
+		if r, err = s.apply(ctx, tx, account, a, us, run.Actor(), handout); err != nil {
+			return runs.Step{}, err
+		}
 	}
 	// Done counts the ids walked, so that users deleted meanwhile by someone else still move
 	// the run on.

@@ -35,6 +35,8 @@ type Outbox interface {
 // opens the handouts that show them once to the admin who generated them.
 type CodeIssuer interface {
 	IssueForUsers(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, in codes.Issue) (codes.Result, error)
+	IssueForUserIDs(ctx context.Context, tx *store.Store, account *models.Account, ids []int64, in codes.Issue) (codes.Result, error)
+	RunBatch() int
 	IssueForNewUsers(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, in codes.Issue) (codes.Result, error)
 	EmailForUsers(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, in codes.Issue) (codes.Result, error)
 	NewHandout(ctx context.Context, tx *store.Store, admin *models.Admin, runID *int64, emailed bool) (int64, error)
