@@ -110,7 +110,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.Directory.ScheduleSyncs(j)
 	sv.SSO = sso.New(s, cfg.Keys, sso.Config{BaseURL: cfg.BaseURL, Logger: log})
 	sv.Devices.WithSSO(sv.SSO)
-	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
+	sessions.SchedulePurge(j, s, sv.Auth.Sessions(), sv.Portal.Sessions())
 	if now := cfg.Clock; now != nil {
 		sv.Runs.WithClock(now)
 		sv.Auth.WithClock(now)
