@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
 
 	"onramp/models"
+	"onramp/models/jobs"
 	"onramp/models/services"
+	"onramp/models/users"
 	"onramp/models/store/storetest"
 )
 
@@ -172,4 +175,84 @@ func TestSetupLinkRaceMakesOne(t *testing.T) {
 	if n := a.countSQL("SELECT COUNT(*) FROM one_time_tokens WHERE purpose = 'setup' AND used_at IS NULL"); n != 1 {
 		t.Fatalf("%d live setup links", n)
 	}
+}
+
+// stalledRun starts an action on many users on a and leaves it as a killed server leaves it:
+// one batch done, its job running with no worker (attempted ago), the run held by a worker
+// whose heartbeat stopped minutes ago. It returns the run's page.
+func stalledRun(t *testing.T, a *testApp, c *client, ago time.Duration) (string, int) {
+	t.Helper()
+	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
+	n := users.InRequestLimit*2 + 10
+	a.seedUsers(boss.AccountID, n, nil)
+	c.signIn("boss@example.com")
+	c.get("/access/users")
+	runURL, id := runStarted(t, c.post("/access/users/actions",
+		url.Values{"action": {"disable"}, "all_matching": {"1"}, "status": {"enabled"}, "confirm": {"1"}}))
+	if err := a.Runs.Attempt(context.Background(), id, 1, 5, 1); err != nil {
+		t.Fatal(err)
+	}
+	a.execSQL("UPDATE runs SET worker = 'job of the killed server', heartbeat_at = ? WHERE id = ?", a.clock().Add(-5*time.Minute), id)
+	storetest.AbandonJobs(t, a.store, "runs.work", ago)
+	return runURL, n
+}
+
+// The server working on a run is killed: the other instance's page says the run stalled, and
+// once the rescue window passed (its job was attempted longer ago) its queue rescues the job
+// and finishes the run.
+func TestStalledRunResumesOnTheOtherInstance(t *testing.T) {
+	t.Parallel()
+	a, b := replicas(t)
+	c := a.client()
+	runURL, n := stalledRun(t, a, c, jobs.RescueAfter+time.Minute)
+	onB := c.on(b)
+	r := onB.get(runURL)
+	expectBody(t, r, "Stalled, resuming")
+	expectBody(t, r, `data-testid="user-run-stalled"`)
+	b.startJobs()
+	expectBody(t, onB.waitRunDone(runURL, time.Minute), fmt.Sprintf("Disabled %d users.", n))
+	if k := b.eventCount(models.SubUserDisabled); k != n {
+		t.Fatalf("%d Disabled events for %d users", k, n)
+	}
+}
+
+// An admin resumes a stalled run at once, on the other instance, before the queue's rescue is
+// due; a run that is not stalled is not resumed twice.
+func TestAdminResumesAStalledRun(t *testing.T) {
+	t.Parallel()
+	a, b := replicas(t)
+	c := a.client()
+	runURL, n := stalledRun(t, a, c, time.Minute)
+	onB := c.on(b)
+	r := onB.get(runURL)
+	expectBody(t, r, `data-testid="user-run-resume"`)
+	b.startJobs()
+	action := regexp.MustCompile(`action="(/access/runs/\d+/resume)"`).FindStringSubmatch(r.body)
+	if action == nil {
+		t.Fatalf("no resume form: %s", snippet(r.body))
+	}
+	// Without the CSRF token the resume is refused.
+	expectStatus(t, onB.postRaw(action[1], nil), http.StatusForbidden)
+	r = onB.post(action[1], nil)
+	expectStatus(t, r, http.StatusSeeOther)
+	if r.Header.Get("Location") != runURL {
+		t.Fatalf("resume went to %q", r.Header.Get("Location"))
+	}
+	expectBody(t, onB.waitRunDone(runURL, time.Minute), fmt.Sprintf("Disabled %d users.", n))
+	if k := b.eventCount(models.SubRunResumed); k != 1 {
+		t.Fatalf("%d Run Resumed events", k)
+	}
+	onB.get(runURL)
+	r = onB.post(action[1], nil)
+	expectStatus(t, r, http.StatusSeeOther)
+	if k := b.eventCount(models.SubRunResumed); k != 1 {
+		t.Fatalf("a finished run was resumed: %d events", k)
+	}
+	// Helpdesk staff see the run but get no button, and may not resume.
+	b.createAdmin("acme", "hal@example.com", models.RoleHelpdesk)
+	h := b.client()
+	h.signIn("hal@example.com")
+	expectStatus(t, h.get(runURL), http.StatusOK)
+	h.get("/access/users")
+	expectStatus(t, h.post(action[1], nil), http.StatusForbidden)
 }

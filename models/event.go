@@ -40,6 +40,7 @@ const (
 	SubSettingsChanged = "Settings Changed"
 	SubEventsExported  = "Events Exported"
 	SubHeldMailSent    = "Held Mail Sent"
+	SubRunResumed      = "Run Resumed" // an admin resumed a stalled background run
 
 	SubUserCreated       = "Created"
 	SubUserInvited       = "Invited"

@@ -21,6 +21,7 @@ import (
 	"onramp/models/events"
 	"onramp/models/mail"
 	"onramp/models/provisioning"
+	"onramp/models/runs"
 	"onramp/models/sso"
 	"onramp/models/users"
 	"onramp/views"
@@ -36,6 +37,7 @@ type Deps struct {
 	Users        *users.Service
 	Provisioning *provisioning.Service
 	Codes        *codes.Service
+	Runs         *runs.Runner
 	Devices      *devices.Service
 	Directory    *directory.Service
 	SSO          *sso.Service
