@@ -13,8 +13,8 @@ import (
 	"onramp/models"
 	"onramp/models/jobs"
 	"onramp/models/services"
-	"onramp/models/users"
 	"onramp/models/store/storetest"
+	"onramp/models/users"
 )
 
 // replicas are two instances of one deployment: two servers, each with its own services and
