@@ -70,22 +70,7 @@ func TestReplicasRedeemACodeOnce(t *testing.T) {
 	if len(shown) != 1 {
 		t.Fatalf("%d codes shown", len(shown))
 	}
-	results := map[string]int{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for i, app := range []*testApp{a, b, a, b} {
-		wg.Go(func() {
-			r, err := app.apiCall("POST", "/api/v1/client/register", "", registerBody(shown[0], fmt.Sprint("device ", i)))
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				results[err.Error()]++
-				return
-			}
-			results[fmt.Sprintf("%d %s", r.status, r.str("error"))]++
-		})
-	}
-	wg.Wait()
+	results := registerAcross(t, shown[0], []*testApp{a, b, a, b})
 	if results["201 "] != 1 || results["410 code_used"] != 3 {
 		t.Fatalf("redemptions across two instances: %v", results)
 	}
