@@ -99,12 +99,17 @@ func expectNotStored(t *testing.T, r response, noReferrer bool) {
 	}
 }
 
-func TestSetupLinkReplacedByNewer(t *testing.T) {
+// A setup link that expired is replaced by a new one at the next start.
+func TestSetupLinkReplacedOnceExpired(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	old, _ := a.Auth.EnsureSetupLink(context.Background())
+	a.advance(25 * time.Hour)
 	fresh, _ := a.Auth.EnsureSetupLink(context.Background())
 	c := a.client()
+	if fresh == old || fresh == "" {
+		t.Fatalf("after expiry: %q, before %q", fresh, old)
+	}
 	expectStatus(t, c.get("/setup?token="+old), http.StatusGone)
 	expectStatus(t, c.get("/setup?token="+fresh), http.StatusOK)
 }

@@ -81,18 +81,29 @@ func TestClientRegister(t *testing.T) {
 // its error).
 func (a *testApp) registerAtOnce(code string, n int) map[string]int {
 	a.t.Helper()
+	apps := make([]*testApp, n)
+	for i := range apps {
+		apps[i] = a
+	}
+	return registerAcross(a.t, code, apps)
+}
+
+// registerAcross redeems code once on each of apps (instances, or one app many times), all at
+// once, and counts the answers ("201 ", "410 code_used").
+func registerAcross(t testing.TB, code string, apps []*testApp) map[string]int {
+	t.Helper()
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
 		results = map[string]int{}
 	)
 	start := make(chan struct{})
-	for i := range n {
+	for i, app := range apps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
-			r, err := a.apiCall("POST", "/api/v1/client/register", "", registerBody(code, fmt.Sprintf("device %d", i)))
+			r, err := app.apiCall("POST", "/api/v1/client/register", "", registerBody(code, fmt.Sprintf("device %d", i)))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -108,7 +119,7 @@ func (a *testApp) registerAtOnce(code string, n int) map[string]int {
 	select {
 	case <-done:
 	case <-time.After(2 * time.Minute):
-		a.t.Fatal("the redemptions did not finish in 2 minutes")
+		t.Fatal("the redemptions did not finish in 2 minutes")
 	}
 	return results
 }

@@ -86,7 +86,7 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	a := audiences{
 		console: console.New(console.Deps{Auth: sv.Auth, Admins: sv.Admins, Users: sv.Users, Provisioning: sv.Provisioning,
-			Codes: sv.Codes, Devices: sv.Devices, Directory: sv.Directory, Events: sv.Events, Outbox: sv.Outbox, SSO: sv.SSO, Retention: sv.Retention, Tokens: sv.Tokens, Stream: sv.Stream, Secure: cfg.Secure,
+			Codes: sv.Codes, Runs: sv.Runs, Devices: sv.Devices, Directory: sv.Directory, Events: sv.Events, Outbox: sv.Outbox, SSO: sv.SSO, Retention: sv.Retention, Tokens: sv.Tokens, Stream: sv.Stream, Secure: cfg.Secure,
 			Cookie: web.NewCookie("onramp_session", "/", cfg.Keys.Derive("cookie-hash"), cfg.Keys.Derive("cookie-block"),
 				sv.Auth.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
 			BaseURL: cfg.BaseURL, Debug: cfg.Debug, Log: log}),

@@ -75,6 +75,7 @@ func (a audiences) routes() []route {
 		{http.MethodPost, "/access/users/:id/edit", "users.update", con.UsersUpdate, adminOnly},
 		{http.MethodPost, "/access/users/actions", "users.actions", con.UsersActions, signedIn},
 		{http.MethodGet, "/access/users/runs/:id", "users.run", con.UsersRun, signedIn},
+		{http.MethodPost, "/access/runs/:id/resume", "runs.resume", con.RunResume, adminOnly},
 		{http.MethodGet, "/access/users/codes/:id", "users.codes", con.UsersCodes, signedIn},
 		{http.MethodGet, "/access/users/codes/:id/codes.csv", "users.codes.csv", con.UsersCodesCSV, signedIn},
 		{http.MethodPost, "/access/users/:id/devices/:device/sign-out", "users.device.signout", con.UsersDeviceSignOut, signedIn},

@@ -44,6 +44,8 @@ const (
 	SubHeldMailSent    = "Held Mail Sent"
 	// SubDataPurged: data retention deleted old events and emptied old mail bodies.
 	SubDataPurged = "Data Purged"
+	// SubRunResumed: an admin resumed a stalled background run.
+	SubRunResumed = "Run Resumed"
 
 	SubUserCreated       = "Created"
 	SubUserInvited       = "Invited"

@@ -46,6 +46,20 @@ type Run struct {
 	StartedAt   *time.Time
 	FinishedAt  *time.Time
 	UpdatedAt   time.Time
+	// Worker is the attempt that holds the run, HeartbeatAt when it last said it is alive
+	// (models/runs): a run whose heartbeat stopped for RunStalledAfter is stalled.
+	Worker      string
+	HeartbeatAt *time.Time
+}
+
+// RunStalledAfter is how long a running run's heartbeat may stop (its worker sends one every
+// 15 seconds) before the run counts as stalled: its worker died, and the run waits for the
+// queue's rescue, or for an admin to resume it.
+const RunStalledAfter = time.Minute
+
+// Stalled reports whether the run is running with no live worker.
+func (r *Run) Stalled(now time.Time) bool {
+	return r.Status == RunRunning && r.HeartbeatAt != nil && now.Sub(*r.HeartbeatAt) > RunStalledAfter
 }
 
 // Open reports whether the run is still to finish (queued or running).

@@ -11,7 +11,6 @@ import (
 
 	"onramp/models/codes"
 	"onramp/models/demo"
-	"onramp/models/secret"
 )
 
 func demoCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -30,10 +29,14 @@ func demoCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer o.store.Close()
+	keys, err := o.keys(ctx)
+	if err != nil {
+		return err
+	}
 	started := time.Now()
 	last := time.Now()
 	// The active codes are sealed with the server's secret, so that they redeem and export.
-	res, err := demo.Build(ctx, o.store, demo.Options{Account: *account, Users: *n, Sealer: codes.NewSealer(secret.NewKeys(o.cfg.Secret)),
+	res, err := demo.Build(ctx, o.store, demo.Options{Account: *account, Users: *n, Sealer: codes.NewSealer(keys),
 		Progress: func(done, total int) {
 			if time.Since(last) > 2*time.Second || done == total {
 				fmt.Fprintf(stdout, "\r%d / %d users", done, total)

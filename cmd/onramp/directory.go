@@ -10,7 +10,6 @@ import (
 
 	"onramp/models"
 	"onramp/models/directory"
-	"onramp/models/secret"
 )
 
 const directoryUsage = "usage: onramp directory scim-token|sync --account NAME --name LABEL\n" +
@@ -43,7 +42,11 @@ func directoryCmd(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	defer o.store.Close()
-	tok, err := directory.New(o.store, nil, secret.NewKeys(o.cfg.Secret)).IssueSCIMToken(ctx, models.NormalizeEmail(*account), *name,
+	keys, err := o.keys(ctx)
+	if err != nil {
+		return err
+	}
+	tok, err := directory.New(o.store, nil, keys).IssueSCIMToken(ctx, models.NormalizeEmail(*account), *name,
 		models.Actor{Type: models.ActorSystem, Label: "command line"})
 	if errors.Is(err, models.ErrNotFound) {
 		return fmt.Errorf("directory scim-token: no account %q", *account)

@@ -10,7 +10,6 @@ import (
 
 	"onramp/models"
 	"onramp/models/directory"
-	"onramp/models/secret"
 )
 
 // directoryAddLDAP runs `onramp directory add-ldap`: it creates an LDAP directory with the
@@ -46,7 +45,11 @@ func directoryAddLDAP(ctx context.Context, args []string, getenv func(string) st
 		return err
 	}
 	defer o.store.Close()
-	d, err := directory.New(o.store, nil, secret.NewKeys(o.cfg.Secret)).CreateLDAPDirectoryIn(ctx, models.NormalizeEmail(*account),
+	keys, err := o.keys(ctx)
+	if err != nil {
+		return err
+	}
+	d, err := directory.New(o.store, nil, keys).CreateLDAPDirectoryIn(ctx, models.NormalizeEmail(*account),
 		models.Actor{Type: models.ActorSystem, Label: "command line"}, in)
 	if errors.Is(err, models.ErrNotFound) {
 		return fmt.Errorf("directory add-ldap: no account %q", *account)

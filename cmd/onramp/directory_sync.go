@@ -9,7 +9,6 @@ import (
 
 	"onramp/models"
 	"onramp/models/directory"
-	"onramp/models/secret"
 )
 
 // exitSyncBlocked is the exit code of a sync a safety limit stopped (1 is any other failure):
@@ -35,7 +34,11 @@ func directorySync(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer o.store.Close()
-	sv, err := o.services(secret.NewKeys(o.cfg.Secret))
+	keys, err := o.keys(ctx)
+	if err != nil {
+		return err
+	}
+	sv, err := o.services(keys)
 	if err != nil {
 		return err
 	}

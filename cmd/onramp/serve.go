@@ -37,7 +37,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	cfg, log := o.cfg, o.log
-	keys := secret.NewKeys(cfg.Secret)
+	keys, err := o.keys(ctx)
+	if err != nil {
+		return err
+	}
 	sv, err := o.services(keys)
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"onramp/models"
-	"onramp/models/secret"
 	"onramp/models/sso"
 )
 
@@ -41,7 +40,11 @@ func ssoCmd(ctx context.Context, args []string, getenv func(string) string, stdi
 		return err
 	}
 	defer o.store.Close()
-	svc := sso.New(o.store, secret.NewKeys(o.cfg.Secret), sso.Config{BaseURL: o.cfg.BaseURL})
+	keys, err := o.keys(ctx)
+	if err != nil {
+		return err
+	}
+	svc := sso.New(o.store, keys, sso.Config{BaseURL: o.cfg.BaseURL})
 	d, err := svc.Set(ctx, *account, models.Actor{Type: models.ActorSystem, Label: "command line"}, *issuer, *clientID, clientSecret, *createUsers)
 	var ve *models.ValidationError
 	switch {

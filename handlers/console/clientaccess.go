@@ -35,7 +35,7 @@ func (h *Handler) ClientAccessPage(c echo.Context) error {
 
 // codeRunView is a generation run as the Client Access page shows it.
 func codeRunView(c echo.Context, r *models.Run) components.Run {
-	return runView(r, "code-run", "Latest run", fmt.Sprintf("%d of %s generated (%d%%).", r.Done, models.Plural(r.Total, "code", "codes"), r.Percent()),
+	return runView(c, r, "code-run", "Latest run", fmt.Sprintf("%d of %s generated (%d%%).", r.Done, models.Plural(r.Total, "code", "codes"), r.Percent()),
 		c.Echo().Reverse("clientaccess.run", r.ID), c.Echo().Reverse("clientaccess"))
 }
 

@@ -23,6 +23,7 @@ import (
 	"onramp/models/mail"
 	"onramp/models/provisioning"
 	"onramp/models/retention"
+	"onramp/models/runs"
 	"onramp/models/sso"
 	"onramp/models/stream"
 	"onramp/models/users"
@@ -39,6 +40,7 @@ type Deps struct {
 	Users        *users.Service
 	Provisioning *provisioning.Service
 	Codes        *codes.Service
+	Runs         *runs.Runner
 	Devices      *devices.Service
 	Directory    *directory.Service
 	SSO          *sso.Service

@@ -334,7 +334,7 @@ func (h *Handler) UsersRun(c echo.Context) error {
 	self := c.Echo().Reverse("users.run", run.ID)
 	v := userpages.ActionRun{
 		Title: actionRunTitle(run),
-		Run: runView(run, "user-run", "Progress", fmt.Sprintf("%d of %s done (%d%%).", run.Done, models.Plural(run.Total, "user", "users"), run.Percent()),
+		Run: runView(c, run, "user-run", "Progress", fmt.Sprintf("%d of %s done (%d%%).", run.Done, models.Plural(run.Total, "user", "users"), run.Percent()),
 			self, self),
 		BackURL: c.Echo().Reverse("users.list"),
 	}

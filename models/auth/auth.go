@@ -6,8 +6,12 @@ package auth
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +50,7 @@ type Service struct {
 	now      func() time.Time
 	sessions *sessions.Manager // console sessions, and the sign-in and secret-check budgets
 	box      *twostep.Sealer   // seals admins' TOTP keys and pending enrollments
+	setupKey []byte            // makes the setup link (setupToken)
 }
 
 // New builds the service. Admins' TOTP keys are encrypted with a key derived from keys for
@@ -63,6 +68,7 @@ func New(s *store.Store, h *password.Hasher, keys *secret.Keys, cfg Config) *Ser
 		store: s, hasher: h, cfg: cfg, now: func() time.Time { return time.Now().UTC() },
 		sessions: sm,
 		box:      twostep.NewSealer(keys.Derive("admin-totp")),
+		setupKey: keys.Derive("setup-link"),
 	}
 }
 
@@ -86,9 +92,20 @@ type Current struct {
 	SessionID string
 }
 
-// EnsureSetupLink returns a fresh setup token when the deployment has no admin yet (and retires
-// older ones), or "" when it has one.
+// EnsureSetupLink returns the setup token while the deployment has no admin yet, or "" when it
+// has one. There is one link at a time, whichever instance starts and however often: while the
+// live link works, every start returns it again; once it expired (or was made with another
+// secret) a new one replaces it.
 func (s *Service) EnsureSetupLink(ctx context.Context) (string, error) {
+	token, err := s.ensureSetupLink(ctx)
+	if errors.Is(err, models.ErrConflict) {
+		// Another instance made the link meanwhile (one unused setup token is a unique index).
+		token, err = s.ensureSetupLink(ctx)
+	}
+	return token, err
+}
+
+func (s *Service) ensureSetupLink(ctx context.Context) (string, error) {
 	token := ""
 	err := s.store.Tx(ctx, func(tx *store.Store) error {
 		n, err := tx.CountAdmins(ctx)
@@ -96,15 +113,31 @@ func (s *Service) EnsureSetupLink(ctx context.Context) (string, error) {
 			return err
 		}
 		now := s.now()
+		live, err := tx.LiveSetupToken(ctx, now)
+		if err == nil && live.TokenHash == secret.Hash(s.setupToken(live.ExpiresAt)) {
+			token = s.setupToken(live.ExpiresAt)
+			return nil
+		}
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			return err
+		}
 		if err := tx.RetireTokens(ctx, models.TokenSetup, 0, now); err != nil {
 			return err
 		}
-		token = secret.Token()
-		return tx.CreateToken(ctx, &models.OneTimeToken{
-			Purpose: models.TokenSetup, TokenHash: secret.Hash(token), ExpiresAt: now.Add(s.cfg.SetupLinkTTL),
-		})
+		expires := now.Add(s.cfg.SetupLinkTTL).Truncate(time.Second)
+		token = s.setupToken(expires)
+		return tx.CreateToken(ctx, &models.OneTimeToken{Purpose: models.TokenSetup, TokenHash: secret.Hash(token), ExpiresAt: expires})
 	})
 	return token, err
+}
+
+// setupToken is the setup link's token: an HMAC of its expiry under a key derived from the
+// secret, so that an instance that did not make the link can print it again, and nobody
+// without the secret can.
+func (s *Service) setupToken(expires time.Time) string {
+	m := hmac.New(sha256.New, s.setupKey)
+	m.Write([]byte(strconv.FormatInt(expires.Unix(), 10)))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // CheckSetupLink reports whether token is a live setup link (models.ErrGone if not).

@@ -129,7 +129,7 @@ type Service struct {
 // goes through the portal's checks.
 func New(s *store.Store, sealer *codes.Sealer, p *portal.Service) *Service {
 	svc := &Service{store: s, sealer: sealer, portal: p, now: func() time.Time { return time.Now().UTC() }, batch: revokeBatch,
-		refusals: ratelimit.New(1, RefusalEventEvery), sessions: ratelimit.New(1, SessionEventEvery), sso: newSSOLimiters(), sleep: sleep}
+		refusals: ratelimit.New(1, RefusalEventEvery), sessions: ratelimit.New(1, SessionEventEvery), sso: newSSOLimiters(s), sleep: sleep}
 	return svc.WithLimits(DefaultLimits)
 }
 
@@ -149,7 +149,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // it before the service is used.
 func (s *Service) WithLimits(l Limits) *Service {
 	s.limits = l
-	s.byIP = ratelimit.New(l.IPFailBurst, l.IPFailEvery)
+	s.byIP = ratelimit.New(l.IPFailBurst, l.IPFailEvery).Shares(s.store, "client.redeem.ip")
 	s.flood = ratelimit.New(l.FloodBurst, l.FloodEvery)
 	return s.WithClock(s.now)
 }

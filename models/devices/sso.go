@@ -122,8 +122,9 @@ type ssoLimiters struct {
 	starts, polls *ratelimit.Limiter
 }
 
-func newSSOLimiters() ssoLimiters {
-	return ssoLimiters{starts: ratelimit.New(ssoStartBurst, ssoStartEvery), polls: ratelimit.New(ssoPollBurst, ssoPollEvery)}
+func newSSOLimiters(st ratelimit.Store) ssoLimiters {
+	return ssoLimiters{starts: ratelimit.New(ssoStartBurst, ssoStartEvery).Shares(st, "client.sso.start"),
+		polls: ratelimit.New(ssoPollBurst, ssoPollEvery).Shares(st, "client.sso.poll")}
 }
 
 // StartSSO begins a client's sign-in with the identity provider of an account whose users sign

@@ -62,7 +62,7 @@ func New(s *store.Store, h *password.Hasher, keys *secret.Keys, cfg sessions.Con
 		store: s, hasher: h, box: newSealer(keys.Derive("totp")),
 		now:          func() time.Time { return time.Now().UTC() },
 		sessions:     sessions.New(s, models.PortalSession, h, cfg),
-		activationIP: ratelimit.New(ActivationFailBurst, ActivationFailEvery),
+		activationIP: ratelimit.New(ActivationFailBurst, ActivationFailEvery).Shares(s, "portal.activation.ip"),
 	}
 }
 

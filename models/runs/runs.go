@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,6 +49,13 @@ var ErrInProgress = fmt.Errorf("%w: the same kind of work is already in progress
 
 // errGone is a job whose run no longer exists (its account was deleted).
 var errGone = errors.New("runs: the run no longer exists")
+
+// errHeld is an attempt that found another live worker holding its run.
+var errHeld = errors.New("runs: another worker holds the run")
+
+// heartbeatEvery is how often a worker says that it is alive and still holds its run: well
+// within models.RunStalledAfter.
+const heartbeatEvery = 15 * time.Second
 
 // Step is what one batch did.
 type Step struct {
@@ -99,8 +107,13 @@ type worker struct {
 func (w *worker) Timeout(*river.Job[workArgs]) time.Duration { return attemptTimeout }
 
 func (w *worker) Work(ctx context.Context, job *river.Job[workArgs]) error {
-	finished, err := w.r.attempt(ctx, job.Args.RunID, job.Attempt, job.MaxAttempts, 0)
-	if err == nil && !finished {
+	finished, err := w.r.attempt(ctx, job.Args.RunID, "job "+strconv.FormatInt(job.ID, 10), job.Attempt, job.MaxAttempts, 0)
+	switch {
+	case errors.Is(err, errHeld):
+		// A live worker holds the run (a resumed run's job and the stuck one, rescued): look
+		// again once it would have stalled; by then it finished, or died and this one goes on.
+		return river.JobSnooze(models.RunStalledAfter)
+	case err == nil && !finished:
 		return river.JobSnooze(0) // the slice is over: the next one continues
 	}
 	return err
@@ -141,18 +154,19 @@ func (r *Runner) Start(ctx context.Context, tx *store.Store, run *models.Run) (*
 // maxBatches batches when that is positive (tests stop a run half-way this way, as a crash
 // would).
 func (r *Runner) Attempt(ctx context.Context, runID int64, attempt, attempts, maxBatches int) error {
-	_, err := r.attempt(ctx, runID, attempt, attempts, maxBatches)
+	_, err := r.attempt(ctx, runID, "attempt "+strconv.Itoa(attempt), attempt, attempts, maxBatches)
 	return err
 }
 
-// attempt is Attempt, and reports whether the run is finished (done, failed, or gone).
-func (r *Runner) attempt(ctx context.Context, runID int64, attempt, attempts, maxBatches int) (finished bool, err error) {
+// attempt is Attempt by worker (who holds the run while it works), and reports whether the run
+// is finished (done, failed, or gone).
+func (r *Runner) attempt(ctx context.Context, runID int64, worker string, attempt, attempts, maxBatches int) (finished bool, err error) {
 	log := r.log.With("run_id", runID, "attempt", attempt)
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("internal error: %v", p)
 		}
-		if err != nil && !errors.Is(err, errGone) {
+		if err != nil && !errors.Is(err, errGone) && !errors.Is(err, errHeld) {
 			r.recordFailure(runID, attempt, attempts, err, log)
 		}
 	}()
@@ -171,12 +185,18 @@ func (r *Runner) attempt(ctx context.Context, runID int64, attempt, attempts, ma
 		return false, fmt.Errorf("runs: no handler for %q", run.Kind)
 	}
 	start := r.now()
-	if err := r.store.Tx(ctx, func(tx *store.Store) error { return tx.BeginRunAttempt(ctx, run.ID, start) }); err != nil {
+	err = r.store.BeginRunAttempt(ctx, run.ID, worker, start, start.Add(-models.RunStalledAfter))
+	if errors.Is(err, models.ErrNotFound) {
+		return false, errHeld
+	}
+	if err != nil {
 		return false, err
 	}
+	ctx, stop := r.heartbeat(ctx, run.ID, worker, log)
+	defer stop()
 	for batches := 0; maxBatches <= 0 || batches < maxBatches; batches++ {
-		if err := ctx.Err(); err != nil {
-			return false, err
+		if ctx.Err() != nil {
+			return false, context.Cause(ctx) // errHeld: another worker took the run over
 		}
 		if r.now().Sub(start) >= sliceFor {
 			return false, nil
@@ -211,6 +231,43 @@ func (r *Runner) attempt(ctx context.Context, runID int64, attempt, attempts, ma
 	return false, nil
 }
 
+// heartbeat says every heartbeatEvery that worker is alive and holds the run, until stop, which
+// lets go of the run (an attempt that ends, unlike a worker that dies, is not stalled). When
+// another worker took the run over, the attempt's context is cancelled.
+func (r *Runner) heartbeat(ctx context.Context, runID int64, worker string, log *slog.Logger) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				err := r.store.HeartbeatRun(ctx, runID, worker, r.now())
+				if errors.Is(err, models.ErrNotFound) {
+					cancel(errHeld)
+					return
+				}
+				if err != nil && ctx.Err() == nil {
+					log.Warn("run heartbeat", "error", err)
+				}
+			}
+		}
+	}()
+	return ctx, func() {
+		cancel(nil)
+		<-done
+		release, end := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer end()
+		if err := r.store.ReleaseRun(release, runID, worker); err != nil {
+			log.Warn("letting go of a run", "error", err)
+		}
+	}
+}
+
 // recordFailure shows an attempt's error on the run: the run stays running while River has
 // attempts left (the next one resumes), and is failed after the last.
 func (r *Runner) recordFailure(runID int64, attempt, attempts int, err error, log *slog.Logger) {
@@ -241,4 +298,30 @@ func oneLine(s string) string {
 		s += "…"
 	}
 	return s
+}
+
+// ErrNotStalled: the run is not stalled (it is working, waiting for a retry, or finished).
+var ErrNotStalled = fmt.Errorf("%w: the run is not stalled", models.ErrConflict)
+
+// Resume gives a stalled run of the admin's account a new job at once, which any instance's
+// queue takes, instead of waiting for the queue to rescue the dead worker's job (within
+// jobs.RescueAfter); that job, once rescued, finds the run held or finished. It writes a Run
+// Resumed event.
+func (r *Runner) Resume(ctx context.Context, admin *models.Admin, runID int64, ip string) (*models.Run, error) {
+	var run *models.Run
+	err := r.store.Tx(ctx, func(tx *store.Store) error {
+		var err error
+		if run, err = tx.Run(ctx, admin.AccountID, runID); err != nil {
+			return err
+		}
+		if !run.Stalled(r.now()) {
+			return ErrNotStalled
+		}
+		if err := r.jobs.InsertTx(ctx, tx, workArgs{RunID: run.ID}, &river.InsertOpts{Queue: jobs.QueueRuns, MaxAttempts: maxAttempts}); err != nil {
+			return err
+		}
+		return tx.CreateEvent(ctx, models.NewEvent(&run.AccountID, models.EventAdmin, models.SubRunResumed, models.AdminActor(admin, ip), "",
+			map[string]string{"run": strconv.FormatInt(run.ID, 10), "kind": string(run.Kind), "done": fmt.Sprintf("%d of %d", run.Done, run.Total)}))
+	})
+	return run, err
 }

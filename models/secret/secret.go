@@ -5,6 +5,7 @@ package secret
 
 import (
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -38,4 +39,13 @@ func Token() string {
 func Hash(token string) string {
 	s := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(s[:])
+}
+
+// CheckValue is the key check value of the master secret: an HMAC of a constant under a key
+// derived for it. Stored at first start, it tells a later start whether it has the secret the
+// sealed data was sealed with, without revealing anything about the secret.
+func (k *Keys) CheckValue() string {
+	m := hmac.New(sha256.New, k.Derive("key-check"))
+	m.Write([]byte("onramp key check value"))
+	return hex.EncodeToString(m.Sum(nil))
 }

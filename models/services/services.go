@@ -124,7 +124,7 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 	sv.SSO = sso.New(s, cfg.Keys, sso.Config{BaseURL: cfg.BaseURL, Logger: log})
 	sv.Devices.WithSSO(sv.SSO)
 	sv.Tokens = apitokens.New(s, cfg.Keys)
-	sessions.SchedulePurge(j, sv.Auth.Sessions(), sv.Portal.Sessions())
+	sessions.SchedulePurge(j, s, sv.Auth.Sessions(), sv.Portal.Sessions())
 	sc := cfg.Stream
 	if sc.RetryDelay == 0 {
 		sc.RetryDelay = jc.RetryDelay
@@ -156,3 +156,21 @@ func New(s *store.Store, cfg Config) (*Services, error) {
 
 // Ping checks that the database answers (the readiness probe).
 func (sv *Services) Ping(ctx context.Context) error { return sv.store.Ping(ctx) }
+
+// ErrWrongSecret: the database was set up with another ONRAMP_SECRET. Starting anyway would
+// refuse every code and serve empty exports, since nothing sealed opens.
+var ErrWrongSecret = errors.New("ONRAMP_SECRET is not the secret this database was set up with (its key check value differs): " +
+	"start every instance with the same ONRAMP_SECRET; to change it, see Key rotation in docs/replicas.md")
+
+// CheckKeys compares keys with the key check value stored at the first start, storing it when
+// there is none yet (ErrWrongSecret when they differ).
+func CheckKeys(ctx context.Context, s *store.Store, keys *secret.Keys) error {
+	stored, err := s.InitDeploymentSetting(ctx, store.KeyCheckSetting, keys.CheckValue())
+	if err != nil {
+		return err
+	}
+	if stored != keys.CheckValue() {
+		return ErrWrongSecret
+	}
+	return nil
+}

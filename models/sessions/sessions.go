@@ -75,9 +75,9 @@ func New(s *store.Store, kind models.SessionKind, h *password.Hasher, cfg Config
 	}
 	return &Manager{
 		store: s, kind: kind, hasher: h, cfg: cfg, now: func() time.Time { return time.Now().UTC() },
-		byName: ratelimit.New(SignInFailBurst, SignInFailEvery),
-		byIP:   ratelimit.New(IPFailBurst, IPFailEvery),
-		checks: ratelimit.New(CheckFailBurst, CheckFailEvery),
+		byName: ratelimit.New(SignInFailBurst, SignInFailEvery).Shares(s, string(kind)+".signin.name"),
+		byIP:   ratelimit.New(IPFailBurst, IPFailEvery).Shares(s, string(kind)+".signin.ip"),
+		checks: ratelimit.New(CheckFailBurst, CheckFailEvery).Shares(s, string(kind)+".checks"),
 	}
 }
 
@@ -239,7 +239,8 @@ func (m *Manager) Purge(ctx context.Context) (int64, error) {
 	return m.store.DeleteExpiredSessions(ctx, m.kind, m.now(), m.cfg.IdleTimeout)
 }
 
-// purgeEvery is how often expired sessions are deleted.
+// purgeEvery is how often expired sessions, and the shared failure budgets that are full again,
+// are deleted.
 const purgeEvery = 10 * time.Minute
 
 type purgeArgs struct{}
@@ -248,6 +249,7 @@ func (purgeArgs) Kind() string { return "sessions.purge" }
 
 type purgeWorker struct {
 	river.WorkerDefaults[purgeArgs]
+	store    *store.Store
 	managers []*Manager
 }
 
@@ -257,12 +259,14 @@ func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[purgeArgs]) error {
 		_, err := m.Purge(ctx)
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	_, err := w.store.DeleteFullRateBuckets(ctx, time.Now().UnixNano())
+	return errors.Join(append(errs, err)...)
 }
 
-// SchedulePurge deletes the expired sessions of every manager every ten minutes, as a periodic
-// job: one server does it however many there are.
-func SchedulePurge(j *jobs.Jobs, managers ...*Manager) {
-	jobs.AddWorker(j, &purgeWorker{managers: managers})
+// SchedulePurge deletes the expired sessions of every manager, and the failure budgets of s
+// (models/ratelimit) that are full again, every ten minutes, as a periodic job: one server
+// does it however many there are.
+func SchedulePurge(j *jobs.Jobs, s *store.Store, managers ...*Manager) {
+	jobs.AddWorker(j, &purgeWorker{store: s, managers: managers})
 	j.Every("sessions.purge", purgeEvery, purgeArgs{}, &river.InsertOpts{Queue: jobs.QueueMaintenance, MaxAttempts: 3}, false)
 }

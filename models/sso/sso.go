@@ -100,7 +100,7 @@ func New(s *store.Store, keys *secret.Keys, cfg Config) *Service {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	return &Service{store: s, box: twostep.NewSealer(keys.Derive("sso")), cfg: cfg, log: log,
 		now: func() time.Time { return time.Now().UTC() }, providers: map[string]cachedProvider{},
-		begins: ratelimit.New(BeginBurst, BeginEvery)}
+		begins: ratelimit.New(BeginBurst, BeginEvery).Shares(s, "portal.sso.begin")}
 }
 
 // WithClock replaces the clock (tests).

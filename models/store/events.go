@@ -83,6 +83,7 @@ func (s *Store) CreateCodeEvents(ctx context.Context, accountID int64, ids []int
 		at = time.Now().UTC()
 	}
 	in, arg := s.inIDs("c.id", ids)
+	defer s.eventsWritten()
 	return wrap(s.q(ctx).Exec(`INSERT INTO events (account_id, occurred_at, type, sub_type, actor_type, actor_id, actor_label,
 			email, sdp_user_id, source_ip, details)
 		SELECT c.account_id, ?, ?, ?, ?, ?, ?, u.email, u.id, ?, CAST(? AS TEXT) || CAST(c.id AS TEXT) || CAST(? AS TEXT)

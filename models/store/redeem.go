@@ -84,7 +84,7 @@ func (s *Store) redeemSQLite(ctx context.Context, r Redemption) (*Redeemed, erro
 		return nil, wrap(err)
 	}
 	if c.State(r.At) != models.CodeActive {
-		return out.won(r, 0), nil
+		return s.won(out, r, 0), nil
 	}
 	var deviceID int64
 	err = s.Tx(ctx, func(tx *Store) error {
@@ -98,7 +98,7 @@ func (s *Store) redeemSQLite(ctx context.Context, r Redemption) (*Redeemed, erro
 	case err != nil:
 		return nil, wrap(err)
 	}
-	return out.won(r, deviceID), nil
+	return s.won(out, r, deviceID), nil
 }
 
 // errLost rolls back a redemption that locked the user but did not get the code.
@@ -160,16 +160,17 @@ func (s *Store) redeemPostgres(ctx context.Context, r Redemption) (*Redeemed, er
 		return nil, wrap(err)
 	}
 	out.Code = c
-	return out.won(r, deviceID), nil
+	return s.won(out, r, deviceID), nil
 }
 
 // won completes out with the device, user and account of a redemption that got the code
-// (deviceID not 0), or clears them.
-func (out *Redeemed) won(r Redemption, deviceID int64) *Redeemed {
+// (deviceID not 0), whose events are written, or clears them.
+func (s *Store) won(out *Redeemed, r Redemption, deviceID int64) *Redeemed {
 	if deviceID == 0 {
 		out.User, out.Account = nil, nil
 		return out
 	}
+	s.eventsWritten()
 	c := out.Code
 	d := r.Device
 	d.ID, d.AccountID, d.SDPUserID, d.RegisteredAt, d.LastSeenAt = deviceID, c.AccountID, c.SDPUserID, r.At, r.At

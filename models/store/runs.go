@@ -78,10 +78,28 @@ func (s *Store) updateRun(ctx context.Context, id int64, cols map[string]any) er
 	return affected(s.q(ctx).Model(&models.Run{}).Where("id = ?", id).Updates(cols))
 }
 
-// BeginRunAttempt marks a run running from now (its start time is kept from the first
-// attempt) and clears the error of the attempt before.
-func (s *Store) BeginRunAttempt(ctx context.Context, id int64, now time.Time) error {
-	return s.updateRun(ctx, id, map[string]any{"status": models.RunRunning, "error": "", "started_at": gorm.Expr("COALESCE(started_at, ?)", now)})
+// BeginRunAttempt marks an open run running from now (its start time is kept from the first
+// attempt), held by worker, and clears the error of the attempt before. Another worker's hold
+// counts until its heartbeat is older than staleBefore: while it is live, this is
+// models.ErrNotFound, and so is a run that is no longer open.
+func (s *Store) BeginRunAttempt(ctx context.Context, id int64, worker string, now, staleBefore time.Time) error {
+	return affected(s.q(ctx).Model(&models.Run{}).
+		Where("id = ? AND status IN ?", id, []models.RunStatus{models.RunQueued, models.RunRunning}).
+		Where("worker = '' OR worker = ? OR heartbeat_at IS NULL OR heartbeat_at < ?", worker, staleBefore).
+		Updates(map[string]any{"status": models.RunRunning, "error": "", "started_at": gorm.Expr("COALESCE(started_at, ?)", now),
+			"worker": worker, "heartbeat_at": now, "updated_at": nowUTC()}))
+}
+
+// HeartbeatRun records that worker, which holds the run, is alive; models.ErrNotFound when it
+// no longer holds it.
+func (s *Store) HeartbeatRun(ctx context.Context, id int64, worker string, now time.Time) error {
+	return affected(s.q(ctx).Model(&models.Run{}).Where("id = ? AND worker = ?", id, worker).Update("heartbeat_at", now))
+}
+
+// ReleaseRun lets go of a run that worker holds: its attempt ended.
+func (s *Store) ReleaseRun(ctx context.Context, id int64, worker string) error {
+	return wrap(s.q(ctx).Model(&models.Run{}).Where("id = ? AND worker = ?", id, worker).
+		Updates(map[string]any{"worker": "", "heartbeat_at": nil}).Error)
 }
 
 // FinishRun marks a run done.

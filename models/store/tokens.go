@@ -18,6 +18,12 @@ func (s *Store) ValidToken(ctx context.Context, p models.TokenPurpose, hash stri
 		Where("purpose = ? AND token_hash = ? AND used_at IS NULL AND expires_at > ?", p, hash, now))
 }
 
+// LiveSetupToken loads the unused, unexpired setup link.
+func (s *Store) LiveSetupToken(ctx context.Context, now time.Time) (*models.OneTimeToken, error) {
+	return first[models.OneTimeToken](s.q(ctx).
+		Where("purpose = ? AND used_at IS NULL AND expires_at > ?", models.TokenSetup, now).Order("id DESC").Limit(1))
+}
+
 // UseToken marks a token used, only if it still is unused: of two concurrent uses one gets
 // models.ErrNotFound.
 func (s *Store) UseToken(ctx context.Context, id int64, now time.Time) error {

@@ -35,7 +35,8 @@ var pg struct {
 	err      error
 }
 
-func openPostgresCopy(t testing.TB) *store.Store {
+// postgresCopy makes t's database from the template and returns its URL.
+func postgresCopy(t testing.TB) string {
 	t.Helper()
 	pg.once.Do(preparePostgres)
 	if pg.err != nil {
@@ -50,12 +51,7 @@ func openPostgresCopy(t testing.TB) *store.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _, _ = pg.admin.Exec("DROP DATABASE IF EXISTS " + quote(name) + " WITH (FORCE)") })
-	s, err := store.Open(context.Background(), withDB(base, name), store.Options{MaxOpenConns: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return withDB(base, name)
 }
 
 // preparePostgres connects to the server and makes sure the template of this schema version

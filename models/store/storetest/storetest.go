@@ -26,10 +26,39 @@ func URL() string { return os.Getenv("TEST_DATABASE_URL") }
 // Open returns a migrated, empty store for t.
 func Open(t testing.TB) *store.Store {
 	t.Helper()
+	s, _ := openCopy(t, 1)
+	return s
+}
+
+// OpenReplicas returns two stores, each with connections of its own, on one migrated, empty
+// database: what two instances of a deployment share.
+func OpenReplicas(t testing.TB) (*store.Store, *store.Store) {
+	t.Helper()
+	return openCopy(t, 2)
+}
+
+// openCopy copies the template for t and opens it n times (1 or 2).
+func openCopy(t testing.TB, n int) (first, second *store.Store) {
+	t.Helper()
+	dbURL, path := "", ""
 	if URL() == "" {
-		return openSQLiteCopy(t)
+		path = sqliteCopy(t)
+	} else {
+		dbURL = postgresCopy(t)
 	}
-	return openPostgresCopy(t)
+	var opened []*store.Store
+	for range n {
+		s, err := store.Open(context.Background(), dbURL, store.Options{SQLitePath: path, MaxOpenConns: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		opened = append(opened, s)
+	}
+	if n == 1 {
+		return opened[0], nil
+	}
+	return opened[0], opened[1]
 }
 
 func migrate(s *store.Store) error {
@@ -50,7 +79,8 @@ var template struct {
 	err  error
 }
 
-func openSQLiteCopy(t testing.TB) *store.Store {
+// sqliteCopy writes the template to t's database file and returns its path.
+func sqliteCopy(t testing.TB) string {
 	t.Helper()
 	template.once.Do(func() { template.raw, template.err = migratedSQLite() })
 	if template.err != nil {
@@ -60,12 +90,7 @@ func openSQLiteCopy(t testing.TB) *store.Store {
 	if err := os.WriteFile(path, template.raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := store.Open(context.Background(), "", store.Options{SQLitePath: path, MaxOpenConns: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return path
 }
 
 // migratedSQLite migrates a SQLite file in a temporary folder, which it removes, and returns
