@@ -75,7 +75,7 @@ func TestMatchStep(t *testing.T) {
 
 func TestSealerBindsPurposeAndOwner(t *testing.T) {
 	t.Parallel()
-	box := newSealer(secret.NewKeys([]byte("k")).Derive("totp"))
+	box := newSealer(secret.NewKeys([]byte("k")).DeriveAll("totp"))
 	sealed := box.seal("JBSWY3DPEHPK3PXP", "totp-secret|1")
 	if got, err := box.open(sealed, "totp-secret|1"); err != nil || got != "JBSWY3DPEHPK3PXP" {
 		t.Fatalf("open = %q %v", got, err)
