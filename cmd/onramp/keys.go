@@ -21,3 +21,13 @@ func (o *opened) keys(ctx context.Context) (*secret.Keys, error) {
 	}
 	return keys, nil
 }
+
+// keyedServices is keys, then the services built with them.
+func (o *opened) keyedServices(ctx context.Context) (*secret.Keys, *services.Services, error) {
+	keys, err := o.keys(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sv, err := o.services(keys)
+	return keys, sv, err
+}

@@ -25,11 +25,7 @@ func secretCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if err := o.checkSchema(ctx); err != nil {
 		return err
 	}
-	keys, err := o.keys(ctx)
-	if err != nil {
-		return err
-	}
-	sv, err := o.services(keys)
+	keys, sv, err := o.keyedServices(ctx)
 	if err != nil {
 		return err
 	}
