@@ -87,11 +87,11 @@ func New(sv *services.Services, cfg Config) *echo.Echo {
 	a := audiences{
 		console: console.New(console.Deps{Auth: sv.Auth, Admins: sv.Admins, Users: sv.Users, Provisioning: sv.Provisioning,
 			Codes: sv.Codes, Runs: sv.Runs, Devices: sv.Devices, Directory: sv.Directory, Events: sv.Events, Outbox: sv.Outbox, SSO: sv.SSO, Retention: sv.Retention, Tokens: sv.Tokens, Stream: sv.Stream, Secure: cfg.Secure,
-			Cookie: web.NewCookie("onramp_session", "/", cfg.Keys.Derive("cookie-hash"), cfg.Keys.Derive("cookie-block"),
+			Cookie: web.NewCookie("onramp_session", "/", cfg.Keys, "cookie",
 				sv.Auth.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
 			BaseURL: cfg.BaseURL, Debug: cfg.Debug, Log: log}),
 		portal: portal.New(portal.Deps{Portal: sv.Portal, Devices: sv.Devices, SSO: sv.SSO, Secure: cfg.Secure,
-			Cookie: web.NewCookie("onramp_portal", portal.Path, cfg.Keys.Derive("portal-cookie-hash"), cfg.Keys.Derive("portal-cookie-block"),
+			Cookie: web.NewCookie("onramp_portal", portal.Path, cfg.Keys, "portal-cookie",
 				sv.Portal.Sessions().Config().AbsoluteTimeout, cfg.Secure, log),
 			BaseURL: strings.TrimRight(cfg.BaseURL, "/"), ClientDownloadURL: cfg.ClientDownloadURL, Debug: cfg.Debug, Log: log}),
 		client: clientapi.New(sv.Devices, func(link string) string { return base + e.Reverse("sso.client", link) }, sv.Metrics, log),

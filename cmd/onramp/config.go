@@ -24,9 +24,12 @@ type config struct {
 	DatabaseURL string
 	DataDir     string
 	Secret      []byte
-	BaseURL     string
-	SessionIdle time.Duration
-	SessionMax  time.Duration
+	// SecretPrevious is the secret being rotated out (ONRAMP_SECRET_PREVIOUS): what it sealed
+	// still opens until `onramp secret reseal` has rewritten it.
+	SecretPrevious []byte
+	BaseURL        string
+	SessionIdle    time.Duration
+	SessionMax     time.Duration
 	// PortalIdle and PortalMax are the MyVPN portal's session timeouts.
 	PortalIdle time.Duration
 	PortalMax  time.Duration
@@ -153,6 +156,12 @@ func loadConfig(environ func(string) string) (config, error) {
 		p.add(err)
 		c.Secret = secret
 		c.secretSource = "development key file"
+	}
+	switch s := getenv("ONRAMP_SECRET_PREVIOUS"); {
+	case s != "" && len(s) < 32:
+		p.add(errors.New("ONRAMP_SECRET_PREVIOUS must be at least 32 characters: the previous ONRAMP_SECRET"))
+	case s != "":
+		c.SecretPrevious = []byte(s)
 	}
 	return c, p.err()
 }

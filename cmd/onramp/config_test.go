@@ -130,3 +130,20 @@ func TestSecretsFromFiles(t *testing.T) {
 		t.Errorf("the secret is in the error: %v", err)
 	}
 }
+
+// ONRAMP_SECRET_PREVIOUS is optional; when set it is a real secret's length.
+func TestSecretPrevious(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"ONRAMP_SECRET": strings.Repeat("n", 32)}
+	if c, err := loadConfig(envOf(env)); err != nil || c.SecretPrevious != nil {
+		t.Fatalf("unset: %q %v", c.SecretPrevious, err)
+	}
+	env["ONRAMP_SECRET_PREVIOUS"] = "short"
+	if _, err := loadConfig(envOf(env)); err == nil || !strings.Contains(err.Error(), "ONRAMP_SECRET_PREVIOUS must be at least 32 characters") {
+		t.Fatalf("a short previous secret: %v", err)
+	}
+	env["ONRAMP_SECRET_PREVIOUS"] = strings.Repeat("o", 32)
+	if c, err := loadConfig(envOf(env)); err != nil || string(c.SecretPrevious) != strings.Repeat("o", 32) {
+		t.Fatalf("set: %q %v", c.SecretPrevious, err)
+	}
+}

@@ -34,11 +34,7 @@ func directorySync(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer o.store.Close()
-	keys, err := o.keys(ctx)
-	if err != nil {
-		return err
-	}
-	sv, err := o.services(keys)
+	_, sv, err := o.keyedServices(ctx)
 	if err != nil {
 		return err
 	}

@@ -56,13 +56,16 @@ Commands:
                         check that this device's credential still works (exit 0 active,
                         3 refused by the server, 1 other failures); the credential is kept
                         in the user's config dir (ONRAMP_CLIENT_CONFIG overrides the path)
+  secret reseal         rewrite everything sealed under ONRAMP_SECRET_PREVIOUS under
+                        ONRAMP_SECRET, in short batches while servers run, and print the
+                        counts per kind; then ONRAMP_SECRET_PREVIOUS can go (safe to rerun)
   backup FILE           write a consistent copy of the embedded SQLite database to FILE (a new
                         file) while the server runs; on PostgreSQL, points to pg_dump (exit 2)
   healthcheck [--ready] ask this machine's server for /healthz (/readyz with --ready): exit 0
                         when it answers 200 (the container image's HEALTHCHECK)
   version               print the version, commit, Go version and build date (also --version)
 
-Environment: DATABASE_URL, ONRAMP_ADDR, ONRAMP_SECRET, ONRAMP_BASE_URL, ONRAMP_ENV,
+Environment: DATABASE_URL, ONRAMP_ADDR, ONRAMP_SECRET, ONRAMP_SECRET_PREVIOUS, ONRAMP_BASE_URL, ONRAMP_ENV,
 ONRAMP_DATA_DIR, ONRAMP_SESSION_IDLE, ONRAMP_SESSION_MAX, ONRAMP_PORTAL_SESSION_IDLE,
 ONRAMP_PORTAL_SESSION_MAX, ONRAMP_ACTIVATION_TTL, ONRAMP_DRAIN_DELAY, ONRAMP_LOG_LEVEL, ONRAMP_TRUST_PROXY,
 ONRAMP_DEBUG, ONRAMP_METRICS_TOKEN, ONRAMP_METRICS_ADDR, SMTP_URL, MAIL_FROM; each NAME may be read from
@@ -112,6 +115,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return ssoCmd(ctx, args, getenv, stdin, stdout, stderr) // sso.go
 	case "client":
 		return clientCmd(ctx, args, getenv, stdin, stdout, stderr) // client.go
+	case "secret":
+		return secretCmd(ctx, args, getenv, stdout, stderr) // reseal.go
 	case "backup":
 		return backup(ctx, args, getenv, stdout, stderr) // backup.go
 	case "healthcheck":

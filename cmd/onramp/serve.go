@@ -37,11 +37,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	cfg, log := o.cfg, o.log
-	keys, err := o.keys(ctx)
-	if err != nil {
-		return err
-	}
-	sv, err := o.services(keys)
+	keys, sv, err := o.keyedServices(ctx)
 	if err != nil {
 		return err
 	}

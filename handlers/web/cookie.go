@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"onramp/models/secret"
 	"onramp/models/text"
 	"onramp/views"
 )
@@ -25,11 +26,18 @@ type Cookie struct {
 	log   *slog.Logger
 }
 
-// NewCookie builds a cookie named name for the paths under path, signed and encrypted with
-// hashKey and blockKey, living at most maxAge; secure marks it Secure (HTTPS). log records the
-// flashes that could not be kept.
-func NewCookie(name, path string, hashKey, blockKey []byte, maxAge time.Duration, secure bool, log *slog.Logger) *Cookie {
-	cs := sessions.NewCookieStore(hashKey, blockKey)
+// NewCookie builds a cookie named name for the paths under path, signed and encrypted with keys
+// derived for purpose (purpose+"-hash", purpose+"-block"), living at most maxAge; secure marks
+// it Secure (HTTPS). log records the flashes that could not be kept. During a rotation of
+// ONRAMP_SECRET a cookie made under the previous secret is still read (and rewritten under the
+// current one when next saved): sessions survive the rotation.
+func NewCookie(name, path string, keys *secret.Keys, purpose string, maxAge time.Duration, secure bool, log *slog.Logger) *Cookie {
+	hash, block := keys.DeriveAll(purpose+"-hash"), keys.DeriveAll(purpose+"-block")
+	var pairs [][]byte
+	for i := range hash {
+		pairs = append(pairs, hash[i], block[i])
+	}
+	cs := sessions.NewCookieStore(pairs...)
 	cs.Options = &sessions.Options{Path: path, MaxAge: int(maxAge / time.Second), HttpOnly: true, Secure: secure,
 		SameSite: http.SameSiteLaxMode}
 	return &Cookie{store: cs, name: name, log: log}

@@ -43,7 +43,7 @@ type Service struct {
 
 // New builds the service; keys seal the stored responses of idempotent requests.
 func New(s *store.Store, keys *secret.Keys) *Service {
-	return &Service{store: s, box: twostep.NewSealer(keys.Derive("api-idempotency")), now: func() time.Time { return time.Now().UTC() }}
+	return &Service{store: s, box: twostep.NewSealer(keys.DeriveAll("api-idempotency")...), now: func() time.Time { return time.Now().UTC() }}
 }
 
 // WithClock replaces the clock (tests).

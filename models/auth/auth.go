@@ -67,7 +67,7 @@ func New(s *store.Store, h *password.Hasher, keys *secret.Keys, cfg Config) *Ser
 	return &Service{
 		store: s, hasher: h, cfg: cfg, now: func() time.Time { return time.Now().UTC() },
 		sessions: sm,
-		box:      twostep.NewSealer(keys.Derive("admin-totp")),
+		box:      twostep.NewSealer(keys.DeriveAll("admin-totp")...),
 		setupKey: keys.Derive("setup-link"),
 	}
 }

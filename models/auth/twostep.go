@@ -116,3 +116,11 @@ func adminSecretAAD(a *models.Admin) string {
 func adminEnrollAAD(cur *Current) string {
 	return "admin-totp-enroll|" + strconv.FormatInt(cur.Admin.ID, 10) + "|" + cur.SessionID
 }
+
+// ResealTOTP rewrites admins' TOTP keys sealed under the previous ONRAMP_SECRET under the
+// current one (onramp secret reseal).
+func (s *Service) ResealTOTP(ctx context.Context) (store.Resealed, error) {
+	return twostep.Reseal(ctx, s.store, store.SealedAdminTOTP, s.box, func(v store.Sealed) string {
+		return adminSecretAAD(&models.Admin{ID: v.ID})
+	})
+}

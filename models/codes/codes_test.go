@@ -136,3 +136,33 @@ func TestSealer(t *testing.T) {
 		t.Fatal("garbage opened")
 	}
 }
+
+// During a rotation a code sealed under the previous secret opens and is found by its previous
+// lookup hash; Reseal moves both to the current secret, once.
+func TestSealerRotation(t *testing.T) {
+	t.Parallel()
+	oldSecret := []byte("the-old-codes-secret-the-old-codes")
+	cur := secret.NewKeys([]byte("the-new-codes-secret-the-new-codes"))
+	old, both, newOnly := NewSealer(secret.NewKeys(oldSecret)), NewSealer(cur.WithPrevious(oldSecret)), NewSealer(cur)
+	code := New()
+	sealed, lookup := old.Seal(7, code), old.Lookup(code)
+	if got := both.Lookups(code); len(got) != 2 || got[0] != newOnly.Lookup(code) || got[1] != lookup {
+		t.Fatalf("Lookups = %v", got)
+	}
+	if got, err := both.Open(7, sealed); err != nil || got != code {
+		t.Fatalf("Open = %q %v", got, err)
+	}
+	resealed, relookup, changed, err := both.Reseal(7, sealed, lookup)
+	if err != nil || !changed || relookup != newOnly.Lookup(code) {
+		t.Fatalf("Reseal: %v %v", changed, err)
+	}
+	if got, err := newOnly.Open(7, resealed); err != nil || got != code {
+		t.Fatalf("the new secret alone: %q %v", got, err)
+	}
+	if _, _, changed, err := both.Reseal(7, resealed, relookup); err != nil || changed {
+		t.Fatalf("a second Reseal: %v %v", changed, err)
+	}
+	if _, _, _, err := newOnly.Reseal(7, sealed, lookup); !errors.Is(err, ErrUnsealable) {
+		t.Fatalf("the new secret alone resealed the old value: %v", err)
+	}
+}

@@ -221,17 +221,29 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (re
 	if err != nil {
 		return nil, s.reject(ctx, rej, "malformed code", ErrInvalidCode)
 	}
-	lookup := s.sealer.Lookup(code)
 	now := s.now()
 	token := secret.Token()
 	dev := models.Device{Name: name, Platform: platform, RegisteredVia: models.ViaCode, TokenHash: secret.Hash(token)}
 	who := models.Actor{Type: models.ActorClient}
 	used := models.NewEvent(nil, models.EventCode, models.SubCodeUsed, who, "", map[string]string{"device": name})
 	registered := models.NewEvent(nil, models.EventDevice, models.SubDeviceRegistered, who, "", registeredDetails(&dev, "registration code"))
-	res, err := s.store.Redeem(ctx, store.Redemption{LookupHash: lookup, At: now, IP: ip, Device: dev,
-		Events: []models.Event{*used, *registered}})
-	if err != nil {
-		return nil, err
+	// During a rotation a code not yet resealed is found by its hash under the previous secret;
+	// the current one is tried again last, in case the reseal moved it between the two.
+	lookups := s.sealer.Lookups(code)
+	if len(lookups) > 1 {
+		lookups = append(lookups, lookups[0])
+	}
+	var lookup string
+	var res *store.Redeemed
+	for _, lookup = range lookups {
+		res, err = s.store.Redeem(ctx, store.Redemption{LookupHash: lookup, At: now, IP: ip, Device: dev,
+			Events: []models.Event{*used, *registered}})
+		if err != nil {
+			return nil, err
+		}
+		if res.Code != nil {
+			break
+		}
 	}
 	rej.code = res.Code
 	switch {

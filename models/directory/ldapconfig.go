@@ -1,10 +1,13 @@
 package directory
 
 import (
+	"context"
 	"strconv"
 
 	"onramp/models"
 	"onramp/models/directory/ldap"
+	"onramp/models/store"
+	"onramp/models/twostep"
 )
 
 // ldapConfig is the connection a directory's settings describe, with its bind password opened.
@@ -50,4 +53,12 @@ func (s *Service) openPassword(l *models.LDAPSettings) (string, error) {
 		return "", nil
 	}
 	return s.box.Open(l.PasswordSealed, passwordAAD(l))
+}
+
+// ResealPasswords rewrites LDAP bind passwords sealed under the previous ONRAMP_SECRET under
+// the current one (onramp secret reseal).
+func (s *Service) ResealPasswords(ctx context.Context) (store.Resealed, error) {
+	return twostep.Reseal(ctx, s.store, store.SealedLDAPPassword, s.box, func(v store.Sealed) string {
+		return passwordAAD(&models.LDAPSettings{AccountID: v.AccountID, DirectoryID: v.ID})
+	})
 }

@@ -55,7 +55,7 @@ const (
 
 // New builds the service; keys seal the LDAP bind passwords.
 func New(s *store.Store, u Users, keys *secret.Keys) *Service {
-	svc := &Service{store: s, users: u, box: twostep.NewSealer(keys.Derive("ldap-password")),
+	svc := &Service{store: s, users: u, box: twostep.NewSealer(keys.DeriveAll("ldap-password")...),
 		now: func() time.Time { return time.Now().UTC() }}
 	svc.authFails = ratelimit.New(AuthFailBurst, AuthFailEvery).WithClock(func() time.Time { return svc.now() }).Shares(s, "scim.auth.ip")
 	return svc

@@ -59,7 +59,7 @@ type Service struct {
 // New builds the service. TOTP secrets are encrypted with a key derived from keys for "totp".
 func New(s *store.Store, h *password.Hasher, keys *secret.Keys, cfg sessions.Config) *Service {
 	return &Service{
-		store: s, hasher: h, box: newSealer(keys.Derive("totp")),
+		store: s, hasher: h, box: newSealer(keys.DeriveAll("totp")),
 		now:          func() time.Time { return time.Now().UTC() },
 		sessions:     sessions.New(s, models.PortalSession, h, cfg),
 		activationIP: ratelimit.New(ActivationFailBurst, ActivationFailEvery).Shares(s, "portal.activation.ip"),

@@ -75,7 +75,7 @@ func TestMatchStep(t *testing.T) {
 
 func TestSealerBindsPurposeAndOwner(t *testing.T) {
 	t.Parallel()
-	box := newSealer(secret.NewKeys([]byte("k")).Derive("totp"))
+	box := newSealer(secret.NewKeys([]byte("k")).DeriveAll("totp"))
 	sealed := box.seal("JBSWY3DPEHPK3PXP", "totp-secret|1")
 	if got, err := box.open(sealed, "totp-secret|1"); err != nil || got != "JBSWY3DPEHPK3PXP" {
 		t.Fatalf("open = %q %v", got, err)
@@ -83,7 +83,7 @@ func TestSealerBindsPurposeAndOwner(t *testing.T) {
 	if _, err := box.open(sealed, "totp-secret|2"); err == nil {
 		t.Fatal("a key sealed for user 1 opened for user 2")
 	}
-	other := newSealer(secret.NewKeys([]byte("other")).Derive("totp"))
+	other := newSealer(secret.NewKeys([]byte("other")).DeriveAll("totp"))
 	if _, err := other.open(sealed, "totp-secret|1"); err == nil {
 		t.Fatal("opened with another master secret")
 	}

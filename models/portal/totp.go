@@ -131,8 +131,16 @@ func enrollAAD(cur *Current) string {
 // sealer is the portal's twostep.Sealer, under the key derived for "totp".
 type sealer struct{ *twostep.Sealer }
 
-func newSealer(key []byte) *sealer { return &sealer{twostep.NewSealer(key)} }
+func newSealer(keys [][]byte) *sealer { return &sealer{twostep.NewSealer(keys...)} }
 
 func (b *sealer) seal(plain, aad string) string { return b.Seal(plain, aad) }
 
 func (b *sealer) open(sealed, aad string) (string, error) { return b.Open(sealed, aad) }
+
+// ResealTOTP rewrites SDP users' TOTP keys sealed under the previous ONRAMP_SECRET under the
+// current one (onramp secret reseal).
+func (s *Service) ResealTOTP(ctx context.Context) (store.Resealed, error) {
+	return twostep.Reseal(ctx, s.store, store.SealedUserTOTP, s.box.Sealer, func(v store.Sealed) string {
+		return secretAAD(&models.SDPUser{ID: v.ID})
+	})
+}

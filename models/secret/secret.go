@@ -1,6 +1,7 @@
 // Package secret derives the independent keys Onramp needs (cookie signing, cookie encryption,
 // code lookup, code encryption) from the one ONRAMP_SECRET, with HKDF-SHA256, and makes the
-// random tokens that links and sessions carry.
+// random tokens that links and sessions carry. During a rotation (docs/replicas.md) Keys also
+// holds the previous secret, so that what was sealed under it still opens.
 package secret
 
 import (
@@ -13,10 +14,35 @@ import (
 )
 
 // Keys derives purpose-bound keys from a master secret.
-type Keys struct{ master []byte }
+type Keys struct {
+	master   []byte
+	previous *Keys // ONRAMP_SECRET_PREVIOUS during a rotation, or nil
+}
 
 // NewKeys wraps the master secret.
 func NewKeys(master []byte) *Keys { return &Keys{master: append([]byte(nil), master...)} }
+
+// WithPrevious returns keys that seal under k and also open what the previous secret sealed.
+// An empty previous secret, or k's own, adds nothing.
+func (k *Keys) WithPrevious(previous []byte) *Keys {
+	if len(previous) == 0 || hmac.Equal(previous, k.master) {
+		return k
+	}
+	return &Keys{master: k.master, previous: NewKeys(previous)}
+}
+
+// Previous is the previous secret's keys, or nil outside a rotation.
+func (k *Keys) Previous() *Keys { return k.previous }
+
+// DeriveAll returns the key bound to purpose under the current secret, then under the
+// previous one during a rotation: seal with the first, open with any.
+func (k *Keys) DeriveAll(purpose string) [][]byte {
+	all := [][]byte{k.Derive(purpose)}
+	if k.previous != nil {
+		all = append(all, k.previous.Derive(purpose))
+	}
+	return all
+}
 
 // Derive returns a 32-byte key bound to purpose.
 func (k *Keys) Derive(purpose string) []byte {

@@ -6,6 +6,7 @@ package services
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -160,17 +161,57 @@ func (sv *Services) Ping(ctx context.Context) error { return sv.store.Ping(ctx) 
 // ErrWrongSecret: the database was set up with another ONRAMP_SECRET. Starting anyway would
 // refuse every code and serve empty exports, since nothing sealed opens.
 var ErrWrongSecret = errors.New("ONRAMP_SECRET is not the secret this database was set up with (its key check value differs): " +
-	"start every instance with the same ONRAMP_SECRET; to change it, see Key rotation in docs/replicas.md")
+	"start every instance with the same ONRAMP_SECRET; to change it, see Rotating ONRAMP_SECRET in docs/replicas.md")
 
 // CheckKeys compares keys with the key check value stored at the first start, storing it when
-// there is none yet (ErrWrongSecret when they differ).
-func CheckKeys(ctx context.Context, s *store.Store, keys *secret.Keys) error {
+// there is none yet. During a rotation the previous secret's value is accepted too, and
+// previous says it was that one (the data is not resealed yet). ErrWrongSecret when neither
+// matches.
+func CheckKeys(ctx context.Context, s *store.Store, keys *secret.Keys) (previous bool, err error) {
 	stored, err := s.InitDeploymentSetting(ctx, store.KeyCheckSetting, keys.CheckValue())
-	if err != nil {
-		return err
+	switch {
+	case err != nil:
+		return false, err
+	case stored == keys.CheckValue():
+		return false, nil
+	case keys.Previous() == nil:
+		return false, ErrWrongSecret
+	case stored == keys.Previous().CheckValue():
+		return true, nil
 	}
-	if stored != keys.CheckValue() {
-		return ErrWrongSecret
+	return false, fmt.Errorf("%w; nor is ONRAMP_SECRET_PREVIOUS", ErrWrongSecret)
+}
+
+// Resealed is what Reseal did to one kind of sealed data.
+type Resealed struct {
+	Kind string
+	store.Resealed
+}
+
+// Reseal rewrites everything sealed under the previous ONRAMP_SECRET under the current one,
+// kind by kind in short batches, then stores the current secret's key check value: once it
+// returns, the previous secret can go. Running it again rewrites nothing; it is safe beside
+// running servers that have both secrets (what they write meanwhile is sealed under the
+// current one already).
+func (sv *Services) Reseal(ctx context.Context, keys *secret.Keys) ([]Resealed, error) {
+	kinds := []struct {
+		name string
+		run  func(context.Context) (store.Resealed, error)
+	}{
+		{"registration codes", sv.Codes.Reseal},
+		{"admin TOTP keys", sv.Auth.ResealTOTP},
+		{"user TOTP keys", sv.Portal.ResealTOTP},
+		{"LDAP bind passwords", sv.Directory.ResealPasswords},
+		{"SSO client secrets", sv.SSO.ResealSecrets},
+		{"webhook secrets", sv.Stream.ResealSecrets},
 	}
-	return nil
+	var out []Resealed
+	for _, k := range kinds {
+		r, err := k.run(ctx)
+		if err != nil {
+			return out, fmt.Errorf("resealing %s: %w", k.name, err)
+		}
+		out = append(out, Resealed{Kind: k.name, Resealed: r})
+	}
+	return out, sv.store.SetDeploymentSetting(ctx, store.KeyCheckSetting, keys.CheckValue())
 }

@@ -98,7 +98,7 @@ func New(s *store.Store, keys *secret.Keys, cfg Config) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	return &Service{store: s, box: twostep.NewSealer(keys.Derive("sso")), cfg: cfg, log: log,
+	return &Service{store: s, box: twostep.NewSealer(keys.DeriveAll("sso")...), cfg: cfg, log: log,
 		now: func() time.Time { return time.Now().UTC() }, providers: map[string]cachedProvider{},
 		begins: ratelimit.New(BeginBurst, BeginEvery).Shares(s, "portal.sso.begin")}
 }
@@ -193,4 +193,13 @@ func (s *Service) refusalEvent(ctx context.Context, ref *Refusal, accountID *int
 		e = models.NewEvent(accountID, models.EventSSO, models.SubSSORefused, actor, email, details)
 	}
 	return s.store.CreateEvent(ctx, e)
+}
+
+// ResealSecrets rewrites client secrets sealed under the previous ONRAMP_SECRET under the
+// current one (onramp secret reseal). Sign-ins in flight keep their verifiers: they live
+// minutes and open under either secret meanwhile.
+func (s *Service) ResealSecrets(ctx context.Context) (store.Resealed, error) {
+	return twostep.Reseal(ctx, s.store, store.SealedSSOSecret, s.box, func(v store.Sealed) string {
+		return secretAAD(v.AccountID)
+	})
 }

@@ -72,7 +72,7 @@ func New(s *store.Store, keys *secret.Keys, j *jobs.Jobs, cfg Config) *Service {
 	if cfg.SweepEvery <= 0 {
 		cfg.SweepEvery = 10 * time.Second
 	}
-	sv := &Service{store: s, jobs: j, box: twostep.NewSealer(keys.Derive("stream")), cfg: cfg, log: log,
+	sv := &Service{store: s, jobs: j, box: twostep.NewSealer(keys.DeriveAll("stream")...), cfg: cfg, log: log,
 		now: func() time.Time { return time.Now().UTC() }}
 	sv.send = newSenders(cfg)
 	sv.registerJobs()
@@ -368,3 +368,11 @@ func FormatFilters(fs []models.StreamFilter) []string {
 
 // ErrDisabled is SendTest's answer for a destination that is turned off.
 var ErrDisabled = errors.New("the destination is turned off")
+
+// ResealSecrets rewrites webhook secrets sealed under the previous ONRAMP_SECRET under the
+// current one (onramp secret reseal).
+func (s *Service) ResealSecrets(ctx context.Context) (store.Resealed, error) {
+	return twostep.Reseal(ctx, s.store, store.SealedStreamSecret, s.box, func(v store.Sealed) string {
+		return secretAAD(v.AccountID)
+	})
+}

@@ -242,39 +242,63 @@ func Prove(budget Budget, code, pw string, checkCode func(string) (int64, error)
 
 // Sealer encrypts short strings with AES-256-GCM; the output is base64url(nonce || ciphertext).
 // The associated data binds a ciphertext to its purpose and owner: a stored key copied to
-// another row, or a pending enrollment posted from another session, does not open.
-type Sealer struct{ aead cipher.AEAD }
+// another row, or a pending enrollment posted from another session, does not open. During a
+// rotation of ONRAMP_SECRET it seals with the current key and opens with either.
+type Sealer struct{ aeads []cipher.AEAD }
 
-// NewSealer builds a sealer on a 32-byte key (secret.Keys.Derive).
-func NewSealer(key []byte) *Sealer {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		panic(err) // the key is always 32 bytes (secret.Keys.Derive)
+// NewSealer builds a sealer on 32-byte keys (secret.Keys.DeriveAll): it seals with the first
+// and opens with any.
+func NewSealer(keys ...[]byte) *Sealer {
+	b := &Sealer{}
+	for _, k := range keys {
+		block, err := aes.NewCipher(k)
+		if err != nil {
+			panic(err) // the key is always 32 bytes (secret.Keys.Derive)
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			panic(err)
+		}
+		b.aeads = append(b.aeads, aead)
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
-	return &Sealer{aead: aead}
+	return b
 }
 
 // Seal encrypts plain bound to aad.
 func (b *Sealer) Seal(plain, aad string) string {
-	nonce := make([]byte, b.aead.NonceSize())
+	aead := b.aeads[0]
+	nonce := make([]byte, aead.NonceSize())
 	_, _ = rand.Read(nonce) // crypto/rand.Read never fails on supported platforms
-	return base64.RawURLEncoding.EncodeToString(b.aead.Seal(nonce, nonce, []byte(plain), []byte(aad)))
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte(plain), []byte(aad)))
 }
 
-// Open decrypts what Seal made with the same key and aad.
+// Open decrypts what Seal made with the same aad and the current or the previous key.
 func (b *Sealer) Open(sealed, aad string) (string, error) {
+	plain, _, err := b.open(sealed, aad)
+	return plain, err
+}
+
+// Reseal returns sealed under the current key, and whether that changed it (it was sealed
+// under the previous key).
+func (b *Sealer) Reseal(sealed, aad string) (string, bool, error) {
+	plain, current, err := b.open(sealed, aad)
+	if err != nil || current {
+		return sealed, false, err
+	}
+	return b.Seal(plain, aad), true, nil
+}
+
+// open decrypts sealed and says whether the current key did.
+func (b *Sealer) open(sealed, aad string) (string, bool, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(sealed)
-	if err != nil || len(raw) < b.aead.NonceSize() {
-		return "", errors.New("twostep: malformed ciphertext")
+	if err != nil || len(raw) < b.aeads[0].NonceSize() {
+		return "", false, errors.New("twostep: malformed ciphertext")
 	}
-	n := b.aead.NonceSize()
-	plain, err := b.aead.Open(nil, raw[:n], raw[n:], []byte(aad))
-	if err != nil {
-		return "", errors.New("twostep: ciphertext does not open")
+	n := b.aeads[0].NonceSize()
+	for i, aead := range b.aeads {
+		if plain, err := aead.Open(nil, raw[:n], raw[n:], []byte(aad)); err == nil {
+			return string(plain), i == 0, nil
+		}
 	}
-	return string(plain), nil
+	return "", false, errors.New("twostep: ciphertext does not open")
 }

@@ -173,3 +173,32 @@ func TestProve(t *testing.T) {
 		})
 	}
 }
+
+// During a rotation a sealer seals under the current key and opens under either; Reseal
+// rewrites only what the previous key sealed, and the current key alone then opens it.
+func TestSealerRotation(t *testing.T) {
+	t.Parallel()
+	old, cur := secret.NewKeys([]byte("the-old-twostep-secret")), secret.NewKeys([]byte("the-new-twostep-secret"))
+	both := twostep.NewSealer(cur.WithPrevious([]byte("the-old-twostep-secret")).DeriveAll("totp")...)
+	newOnly := twostep.NewSealer(cur.Derive("totp"))
+	stored := twostep.NewSealer(old.Derive("totp")).Seal("KEY", "aad")
+	if got, err := both.Open(stored, "aad"); err != nil || got != "KEY" {
+		t.Fatalf("the previous key's value: %q %v", got, err)
+	}
+	if _, err := newOnly.Open(stored, "aad"); err == nil {
+		t.Fatal("the new key alone opened the previous key's value")
+	}
+	resealed, changed, err := both.Reseal(stored, "aad")
+	if err != nil || !changed {
+		t.Fatalf("Reseal: %v %v", changed, err)
+	}
+	if got, err := newOnly.Open(resealed, "aad"); err != nil || got != "KEY" {
+		t.Fatalf("resealed value under the new key alone: %q %v", got, err)
+	}
+	if again, changed, err := both.Reseal(resealed, "aad"); err != nil || changed || again != resealed {
+		t.Fatalf("a second Reseal changed it: %v %v", changed, err)
+	}
+	if _, _, err := both.Reseal(stored, "other aad"); err == nil {
+		t.Fatal("resealed a value under the wrong associated data")
+	}
+}
