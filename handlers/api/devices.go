@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"onramp/models/devices"
-	"onramp/models/store"
 )
 
 // Device is a VPN device of a user.
@@ -32,7 +31,7 @@ type DevicePage struct {
 // ListDevices serves GET /api/v1/devices: the console's Devices list (filters state,
 // platform, via, q) with its keyset cursor.
 func (h *Handler) ListDevices(c echo.Context) error {
-	page, err := h.Devices.List(c.Request().Context(), actor(c), devices.ParseFilter(c.QueryParam), store.Keyset{After: c.QueryParam("cursor")})
+	page, err := h.Devices.List(c.Request().Context(), actor(c), devices.ParseFilter(c.QueryParam), devices.After(c.QueryParam("cursor")))
 	if err != nil {
 		return err
 	}

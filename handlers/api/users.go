@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"onramp/models"
-	"onramp/models/store"
 	"onramp/models/users"
 )
 
@@ -46,7 +45,7 @@ type UserPage struct {
 // ListUsers serves GET /api/v1/users: the console's filters (users.ParseFilter) and its
 // keyset cursor.
 func (h *Handler) ListUsers(c echo.Context) error {
-	page, err := h.Users.List(c.Request().Context(), actor(c), users.ParseFilter(c.QueryParam), store.Keyset{After: c.QueryParam("cursor")})
+	page, err := h.Users.List(c.Request().Context(), actor(c), users.ParseFilter(c.QueryParam), users.After(c.QueryParam("cursor")))
 	if err != nil {
 		return err
 	}

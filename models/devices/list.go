@@ -51,6 +51,10 @@ func ParseFilter(get func(name string) string) Filter {
 	return f
 }
 
+// After is the page that follows a cursor: the next_cursor of the page before (the admin
+// API pages forward only).
+func After(cursor string) store.Keyset { return store.Keyset{After: cursor} }
+
 // ParseKeyset reads where the page starts from request values.
 func ParseKeyset(get func(name string) string) store.Keyset {
 	return store.Keyset{After: get(paramAfter), Before: get(paramBefore)}

@@ -107,6 +107,10 @@ func (f Filter) Query(after string) string { return f.query(paramAfter, after) }
 // QueryBefore is the list URL's query string for the filter and the cursor of the previous page.
 func (f Filter) QueryBefore(before string) string { return f.query(paramBefore, before) }
 
+// After is the page that follows a cursor: the next_cursor of the page before (the admin
+// API pages forward only).
+func After(cursor string) store.Keyset { return store.Keyset{After: cursor} }
+
 // ParseKeyset reads where the page starts from request values (get looks one up by name).
 func ParseKeyset(get func(name string) string) store.Keyset {
 	return store.Keyset{After: get(paramAfter), Before: get(paramBefore)}
