@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 
 	"onramp/migrations"
 )
@@ -28,13 +26,19 @@ func (s *Store) TakeRateToken(ctx context.Context, limiter, key string, now, eve
 	if len(fullAt) == 1 {
 		return fullAt[0], true, nil
 	}
-	// Refused: the bucket's time says how long until a token.
-	var at int64
-	err = s.q(ctx).Raw(`SELECT full_at FROM rate_limits WHERE limiter = ? AND bucket = ?`, limiter, key).Row().Scan(&at)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = nil // purged meanwhile: full
+	// Refused: the bucket's time says how long until a token (none: purged meanwhile, full).
+	at, err := s.RateBucket(ctx, limiter, key)
+	return at, false, err
+}
+
+// RateBucket reads a shared bucket's full-again time, 0 when there is none (it is full).
+func (s *Store) RateBucket(ctx context.Context, limiter, key string) (int64, error) {
+	var at []int64
+	err := s.q(ctx).Raw(`SELECT full_at FROM rate_limits WHERE limiter = ? AND bucket = ?`, limiter, key).Scan(&at).Error
+	if err != nil || len(at) == 0 {
+		return 0, wrap(err)
 	}
-	return at, false, wrap(err)
+	return at[0], nil
 }
 
 // GiveRateToken gives a token back to a shared bucket.
