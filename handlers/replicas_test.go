@@ -112,6 +112,33 @@ func TestReplicasShareTheRedemptionBudget(t *testing.T) {
 	}
 }
 
+// Bad codes sent at once through two instances may overrun the budget by the other instance's
+// attempts in flight (a successful redemption writes no bucket: see ratelimit.Limiter.Admit),
+// never more, and once they have failed both instances refuse the next.
+func TestReplicasBoundConcurrentBadCodes(t *testing.T) {
+	t.Parallel()
+	if storetest.URL() == "" {
+		t.Skip("replicas share failure budgets on PostgreSQL")
+	}
+	hasty := func(_ testing.TB, cfg *services.Config) {
+		cfg.Sleep = func(context.Context, time.Duration) error { return nil }
+	}
+	a, b := replicas(t, hasty)
+	const perInstance, budget = 8, 11 // a burst of 10 and one turn within the wait
+	apps := make([]*testApp, 0, 2*perInstance)
+	for range perInstance {
+		apps = append(apps, a, b)
+	}
+	results := registerAcross(t, "AAAA-BBBB-CCCC-DDDD", apps)
+	failed, limited := results["401 invalid_code"], results["429 rate_limited"]
+	if failed+limited != len(apps) || failed < budget || failed > budget+perInstance {
+		t.Fatalf("16 bad codes at once through two instances: %v", results)
+	}
+	if n := failuresBefore429(t, b, a); n != 0 {
+		t.Fatalf("%d more bad codes before a 429", n)
+	}
+}
+
 // The setup link is one: every instance that starts prints the same one, it works once, and
 // after its use no instance prints one.
 func TestSetupLinkIsOneAcrossReplicas(t *testing.T) {
