@@ -94,16 +94,17 @@ func failuresBefore429(t *testing.T, apps ...*testApp) int {
 	return 0
 }
 
+// hasty clients come back at once: a wait for a turn passes no time.
+func hasty(_ testing.TB, cfg *services.Config) {
+	cfg.Sleep = func(context.Context, time.Duration) error { return nil }
+}
+
 // The budget of failed redemptions holds across instances: as many bad codes through two as
 // through one before the 429.
 func TestReplicasShareTheRedemptionBudget(t *testing.T) {
 	t.Parallel()
 	if storetest.URL() == "" {
 		t.Skip("replicas share failure budgets on PostgreSQL; a deployment on SQLite is one instance, which keeps them in memory (models/ratelimit tests the shared buckets on SQLite too)")
-	}
-	// Clients come back at once: a wait for a turn passes no time.
-	hasty := func(_ testing.TB, cfg *services.Config) {
-		cfg.Sleep = func(context.Context, time.Duration) error { return nil }
 	}
 	one := failuresBefore429(t, newApp(t, hasty))
 	a, b := replicas(t, hasty)
@@ -119,9 +120,6 @@ func TestReplicasBoundConcurrentBadCodes(t *testing.T) {
 	t.Parallel()
 	if storetest.URL() == "" {
 		t.Skip("replicas share failure budgets on PostgreSQL")
-	}
-	hasty := func(_ testing.TB, cfg *services.Config) {
-		cfg.Sleep = func(context.Context, time.Duration) error { return nil }
 	}
 	a, b := replicas(t, hasty)
 	const perInstance, budget = 8, 11 // a burst of 10 and one turn within the wait
