@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 
 	"onramp/models"
 	"onramp/models/directory"
@@ -48,15 +47,8 @@ func directoryCmd(ctx context.Context, args []string, getenv func(string) string
 	}
 	tok, err := directory.New(o.store, nil, keys).IssueSCIMToken(ctx, models.NormalizeEmail(*account), *name,
 		models.Actor{Type: models.ActorSystem, Label: "command line"})
-	if errors.Is(err, models.ErrNotFound) {
-		return fmt.Errorf("directory scim-token: no account %q", *account)
-	}
-	var ve *models.ValidationError
-	if errors.As(err, &ve) {
-		return errors.New("directory scim-token: " + strings.TrimPrefix(ve.Error(), "invalid input: "))
-	}
 	if err != nil {
-		return err
+		return accountCommandError("directory scim-token", *account, err)
 	}
 	_, err = fmt.Fprintln(stdout, tok)
 	return err

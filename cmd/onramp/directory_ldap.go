@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 
 	"onramp/models"
 	"onramp/models/directory"
@@ -51,15 +50,8 @@ func directoryAddLDAP(ctx context.Context, args []string, getenv func(string) st
 	}
 	d, err := directory.New(o.store, nil, keys).CreateLDAPDirectoryIn(ctx, models.NormalizeEmail(*account),
 		models.Actor{Type: models.ActorSystem, Label: "command line"}, in)
-	if errors.Is(err, models.ErrNotFound) {
-		return fmt.Errorf("directory add-ldap: no account %q", *account)
-	}
-	var ve *models.ValidationError
-	if errors.As(err, &ve) {
-		return errors.New("directory add-ldap: " + strings.TrimPrefix(ve.Error(), "invalid input: "))
-	}
 	if err != nil {
-		return err
+		return accountCommandError("directory add-ldap", *account, err)
 	}
 	_, err = fmt.Fprintf(stderr, "Created LDAP directory %q (id %d, preset %s) in account %q: %s, bind DN %s, base DN %s.\n"+
 		"Its users get the origin %s. Safety limits %d users / %d%%, no schedule: test it on the Directory Sync tab, "+

@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"onramp/models"
 )
 
 const usage = `Usage: onramp [command]
@@ -162,4 +164,18 @@ func commandUsage(cmd string) string {
 		}
 	}
 	return b.String()
+}
+
+// accountCommandError words the error of a command that acts in an account: the account not
+// found, the service's refusal of its input, or anything else as it is (the sso set command's
+// with its name).
+func accountCommandError(cmd, account string, err error) error {
+	var ve *models.ValidationError
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return fmt.Errorf("%s: no account %q", cmd, account)
+	case errors.As(err, &ve):
+		return errors.New(cmd + ": " + strings.TrimPrefix(ve.Error(), "invalid input: "))
+	}
+	return fmt.Errorf("%s: %w", cmd, err)
 }

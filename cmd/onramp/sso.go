@@ -46,14 +46,8 @@ func ssoCmd(ctx context.Context, args []string, getenv func(string) string, stdi
 	}
 	svc := sso.New(o.store, keys, sso.Config{BaseURL: o.cfg.BaseURL})
 	d, err := svc.Set(ctx, *account, models.Actor{Type: models.ActorSystem, Label: "command line"}, *issuer, *clientID, clientSecret, *createUsers)
-	var ve *models.ValidationError
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		return fmt.Errorf("sso set: no account %q", *account)
-	case errors.As(err, &ve):
-		return errors.New("sso set: " + strings.TrimPrefix(ve.Error(), "invalid input: "))
-	case err != nil:
-		return fmt.Errorf("sso set: %w", err)
+	if err != nil {
+		return accountCommandError("sso set", *account, err)
 	}
 	pkce := "yes"
 	if !d.PKCES256 {

@@ -10,7 +10,6 @@ import (
 
 	"onramp/models"
 	"onramp/models/apitokens"
-	"onramp/models/secret"
 )
 
 const tokenUsage = "usage: onramp token create --account NAME --name LABEL --scopes a,b,c [--expires 30d]"
@@ -43,17 +42,14 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer o.store.Close()
-	tok, _, err := apitokens.New(o.store, secret.NewKeys(o.cfg.Secret)).CreateForAccount(ctx, models.NormalizeEmail(*account),
-		apitokens.CreateInput{Name: *name, Scopes: strings.Split(*scopes, ","), ExpiresIn: exp})
-	if errors.Is(err, models.ErrNotFound) {
-		return fmt.Errorf("token create: no account %q", *account)
-	}
-	var ve *models.ValidationError
-	if errors.As(err, &ve) {
-		return errors.New("token create: " + strings.TrimPrefix(ve.Error(), "invalid input: "))
-	}
+	keys, err := o.keys(ctx)
 	if err != nil {
 		return err
+	}
+	tok, _, err := apitokens.New(o.store, keys).CreateForAccount(ctx, models.NormalizeEmail(*account),
+		apitokens.CreateInput{Name: *name, Scopes: strings.Split(*scopes, ","), ExpiresIn: exp})
+	if err != nil {
+		return accountCommandError("token create", *account, err)
 	}
 	_, err = fmt.Fprintln(stdout, tok)
 	return err
