@@ -39,6 +39,8 @@ type Store struct {
 	// flag of the transaction this Store runs in, nil outside Tx.
 	onEvents    func()
 	wroteEvents *bool
+	// onClose runs at Close, before the database closes (OnClose).
+	onClose []func()
 }
 
 // Options tune Open.
@@ -146,7 +148,16 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes the pool.
-func (s *Store) Close() error { return s.SQLDB().Close() }
+func (s *Store) Close() error {
+	for _, f := range s.onClose {
+		f()
+	}
+	return s.SQLDB().Close()
+}
+
+// OnClose sets f to run at Close, before the database closes: work started in the background
+// (event streaming's kicks) ends there rather than on a closed database. Set it while wiring.
+func (s *Store) OnClose(f func()) { s.onClose = append(s.onClose, f) }
 
 // Tx runs fn in one transaction: it commits when fn returns nil and rolls back otherwise.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {

@@ -98,7 +98,7 @@ func (s *Service) registerJobs() {
 func (s *Service) Kick() {
 	s.again.Store(true)
 	if s.kicking.CompareAndSwap(false, true) {
-		go s.kickLoop()
+		s.kicks.Go(s.kickLoop)
 	}
 }
 

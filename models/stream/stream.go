@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,8 +60,10 @@ type Service struct {
 	now   func() time.Time
 	send  *senders
 
-	// kicking is set while a kick runs; again asks it to look once more.
+	// kicking is set while a kick runs; again asks it to look once more; kicks counts the
+	// running one, which the store waits for when it closes.
 	kicking, again atomic.Bool
+	kicks          sync.WaitGroup
 }
 
 // New builds the service, registers its workers on j and asks s to report committed events.
@@ -77,6 +80,7 @@ func New(s *store.Store, keys *secret.Keys, j *jobs.Jobs, cfg Config) *Service {
 	sv.send = newSenders(cfg)
 	sv.registerJobs()
 	s.OnEventsCommitted(sv.Kick)
+	s.OnClose(sv.kicks.Wait)
 	return sv
 }
 
