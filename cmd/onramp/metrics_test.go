@@ -34,7 +34,7 @@ func TestServeMetrics(t *testing.T) {
 	series := `onramp_http_requests_total{method="GET",route="/readyz",status="200"}`
 	metricsAddr := freeAddr(t)
 	var logs bytes.Buffer
-	base, _ := startServe(t, testEnv(t, map[string]string{"ONRAMP_ADDR": freeAddr(t), "ONRAMP_METRICS_ADDR": metricsAddr,
+	base, stop := startServe(t, testEnv(t, map[string]string{"ONRAMP_ADDR": freeAddr(t), "ONRAMP_METRICS_ADDR": metricsAddr,
 		"ONRAMP_METRICS_TOKEN": token}), &logs)
 	for _, url := range []string{base + "/metrics", "http://" + metricsAddr + "/metrics"} {
 		if status, _ := get(t, url, ""); status != http.StatusUnauthorized {
@@ -43,6 +43,10 @@ func TestServeMetrics(t *testing.T) {
 		if status, body := get(t, url, token); status != http.StatusOK || !strings.Contains(body, series) {
 			t.Fatalf("%s with the token: %d\n%.2000s", url, status, body)
 		}
+	}
+	// The server's goroutines write the log until it stops.
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 	if strings.Contains(logs.String(), token) {
 		t.Fatal("the metrics token was logged")
