@@ -94,6 +94,11 @@ func failuresBefore429(t *testing.T, apps ...*testApp) int {
 	return 0
 }
 
+// hasty clients come back at once: a wait for a turn passes no time.
+func hasty(_ testing.TB, cfg *services.Config) {
+	cfg.Sleep = func(context.Context, time.Duration) error { return nil }
+}
+
 // The budget of failed redemptions holds across instances: as many bad codes through two as
 // through one before the 429.
 func TestReplicasShareTheRedemptionBudget(t *testing.T) {
@@ -101,14 +106,34 @@ func TestReplicasShareTheRedemptionBudget(t *testing.T) {
 	if storetest.URL() == "" {
 		t.Skip("replicas share failure budgets on PostgreSQL; a deployment on SQLite is one instance, which keeps them in memory (models/ratelimit tests the shared buckets on SQLite too)")
 	}
-	// Clients come back at once: a wait for a turn passes no time.
-	hasty := func(_ testing.TB, cfg *services.Config) {
-		cfg.Sleep = func(context.Context, time.Duration) error { return nil }
-	}
 	one := failuresBefore429(t, newApp(t, hasty))
 	a, b := replicas(t, hasty)
 	if two := failuresBefore429(t, a, b); two != one || one < 10 {
 		t.Fatalf("%d bad codes through two instances before a 429, %d through one", two, one)
+	}
+}
+
+// Bad codes sent at once through two instances may overrun the budget by the other instance's
+// attempts in flight (a successful redemption writes no bucket: see ratelimit.Limiter.Admit),
+// never more, and once they have failed both instances refuse the next.
+func TestReplicasBoundConcurrentBadCodes(t *testing.T) {
+	t.Parallel()
+	if storetest.URL() == "" {
+		t.Skip("replicas share failure budgets on PostgreSQL")
+	}
+	a, b := replicas(t, hasty)
+	const perInstance, budget = 8, 11 // a burst of 10 and one turn within the wait
+	apps := make([]*testApp, 0, 2*perInstance)
+	for range perInstance {
+		apps = append(apps, a, b)
+	}
+	results := registerAcross(t, "AAAA-BBBB-CCCC-DDDD", apps)
+	failed, limited := results["401 invalid_code"], results["429 rate_limited"]
+	if failed+limited != len(apps) || failed < budget || failed > budget+perInstance {
+		t.Fatalf("16 bad codes at once through two instances: %v", results)
+	}
+	if n := failuresBefore429(t, b, a); n != 0 {
+		t.Fatalf("%d more bad codes before a 429", n)
 	}
 }
 

@@ -207,13 +207,15 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (re
 	if err != nil {
 		return nil, s.RefuseRequest(ctx, CallRegister, ip, err)
 	}
-	bucket := ratelimit.ClientKey(ip)
-	if err := s.takeTurn(ctx, bucket); err != nil {
+	turn, err := s.takeTurn(ctx, ratelimit.ClientKey(ip))
+	if err != nil {
 		return nil, s.noteLimited(ctx, CallRegister, ip, err)
 	}
 	defer func() {
-		if !rejected(err) {
-			s.byIP.Give(bucket) // the code worked, or could not be checked: not a guess
+		if rejected(err) {
+			turn.Spend()
+		} else {
+			turn.Cancel() // the code worked, or could not be checked: not a guess
 		}
 	}()
 	rej := rejection{name: name, platform: platform, ip: ip}
@@ -401,21 +403,22 @@ func (s *Service) noteSession(ctx context.Context, u *models.SDPUser, d *models.
 	return fail
 }
 
-// takeTurn takes a token of a client's redemption budget, waiting for the next one (up to the
-// budget's refill interval) when the client is past it; a turn further away is a
-// *models.RateLimitError.
-func (s *Service) takeTurn(ctx context.Context, bucket string) error {
-	wait, ok := s.byIP.Reserve(bucket, s.limits.IPFailEvery)
+// takeTurn admits a redemption within its client's budget, waiting for the next turn (up to
+// the budget's refill interval) when the client is past it; a turn further away is a
+// *models.RateLimitError. On PostgreSQL the turn is a read of the shared bucket, which only a
+// failed redemption writes (ratelimit.Limiter.Admit).
+func (s *Service) takeTurn(ctx context.Context, bucket string) (ratelimit.Attempt, error) {
+	turn, wait, ok := s.byIP.Admit(bucket, s.limits.IPFailEvery)
 	if !ok {
-		return &models.RateLimitError{RetryAfter: wait}
+		return turn, &models.RateLimitError{RetryAfter: wait}
 	}
 	if wait > 0 {
 		if err := s.sleep(ctx, wait); err != nil {
-			s.byIP.Give(bucket)
-			return err
+			turn.Cancel()
+			return turn, err
 		}
 	}
-	return nil
+	return turn, nil
 }
 
 // alarm writes the Client / Code Flood event, at most once per RefusalEventEvery: failed

@@ -7,10 +7,17 @@
 // sees (the database on PostgreSQL), there: then the budget holds however many replicas serve.
 // A shared bucket is a time, the moment it is full again (the "theoretical arrival time" of
 // GCRA), so that taking a token is one atomic statement and no lock is held across a check.
+//
+// Admit is the optimistic variant for checks that mostly succeed (code redemption): on a
+// shared store it reads the bucket, counts the instance's attempts in flight in memory, and
+// writes the bucket only when an attempt fails, so that a success costs no write. Across N
+// instances the budget can then be overrun by the attempts in flight on the other instances
+// (see Admit).
 package ratelimit
 
 import (
 	"context"
+	"hash/maphash"
 	"math"
 	"net/netip"
 	"sync"
@@ -26,6 +33,8 @@ type Store interface {
 	// now+limit, in one atomic statement, and returns the new time and true; otherwise the
 	// bucket's time and false.
 	TakeRateToken(ctx context.Context, limiter, key string, now, every, limit int64) (fullAt int64, ok bool, err error)
+	// RateBucket reads the bucket's full-again time, 0 when there is none (it is full).
+	RateBucket(ctx context.Context, limiter, key string) (fullAt int64, err error)
 	// GiveRateToken moves the bucket's time back by every.
 	GiveRateToken(ctx context.Context, limiter, key string, every int64) error
 	// ResetRateBucket deletes the bucket (it is full).
@@ -48,6 +57,13 @@ type Limiter struct {
 	mu        sync.Mutex
 	keys      map[string]*bucket
 	lastSweep time.Time
+	// inflight counts, per key, the shared attempts admitted by this instance and not yet
+	// settled (Admit): they are tokens taken that the store does not show yet.
+	inflight map[string]int
+	// stripes order, per key (by its hash), an admission's count and read against a failure's
+	// write and settling (see admit).
+	stripes [64]sync.RWMutex
+	seed    maphash.Seed
 }
 
 // bucket is a key's tokens as of at; tokens below zero are turns reserved by waiters (Reserve).
@@ -58,7 +74,8 @@ type bucket struct {
 
 // New returns a limiter that allows burst, then one more per every.
 func New(burst int, every time.Duration) *Limiter {
-	return &Limiter{every: every, burst: float64(burst), now: time.Now, keys: map[string]*bucket{}}
+	return &Limiter{every: every, burst: float64(burst), now: time.Now, keys: map[string]*bucket{}, inflight: map[string]int{},
+		seed: maphash.MakeSeed()}
 }
 
 // WithClock replaces the clock (tests).
@@ -75,15 +92,14 @@ func (l *Limiter) Shares(st Store, name string) *Limiter {
 	return l
 }
 
-// take is Take and Reserve on the shared store: limit is how far past now the bucket's
-// full-again time may be before the token (burst-1 tokens owed, plus what a waiter may owe).
-// handled is false when the store failed.
-func (l *Limiter) take(key string, maxWait time.Duration) (wait time.Duration, ok, handled bool) {
+// take is Take on the shared store: the bucket's full-again time may be at most burst-1 tokens
+// past now before the token. handled is false when the store failed.
+func (l *Limiter) take(key string) (wait time.Duration, ok, handled bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
 	defer cancel()
 	now := l.now()
 	owed := time.Duration((l.burst - 1) * float64(l.every))
-	fullAt, ok, err := l.shared.TakeRateToken(ctx, l.name, key, now.UnixNano(), int64(l.every), int64(owed+maxWait))
+	fullAt, ok, err := l.shared.TakeRateToken(ctx, l.name, key, now.UnixNano(), int64(l.every), int64(owed))
 	if err != nil {
 		return 0, false, false
 	}
@@ -137,7 +153,7 @@ func (l *Limiter) wait(tokens float64) time.Duration {
 // Take spends one token of key if there is one; otherwise it reports how long until there is.
 func (l *Limiter) Take(key string) (ok bool, retryAfter time.Duration) {
 	if l.shared != nil {
-		if wait, ok, handled := l.take(key, 0); handled {
+		if wait, ok, handled := l.take(key); handled {
 			return ok, wait
 		}
 	}
@@ -151,16 +167,11 @@ func (l *Limiter) Take(key string) (ok bool, retryAfter time.Duration) {
 	return true, 0
 }
 
-// Reserve takes key's next token, waiting for it when there is none yet: it returns how long
-// the caller must wait before acting, or false (and how long until a turn comes) when that is
-// more than maxWait. Waiters queue in order; the pace of checks is the same as with Take, only
-// the answer is "wait" instead of "no".
-func (l *Limiter) Reserve(key string, maxWait time.Duration) (wait time.Duration, ok bool) {
-	if l.shared != nil {
-		if wait, ok, handled := l.take(key, maxWait); handled {
-			return wait, ok
-		}
-	}
+// reserveLocal takes key's next token of the memory bucket, waiting for it when there is none
+// yet: it returns how long the caller must wait before acting, or false (and how long until a
+// turn comes) when that is more than maxWait. Waiters queue in order; the pace of checks is
+// the same as with Take, only the answer is "wait" instead of "no".
+func (l *Limiter) reserveLocal(key string, maxWait time.Duration) (wait time.Duration, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.bucket(key, l.now())
@@ -183,10 +194,122 @@ func (l *Limiter) Give(key string) {
 	}) {
 		return
 	}
+	l.giveLocal(key)
+}
+
+// giveLocal is Give on the memory bucket.
+func (l *Limiter) giveLocal(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.bucket(key, l.now())
 	b.tokens = math.Min(l.burst, b.tokens+1)
+}
+
+// Attempt is a turn given by Admit: Spend it when the attempt failed, Cancel it otherwise.
+type Attempt struct {
+	l   *Limiter
+	key string
+	// local: the token was taken from the memory bucket (not shared, or the store failed).
+	local bool
+}
+
+// Admit takes key's next token for an attempt, waiting for it when there is none yet: it
+// returns how long the caller must wait before acting, or false (and how long until a turn
+// comes) when that is more than maxWait. Waiters queue in order. In memory the token is taken
+// at once. On a shared store it takes no token there: it reads the bucket and counts the attempt in this
+// instance's memory until it is settled, and only Spend writes the bucket. A success then
+// costs one read instead of two writes, at a price: attempts admitted at once on several
+// instances do not see each other until they fail, so the budget (burst, plus the turns within
+// maxWait) can be overrun by at most the attempts in flight for the key on the other instances
+// (with two instances, 8 concurrent failures each and a budget of 11: at most 16, never more
+// than 11 on one instance). Sequential attempts, on any instances, keep the budget exactly.
+func (l *Limiter) Admit(key string, maxWait time.Duration) (a Attempt, wait time.Duration, ok bool) {
+	a = Attempt{l: l, key: key, local: l.shared == nil}
+	if !a.local {
+		if wait, ok, handled := l.admit(key, maxWait); handled {
+			return a, wait, ok
+		}
+		a.local = true
+	}
+	wait, ok = l.reserveLocal(key, maxWait)
+	return a, wait, ok
+}
+
+// stripe is the lock that orders key's admissions against its failures.
+func (l *Limiter) stripe(key string) *sync.RWMutex {
+	return &l.stripes[maphash.String(l.seed, key)%uint64(len(l.stripes))]
+}
+
+// admit is Admit on the shared store; handled is false when the store failed. The attempt is
+// counted in flight before the bucket is read, and a failure is written before it stops being
+// counted, so that no attempt of this instance is ever missing from both. Neither is it ever
+// counted in both: the count and the read hold key's stripe shared, a failure's write and its
+// settling hold it alone, so that a failure is either still in flight or already in the store
+// for every admission. Admissions do not wait for each other; a failure's write waits for the
+// reads in progress of keys on its stripe.
+func (l *Limiter) admit(key string, maxWait time.Duration) (wait time.Duration, ok, handled bool) {
+	st := l.stripe(key)
+	st.RLock()
+	defer st.RUnlock()
+	l.mu.Lock()
+	n := l.inflight[key]
+	l.inflight[key] = n + 1
+	l.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+	defer cancel()
+	now := l.now()
+	fullAt, err := l.shared.RateBucket(ctx, l.name, key)
+	if err != nil {
+		l.settle(key)
+		return 0, false, false
+	}
+	owed := time.Duration((l.burst - 1) * float64(l.every))
+	debt := time.Duration(max(fullAt, now.UnixNano())-now.UnixNano()) + time.Duration(n)*l.every
+	if debt > owed+maxWait {
+		l.settle(key)
+		return debt - owed, false, true
+	}
+	return max(0, debt-owed), true, true
+}
+
+// settle stops counting an attempt of key in flight.
+func (l *Limiter) settle(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.inflight[key]--; l.inflight[key] <= 0 {
+		delete(l.inflight, key)
+	}
+}
+
+// Spend settles a failed attempt: its token stays taken (on a shared store, it is written
+// now; if the store fails, the memory bucket keeps it).
+func (a Attempt) Spend() {
+	if a.local {
+		return
+	}
+	l := a.l
+	st := l.stripe(a.key)
+	st.Lock()
+	defer st.Unlock()
+	defer l.settle(a.key)
+	if l.sharedDo(func(ctx context.Context) error {
+		_, _, err := l.shared.TakeRateToken(ctx, l.name, a.key, l.now().UnixNano(), int64(l.every), math.MaxInt64)
+		return err
+	}) {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.bucket(a.key, l.now()).tokens--
+}
+
+// Cancel settles an attempt that did not fail: its token is given back.
+func (a Attempt) Cancel() {
+	if a.local {
+		a.l.giveLocal(a.key)
+		return
+	}
+	a.l.settle(a.key)
 }
 
 // Reset gives key its whole budget back (a sign-in that succeeded).

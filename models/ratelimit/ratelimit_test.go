@@ -68,19 +68,19 @@ func TestBurstIsAtomic(t *testing.T) {
 	}
 }
 
-func TestReserveQueuesAtTheSamePace(t *testing.T) {
+func TestAdmitQueuesAtTheSamePace(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	l := New(1, 30*time.Second).WithClock(func() time.Time { return now })
-	if wait, ok := l.Reserve("a", 30*time.Second); !ok || wait != 0 {
+	if _, wait, ok := l.Admit("a", 30*time.Second); !ok || wait != 0 {
 		t.Fatalf("first: %v %v", wait, ok)
 	}
 	// The next turn is 30 s away: within the allowed wait.
-	if wait, ok := l.Reserve("a", 30*time.Second); !ok || wait != 30*time.Second {
+	if _, wait, ok := l.Admit("a", 30*time.Second); !ok || wait != 30*time.Second {
 		t.Fatalf("second: %v %v", wait, ok)
 	}
 	// The turn after is 60 s away: refused, with when to come back.
-	if wait, ok := l.Reserve("a", 30*time.Second); ok || wait != 60*time.Second {
+	if _, wait, ok := l.Admit("a", 30*time.Second); ok || wait != 60*time.Second {
 		t.Fatalf("third: %v %v", wait, ok)
 	}
 	now = now.Add(30 * time.Second) // the second waiter acts now

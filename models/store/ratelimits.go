@@ -28,13 +28,22 @@ func (s *Store) TakeRateToken(ctx context.Context, limiter, key string, now, eve
 	if len(fullAt) == 1 {
 		return fullAt[0], true, nil
 	}
-	// Refused: the bucket's time says how long until a token.
+	// Refused: the bucket's time says how long until a token (none: purged meanwhile, full).
+	at, err := s.RateBucket(ctx, limiter, key)
+	return at, false, err
+}
+
+// RateBucket reads a shared bucket's full-again time, 0 when there is none (it is full). Every
+// redemption runs it first, so it goes through database/sql: GORM's statement building cost
+// about as much CPU as the redemption's own statement.
+func (s *Store) RateBucket(ctx context.Context, limiter, key string) (int64, error) {
 	var at int64
-	err = s.q(ctx).Raw(`SELECT full_at FROM rate_limits WHERE limiter = ? AND bucket = ?`, limiter, key).Row().Scan(&at)
+	err := s.db.Statement.ConnPool.QueryRowContext(ctx, `SELECT full_at FROM rate_limits WHERE limiter = $1 AND bucket = $2`,
+		limiter, key).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = nil // purged meanwhile: full
+		return 0, nil
 	}
-	return at, false, wrap(err)
+	return at, wrap(err)
 }
 
 // GiveRateToken gives a token back to a shared bucket.
