@@ -207,9 +207,16 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (re
 	if err != nil {
 		return nil, s.RefuseRequest(ctx, CallRegister, ip, err)
 	}
-	turn, err := s.takeTurn(ctx, ratelimit.ClientKey(ip))
-	if err != nil {
-		return nil, s.noteLimited(ctx, CallRegister, ip, err)
+	// A well-formed code is admitted within its client's budget by the redemption's own
+	// statement when it can be (ratelimit.Limiter.Try), else, and for a malformed one, first.
+	bucket := ratelimit.ClientKey(ip)
+	code, malformed := codes.Normalize(in.Code)
+	turn, check, inline := s.byIP.Try(bucket)
+	if malformed != nil || !inline {
+		turn.Cancel()
+		if turn, err = s.takeTurn(ctx, bucket); err != nil {
+			return nil, s.noteLimited(ctx, CallRegister, ip, err)
+		}
 	}
 	defer func() {
 		if rejected(err) {
@@ -219,9 +226,12 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (re
 		}
 	}()
 	rej := rejection{name: name, platform: platform, ip: ip}
-	code, err := codes.Normalize(in.Code)
-	if err != nil {
+	if malformed != nil {
 		return nil, s.reject(ctx, rej, "malformed code", ErrInvalidCode)
+	}
+	var budget *store.RateCheck
+	if inline {
+		budget = (*store.RateCheck)(&check)
 	}
 	now := s.now()
 	token := secret.Token()
@@ -237,11 +247,21 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (re
 	}
 	var lookup string
 	var res *store.Redeemed
-	for _, lookup = range lookups {
+	for i := 0; i < len(lookups); i++ {
+		lookup = lookups[i]
 		res, err = s.store.Redeem(ctx, store.Redemption{LookupHash: lookup, At: now, IP: ip, Device: dev,
-			Events: []models.Event{*used, *registered}})
+			Events: []models.Event{*used, *registered}, Budget: budget})
 		if err != nil {
 			return nil, err
+		}
+		budget = nil // admitted, or admitted next by takeTurn
+		if res.BudgetRefused {
+			turn.Cancel()
+			if turn, err = s.takeTurn(ctx, bucket); err != nil {
+				return nil, s.noteLimited(ctx, CallRegister, ip, err)
+			}
+			now, i = s.now(), i-1
+			continue
 		}
 		if res.Code != nil {
 			break
@@ -405,17 +425,18 @@ func (s *Service) noteSession(ctx context.Context, u *models.SDPUser, d *models.
 
 // takeTurn admits a redemption within its client's budget, waiting for the next turn (up to
 // the budget's refill interval) when the client is past it; a turn further away is a
-// *models.RateLimitError. On PostgreSQL the turn is a read of the shared bucket, which only a
-// failed redemption writes (ratelimit.Limiter.Admit).
+// *models.RateLimitError (with the zero Attempt, which settles nothing). On PostgreSQL the turn
+// is a read of the shared bucket, which only a failed redemption writes
+// (ratelimit.Limiter.Admit).
 func (s *Service) takeTurn(ctx context.Context, bucket string) (ratelimit.Attempt, error) {
 	turn, wait, ok := s.byIP.Admit(bucket, s.limits.IPFailEvery)
 	if !ok {
-		return turn, &models.RateLimitError{RetryAfter: wait}
+		return ratelimit.Attempt{}, &models.RateLimitError{RetryAfter: wait}
 	}
 	if wait > 0 {
 		if err := s.sleep(ctx, wait); err != nil {
 			turn.Cancel()
-			return turn, err
+			return ratelimit.Attempt{}, err
 		}
 	}
 	return turn, nil

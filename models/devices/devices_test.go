@@ -312,3 +312,54 @@ func TestRedemptionTakesTurnsWithDisableAndMFA(t *testing.T) {
 		})
 	}
 }
+
+// On PostgreSQL a well-formed code is admitted within its client's shared failure budget by the
+// redemption's own statement. Past the budget that statement writes nothing, and the
+// redemption waits for its turn as one admitted first would; a turn further away is refused
+// and leaves the code unused.
+func TestRedemptionPastTheSharedBudget(t *testing.T) {
+	t.Parallel()
+	if storetest.URL() == "" {
+		t.Skip("failure budgets are shared on PostgreSQL only; on SQLite a redemption is admitted from memory before its statement")
+	}
+	f := newRedemptionFixture(t, Limits{IPFailBurst: 2, IPFailEvery: time.Minute, FloodBurst: 100, FloodEvery: time.Second})
+	var waits []time.Duration
+	f.svc.WithSleep(func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil })
+	const ip = "192.0.2.7"
+	for range 2 {
+		if err := f.redeem(codes.Format(codes.New()), ip); !errors.Is(err, ErrInvalidCode) {
+			t.Fatalf("a bad code: %v", err)
+		}
+	}
+	if len(waits) != 0 {
+		t.Fatalf("the budget's burst waited: %v", waits)
+	}
+	// The bucket owes two failures: a good code's statement refuses it, and it waits a minute.
+	good := f.code(t)
+	if err := f.redeem(good, ip); err != nil {
+		t.Fatalf("a good code past the burst: %v", err)
+	}
+	if len(waits) != 1 || waits[0] <= 50*time.Second || waits[0] > time.Minute {
+		t.Fatalf("waits %v, want one of about a minute", waits)
+	}
+	if f.events(t, models.SubDeviceRegistered) != 1 {
+		t.Fatal("the good code did not register its device once")
+	}
+	// One more failure (its turn within the wait) puts the next turn beyond the wait: a good
+	// code is refused, and left as it was.
+	if err := f.redeem(codes.Format(codes.New()), ip); !errors.Is(err, ErrInvalidCode) {
+		t.Fatalf("a bad code within the wait: %v", err)
+	}
+	other := f.code(t)
+	var limited *models.RateLimitError
+	if err := f.redeem(other, ip); !errors.As(err, &limited) {
+		t.Fatalf("a good code past the budget and its wait: %v, want a rate limit", err)
+	}
+	n, _ := codes.Normalize(other)
+	if c, err := f.s.CodeByLookup(t.Context(), f.sealer.Lookup(n)); err != nil || c.UsedAt != nil {
+		t.Fatalf("the refused code: %+v (%v)", c, err)
+	}
+	if f.events(t, models.SubDeviceRegistered) != 1 {
+		t.Fatal("a refused redemption registered a device")
+	}
+}

@@ -281,10 +281,45 @@ func (l *Limiter) settle(key string) {
 	}
 }
 
+// Check is the condition under which a shared store admits an attempt inside the attempt's own
+// statement (Try): the bucket of Key in Limiter's rows is full again at Until (Unix
+// nanoseconds) at the latest, or has no row.
+type Check struct {
+	Limiter, Key string
+	Until        int64
+}
+
+// Try is Admit with the read left to the attempt's own statement, which saves that read's round
+// trip: it counts an attempt of key in flight on this instance and returns the Check under
+// which the statement admits it without a wait. A statement that finds the bucket past it must
+// write nothing; the caller then Cancels the attempt and goes through Admit, which may wait or
+// refuse. ok is false, and nothing is counted, when the limiter is not shared or this
+// instance's attempts in flight for key already owe the burst: use Admit.
+//
+// The statement may see a failure in the bucket that is also still counted in flight (written,
+// not yet settled: Try does not take the key's stripe, since the statement runs after it
+// returns). That only makes the Check stricter, and Admit, which orders the two, decides.
+func (l *Limiter) Try(key string) (a Attempt, c Check, ok bool) {
+	if l.shared == nil {
+		return Attempt{}, Check{}, false
+	}
+	owed := time.Duration((l.burst - 1) * float64(l.every))
+	l.mu.Lock()
+	n := l.inflight[key]
+	if time.Duration(n)*l.every > owed {
+		l.mu.Unlock()
+		return Attempt{}, Check{}, false
+	}
+	l.inflight[key] = n + 1
+	l.mu.Unlock()
+	until := l.now().Add(owed - time.Duration(n)*l.every)
+	return Attempt{l: l, key: key}, Check{Limiter: l.name, Key: key, Until: until.UnixNano()}, true
+}
+
 // Spend settles a failed attempt: its token stays taken (on a shared store, it is written
-// now; if the store fails, the memory bucket keeps it).
+// now; if the store fails, the memory bucket keeps it). The zero Attempt settles nothing.
 func (a Attempt) Spend() {
-	if a.local {
+	if a.l == nil || a.local {
 		return
 	}
 	l := a.l
@@ -303,8 +338,12 @@ func (a Attempt) Spend() {
 	l.bucket(a.key, l.now()).tokens--
 }
 
-// Cancel settles an attempt that did not fail: its token is given back.
+// Cancel settles an attempt that did not fail: its token is given back. The zero Attempt
+// settles nothing.
 func (a Attempt) Cancel() {
+	if a.l == nil {
+		return
+	}
 	if a.local {
 		a.l.giveLocal(a.key)
 		return

@@ -246,3 +246,33 @@ func TestConcurrentAdmitsOverrunByTheOthersInFlight(t *testing.T) {
 		}
 	}
 }
+
+// Try counts an attempt in flight and leaves the read to the attempt's own statement, with the
+// latest full-again time that admits it without a wait; once the attempts in flight owe the
+// burst, or when the limiter is not shared, it offers no check.
+func TestTryLeavesTheReadToTheStatement(t *testing.T) {
+	t.Parallel()
+	s := everywhere{storetest.Open(t)}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := ratelimit.New(3, time.Minute).WithClock(func() time.Time { return now }).Shares(s, "test")
+	var turns []ratelimit.Attempt
+	for i := range 3 {
+		a, c, ok := l.Try("k")
+		if want := now.Add(time.Duration(2-i) * time.Minute).UnixNano(); !ok || c.Limiter != "test" || c.Key != "k" || c.Until != want {
+			t.Fatalf("attempt %d: %+v %v, want until %d", i, c, ok, want)
+		}
+		turns = append(turns, a)
+	}
+	if _, _, ok := l.Try("k"); ok {
+		t.Fatal("a fourth attempt in flight was offered a check")
+	}
+	for _, a := range turns {
+		a.Cancel()
+	}
+	if _, c, ok := l.Try("k"); !ok || c.Until != now.Add(2*time.Minute).UnixNano() {
+		t.Fatalf("after the attempts settled: %+v %v", c, ok)
+	}
+	if _, _, ok := ratelimit.New(3, time.Minute).Try("k"); ok {
+		t.Fatal("a limiter in memory offered a check")
+	}
+}

@@ -12,6 +12,14 @@ import (
 // embedded SQLite database has one process, which keeps them in memory.
 func (s *Store) SharesRateLimits() bool { return s.dialect == migrations.Postgres }
 
+// RateCheck admits work within a shared failure budget inside the work's own statement: the
+// bucket of Key in Limiter's rows is full again at Until (Unix nanoseconds) at the latest, or
+// has no row (ratelimit.Check).
+type RateCheck struct {
+	Limiter, Key string
+	Until        int64
+}
+
 // TakeRateToken takes a token of a shared bucket in one statement: the upsert's condition
 // reads and moves the bucket under its row lock, so concurrent takes on any instance queue on
 // that row alone and every one sees the others' tokens.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 	"time"
 
 	"gorm.io/gorm"
@@ -23,6 +24,10 @@ type Redemption struct {
 	Device models.Device
 	// Events: Type, SubType, ActorType and Details of each event the redemption writes.
 	Events []models.Event
+	// Budget, when set, admits the redemption within its client's shared failure budget in the
+	// same statement (ratelimit.Limiter.Try): past it, nothing is read or written and Redeemed
+	// says BudgetRefused. Budgets are shared on PostgreSQL only; SQLite ignores it.
+	Budget *RateCheck
 }
 
 // Redeemed is the outcome of Redeem.
@@ -40,6 +45,8 @@ type Redeemed struct {
 	User *models.SDPUser
 	// Account holds the ID and name of the code's account when the redemption won.
 	Account *models.Account
+	// BudgetRefused: the client's bucket was past Redemption.Budget; nothing else is set.
+	BudgetRefused bool
 }
 
 // Redeem uses the active code with r's lookup hash for a new device of its enabled user without
@@ -56,11 +63,12 @@ type Redeemed struct {
 // first and the other change comes after the device exists, or the other change commits first
 // and the redemption writes nothing (the code stays unused).
 //
-// On PostgreSQL all of it is one statement, one round trip: its CTEs lock the user, update the
-// code (taking the device's id from its sequence), then insert the device, update the counters
-// and insert both events from the code's RETURNING row, so that a redemption that lost writes
-// nothing. On SQLite, which has no writing CTEs, it is one short write transaction of a few
-// statements.
+// On PostgreSQL all of it is one statement, one round trip: its CTEs read the client's failure
+// budget (r.Budget, so that admitting a redemption costs no round trip of its own), lock the
+// user, update the code (taking the device's id from its sequence), then insert the device,
+// update the counters and insert both events from the code's RETURNING row, so that a
+// redemption that lost writes nothing. On SQLite, which has no writing CTEs, it is one short
+// write transaction of a few statements.
 func (s *Store) Redeem(ctx context.Context, r Redemption) (*Redeemed, error) {
 	if s.dialect == migrations.Postgres {
 		return s.redeemPostgres(ctx, r)
@@ -106,11 +114,15 @@ var errLost = errors.New("store: the code was used meanwhile")
 
 // redeemPG is Redeem's one statement on PostgreSQL. $1 lookup hash, $2 time, $3 address,
 // $4 name, $5 platform, $6 via, $7 token hash, $8 the events' actor type, then the events' type,
-// sub-type and details as three arrays. The final SELECT reads the CTEs' rows: the code as the
-// statement found it, the locked user, and the device id when the code was won.
-const redeemPG = `WITH c AS (
+// sub-type and details as three arrays, then the budget's limiter, bucket and latest full-again
+// time ($12, $13, $14; a bucket that no row has and the largest time when there is no budget).
+// The final SELECT reads the CTEs' rows: whether the budget admitted the redemption, the code as
+// the statement found it, the locked user, and the device id when the code was won.
+const redeemPG = `WITH b AS (
+	SELECT COALESCE((SELECT full_at FROM rate_limits WHERE limiter = $12 AND bucket = $13), 0) <= $14 AS admitted
+), c AS (
 	SELECT id, account_id, sdp_user_id, expires_at, used_at, revoked_at
-	FROM registration_codes WHERE lookup_hash = $1
+	FROM registration_codes WHERE lookup_hash = $1 AND (SELECT admitted FROM b)
 ), u AS (
 	SELECT sdp_users.id, sdp_users.account_id, sdp_users.email, sdp_users.first_name, sdp_users.last_name
 	FROM sdp_users JOIN c ON sdp_users.account_id = c.account_id AND sdp_users.id = c.sdp_user_id
@@ -133,9 +145,9 @@ const redeemPG = `WITH c AS (
 	SELECT u.account_id, $2, ev.type, ev.sub_type, $8, u.email, u.email, $3, ev.details, u.id, rc.device_id
 	FROM rc JOIN u ON u.id = rc.sdp_user_id, unnest($9::text[], $10::text[], $11::text[]) AS ev(type, sub_type, details)
 )
-SELECT c.id, c.account_id, c.sdp_user_id, c.expires_at, c.used_at, c.revoked_at, u.id IS NOT NULL,
+SELECT b.admitted, c.id, c.account_id, c.sdp_user_id, c.expires_at, c.used_at, c.revoked_at, u.id IS NOT NULL,
 	COALESCE(u.email, ''), COALESCE(u.first_name, ''), COALESCE(u.last_name, ''), COALESCE(rc.device_id, 0), COALESCE(a.name, '')
-FROM c LEFT JOIN u ON true LEFT JOIN rc ON true LEFT JOIN accounts a ON a.id = rc.account_id`
+FROM b LEFT JOIN c ON true LEFT JOIN u ON true LEFT JOIN rc ON true LEFT JOIN accounts a ON a.id = rc.account_id`
 
 // redeemPostgres runs redeemPG through database/sql (the driver keeps it prepared per
 // connection): GORM's statement building and reflection cost more CPU than the statement's
@@ -146,19 +158,30 @@ func (s *Store) redeemPostgres(ctx context.Context, r Redemption) (*Redeemed, er
 	for i, e := range r.Events {
 		types[i], subs[i], details[i], actor = string(e.Type), e.SubType, e.Details, string(e.ActorType)
 	}
+	budget := RateCheck{Until: math.MaxInt64}
+	if r.Budget != nil {
+		budget = *r.Budget
+	}
+	var admitted bool
+	var codeID, accountID, userID sql.NullInt64
+	var expires sql.NullTime
 	c := &models.RegistrationCode{LookupHash: r.LookupHash}
 	out := &Redeemed{User: &models.SDPUser{}, Account: &models.Account{}}
 	var deviceID int64
 	err := s.db.Statement.ConnPool.QueryRowContext(ctx, redeemPG, r.LookupHash, r.At, r.IP,
-		r.Device.Name, r.Device.Platform, r.Device.RegisteredVia, r.Device.TokenHash, actor, types, subs, details).
-		Scan(&c.ID, &c.AccountID, &c.SDPUserID, &c.ExpiresAt, &c.UsedAt, &c.RevokedAt, &out.UserReady,
+		r.Device.Name, r.Device.Platform, r.Device.RegisteredVia, r.Device.TokenHash, actor, types, subs, details,
+		budget.Limiter, budget.Key, budget.Until).
+		Scan(&admitted, &codeID, &accountID, &userID, &expires, &c.UsedAt, &c.RevokedAt, &out.UserReady,
 			&out.User.Email, &out.User.FirstName, &out.User.LastName, &deviceID, &out.Account.Name)
-	if errors.Is(err, sql.ErrNoRows) {
+	switch {
+	case err != nil:
+		return nil, wrap(err)
+	case !admitted:
+		return &Redeemed{BudgetRefused: true}, nil
+	case !codeID.Valid:
 		return &Redeemed{}, nil
 	}
-	if err != nil {
-		return nil, wrap(err)
-	}
+	c.ID, c.AccountID, c.SDPUserID, c.ExpiresAt = codeID.Int64, accountID.Int64, userID.Int64, expires.Time
 	out.Code = c
 	return s.won(out, r, deviceID), nil
 }
