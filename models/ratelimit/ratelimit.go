@@ -12,7 +12,7 @@
 // shared store it reads the bucket, counts the instance's attempts in flight in memory, and
 // writes the bucket only when an attempt fails, so that a success costs no write. Across N
 // instances the budget can then be overrun by the attempts in flight on the other instances
-// (see Admit).
+// (see Admit). Try goes one step further: it leaves that read to the attempt's own statement.
 package ratelimit
 
 import (
