@@ -211,9 +211,14 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (re
 	// statement when it can be (ratelimit.Limiter.Try), else, and for a malformed one, first.
 	bucket := ratelimit.ClientKey(ip)
 	code, malformed := codes.Normalize(in.Code)
-	turn, check, inline := s.byIP.Try(bucket)
-	if malformed != nil || !inline {
-		turn.Cancel()
+	var turn ratelimit.Attempt
+	var budget *store.RateCheck
+	if malformed == nil {
+		if try, check, ok := s.byIP.Try(bucket); ok {
+			turn, budget = try, (*store.RateCheck)(&check)
+		}
+	}
+	if budget == nil {
 		if turn, err = s.takeTurn(ctx, bucket); err != nil {
 			return nil, s.noteLimited(ctx, CallRegister, ip, err)
 		}
@@ -228,10 +233,6 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (re
 	rej := rejection{name: name, platform: platform, ip: ip}
 	if malformed != nil {
 		return nil, s.reject(ctx, rej, "malformed code", ErrInvalidCode)
-	}
-	var budget *store.RateCheck
-	if inline {
-		budget = (*store.RateCheck)(&check)
 	}
 	now := s.now()
 	token := secret.Token()
