@@ -42,6 +42,9 @@ func demoCmd(ctx context.Context, args []string, getenv func(string) string, std
 				fmt.Fprintf(stdout, "\r%d / %d users", done, total)
 				last = time.Now()
 			}
+		},
+		Building: func() {
+			fmt.Fprint(stdout, "\nBuilding the indexes (the database had no users: they are built once, at the end)...")
 		}})
 	if err != nil {
 		return err

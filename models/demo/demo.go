@@ -42,15 +42,20 @@ type Progress func(done, total int)
 // account's existing ones so that repeated runs add rather than collide.
 func Fill(ctx context.Context, s *store.Store, accountName string, n int, progress Progress) (*models.Account, error) {
 	now := time.Now().UTC()
-	return fill(ctx, s, accountName, n, defaultChunk, now.Add(-2*365*24*time.Hour), now, progress,
-		func(l *store.Loader, _ *rand.Rand, batch []*models.SDPUser) error { return l.Users(batch) })
+	return fill(ctx, s, accountName, n, defaultChunk, now.Add(-2*365*24*time.Hour), now, progress, []string{"sdp_users"}, nil,
+		func(*models.Account) (addBatch, error) {
+			return func(l *store.Loader, _ *rand.Rand, batch []*models.SDPUser) error { return l.Users(batch) }, nil
+		})
 }
 
 // addBatch inserts one batch of new users, and whatever goes with them, in a transaction.
 type addBatch func(l *store.Loader, rng *rand.Rand, batch []*models.SDPUser) error
 
-// fill makes n users created from since to now, chunk users at a time, each chunk handed to add.
-func fill(ctx context.Context, s *store.Store, accountName string, n, chunk int, since, now time.Time, progress Progress, add addBatch) (*models.Account, error) {
+// fill makes n users created from since to now, chunk users at a time, each chunk handed to the
+// add that ready returns for the account, which writes to tables (sdp_users first); building is
+// told when the indexes are built.
+func fill(ctx context.Context, s *store.Store, accountName string, n, chunk int, since, now time.Time, progress Progress,
+	tables []string, building func(), ready func(*models.Account) (addBatch, error)) (*models.Account, error) {
 	if n <= 0 {
 		return nil, errors.New("demo: --users must be positive")
 	}
@@ -70,30 +75,54 @@ func fill(ctx context.Context, s *store.Store, accountName string, n, chunk int,
 	if err != nil {
 		return nil, err
 	}
+	add, err := ready(account)
+	if err != nil {
+		return nil, err
+	}
+	// Into a database without users, every chunk goes in one transaction that builds the indexes
+	// at its end (store.LoadFresh); into one with users, each chunk in a transaction of its own.
+	err = s.LoadFresh(ctx, tables, building, func(l *store.Loader) error {
+		return chunks(ctx, s, account.ID, int(start), n, chunk, since, now, progress, add,
+			func(_ context.Context, fn func(*store.Loader) error) error { return fn(l) })
+	})
+	if errors.Is(err, store.ErrNotEmpty) {
+		err = chunks(ctx, s, account.ID, int(start), n, chunk, since, now, progress, add, s.Load)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return account, nil
+}
+
+// chunks makes n users after the account's start first ones, created from since to now, chunk
+// users at a time, each chunk handed to add in a load (a transaction of its own, or a turn on a
+// shared one).
+func chunks(ctx context.Context, s *store.Store, accountID int64, start, n, chunk int, since, now time.Time, progress Progress, add addBatch,
+	load func(context.Context, func(*store.Loader) error) error) error {
 	// Chunks are made and loaded by a few workers at once: on PostgreSQL the server's work for a
-	// chunk (its COPYs, mostly index upkeep) overlaps another's and the Go that makes the next.
-	// SQLite takes one writer at a time, so one worker loads there.
+	// chunk (its COPYs) overlaps another's and the Go that makes the next. SQLite takes one
+	// writer at a time, so one worker loads there.
 	workers := 1
 	if s.Dialect() == migrations.Postgres {
 		workers = 4
 	}
 	span := now.Sub(since)
 	g, gctx := errgroup.WithContext(ctx)
-	chunks := make(chan int)
+	froms := make(chan int)
 	var mu sync.Mutex
 	added := 0
 	for range workers {
 		g.Go(func() error {
-			for from := range chunks {
+			for from := range froms {
 				size := min(chunk, n-from)
 				// Each chunk has its own random source: the data do not depend on the workers' order.
-				rng := rand.New(rand.NewPCG(uint64(account.ID), uint64(start)+uint64(from)))
+				rng := rand.New(rand.NewPCG(uint64(accountID), uint64(start)+uint64(from)))
 				batch := make([]*models.SDPUser, size)
 				for i := range batch {
-					seq := int(start) + from + i
-					batch[i] = user(rng, account.ID, seq, since.Add(time.Duration(float64(span)*float64(from+i)/float64(n))))
+					seq := start + from + i
+					batch[i] = user(rng, accountID, seq, since.Add(time.Duration(float64(span)*float64(from+i)/float64(n))))
 				}
-				if err := s.Load(gctx, func(l *store.Loader) error { return add(l, rng, batch) }); err != nil {
+				if err := load(gctx, func(l *store.Loader) error { return add(l, rng, batch) }); err != nil {
 					return err
 				}
 				mu.Lock()
@@ -107,20 +136,17 @@ func fill(ctx context.Context, s *store.Store, accountName string, n, chunk int,
 		})
 	}
 	g.Go(func() error {
-		defer close(chunks)
+		defer close(froms)
 		for from := 0; from < n; from += chunk {
 			select {
-			case chunks <- from:
+			case froms <- from:
 			case <-gctx.Done():
 				return gctx.Err()
 			}
 		}
 		return nil
 	})
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return account, nil
+	return g.Wait()
 }
 
 func user(rng *rand.Rand, accountID int64, seq int, created time.Time) *models.SDPUser {

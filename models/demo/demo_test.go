@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"onramp/migrations"
 	"onramp/models"
 	"onramp/models/codes"
 	"onramp/models/secret"
@@ -15,17 +16,22 @@ import (
 
 // TestBuildMakesEveryState: a small demo account has users, codes, devices and mail in every
 // state the console shows, events spread over weeks, and counters that match the rows. It is
-// loaded in chunks of 100 users (several transactions at once on PostgreSQL, rows copied with
-// ids drawn beforehand): every row names rows that exist, of its own user.
+// loaded in chunks of 100 users (on PostgreSQL by several workers at once into one transaction,
+// rows copied with ids drawn beforehand): every row names rows that exist, of its own user.
 func TestBuildMakesEveryState(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Open(t)
 	sealer := codes.NewSealer(secret.NewKeys([]byte("a-demo-test-secret-a-demo-test-secret")))
 	now := time.Now().UTC()
-	res, err := Build(ctx, s, Options{Account: "demo", Users: 600, Sealer: sealer, Now: now, chunk: 100})
+	building := false
+	res, err := Build(ctx, s, Options{Account: "demo", Users: 600, Sealer: sealer, Now: now, chunk: 100, Building: func() { building = true }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Into a PostgreSQL database without users, in one transaction with the indexes built at the end.
+	if want := s.Dialect() == migrations.Postgres; building != want {
+		t.Errorf("indexes built at the end: %v, want %v", building, want)
 	}
 	id := res.Account.ID
 	db := s.SQLDB()
@@ -138,9 +144,13 @@ func TestBuildMakesEveryState(t *testing.T) {
 	if res.Users != 600 || res.Codes == 0 || res.Devices == 0 || res.Events == 0 || res.Mail == 0 {
 		t.Errorf("summary %+v", res)
 	}
-	// A second run adds to the account, with new emails.
-	if _, err := Build(ctx, s, Options{Account: "demo", Users: 50, Sealer: sealer, Now: now}); err != nil {
+	// A second run adds to the account, with new emails, chunk by chunk with the indexes kept.
+	building = false
+	if _, err := Build(ctx, s, Options{Account: "demo", Users: 50, Sealer: sealer, Now: now, Building: func() { building = true }}); err != nil {
 		t.Fatal(err)
+	}
+	if building {
+		t.Error("the second run built the indexes again")
 	}
 	if n, _ := s.CountUsers(ctx, id, store.UserFilter{}); n != 650 {
 		t.Fatalf("%d users after a second run, want 650", n)
