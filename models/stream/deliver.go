@@ -98,8 +98,22 @@ func (s *Service) registerJobs() {
 func (s *Service) Kick() {
 	s.again.Store(true)
 	if s.kicking.CompareAndSwap(false, true) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return
+		}
 		s.kicks.Go(s.kickLoop)
 	}
+}
+
+// closeKicks stops kicks from starting and waits for the running one: the store calls it when
+// it closes.
+func (s *Service) closeKicks() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.kicks.Wait()
 }
 
 // kickRecheck is how soon a kick looks again while a destination's job runs.

@@ -61,9 +61,12 @@ type Service struct {
 	send  *senders
 
 	// kicking is set while a kick runs; again asks it to look once more; kicks counts the
-	// running one, which the store waits for when it closes.
+	// running one, which the store waits for when it closes. Once closed (under mu), no kick
+	// starts: a WaitGroup must not gain work while it is waited for.
 	kicking, again atomic.Bool
 	kicks          sync.WaitGroup
+	mu             sync.Mutex
+	closed         bool
 }
 
 // New builds the service, registers its workers on j and asks s to report committed events.
@@ -80,7 +83,7 @@ func New(s *store.Store, keys *secret.Keys, j *jobs.Jobs, cfg Config) *Service {
 	sv.send = newSenders(cfg)
 	sv.registerJobs()
 	s.OnEventsCommitted(sv.Kick)
-	s.OnClose(sv.kicks.Wait)
+	s.OnClose(sv.closeKicks)
 	return sv
 }
 

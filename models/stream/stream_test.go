@@ -628,3 +628,26 @@ func TestBackoffSchedule(t *testing.T) {
 		}
 	}
 }
+
+// TestNoKickAfterClose: once the store closes, a commit's kick starts nothing (it would query
+// a closed database, and its WaitGroup would gain work while the close waits for it).
+func TestNoKickAfterClose(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t)
+	log := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	j, err := jobs.New(s, jobs.Config{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := stream.New(s, secret.NewKeys([]byte("test-secret-test-secret-test-secret!")), j, stream.Config{Logger: logger})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	svc.Kick()
+	// A kick that started would fail at once on the closed database and say so.
+	time.Sleep(200 * time.Millisecond)
+	if strings.Contains(log.String(), "could not start deliveries") {
+		t.Fatalf("a kick ran after the close:\n%s", log.String())
+	}
+}
