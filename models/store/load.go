@@ -70,10 +70,11 @@ var ErrNotEmpty = errors.New("store: the tables are not empty")
 // indexes of tables other than their primary keys and constraints are dropped at the start and
 // built again at the end, inside the transaction. Building an index over a million rows at once
 // takes a fraction of the server's time that keeping it up to date row by row does (the demo's
-// load went from minutes of index upkeep to seconds of sorting). Other sessions wait for the
-// tables until it commits; if anything fails, the transaction rolls back, indexes and all. The
-// foreign keys of tables go and come back the same way.
-// building, when set, is told when the indexes are being built.
+// load went from minutes of index upkeep to seconds of sorting). The foreign keys of tables go
+// and come back the same way, checked by one join each. Other sessions wait until it commits for
+// the tables and for those their foreign keys name (accounts, admins: sign-in waits too); if
+// anything fails, the transaction rolls back, indexes and all. building, when set, is told when
+// the indexes are being built.
 func (s *Store) LoadFresh(ctx context.Context, tables []string, building func(), fn func(l *Loader) error) error {
 	if s.dialect != migrations.Postgres {
 		return ErrNotEmpty
