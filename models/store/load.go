@@ -29,15 +29,15 @@ type Loader struct {
 	tx      *Store // SQLite
 	schemas *sync.Map
 	namer   schema.Namer
-	// shared (LoadFresh): goroutines share the Loader, its COPYs take turns on the one
-	// transaction and the ids are drawn on other connections of the pool.
-	shared *sync.Mutex
+	// pool draws the ids (PostgreSQL); shared is set when goroutines share the Loader
+	// (LoadFresh): their COPYs take turns on the one transaction.
 	pool   *sql.DB
+	shared *sync.Mutex
 }
 
 // Load runs fn with a Loader in one transaction: it commits when fn returns nil.
 func (s *Store) Load(ctx context.Context, fn func(l *Loader) error) error {
-	l := &Loader{ctx: ctx, schemas: &sync.Map{}, namer: s.db.NamingStrategy}
+	l := &Loader{ctx: ctx, schemas: &sync.Map{}, namer: s.db.NamingStrategy, pool: s.SQLDB()}
 	if s.dialect != migrations.Postgres {
 		return s.Tx(ctx, func(tx *Store) error {
 			l.tx = tx
@@ -120,7 +120,7 @@ func (s *Store) LoadFresh(ctx context.Context, tables []string, building func(),
 				return err
 			}
 		}
-		l.shared, l.pool = &sync.Mutex{}, s.SQLDB()
+		l.shared = &sync.Mutex{}
 		if err := fn(l); err != nil {
 			return err
 		}
@@ -219,31 +219,10 @@ func load[T any](l *Loader, rows []*T, batch int) error {
 	return wrap(err)
 }
 
-// nextIDsSQL draws $3 ids from the sequence of table $1's column $2.
-const nextIDsSQL = `SELECT nextval(pg_get_serial_sequence($1, $2)) FROM generate_series(1, $3)`
-
-// nextIDs draws n ids from the sequence of table's column col: in the Loader's transaction, or
-// on another connection when the Loader is shared (sequences are not transactional).
+// nextIDs draws n ids from the sequence of table's column col, on another connection of the
+// pool: sequences are not transactional, and a shared Loader's transaction is busy copying.
 func (l *Loader) nextIDs(table, col string, n int) ([]int64, error) {
-	var ids []int64
-	var err error
-	if l.shared != nil {
-		ids, err = drawIDs(l.ctx, l.pool, table, col, n)
-	} else {
-		var rows pgx.Rows
-		if rows, err = l.pg.Query(l.ctx, nextIDsSQL, table, col, n); err == nil {
-			ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
-		}
-	}
-	if err == nil && len(ids) != n {
-		err = fmt.Errorf("store: load: %d ids drawn for %s, want %d", len(ids), table, n)
-	}
-	return ids, err
-}
-
-// drawIDs is nextIDs on a pool's connection.
-func drawIDs(ctx context.Context, db *sql.DB, table, col string, n int) ([]int64, error) {
-	rows, err := db.QueryContext(ctx, nextIDsSQL, table, col, n)
+	rows, err := l.pool.QueryContext(l.ctx, `SELECT nextval(pg_get_serial_sequence($1, $2)) FROM generate_series(1, $3)`, table, col, n)
 	if err != nil {
 		return nil, err
 	}
@@ -256,5 +235,11 @@ func drawIDs(ctx context.Context, db *sql.DB, table, col string, n int) ([]int64
 		}
 		ids = append(ids, id)
 	}
-	return ids, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(ids) != n {
+		return nil, fmt.Errorf("store: load: %d ids drawn for %s, want %d", len(ids), table, n)
+	}
+	return ids, nil
 }
