@@ -91,10 +91,12 @@ func (s *Service) registerJobs() {
 }
 
 // Kick starts the delivery jobs of the destinations with deliveries to make, in the background:
-// the store calls it after a transaction that wrote events commits. Kicks during a kick make it
-// look once more, so that a burst of commits costs a query or two. A destination whose job is
-// running may have read its last rows before this commit: the kick looks again a moment later
-// until that job is done, so that the new rows never wait for the sweep.
+// the store calls it after a transaction that wrote events commits. A kick looks at once; kicks
+// within kickRecheck of its look make it look once more then, so that commits cost a query per
+// kickRecheck at most however many there are (a thousand redemptions a second would otherwise
+// keep a connection busy looking). A destination whose job is running may have read its last
+// rows before this commit: the kick looks again a moment later until that job is done, so that
+// the new rows never wait for the sweep.
 func (s *Service) Kick() {
 	s.again.Store(true)
 	if s.kicking.CompareAndSwap(false, true) {
@@ -116,7 +118,8 @@ func (s *Service) closeKicks() {
 	s.kicks.Wait()
 }
 
-// kickRecheck is how soon a kick looks again while a destination's job runs.
+// kickRecheck is how soon a kick may look again: when commits came since its last look, or a
+// destination's job runs.
 const kickRecheck = 50 * time.Millisecond
 
 func (s *Service) kickLoop() {
@@ -128,9 +131,10 @@ func (s *Service) kickLoop() {
 			if err != nil {
 				s.log.Warn("event streaming: could not start deliveries; the sweep will", "error", err)
 			} else if busy {
-				time.Sleep(kickRecheck)
 				s.again.Store(true)
 			}
+			// Kicks until then wait for the next look.
+			time.Sleep(kickRecheck)
 		}
 		s.kicking.Store(false)
 		// A Kick between the last look and the line above found the loop still running.

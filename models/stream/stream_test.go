@@ -651,3 +651,41 @@ func TestNoKickAfterClose(t *testing.T) {
 		t.Fatalf("a kick ran after the close:\n%s", log.String())
 	}
 }
+
+// TestKicksAreSpaced: a steady stream of commits (a kick every 200 µs, as a thousand
+// redemptions a second would make) costs a look for deliveries per KickRecheck, not one per
+// commit.
+func TestKicksAreSpaced(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t)
+	var mu sync.Mutex
+	looks := 0
+	if err := s.Trace(func(sql string, _ []any) {
+		if strings.Contains(sql, "stream_deliveries") {
+			mu.Lock()
+			looks++
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := jobs.New(s, jobs.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := stream.New(s, secret.NewKeys([]byte("test-secret-test-secret-test-secret!")), j, stream.Config{})
+	start := time.Now()
+	for time.Since(start) < 6*stream.KickRecheck {
+		svc.Kick()
+		time.Sleep(200 * time.Microsecond)
+	}
+	elapsed := time.Since(start)
+	// The last kick's look, and the one after it, end within two rechecks.
+	time.Sleep(3 * stream.KickRecheck)
+	mu.Lock()
+	got := looks
+	mu.Unlock()
+	if most := int(elapsed/stream.KickRecheck) + 3; got < 2 || got > most {
+		t.Errorf("%d looks for deliveries over %s of kicks, want 2 to %d", got, elapsed.Round(time.Millisecond), most)
+	}
+}

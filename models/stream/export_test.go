@@ -1,0 +1,4 @@
+package stream
+
+// KickRecheck is kickRecheck, for the tests.
+const KickRecheck = kickRecheck
