@@ -91,9 +91,11 @@ func (e benchError) Error() string { return string(e) }
 //
 //   - a: the bare conditional UPDATE that uses a code (what decides the winner);
 //   - b: the same writes as a redemption, as separate statements in one transaction;
-//   - c: the same writes in one statement with CTEs (PostgreSQL only: SQLite has no writing CTEs).
+//   - c: the same writes in one statement with CTEs (PostgreSQL only: SQLite has no writing CTEs);
+//   - cb: c's statement for batches of the codes waiting, as Onramp writes concurrent redemptions
+//     on PostgreSQL (two batches at a time, up to 32 codes each).
 //
-// An iteration is one round of phases interleaved a, product, b, product, c, product, each of
+// An iteration is one round of phases interleaved a, product, b, product, and so on, each of
 // BENCH_REDEEM_CODES redemptions (default 1000), so that the machine's noise hits both sides.
 // ns/op is the product's wall time per redemption (the inverse of its throughput); X-raw-ns/op
 // and x_X = ns/op / X-raw-ns/op compare it with baseline X; p99-ms and raw_X-p99-ms are the
@@ -106,13 +108,16 @@ func benchRedemption(b *testing.B) {
 	a := newAppOn(b, s) // for its keys and sealer only: the server measured is built below
 	base := serveProduction(b, s, a.keys)
 	per := benchSize(b, "BENCH_REDEEM_CODES", 1000)
-	baselines := []string{"a", "b", "c"}
+	baselines := []string{"a", "b", "c", "cb"}
 	if s.Dialect() != migrations.Postgres {
 		baselines = baselines[:2]
 	}
 	phases := 2 * len(baselines)
 	pool := seedRedemptions(b, a, s, b.N*phases*per)
 	raw := rawRedemption{db: s.SQLDB(), sealer: a.sealer, sqlite: s.Dialect() != migrations.Postgres}
+	batching, stop := context.WithCancel(ctx)
+	b.Cleanup(stop)
+	raw.batches = raw.batcher(batching)
 	// Each client from its own address, as VPN clients come: the failure budget of redemptions
 	// is per address, and takes a token of it for every redemption in flight.
 	hc := loadgen.Client(benchClients, loadgen.Loopback(benchClients)...)
@@ -238,6 +243,8 @@ type rawRedemption struct {
 	db     *sql.DB
 	sealer *codes.Sealer
 	sqlite bool
+	// batches takes the redemptions of baseline cb (batcher).
+	batches chan<- rawBatched
 }
 
 // The events' details are the same for every redemption of the baselines.
@@ -286,6 +293,10 @@ func (r rawRedemption) redeem(ctx context.Context, name, code string) error {
 			return benchError("baseline a matched no code")
 		}
 		return nil
+	case "cb":
+		done := make(chan error, 1)
+		r.batches <- rawBatched{lookup: lookup, token: tokenHash, done: done}
+		return <-done
 	case "c":
 		var deviceID int64
 		var account, email, first, last string
@@ -301,6 +312,103 @@ func (r rawRedemption) redeem(ctx context.Context, name, code string) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// rawRedeemCB is baseline cb: rawRedeemC for the codes of arrays, each with its device's token
+// ($1 lookup hashes, $2 time, $3 token hashes), its users locked in the order of their ids; a
+// row per code, its device id NULL when it was not won.
+const rawRedeemCB = `WITH i AS (
+	SELECT * FROM unnest($1::text[], $3::text[]) WITH ORDINALITY AS t(lookup, token, ord)
+), u AS (
+	SELECT s.id, s.account_id, s.email, s.first_name, s.last_name, i.lookup, i.token, i.ord FROM i
+	JOIN registration_codes r ON r.lookup_hash = i.lookup
+	JOIN sdp_users s ON r.account_id = s.account_id AND r.sdp_user_id = s.id
+	WHERE r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $2
+		AND s.status = 'enabled' AND NOT s.mfa_configured
+	ORDER BY s.id
+	FOR UPDATE OF s
+), c AS (
+	UPDATE registration_codes r SET used_at = $2, encrypted = '', used_ip = '127.0.0.1', device_id = nextval('devices_id_seq')
+	FROM u WHERE r.lookup_hash = u.lookup AND r.sdp_user_id = u.id AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $2
+	RETURNING r.device_id, r.account_id, r.sdp_user_id, u.token, u.ord, u.email
+), d AS (
+	INSERT INTO devices (id, account_id, sdp_user_id, name, platform, registered_via, token_hash, registered_at, last_seen_at)
+	SELECT device_id, account_id, sdp_user_id, 'bench laptop', 'linux', 'code', token, $2, $2 FROM c
+), n AS (
+	UPDATE sdp_users s SET active_codes = greatest(s.active_codes - k.n, 0), devices = s.devices + k.n
+	FROM (SELECT sdp_user_id, count(*) AS n FROM c GROUP BY 1) k WHERE s.id = k.sdp_user_id
+), e AS (
+	INSERT INTO events (account_id, occurred_at, type, sub_type, actor_type, actor_label, email, source_ip, details, sdp_user_id, device_id)
+	SELECT c.account_id, $2, t.type, t.sub_type, 'client', c.email, c.email, '127.0.0.1', t.details, c.sdp_user_id, c.device_id
+	FROM c, (VALUES ('Registration Code', 'Used', $4), ('Device', 'Registered', $5)) AS t(type, sub_type, details)
+)
+SELECT c.device_id, a.name FROM i LEFT JOIN c ON c.ord = i.ord LEFT JOIN accounts a ON a.id = c.account_id ORDER BY i.ord`
+
+// rawBatched is a redemption of baseline cb, waiting for its batch.
+type rawBatched struct {
+	lookup, token string
+	done          chan<- error
+}
+
+// batcher starts baseline cb's two writers, which run until ctx ends: each takes the next
+// redemption and every other one waiting (up to 32) into one rawRedeemCB.
+func (r rawRedemption) batcher(ctx context.Context) chan<- rawBatched {
+	in := make(chan rawBatched, benchClients)
+	for range 2 {
+		go func() {
+			for {
+				var batch []rawBatched
+				select {
+				case <-ctx.Done():
+					return
+				case first := <-in:
+					batch = append(batch, first)
+				}
+			more:
+				for len(batch) < 32 {
+					select {
+					case next := <-in:
+						batch = append(batch, next)
+					default:
+						break more
+					}
+				}
+				errs := r.writeCB(ctx, batch)
+				for i, b := range batch {
+					b.done <- errs[i]
+				}
+			}
+		}()
+	}
+	return in
+}
+
+// writeCB runs rawRedeemCB for a batch and says how each redemption went.
+func (r rawRedemption) writeCB(ctx context.Context, batch []rawBatched) []error {
+	lookups, tokens, errs := make([]string, len(batch)), make([]string, len(batch)), make([]error, len(batch))
+	for i, b := range batch {
+		lookups[i], tokens[i] = b.lookup, b.token
+	}
+	rows, err := r.db.QueryContext(ctx, rawRedeemCB, lookups, time.Now().UTC(), tokens, rawUsedDetails, rawRegisteredDetails)
+	if err == nil {
+		defer rows.Close()
+		for i := 0; err == nil && rows.Next(); i++ {
+			var device sql.NullInt64
+			var account sql.NullString
+			if err = rows.Scan(&device, &account); err == nil && !device.Valid {
+				errs[i] = benchError("baseline cb lost its code")
+			}
+		}
+		if err == nil {
+			err = rows.Err()
+		}
+	}
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+	}
+	return errs
 }
 
 // writeB is baseline b inside tx: read the code, lock and count on its user, insert the device,

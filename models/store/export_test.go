@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"time"
 
 	"gorm.io/gorm"
@@ -13,4 +14,17 @@ func GormForTest(s *Store) *gorm.DB { return s.db }
 func SetCacheClockForTest(s *Store, now func() time.Time) {
 	s.caches.origins.now = now
 	s.caches.openRuns.now = now
+}
+
+// RedeemTogetherForTest runs the statement of a batch of redemptions (PostgreSQL).
+func RedeemTogetherForTest(s *Store, ctx context.Context, rs []Redemption) ([]*Redeemed, error) {
+	return s.redeemPostgres(ctx, rs)
+}
+
+// RedemptionQueueForTest says how many redemptions wait for a batch and how many batches were
+// taken so far (PostgreSQL).
+func RedemptionQueueForTest(s *Store) (waiting int, batches int64) {
+	s.redeemer.mu.Lock()
+	defer s.redeemer.mu.Unlock()
+	return len(s.redeemer.queue), s.redeemer.batches
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"math"
 	"time"
 
@@ -67,13 +68,21 @@ type Redeemed struct {
 // budget (r.Budget, so that admitting a redemption costs no round trip of its own), lock the
 // user, update the code (taking the device's id from its sequence), then insert the device,
 // update the counters and insert both events from the code's RETURNING row, so that a
-// redemption that lost writes nothing. On SQLite, which has no writing CTEs, it is one short
-// write transaction of a few statements.
+// redemption that lost writes nothing. Redemptions that arrive while others are being written
+// share the next such statement (redeemBatcher): each is decided on its own rows as if alone.
+// On SQLite, which has no writing CTEs, it is one short write transaction of a few statements.
 func (s *Store) Redeem(ctx context.Context, r Redemption) (*Redeemed, error) {
-	if s.dialect == migrations.Postgres {
-		return s.redeemPostgres(ctx, r)
+	switch {
+	case s.dialect != migrations.Postgres:
+		return s.redeemSQLite(ctx, r)
+	case s.redeemer == nil: // inside a transaction: in it, alone
+		outs, err := s.redeemPostgres(ctx, []Redemption{r})
+		if err != nil {
+			return nil, err
+		}
+		return outs[0], nil
 	}
-	return s.redeemSQLite(ctx, r)
+	return s.redeemer.redeem(ctx, r)
 }
 
 // redeemSQLite is Redeem on SQLite. The code and its account's name are read before the write
@@ -112,78 +121,123 @@ func (s *Store) redeemSQLite(ctx context.Context, r Redemption) (*Redeemed, erro
 // errLost rolls back a redemption that locked the user but did not get the code.
 var errLost = errors.New("store: the code was used meanwhile")
 
-// redeemPG is Redeem's one statement on PostgreSQL. $1 lookup hash, $2 time, $3 address,
-// $4 name, $5 platform, $6 via, $7 token hash, $8 the events' actor type, then the events' type,
-// sub-type and details as three arrays, then the budget's limiter, bucket and latest full-again
-// time ($12, $13, $14; a bucket that no row has and the largest time when there is no budget).
-// The final SELECT reads the CTEs' rows: whether the budget admitted the redemption, the code as
-// the statement found it, the locked user, and the device id when the code was won.
-const redeemPG = `WITH b AS (
-	SELECT COALESCE((SELECT full_at FROM rate_limits WHERE limiter = $12 AND bucket = $13), 0) <= $14 AS admitted
+// redeemPG is the statement of any number of redemptions on PostgreSQL, each decided on its own
+// rows as Redeem's one statement would alone. The redemptions come as arrays, one element each
+// (their order is i.ord): $1 lookup hash, $2 time, $3 address, $4 name, $5 platform, $6 via,
+// $7 token hash, $8 the events' actor type, then the budget's limiter, bucket and latest
+// full-again time ($9, $10, $11; a bucket that no row has and the largest time when there is
+// no budget); their events as four arrays, one element an event: the redemption's ord, type,
+// sub-type and details ($12 to $15). No two may have the same lookup hash (redeemBatcher keeps
+// them apart). The users are locked in the order of their ids, so that two such statements lock
+// the users they share in the same order. The final SELECT reads, for each redemption, the CTEs'
+// rows: whether the budget admitted it, the code as the statement found it, the locked user,
+// and the device id when the code was won.
+const redeemPG = `WITH i AS (
+	SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+		$9::text[], $10::text[], $11::bigint[])
+		WITH ORDINALITY AS i(lookup, at, ip, name, platform, via, token, actor, limiter, bucket, until, ord)
+), b AS (
+	SELECT i.*, COALESCE((SELECT full_at FROM rate_limits WHERE limiter = i.limiter AND bucket = i.bucket), 0) <= i.until AS admitted
+	FROM i
 ), c AS (
-	SELECT id, account_id, sdp_user_id, expires_at, used_at, revoked_at
-	FROM registration_codes WHERE lookup_hash = $1 AND (SELECT admitted FROM b)
+	SELECT b.ord, r.id, r.account_id, r.sdp_user_id, r.expires_at, r.used_at, r.revoked_at
+	FROM b JOIN registration_codes r ON r.lookup_hash = b.lookup WHERE b.admitted
 ), u AS (
-	SELECT sdp_users.id, sdp_users.account_id, sdp_users.email, sdp_users.first_name, sdp_users.last_name
-	FROM sdp_users JOIN c ON sdp_users.account_id = c.account_id AND sdp_users.id = c.sdp_user_id
-	WHERE c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at > $2
+	SELECT sdp_users.id, sdp_users.account_id, sdp_users.email, sdp_users.first_name, sdp_users.last_name, b.ord
+	FROM b JOIN c ON c.ord = b.ord JOIN sdp_users ON sdp_users.account_id = c.account_id AND sdp_users.id = c.sdp_user_id
+	WHERE c.used_at IS NULL AND c.revoked_at IS NULL AND c.expires_at > b.at
 		AND sdp_users.status = 'enabled' AND NOT sdp_users.mfa_configured
+	ORDER BY sdp_users.id
 	FOR UPDATE OF sdp_users
 ), rc AS (
-	UPDATE registration_codes r SET used_at = $2, encrypted = '', used_ip = $3, device_id = nextval('devices_id_seq')
-	FROM u WHERE r.lookup_hash = $1 AND r.account_id = u.account_id AND r.sdp_user_id = u.id
-		AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $2
-	RETURNING r.device_id, r.account_id, r.sdp_user_id
+	UPDATE registration_codes r SET used_at = b.at, encrypted = '', used_ip = b.ip, device_id = nextval('devices_id_seq')
+	FROM u JOIN b ON b.ord = u.ord
+	WHERE r.lookup_hash = b.lookup AND r.account_id = u.account_id AND r.sdp_user_id = u.id
+		AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > b.at
+	RETURNING r.device_id, r.account_id, r.sdp_user_id, b.ord
 ), d AS (
 	INSERT INTO devices (id, account_id, sdp_user_id, name, platform, registered_via, token_hash, registered_at, last_seen_at)
-	SELECT device_id, account_id, sdp_user_id, $4, $5, $6, $7, $2, $2 FROM rc
+	SELECT rc.device_id, rc.account_id, rc.sdp_user_id, b.name, b.platform, b.via, b.token, b.at, b.at FROM rc JOIN b ON b.ord = rc.ord
 ), n AS (
-	UPDATE sdp_users SET active_codes = CASE WHEN active_codes > 1 THEN active_codes - 1 ELSE 0 END, devices = devices + 1
-	FROM rc WHERE sdp_users.account_id = rc.account_id AND sdp_users.id = rc.sdp_user_id
+	UPDATE sdp_users SET active_codes = GREATEST(active_codes - k.won, 0), devices = devices + k.won
+	FROM (SELECT account_id, sdp_user_id, count(*) AS won FROM rc GROUP BY account_id, sdp_user_id) k
+	WHERE sdp_users.account_id = k.account_id AND sdp_users.id = k.sdp_user_id
 ), e AS (
 	INSERT INTO events (account_id, occurred_at, type, sub_type, actor_type, actor_label, email, source_ip, details, sdp_user_id, device_id)
-	SELECT u.account_id, $2, ev.type, ev.sub_type, $8, u.email, u.email, $3, ev.details, u.id, rc.device_id
-	FROM rc JOIN u ON u.id = rc.sdp_user_id, unnest($9::text[], $10::text[], $11::text[]) AS ev(type, sub_type, details)
+	SELECT u.account_id, b.at, ev.type, ev.sub_type, b.actor, u.email, u.email, b.ip, ev.details, u.id, rc.device_id
+	FROM rc JOIN u ON u.ord = rc.ord JOIN b ON b.ord = rc.ord
+		JOIN unnest($12::bigint[], $13::text[], $14::text[], $15::text[]) AS ev(ord, type, sub_type, details) ON ev.ord = rc.ord
 )
-SELECT b.admitted, c.id, c.account_id, c.sdp_user_id, c.expires_at, c.used_at, c.revoked_at, u.id IS NOT NULL,
+SELECT b.ord, b.admitted, c.id, c.account_id, c.sdp_user_id, c.expires_at, c.used_at, c.revoked_at, u.id IS NOT NULL,
 	COALESCE(u.email, ''), COALESCE(u.first_name, ''), COALESCE(u.last_name, ''), COALESCE(rc.device_id, 0), COALESCE(a.name, '')
-FROM b LEFT JOIN c ON true LEFT JOIN u ON true LEFT JOIN rc ON true LEFT JOIN accounts a ON a.id = rc.account_id`
+FROM b LEFT JOIN c ON c.ord = b.ord LEFT JOIN u ON u.ord = b.ord LEFT JOIN rc ON rc.ord = b.ord LEFT JOIN accounts a ON a.id = rc.account_id`
 
-// redeemPostgres runs redeemPG through database/sql (the driver keeps it prepared per
-// connection): GORM's statement building and reflection cost more CPU than the statement's
-// round trip here.
-func (s *Store) redeemPostgres(ctx context.Context, r Redemption) (*Redeemed, error) {
-	types, subs, details := make([]string, len(r.Events)), make([]string, len(r.Events)), make([]string, len(r.Events))
-	actor := ""
-	for i, e := range r.Events {
-		types[i], subs[i], details[i], actor = string(e.Type), e.SubType, e.Details, string(e.ActorType)
+// redeemPostgres runs redeemPG for rs, whose lookup hashes differ, through database/sql (the
+// driver keeps it prepared per connection): GORM's statement building and reflection cost more
+// CPU than the statement's round trip here. It returns each redemption's outcome, in rs's order.
+func (s *Store) redeemPostgres(ctx context.Context, rs []Redemption) ([]*Redeemed, error) {
+	n := len(rs)
+	lookups, ats, ips, names, platforms, vias, tokens, actors := make([]string, n), make([]time.Time, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	limiters, buckets, untils := make([]string, n), make([]string, n), make([]int64, n)
+	var evOrds []int64
+	var evTypes, evSubs, evDetails []string
+	for i, r := range rs {
+		lookups[i], ats[i], ips[i] = r.LookupHash, r.At, r.IP
+		names[i], platforms[i], vias[i], tokens[i] = r.Device.Name, r.Device.Platform, r.Device.RegisteredVia, r.Device.TokenHash
+		untils[i] = math.MaxInt64
+		if r.Budget != nil {
+			limiters[i], buckets[i], untils[i] = r.Budget.Limiter, r.Budget.Key, r.Budget.Until
+		}
+		for _, e := range r.Events {
+			actors[i] = string(e.ActorType)
+			evOrds, evTypes = append(evOrds, int64(i+1)), append(evTypes, string(e.Type))
+			evSubs, evDetails = append(evSubs, e.SubType), append(evDetails, e.Details)
+		}
 	}
-	budget := RateCheck{Until: math.MaxInt64}
-	if r.Budget != nil {
-		budget = *r.Budget
-	}
-	var admitted bool
-	var codeID, accountID, userID sql.NullInt64
-	var expires sql.NullTime
-	c := &models.RegistrationCode{LookupHash: r.LookupHash}
-	out := &Redeemed{User: &models.SDPUser{}, Account: &models.Account{}}
-	var deviceID int64
-	err := s.db.Statement.ConnPool.QueryRowContext(ctx, redeemPG, r.LookupHash, r.At, r.IP,
-		r.Device.Name, r.Device.Platform, r.Device.RegisteredVia, r.Device.TokenHash, actor, types, subs, details,
-		budget.Limiter, budget.Key, budget.Until).
-		Scan(&admitted, &codeID, &accountID, &userID, &expires, &c.UsedAt, &c.RevokedAt, &out.UserReady,
-			&out.User.Email, &out.User.FirstName, &out.User.LastName, &deviceID, &out.Account.Name)
-	switch {
-	case err != nil:
+	rows, err := s.db.Statement.ConnPool.QueryContext(ctx, redeemPG, lookups, ats, ips, names, platforms, vias, tokens, actors,
+		limiters, buckets, untils, evOrds, evTypes, evSubs, evDetails)
+	if err != nil {
 		return nil, wrap(err)
-	case !admitted:
-		return &Redeemed{BudgetRefused: true}, nil
-	case !codeID.Valid:
-		return &Redeemed{}, nil
 	}
-	c.ID, c.AccountID, c.SDPUserID, c.ExpiresAt = codeID.Int64, accountID.Int64, userID.Int64, expires.Time
-	out.Code = c
-	return s.won(out, r, deviceID), nil
+	defer rows.Close()
+	outs := make([]*Redeemed, n)
+	for rows.Next() {
+		var ord int
+		var admitted bool
+		var codeID, accountID, userID sql.NullInt64
+		var expires sql.NullTime
+		var deviceID int64
+		out := &Redeemed{User: &models.SDPUser{}, Account: &models.Account{}}
+		c := &models.RegistrationCode{}
+		if err := rows.Scan(&ord, &admitted, &codeID, &accountID, &userID, &expires, &c.UsedAt, &c.RevokedAt, &out.UserReady,
+			&out.User.Email, &out.User.FirstName, &out.User.LastName, &deviceID, &out.Account.Name); err != nil {
+			return nil, wrap(err)
+		}
+		if ord < 1 || ord > n {
+			return nil, fmt.Errorf("store: redeem: a row for redemption %d of %d", ord, n)
+		}
+		r := rs[ord-1]
+		switch {
+		case !admitted:
+			outs[ord-1] = &Redeemed{BudgetRefused: true}
+		case !codeID.Valid:
+			outs[ord-1] = &Redeemed{}
+		default:
+			c.ID, c.AccountID, c.SDPUserID, c.ExpiresAt, c.LookupHash = codeID.Int64, accountID.Int64, userID.Int64, expires.Time, r.LookupHash
+			out.Code = c
+			outs[ord-1] = s.won(out, r, deviceID)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err)
+	}
+	for i, out := range outs {
+		if out == nil {
+			return nil, fmt.Errorf("store: redeem: no row for redemption %d of %d", i+1, n)
+		}
+	}
+	return outs, nil
 }
 
 // won completes out with the device, user and account of a redemption that got the code

@@ -41,6 +41,8 @@ type Store struct {
 	wroteEvents *bool
 	// onClose runs at Close, before the database closes (OnClose).
 	onClose []func()
+	// redeemer batches concurrent redemptions (PostgreSQL); nil inside Tx, where Redeem runs alone.
+	redeemer *redeemBatcher
 }
 
 // Options tune Open.
@@ -116,6 +118,9 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db, dialect: dialect, caches: newCaches(), consoleSessionSQL: sessionSQL, trace: new(func(string, []any))}
+	if dialect == migrations.Postgres {
+		s.redeemer = &redeemBatcher{store: s}
+	}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
