@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -201,11 +202,26 @@ func TestBusyHashingAnswers503(t *testing.T) {
 	a.sdpUser("acme", "grace@example.com")
 	c := a.client()
 	c.get("/login")
+	// occupy starts a hash that takes the only slot, and returns once it has it: when a probe of
+	// its own is refused. A probe that gets the slot first hashes, and the hash started tries
+	// again until it has its turn. The hash with the slot takes far longer than a request.
 	occupy := func() (done chan struct{}) {
 		done = make(chan struct{})
-		go func() { defer close(done); _, _ = h.Hash("a passphrase that takes the only slot") }()
-		time.Sleep(20 * time.Millisecond) // the hash above has its slot: it takes far longer
-		return done
+		go func() {
+			defer close(done)
+			for {
+				if _, err := h.Hash("a passphrase that takes the only slot"); !errors.Is(err, password.ErrBusy) {
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}()
+		for {
+			if _, err := h.Hash("a probe"); errors.Is(err, password.ErrBusy) {
+				return done
+			}
+			time.Sleep(10 * time.Millisecond) // the hash started takes the slot meanwhile
+		}
 	}
 	for _, door := range []struct {
 		name string

@@ -16,15 +16,15 @@ func SetCacheClockForTest(s *Store, now func() time.Time) {
 	s.caches.openRuns.now = now
 }
 
-// RedeemTogetherForTest runs the statement of a batch of redemptions (PostgreSQL).
+// RedeemTogetherForTest writes a batch of redemptions.
 func RedeemTogetherForTest(s *Store, ctx context.Context, rs []Redemption) ([]*Redeemed, error) {
-	return s.redeemPostgres(ctx, rs)
+	return s.redeemTogether(ctx, rs)
 }
 
-// RedemptionQueueForTest says how many redemptions wait for a batch and how many batches were
-// taken so far (PostgreSQL).
-func RedemptionQueueForTest(s *Store) (waiting int, batches int64) {
+// RedemptionQueueForTest says how many redemptions wait for a batch, how many batches were taken
+// so far and how many can be written at once.
+func RedemptionQueueForTest(s *Store) (waiting int, batches int64, runners int) {
 	s.redeemer.mu.Lock()
 	defer s.redeemer.mu.Unlock()
-	return len(s.redeemer.queue), s.redeemer.batches
+	return len(s.redeemer.queue), s.redeemer.batches, s.redeemer.runners
 }

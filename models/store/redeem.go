@@ -70,13 +70,11 @@ type Redeemed struct {
 // update the counters and insert both events from the code's RETURNING row, so that a
 // redemption that lost writes nothing. Redemptions that arrive while others are being written
 // share the next such statement (redeemBatcher): each is decided on its own rows as if alone.
-// On SQLite, which has no writing CTEs, it is one short write transaction of a few statements.
+// On SQLite, which has no writing CTEs, it is a few statements in a short write transaction,
+// which the redemptions waiting meanwhile share in the same way.
 func (s *Store) Redeem(ctx context.Context, r Redemption) (*Redeemed, error) {
-	switch {
-	case s.dialect != migrations.Postgres:
-		return s.redeemSQLite(ctx, r)
-	case s.redeemer == nil: // inside a transaction: in it, alone
-		outs, err := s.redeemPostgres(ctx, []Redemption{r})
+	if s.redeemer == nil { // inside a transaction: in it, alone
+		outs, err := s.redeemTogether(ctx, []Redemption{r})
 		if err != nil {
 			return nil, err
 		}
@@ -85,37 +83,64 @@ func (s *Store) Redeem(ctx context.Context, r Redemption) (*Redeemed, error) {
 	return s.redeemer.redeem(ctx, r)
 }
 
-// redeemSQLite is Redeem on SQLite. The code and its account's name are read before the write
-// transaction, beside other readers (WAL), so that the transaction holds SQLite's one write lock
-// for the writes alone; its conditional UPDATE of the code re-checks what the read saw.
-func (s *Store) redeemSQLite(ctx context.Context, r Redemption) (*Redeemed, error) {
-	c := &models.RegistrationCode{LookupHash: r.LookupHash}
-	out := &Redeemed{Code: c, User: &models.SDPUser{}, Account: &models.Account{}}
-	err := s.db.Statement.ConnPool.QueryRowContext(ctx, `SELECT c.id, c.account_id, c.sdp_user_id, c.expires_at, c.used_at, c.revoked_at, a.name
-		FROM registration_codes c JOIN accounts a ON a.id = c.account_id WHERE c.lookup_hash = ?`, r.LookupHash).
-		Scan(&c.ID, &c.AccountID, &c.SDPUserID, &c.ExpiresAt, &c.UsedAt, &c.RevokedAt, &out.Account.Name)
-	if errors.Is(err, sql.ErrNoRows) {
-		return &Redeemed{}, nil
+// redeemTogether writes redemptions of different codes together, each decided on its own rows
+// as alone, and returns their outcomes in rs's order.
+func (s *Store) redeemTogether(ctx context.Context, rs []Redemption) ([]*Redeemed, error) {
+	if s.dialect == migrations.Postgres {
+		return s.redeemPostgres(ctx, rs)
 	}
-	if err != nil {
-		return nil, wrap(err)
+	return s.redeemSQLite(ctx, rs)
+}
+
+// redeemSQLite is redeemTogether on SQLite. Each code and its account's name are read before
+// the write transaction, beside other readers (WAL), so that the transaction holds SQLite's one
+// write lock for the writes alone; then those still active are written in one transaction, each
+// in a savepoint of its own, which a redemption that lost the code meanwhile rolls back (its
+// conditional UPDATE of the code re-checks what the read saw).
+func (s *Store) redeemSQLite(ctx context.Context, rs []Redemption) ([]*Redeemed, error) {
+	outs := make([]*Redeemed, len(rs))
+	var active []int
+	for i, r := range rs {
+		c := &models.RegistrationCode{LookupHash: r.LookupHash}
+		out := &Redeemed{Code: c, User: &models.SDPUser{}, Account: &models.Account{}}
+		err := s.db.Statement.ConnPool.QueryRowContext(ctx, `SELECT c.id, c.account_id, c.sdp_user_id, c.expires_at, c.used_at, c.revoked_at, a.name
+			FROM registration_codes c JOIN accounts a ON a.id = c.account_id WHERE c.lookup_hash = ?`, r.LookupHash).
+			Scan(&c.ID, &c.AccountID, &c.SDPUserID, &c.ExpiresAt, &c.UsedAt, &c.RevokedAt, &out.Account.Name)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			out = &Redeemed{}
+		case err != nil:
+			return nil, wrap(err)
+		case c.State(r.At) == models.CodeActive:
+			active = append(active, i)
+		}
+		outs[i] = out
 	}
-	if c.State(r.At) != models.CodeActive {
-		return s.won(out, r, 0), nil
+	devices := make([]int64, len(rs))
+	if len(active) > 0 {
+		err := s.Tx(ctx, func(tx *Store) error {
+			for _, i := range active {
+				err := tx.Tx(ctx, func(sp *Store) error {
+					var err error
+					devices[i], err = sp.writeRedemptionSQLite(ctx, rs[i], outs[i])
+					return err
+				})
+				if err != nil && !errors.Is(err, errLost) {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, wrap(err)
+		}
 	}
-	var deviceID int64
-	err = s.Tx(ctx, func(tx *Store) error {
-		var err error
-		deviceID, err = tx.writeRedemptionSQLite(ctx, r, out)
-		return err
-	})
-	switch {
-	case errors.Is(err, errLost):
-		deviceID, err = 0, nil
-	case err != nil:
-		return nil, wrap(err)
+	for i, out := range outs {
+		if out.Code != nil {
+			outs[i] = s.won(out, rs[i], devices[i])
+		}
 	}
-	return s.won(out, r, deviceID), nil
+	return outs, nil
 }
 
 // errLost rolls back a redemption that locked the user but did not get the code.

@@ -7,20 +7,24 @@ import (
 	"time"
 )
 
-// redeemBatcher writes concurrent redemptions together on PostgreSQL: a redemption that arrives
-// while redeemRunners statements are being written waits in a queue, and the next runner free
-// takes up to redeemBatch of the waiting ones into one statement (redeemPG), one transaction and
-// one commit for all of them. Alone, a redemption goes at once, in a statement of its own; under
-// load, the server and the database do the fixed work of a statement and a commit once per
-// batch rather than once per code. Each redemption is still decided on its own rows, with the
-// same locks and guarantees as alone (Redeem).
+// redeemBatcher writes concurrent redemptions together: a redemption that arrives while runners
+// are all writing waits in a queue, and the next runner free takes up to redeemBatch of the
+// waiting ones into one write (redeemTogether): on PostgreSQL one statement, one transaction and
+// one commit for all of them; on SQLite one write transaction, its lock taken once. Alone, a
+// redemption goes at once, in a write of its own; under load, the server and the database do the
+// fixed work of a statement and a commit once per batch rather than once per code. Each
+// redemption is still decided on its own rows, with the same locks and guarantees as alone
+// (Redeem).
 //
-// Runners are goroutines started when a redemption finds fewer than redeemRunners at work; each
-// takes batches until the queue is empty, then ends: an idle server runs none.
+// Runners are goroutines started when a redemption finds fewer than runners at work; each takes
+// batches until the queue is empty, then ends: an idle server runs none.
 type redeemBatcher struct {
 	store *Store
-	mu    sync.Mutex
-	queue []*pendingRedemption
+	// runners is how many batches are written at once: on PostgreSQL two keep the database busy
+	// while the next batch gathers, without taking more of the pool than that.
+	runners int
+	mu      sync.Mutex
+	queue   []*pendingRedemption
 	// running counts the runners at work; batches counts the batches they took.
 	running int
 	batches int64
@@ -38,24 +42,21 @@ type pendingRedemption struct {
 }
 
 const (
-	// redeemRunners is how many batches one server writes at once: two keep the database busy
-	// while the next batch gathers, without taking more of the pool than that.
-	redeemRunners = 2
 	// redeemBatch caps a batch: enough for every client of a burst, few enough that one
-	// statement stays short.
+	// write stays short.
 	redeemBatch = 32
-	// redeemTimeout bounds a batch's statement, which no one request's context may cancel.
+	// redeemTimeout bounds a batch's write, which no one request's context may cancel.
 	redeemTimeout = 30 * time.Second
 )
 
 // redeem queues r and waits for its outcome. If ctx ends before a runner took it, r is dropped
-// unwritten and ctx's error returned; once taken, its outcome is awaited (the statement is
+// unwritten and ctx's error returned; once taken, its outcome is awaited (the write is
 // short), so that a redemption that won is never answered as failed.
 func (b *redeemBatcher) redeem(ctx context.Context, r Redemption) (*Redeemed, error) {
 	p := &pendingRedemption{r: r, done: make(chan struct{})}
 	b.mu.Lock()
 	b.queue = append(b.queue, p)
-	start := b.running < redeemRunners
+	start := b.running < b.runners
 	if start {
 		b.running++
 	}
@@ -115,7 +116,7 @@ func (b *redeemBatcher) take() []*pendingRedemption {
 	return batch
 }
 
-// write writes a batch and hands each redemption its outcome. When the statement fails (a
+// write writes a batch and hands each redemption its outcome. When the write fails (a
 // deadlock with a bulk change of the same users, say), each redemption is written again alone,
 // so that one's failure is not the others'.
 func (b *redeemBatcher) write(batch []*pendingRedemption) {
@@ -125,7 +126,7 @@ func (b *redeemBatcher) write(batch []*pendingRedemption) {
 	for i, p := range batch {
 		rs[i] = p.r
 	}
-	outs, err := b.store.redeemPostgres(ctx, rs)
+	outs, err := b.store.redeemTogether(ctx, rs)
 	for i, p := range batch {
 		switch {
 		case err == nil:
@@ -134,7 +135,7 @@ func (b *redeemBatcher) write(batch []*pendingRedemption) {
 			p.err = err
 		default:
 			var alone []*Redeemed
-			if alone, p.err = b.store.redeemPostgres(ctx, rs[i:i+1]); p.err == nil {
+			if alone, p.err = b.store.redeemTogether(ctx, rs[i:i+1]); p.err == nil {
 				p.out = alone[0]
 			}
 		}

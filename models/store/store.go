@@ -41,7 +41,7 @@ type Store struct {
 	wroteEvents *bool
 	// onClose runs at Close, before the database closes (OnClose).
 	onClose []func()
-	// redeemer batches concurrent redemptions (PostgreSQL); nil inside Tx, where Redeem runs alone.
+	// redeemer batches concurrent redemptions; nil inside Tx, where Redeem runs alone.
 	redeemer *redeemBatcher
 }
 
@@ -118,8 +118,10 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db, dialect: dialect, caches: newCaches(), consoleSessionSQL: sessionSQL, trace: new(func(string, []any))}
+	// SQLite writes one transaction at a time: a second runner would only wait for the first.
+	s.redeemer = &redeemBatcher{store: s, runners: 1}
 	if dialect == migrations.Postgres {
-		s.redeemer = &redeemBatcher{store: s}
+		s.redeemer.runners = 2
 	}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
