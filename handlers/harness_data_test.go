@@ -159,7 +159,6 @@ func (a *testApp) insertCode(u *models.SDPUser, ttl time.Duration) string {
 	now := a.clock()
 	a.execSQL(`INSERT INTO registration_codes (account_id, sdp_user_id, lookup_hash, encrypted, generated_by, created_at, expires_at)
 		VALUES (?, ?, ?, ?, 'admin', ?, ?)`, u.AccountID, u.ID, a.sealer.Lookup(code), a.sealer.Seal(u.AccountID, code), now, now.Add(ttl))
-	a.execSQL(`UPDATE sdp_users SET active_codes = active_codes + 1, had_code = ? WHERE id = ?`, true, u.ID)
 	return codes.Format(code)
 }
 

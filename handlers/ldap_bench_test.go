@@ -252,10 +252,10 @@ func (lb *ldapBench) upsert(b *testing.B, tx *sql.Tx, rows []ldapRow, now time.T
 	users := lb.values()
 	for _, r := range rows {
 		users.row(accountID, r.first, r.last, r.email, r.phone, "directory:Corp", dirID, r.id, models.UserEnabled, models.ActivationInvitationSent,
-			false, "", 0, "", models.UserNameKey(r.first, r.last), false, 0, 0, now, now)
+			false, "", 0, "", models.UserNameKey(r.first, r.last), 0, now, now)
 	}
 	res, err := tx.Query(`INSERT INTO sdp_users (account_id, first_name, last_name, email, phone, origin, directory_id, external_id, status, activation,
-		mfa_configured, totp_secret, totp_last_step, password_hash, name_key, had_code, active_codes, devices, created_at, updated_at)
+		mfa_configured, totp_secret, totp_last_step, password_hash, name_key, devices, created_at, updated_at)
 		VALUES `+users.sql()+`
 		ON CONFLICT (account_id, directory_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET
 		first_name = excluded.first_name, last_name = excluded.last_name, email = excluded.email, phone = excluded.phone,

@@ -214,8 +214,8 @@ func (r *rawUserCreate) create(email string) error {
 	}
 	var id int64
 	err = tx.QueryRow(`INSERT INTO sdp_users (account_id, first_name, last_name, email, phone, origin, directory_id, external_id, user_name,
-		status, activation, mfa_configured, totp_secret, totp_last_step, password_hash, name_key, had_code, active_codes, devices, created_at, updated_at)
-		VALUES ($1, $2, 'Bench', $3, '', $11, $4, $5, $12, $6, $7, $8, '', 0, '', $9, $8, 0, 0, $10, $10) RETURNING id`,
+		status, activation, mfa_configured, totp_secret, totp_last_step, password_hash, name_key, devices, created_at, updated_at)
+		VALUES ($1, $2, 'Bench', $3, '', $11, $4, $5, $12, $6, $7, $8, '', 0, '', $9, 0, $10, $10) RETURNING id`,
 		r.accountID, given, email, r.directoryID, externalID, models.UserEnabled, models.ActivationNew, false,
 		models.UserNameKey(given, "Bench"), now, r.origin, userName).Scan(&id)
 	// Each statement runs while the ones before it succeeded; the first error is kept.

@@ -268,7 +268,7 @@ func TestUsersListFiltersAndPages(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	boss := a.createAdmin("acme", "boss@example.com", models.RoleAdmin)
-	a.seedUsers(boss.AccountID, 120, func(i int, u *models.SDPUser) {
+	seeded := a.seedUsers(boss.AccountID, 120, func(i int, u *models.SDPUser) {
 		if i%10 == 0 {
 			u.Status = models.UserDisabled
 		}
@@ -278,10 +278,12 @@ func TestUsersListFiltersAndPages(t *testing.T) {
 		if i == 7 {
 			u.FirstName, u.LastName, u.Email = "Zelda", "Ozborne", "zelda@corp.example"
 		}
-		if i%2 == 0 {
-			u.HadCode = true
-		}
 	})
+	for i, u := range seeded {
+		if i%2 == 0 {
+			a.insertCode(u, time.Hour)
+		}
+	}
 	other := a.createAdmin("globex", "hank@globex.example", models.RoleAdmin)
 	a.seedUsers(other.AccountID, 1, func(_ int, u *models.SDPUser) { u.Email = "secret@globex.example" })
 

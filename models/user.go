@@ -75,11 +75,14 @@ type SDPUser struct {
 	TOTPLastStep  int64  // last accepted TOTP time step: a code is accepted once (RFC 6238 §5.2)
 	PasswordHash  string // argon2id; "" until activation
 	NameKey       string // lower("last first"), for sorting by name
-	HadCode       bool   // ever had a registration code
-	ActiveCodes   int
-	Devices       int
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// HadCode (ever had a registration code) and ActiveCodes (codes still holding their sealed
+	// copy: neither used, revoked nor wiped after expiry) are read from the user's codes, never
+	// written: the store's user reads fill them in.
+	HadCode     bool `gorm:"->"`
+	ActiveCodes int  `gorm:"->"`
+	Devices     int
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // TableName keeps GORM from splitting the initialism differently in each place.

@@ -9,11 +9,10 @@ import (
 )
 
 // ExpireCodes wipes the encrypted copy of every code, of every account, whose expiry has passed,
-// takes it off its user's active_codes and writes its Registration Code / Expired event (once:
-// a copy is wiped once); it returns how many it wiped. It works a batch per
-// transaction, locking the batch's users before their codes (the order the Users Actions use),
-// and wipes only copies still there: a code used or revoked meanwhile is counted once, by
-// whoever changed it first. The expiry job runs it every minute; tests call it directly.
+// and writes its Registration Code / Expired event (once: a copy is wiped once); it returns how
+// many it wiped. It works a batch per transaction, locking the batch's users before their codes
+// (the order the Users Actions use), and wipes only copies still there: a code used or revoked
+// meanwhile is counted once, by whoever changed it first. The expiry job runs it every minute; tests call it directly.
 func (s *Service) ExpireCodes(ctx context.Context) (int, error) {
 	total := 0
 	for {
@@ -44,24 +43,7 @@ func (s *Service) ExpireCodes(ctx context.Context) (int, error) {
 			for i, w := range wiped {
 				expired[i] = expiryNotice{codeID: w.ID, accountID: w.AccountID, userID: w.SDPUserID, expiresAt: w.ExpiresAt}
 			}
-			if err := writeExpiryEvents(ctx, tx, models.SubCodeExpired, expired); err != nil {
-				return err
-			}
-			// Users by how many of their codes this batch wiped (almost always one each).
-			perUser := map[int64]int{}
-			for _, w := range wiped {
-				perUser[w.SDPUserID]++
-			}
-			byCount := map[int][]int64{}
-			for u, n := range perUser {
-				byCount[n] = append(byCount[n], u)
-			}
-			for n, us := range byCount {
-				if err := tx.RemoveUserCodes(ctx, us, n); err != nil {
-					return err
-				}
-			}
-			return nil
+			return writeExpiryEvents(ctx, tx, models.SubCodeExpired, expired)
 		})
 		if err != nil {
 			return total, err

@@ -16,10 +16,11 @@ import (
 // "Generate for new users" gives every enabled user that never had a code one code. A hundred
 // thousand users take longer than a request should, so a click starts a run (models/runs): the
 // Client Access page shows its progress, and its job commits a batch of users (RunBatch) per
-// transaction, in id order, each with its codes, events, counters and the run's progress (its
-// last user among them). A user's had_code flips in the transaction that creates their code, so
-// a run that stops and starts again continues after its last committed batch with the users
-// still without a code, and never gives anyone two.
+// transaction, in id order, each with its codes, events and the run's progress (its last user
+// among them). A user "had a code" from the commit of the transaction that creates it, and each
+// batch locks its users before it looks for their codes (store.ClaimUsersWithoutCode), so a run
+// that stops and starts again continues after its last committed batch with the users still
+// without a code, and never gives anyone two.
 
 // Errors of StartRun.
 var (
@@ -154,14 +155,14 @@ func (s *Service) generateBatch(ctx context.Context, tx *store.Store, run *model
 		return runs.Step{}, err
 	}
 	// In id order from the last batch's last user: each batch reads only the users it takes.
-	ids, err := tx.ClaimUsersWithoutCode(ctx, run.AccountID, run.AfterUserID, run.MaxUserID, s.runBatch)
-	if err != nil || len(ids) == 0 {
+	taken, ids, err := tx.ClaimUsersWithoutCode(ctx, run.AccountID, run.AfterUserID, run.MaxUserID, s.runBatch)
+	if err != nil || len(taken) == 0 {
 		return runs.Step{}, err
 	}
 	if _, err := s.insert(ctx, tx, account, ids, models.GeneratedByBulk, Issue{Who: run.Actor()}); err != nil {
 		return runs.Step{}, err
 	}
-	return runs.Step{Done: len(ids), Affected: len(ids), After: ids[len(ids)-1]}, nil
+	return runs.Step{Done: len(taken), Affected: len(ids), After: taken[len(taken)-1]}, nil
 }
 
 // NewUsersWarning is the warning before "Generate for new users", n being the exact

@@ -167,8 +167,8 @@ func (s *Service) IssueForUsers(ctx context.Context, tx *store.Store, account *m
 }
 
 // IssueForUserIDs is IssueForUsers for the account's users among ids, none of them read
-// first: the update that records the code on each enabled user without MFA is their lock (a
-// background Users action, a batch of users per transaction).
+// first: locking each enabled user without MFA is the only read of them (a background Users
+// action, a batch of users per transaction).
 func (s *Service) IssueForUserIDs(ctx context.Context, tx *store.Store, account *models.Account, ids []int64, in Issue) (Result, error) {
 	claimed, skipped, skippedMFA, err := tx.ClaimUsersForCode(ctx, account.ID, ids)
 	if err != nil {
@@ -216,15 +216,12 @@ type issued struct {
 	expiresAt time.Time
 }
 
-// issue gives each of us one code, with its event, and counts it on the user, in tx. The caller
-// loaded us in tx (locked on PostgreSQL).
+// issue gives each of us one code, with its event, in tx. The caller loaded us in tx (locked on
+// PostgreSQL).
 func (s *Service) issue(ctx context.Context, tx *store.Store, account *models.Account, us []models.SDPUser, by string, in Issue) ([]issued, error) {
 	ids := make([]int64, len(us))
 	for i := range us {
 		ids[i] = us[i].ID
-	}
-	if err := tx.AddUserCode(ctx, account.ID, ids); err != nil {
-		return nil, err
 	}
 	out, err := s.insert(ctx, tx, account, ids, by, in)
 	for i := range out {
@@ -234,7 +231,7 @@ func (s *Service) issue(ctx context.Context, tx *store.Store, account *models.Ac
 }
 
 // insert generates one code for each of the users userIDs, with its event, in tx: a statement
-// for the codes and one for the events, whatever their number; the users' counters are the
+// for the codes and one for the events, whatever their number; the users' locks are the
 // caller's. The code's text exists only here, in memory: the row keeps its lookup digest and its
 // sealed copy.
 func (s *Service) insert(ctx context.Context, tx *store.Store, account *models.Account, userIDs []int64, by string, in Issue) ([]issued, error) {
@@ -271,7 +268,7 @@ func (s *Service) insert(ctx context.Context, tx *store.Store, account *models.A
 }
 
 // RevokeForUsers revokes every active code of the account's users among userIDs inside tx (the
-// caller's transaction): revoked now, encrypted copies wiped, active_codes 0, one Revoked event
+// caller's transaction): revoked now, encrypted copies wiped, one Revoked event
 // per code. Used and expired codes keep their state (an expired code's copy is wiped too).
 func RevokeForUsers(ctx context.Context, tx *store.Store, accountID int64, userIDs []int64, who models.Actor) error {
 	return RevokeForUsersAt(ctx, tx, accountID, userIDs, who, time.Now().UTC())

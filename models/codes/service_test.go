@@ -326,6 +326,38 @@ func TestGenerateForNewUsers(t *testing.T) {
 	}
 }
 
+// A user given a code while a run's batch waits for their lock gets no second one: the batch
+// looks for their codes after the lock is granted (on SQLite, after the other transaction).
+func TestGenerationRunSkipsAUserGivenACodeMeanwhile(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	us := f.seed(4, nil)
+	run, err := f.svc.StartRun(ctx, f.boss, "")
+	if err != nil || run.Total != 4 {
+		t.Fatalf("run %+v %v", run, err)
+	}
+	err = storetest.WhileHeld(t, f.store, func(tx *store.Store) error {
+		locked, err := tx.UsersByIDs(ctx, f.account.ID, ids(us[:1]))
+		if err != nil {
+			return err
+		}
+		_, err = f.svc.IssueForUsers(ctx, tx, f.account, locked, codes.Issue{Who: models.AdminActor(f.boss, "")})
+		return err
+	}, func() error { return f.runs.Attempt(ctx, run.ID, 1, 5, 0) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, u := range us {
+		if cs := f.codes(u.ID); len(cs) != 1 {
+			t.Fatalf("user %d has %d codes, want 1", i, len(cs))
+		}
+	}
+	if run, _ = f.svc.Run(ctx, f.boss, run.ID); run.Status != models.RunDone || run.Affected != 3 {
+		t.Fatalf("run %+v: want done, 3 users given a code", run)
+	}
+}
+
 // A run stopped half-way (a crash after some batches) continues with the users still without a
 // code when its job runs again, and nobody gets two codes.
 func TestGenerationRunResumes(t *testing.T) {
@@ -451,7 +483,6 @@ func TestRevokeForUsers(t *testing.T) {
 	cs := f.codes(us[0].ID) // newest first
 	// One used (its copy wiped when redeemed), one expired but not yet wiped by the job.
 	f.exec("UPDATE registration_codes SET used_at = $1, encrypted = '' WHERE id = $2", f.now, cs[0].ID)
-	f.exec("UPDATE sdp_users SET active_codes = 3 WHERE id = $1", us[0].ID)
 	f.exec("UPDATE registration_codes SET expires_at = $1 WHERE id = $2", f.now.Add(-time.Minute), cs[1].ID)
 
 	who := models.AdminActor(f.help, "10.0.0.9")

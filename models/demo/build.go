@@ -132,7 +132,7 @@ func newBuilder(ctx context.Context, s *store.Store, accountID int64, sealer *co
 }
 
 // plan is what happens to one user over the month, decided before the user is inserted (the
-// user's counters follow from it) and turned into rows after (the rows need the user's id).
+// user's devices counter follows from it) and turned into rows after (the rows need the user's id).
 type plan struct {
 	code        models.CodeState // "" for none
 	codeAt      time.Time
@@ -271,11 +271,7 @@ func (b *builder) add(l *store.Loader, rng *rand.Rand, batch []*models.SDPUser, 
 	plans := make([]plan, len(batch))
 	for i, u := range batch {
 		p := b.plan(rng, u)
-		u.HadCode = p.code != ""
-		u.ActiveCodes, u.Devices = 0, 0
-		if p.code == models.CodeActive {
-			u.ActiveCodes = 1
-		}
+		u.Devices = 0
 		for _, d := range p.devices {
 			if d.signedOut.IsZero() {
 				u.Devices++

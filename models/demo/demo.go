@@ -175,8 +175,5 @@ func user(rng *rand.Rand, accountID int64, seq int, created time.Time) *models.S
 	if u.Activation == models.ActivationActive && rng.IntN(100) < 20 {
 		u.MFAConfigured = true
 	}
-	if rng.IntN(100) < 30 {
-		u.HadCode = true
-	}
 	return u
 }

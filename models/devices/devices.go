@@ -194,9 +194,9 @@ type Registration struct {
 }
 
 // Register redeems a one-time code for a new device. Exactly one of any number of concurrent
-// redemptions of a code wins (store.Redeem); the device, the code's device, the user's counters
-// and the events are written in the same transaction (on PostgreSQL one statement). A refused
-// redemption says why (ErrInvalidCode, ErrCodeUsed, ErrCodeExpired, ErrCodeRevoked,
+// redemptions of a code wins (store.Redeem); the device, the code's device, the user's devices
+// counter and the events are written in the same transaction (on PostgreSQL one statement). A
+// refused redemption says why (ErrInvalidCode, ErrCodeUsed, ErrCodeExpired, ErrCodeRevoked,
 // ErrUserDisabled, ErrMFAConfigured), keeps the token it took of its client's failure budget
 // (see Limits), and writes a Code Rejected event.
 func (s *Service) Register(ctx context.Context, in RegisterInput, ip string) (reg *Registration, err error) {

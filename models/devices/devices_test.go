@@ -275,9 +275,6 @@ func TestRedemptionTakesTurnsWithDisableAndMFA(t *testing.T) {
 			t.Parallel()
 			f := newRedemptionFixture(t, DefaultLimits)
 			code := f.code(t)
-			if err := f.s.AddUserCode(t.Context(), f.user.AccountID, []int64{f.user.ID}); err != nil {
-				t.Fatal(err)
-			}
 			err := storetest.WhileHeld(t, f.s, func(tx *store.Store) error { return tc.change(tx, f.user) },
 				func() error { return f.redeem(code, "192.0.2.1") })
 			if !errors.Is(err, tc.want) {

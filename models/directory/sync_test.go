@@ -287,7 +287,11 @@ func TestSyncRegistrationCodeIssuesCodes(t *testing.T) {
 	e := newSyncEnv(t, ldaptest.Person("ann", "Ann", "Tester", "ann@example.test")+ldaptest.Person("bob", "Bob", "Tester", "bob@example.test"),
 		func(a *models.Account, _ *models.LDAPSettings) { a.ProvisioningMethod = models.MethodRegistrationCode })
 	wantDone(t, e.sync(), counts{created: 2})
-	for email, u := range e.users() {
+	for email, listed := range e.users() {
+		u, err := e.store.User(t.Context(), e.acct.ID, listed.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if u.ActiveCodes != 1 || !u.HadCode {
 			t.Fatalf("%s has %d active codes, want 1", email, u.ActiveCodes)
 		}

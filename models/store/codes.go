@@ -11,9 +11,9 @@ import (
 	"onramp/models"
 )
 
-// Registration codes and "Generate for new users" runs. A user's active_codes counter is the
-// number of their codes that still hold an encrypted copy (neither used, revoked nor wiped after
-// expiry): every statement that wipes copies keeps it in step.
+// Registration codes and "Generate for new users" runs. A user's counts of codes (had a code,
+// active codes) are read from the codes (userCodes), never kept on the user's row: a code
+// written, used, revoked or wiped changes no user.
 
 // CreateCodes inserts codes, filling in their ids: a thousand rows per INSERT on PostgreSQL,
 // fifty on SQLite, whose driver matches each bound parameter to its argument by a linear
@@ -32,16 +32,6 @@ func (s *Store) insertBatch(pg int) int {
 		return pg
 	}
 	return min(pg, 50)
-}
-
-// AddUserCode records on the account's users among ids that each got one more code.
-func (s *Store) AddUserCode(ctx context.Context, accountID int64, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	in, arg := s.inIDs("id", ids)
-	return wrap(s.q(ctx).Exec(`UPDATE sdp_users SET had_code = true, active_codes = active_codes + 1, updated_at = ?
-		WHERE account_id = ? AND `+in, nowUTC(), accountID, arg).Error)
 }
 
 // NewCodes is a batch of codes generated together: what they share, and each one's user, lookup
@@ -91,43 +81,63 @@ func (s *Store) InsertCodes(ctx context.Context, c NewCodes) ([]int64, error) {
 	return ids, nil
 }
 
-// ClaimUsersWithoutCode takes the next limit enabled users without MFA of an account that never
-// had a code (codes do not support MFA), with ids above after and up to maxID, in id order, and
-// records on them the code they are about to get (had_code, active_codes), returning their ids
-// in id order. The update is the lock: a user given a code meanwhile by another transaction no
-// longer matches once its lock is granted, and is left out. The had_code predicate is the
-// literal one of the partial index sdp_users_account_nocode_idx. On PostgreSQL the ids are
-// collected into an array first, so that the update finds its rows by primary key rather than
-// by joining the table.
-func (s *Store) ClaimUsersWithoutCode(ctx context.Context, accountID, after, maxID int64, limit int) ([]int64, error) {
-	eligible := "status = 'enabled' AND " + s.boolFalse("had_code") + " AND " + s.boolFalse("mfa_configured")
-	next := `SELECT id FROM sdp_users WHERE account_id = ? AND id > ? AND id <= ? AND ` + eligible + ` ORDER BY id LIMIT ?`
-	in := "id IN (" + next + ")"
-	if s.dialect == migrations.Postgres {
-		in = "id = ANY(ARRAY(" + next + "))"
+// ClaimUsersWithoutCode takes the next limit enabled users without MFA of an account that have
+// no code (codes do not support MFA), with ids above after and up to maxID, in id order: it
+// returns them (taken, in id order; none when none is left) and those of them that still have
+// no code once locked (claimed, in id order).
+//
+// On PostgreSQL the users are locked first (FOR NO KEY UPDATE, the lock an update of their row
+// takes, without writing the row): whoever gives one of them a code holds that lock until it
+// commits, and the status and MFA conditions are checked again on the row the lock was granted
+// on. The codes are then looked for by a second statement, whose snapshot is taken after the
+// locks were granted and so sees the code another transaction gave meanwhile. SQLite's
+// IMMEDIATE transactions run one at a time.
+//
+// Both statements look each user's codes up by the index, one user at a time (a subquery
+// with a LIMIT, which no planner turns into a join): PostgreSQL's generic plan of a NOT EXISTS
+// joined every user taken with every code of the account by a nested loop, which made a run of
+// 100,000 users take minutes.
+func (s *Store) ClaimUsersWithoutCode(ctx context.Context, accountID, after, maxID int64, limit int) (taken, claimed []int64, err error) {
+	eligible := "status = 'enabled' AND " + s.boolFalse("mfa_configured")
+	next := `SELECT id FROM sdp_users WHERE account_id = ? AND id > ? AND id <= ? AND ` + eligible + ` AND ` + noCodeOf("sdp_users.account_id", "sdp_users.id") +
+		` ORDER BY id LIMIT ?`
+	if s.dialect != migrations.Postgres {
+		err = s.q(ctx).Raw(next, accountID, after, maxID, limit).Scan(&taken).Error
+		return taken, taken, wrap(err)
 	}
-	var ids []int64
-	err := s.q(ctx).Raw(`UPDATE sdp_users SET had_code = true, active_codes = active_codes + 1, updated_at = ?
-		WHERE `+in+` AND `+eligible+` RETURNING id`, nowUTC(), accountID, after, maxID, limit).Scan(&ids).Error
-	slices.Sort(ids)
-	return ids, wrap(err)
+	if err := s.q(ctx).Raw(next+` FOR NO KEY UPDATE`, accountID, after, maxID, limit).Scan(&taken).Error; err != nil || len(taken) == 0 {
+		return nil, nil, wrap(err)
+	}
+	slices.Sort(taken)
+	err = s.q(ctx).Raw(`SELECT id FROM unnest(?::bigint[]) AS t(id) WHERE `+noCodeOf("?", "t.id")+` ORDER BY id`,
+		pq.Array(taken), accountID).Scan(&claimed).Error
+	return taken, claimed, wrap(err)
 }
 
-// ClaimUsersForCode records one more code (had_code, active_codes) on each enabled user without
-// MFA among the account's users ids, and returns those users' ids in id order, with the count of
-// the others found (of them, with MFA): the update is the lock, no user is read before.
+// noCodeOf is "the user has no code" for one user (the SQL of their account id and id), looked
+// up by the index of the codes by user for that user alone.
+func noCodeOf(account, user string) string {
+	return "(SELECT 1 FROM registration_codes c WHERE c.account_id = " + account + " AND c.sdp_user_id = " + user + " LIMIT 1) IS NULL"
+}
+
+// ClaimUsersForCode locks the enabled users without MFA among the account's users ids, who are
+// each about to get one more code, and returns their ids in id order, with the count of the
+// others found (of them, with MFA). The lock (PostgreSQL's FOR NO KEY UPDATE, checked again on
+// the row it was granted on) is the only read of them.
 func (s *Store) ClaimUsersForCode(ctx context.Context, accountID int64, ids []int64) (claimed []int64, skipped, skippedMFA int, err error) {
 	if len(ids) == 0 {
 		return nil, 0, 0, nil
 	}
 	in, arg := s.inIDs("id", ids)
-	err = s.q(ctx).Raw(`UPDATE sdp_users SET had_code = true, active_codes = active_codes + 1, updated_at = ?
-		WHERE account_id = ? AND `+in+` AND status = 'enabled' AND `+s.boolFalse("mfa_configured")+` RETURNING id`,
-		nowUTC(), accountID, arg).Scan(&claimed).Error
+	lock := ""
+	if s.dialect == migrations.Postgres {
+		lock = " FOR NO KEY UPDATE"
+	}
+	err = s.q(ctx).Raw(`SELECT id FROM sdp_users WHERE account_id = ? AND `+in+` AND status = 'enabled' AND `+s.boolFalse("mfa_configured")+
+		` ORDER BY id`+lock, accountID, arg).Scan(&claimed).Error
 	if err != nil {
 		return nil, 0, 0, wrap(err)
 	}
-	slices.Sort(claimed)
 	var others struct{ All, MFA int }
 	err = s.q(ctx).Raw(`SELECT COUNT(*) AS "all", COALESCE(SUM(CASE WHEN status = 'enabled' AND `+s.boolTrue("mfa_configured")+` THEN 1 ELSE 0 END), 0) AS mfa
 		FROM sdp_users WHERE account_id = ? AND `+in+` AND NOT (status = 'enabled' AND `+s.boolFalse("mfa_configured")+`)`,
@@ -166,9 +176,8 @@ type CodeRef struct {
 }
 
 // RevokeUserCodes revokes the active codes of the account's users among ids at now (revoked_at
-// set, encrypted copy wiped), wipes the copies their expired codes may still hold, sets their
-// active_codes to 0 and returns the codes it revoked. Codes already used, revoked or expired
-// keep their state.
+// set, encrypted copy wiped), wipes the copies their expired codes may still hold, and returns
+// the codes it revoked. Codes already used, revoked or expired keep their state.
 func (s *Store) RevokeUserCodes(ctx context.Context, accountID int64, ids []int64, now time.Time) ([]CodeRef, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -182,11 +191,6 @@ func (s *Store) RevokeUserCodes(ctx context.Context, accountID int64, ids []int6
 	}
 	err = s.q(ctx).Exec(`UPDATE registration_codes SET encrypted = '' WHERE account_id = ? AND sdp_user_id IN ? AND encrypted <> ''`,
 		accountID, ids).Error
-	if err != nil {
-		return nil, wrap(err)
-	}
-	err = s.q(ctx).Model(&models.SDPUser{}).Where("account_id = ? AND id IN ?", accountID, ids).
-		Updates(map[string]any{"active_codes": 0, "updated_at": now}).Error
 	return out, wrap(err)
 }
 
@@ -240,15 +244,6 @@ func (s *Store) WipeExpiredCodes(ctx context.Context, ids []int64, now time.Time
 		WHERE id IN ? AND encrypted <> '' AND expires_at <= ?
 		RETURNING id, account_id, sdp_user_id, expires_at`, ids, now).Scan(&out).Error
 	return out, wrap(err)
-}
-
-// RemoveUserCodes takes n codes off the active_codes of the users among ids (never below zero).
-func (s *Store) RemoveUserCodes(ctx context.Context, ids []int64, n int) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	return wrap(s.q(ctx).Exec(`UPDATE sdp_users SET active_codes = CASE WHEN active_codes > ? THEN active_codes - ? ELSE 0 END
-		WHERE id IN ?`, n, n, ids).Error)
 }
 
 // CodeExportRow is one line of the registration codes CSV, still sealed.

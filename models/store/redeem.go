@@ -51,7 +51,7 @@ type Redeemed struct {
 }
 
 // Redeem uses the active code with r's lookup hash for a new device of its enabled user without
-// MFA, in one transaction: the user's counters (one active code fewer, one device more), the
+// MFA, in one transaction: the user's devices counter (one device more), the
 // device, the code (used, at which address, by which device, its encrypted copy wiped) and the
 // events. Of any number of concurrent redemptions of one code exactly one wins: the code's
 // conditional UPDATE decides (PostgreSQL re-checks its WHERE clause on the row version a
@@ -67,7 +67,7 @@ type Redeemed struct {
 // On PostgreSQL all of it is one statement, one round trip: its CTEs read the client's failure
 // budget (r.Budget, so that admitting a redemption costs no round trip of its own), lock the
 // user, update the code (taking the device's id from its sequence), then insert the device,
-// update the counters and insert both events from the code's RETURNING row, so that a
+// count it on the user and insert both events from the code's RETURNING row, so that a
 // redemption that lost writes nothing. Redemptions that arrive while others are being written
 // share the next such statement (redeemBatcher): each is decided on its own rows as if alone.
 // On SQLite, which has no writing CTEs, it is a few statements in a short write transaction,
@@ -184,7 +184,7 @@ const redeemPG = `WITH i AS (
 	INSERT INTO devices (id, account_id, sdp_user_id, name, platform, registered_via, token_hash, registered_at, last_seen_at)
 	SELECT rc.device_id, rc.account_id, rc.sdp_user_id, b.name, b.platform, b.via, b.token, b.at, b.at FROM rc JOIN b ON b.ord = rc.ord
 ), n AS (
-	UPDATE sdp_users SET active_codes = GREATEST(active_codes - k.won, 0), devices = devices + k.won
+	UPDATE sdp_users SET devices = devices + k.won
 	FROM (SELECT account_id, sdp_user_id, count(*) AS won FROM rc GROUP BY account_id, sdp_user_id) k
 	WHERE sdp_users.account_id = k.account_id AND sdp_users.id = k.sdp_user_id
 ), e AS (
@@ -290,7 +290,7 @@ func (s *Store) won(out *Redeemed, r Redemption, deviceID int64) *Redeemed {
 func (s *Store) writeRedemptionSQLite(ctx context.Context, r Redemption, out *Redeemed) (int64, error) {
 	db, c := s.db.Statement.ConnPool, out.Code
 	err := db.QueryRowContext(ctx, `UPDATE sdp_users
-		SET active_codes = CASE WHEN active_codes > 1 THEN active_codes - 1 ELSE 0 END, devices = devices + 1
+		SET devices = devices + 1
 		WHERE account_id = ? AND id = ? AND status = 'enabled' AND NOT mfa_configured
 		RETURNING email, first_name, last_name`, c.AccountID, c.SDPUserID).
 		Scan(&out.User.Email, &out.User.FirstName, &out.User.LastName)

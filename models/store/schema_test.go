@@ -60,7 +60,8 @@ func TestMigratedSchemaHasEveryModelColumn(t *testing.T) {
 			continue
 		}
 		for _, f := range sch.Fields {
-			if f.DBName != "" && !db.Migrator().HasColumn(model, f.DBName) {
+			// A field that is never written (gorm:"->") is computed by the queries that read it.
+			if f.DBName != "" && (f.Creatable || f.Updatable) && !db.Migrator().HasColumn(model, f.DBName) {
 				t.Errorf("%s: table %s lacks column %s (field %s)", s.Dialect(), sch.Table, f.DBName, f.Name)
 			}
 		}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 
+	"gorm.io/gorm"
+
 	"onramp/models"
 )
 
@@ -13,14 +15,28 @@ func (s *Store) CreateUser(ctx context.Context, u *models.SDPUser) error {
 	return wrap(s.q(ctx).Create(u).Error)
 }
 
+// userCodes selects the columns models.SDPUser reads from the user's codes, by the index on
+// the codes' user: had_code (the user has a code: codes are only deleted with their user) and
+// active_codes (their codes still holding a sealed copy: not used, revoked or wiped after
+// expiry). had_code is a scalar subquery with a LIMIT, not EXISTS: PostgreSQL may run an EXISTS
+// of the select list as one hashed scan of every code, whatever the page's 50 rows.
+const userCodes = `COALESCE((SELECT TRUE FROM registration_codes c WHERE c.account_id = sdp_users.account_id AND c.sdp_user_id = sdp_users.id LIMIT 1), FALSE) AS had_code,
+	(SELECT COUNT(*) FROM registration_codes c WHERE c.account_id = sdp_users.account_id AND c.sdp_user_id = sdp_users.id
+		AND c.encrypted <> '') AS active_codes`
+
+// withCodes reads the users of q with the columns of userCodes.
+func withCodes(q *gorm.DB) *gorm.DB {
+	return q.Table("sdp_users").Select("sdp_users.*, " + userCodes)
+}
+
 // User loads an SDP user of an account.
 func (s *Store) User(ctx context.Context, accountID, id int64) (*models.SDPUser, error) {
-	return first[models.SDPUser](s.q(ctx).Where("account_id = ? AND id = ?", accountID, id))
+	return first[models.SDPUser](withCodes(s.q(ctx)).Where("account_id = ? AND id = ?", accountID, id))
 }
 
 // UserByEmail loads an SDP user of an account by (normalised) email.
 func (s *Store) UserByEmail(ctx context.Context, accountID int64, email string) (*models.SDPUser, error) {
-	return first[models.SDPUser](s.q(ctx).Where("account_id = ? AND email = ?", accountID, email))
+	return first[models.SDPUser](withCodes(s.q(ctx)).Where("account_id = ? AND email = ?", accountID, email))
 }
 
 // updateUser saves the given columns of an SDP user of an account. Column names stay in this

@@ -143,7 +143,7 @@ func (s *Service) actionBatch(ctx context.Context, tx *store.Store, run *models.
 	}
 	var r Result
 	if a == ActionGenerateCode {
-		// No user is read: the update of those who get a code locks them.
+		// No user is read but by the locks of those who get a code.
 		c, err := s.codes.IssueForUserIDs(ctx, tx, account, ids, codes.Issue{Who: run.Actor(), HandoutID: handout})
 		if err != nil {
 			return runs.Step{}, err
