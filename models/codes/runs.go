@@ -76,12 +76,8 @@ func (s *Service) Overview(ctx context.Context, actor *models.Admin) (Overview, 
 	if err != nil {
 		return Overview{}, err
 	}
-	n, err := s.store.CountUsersWithoutCode(ctx, actor.AccountID)
-	if err != nil {
-		return Overview{}, err
-	}
-	ov := Overview{Account: account, NewUsers: n}
-	if ov.SkippedMFA, err = s.store.CountMFAUsersWithoutCode(ctx, actor.AccountID); err != nil {
+	ov := Overview{Account: account}
+	if ov.NewUsers, ov.SkippedMFA, err = s.store.CountUsersWithoutCodeByMFA(ctx, actor.AccountID); err != nil {
 		return Overview{}, err
 	}
 	ov.Latest, err = s.store.LatestRun(ctx, actor.AccountID, models.RunGenerateCodes)

@@ -250,10 +250,17 @@ func TestGenerateForNewUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.exec("UPDATE registration_codes SET revoked_at = created_at, encrypted = '' WHERE sdp_user_id = $1", us[1].ID)
+	// Users with MFA are counted apart, those that had a code not at all.
+	mfa := f.seed(3, func(i int, u *models.SDPUser) { u.Email, u.MFAConfigured = fmt.Sprintf("mfa%d@example.com", i), true })
+	f.exec("INSERT INTO registration_codes (account_id, sdp_user_id, lookup_hash, encrypted, generated_by, created_at, expires_at) VALUES ($1, $2, 'mfa-code', '', 'admin', $3, $3)",
+		f.account.ID, mfa[0].ID, f.now)
 
 	n, err := f.svc.CountNewUsers(ctx, f.boss)
 	if err != nil || n != 6 {
 		t.Fatalf("count %d %v", n, err)
+	}
+	if ov, err := f.svc.Overview(ctx, f.boss); err != nil || ov.NewUsers != 6 || ov.SkippedMFA != 2 {
+		t.Fatalf("overview: %d new users, %d skipped for MFA (%v), want 6 and 2", ov.NewUsers, ov.SkippedMFA, err)
 	}
 	if _, err := f.svc.StartRun(ctx, f.help, ""); !errors.Is(err, models.ErrForbidden) {
 		t.Fatalf("helpdesk started a run: %v", err)
@@ -321,7 +328,7 @@ func TestGenerateForNewUsers(t *testing.T) {
 	if _, err := f.svc.StartRun(ctx, f.boss, ""); !errors.Is(err, codes.ErrNothingToGenerate) {
 		t.Fatalf("third run: %v", err)
 	}
-	if n := f.count("SELECT COUNT(*) FROM registration_codes"); n != 2+6+1 {
+	if n := f.count("SELECT COUNT(*) FROM registration_codes"); n != 2+1+6+1 { // the MFA user's code too
 		t.Fatalf("%d codes", n)
 	}
 }
