@@ -66,7 +66,8 @@ func (s *Store) ListDevices(ctx context.Context, accountID int64, f DeviceFilter
 		}
 		base = s.fenceFew(ctx, base, "devices", n, deviceSearchFence)
 	}
-	rows, next, prev, err := keysetPage(base, newestFirst, at, limit, func(d *models.Device) string { return strconv.FormatInt(d.ID, 10) })
+	rows, next, prev, err := keysetPage(base, newestFirst, at, limit, func(d *models.Device) string { return strconv.FormatInt(d.ID, 10) },
+		findAll[models.Device])
 	return DevicePage{Devices: rows, Next: next, Prev: prev}, err
 }
 

@@ -176,13 +176,41 @@ func (s *Store) ListUsers(ctx context.Context, accountID int64, f UserFilter, at
 	}
 	// A list has no use for the users' secrets: leaving them out spares reading and scanning them.
 	page := func() *gorm.DB { return base().Select(listedUserColumns + ", " + userCodes) }
-	rows, next, prev, err := keysetPage(page, userOrders[f.Sort], at, limit, func(u *models.SDPUser) string { return userCursor(f.Sort, u) })
+	rows, next, prev, err := keysetPage(page, userOrders[f.Sort], at, limit, func(u *models.SDPUser) string { return userCursor(f.Sort, u) },
+		scanListedUsers)
 	return UserPage{Users: rows, Next: next, Prev: prev, Matching: n}, err
 }
 
 // listedUserColumns are the columns of sdp_users a list shows: all but the secrets.
 const listedUserColumns = `sdp_users.id, sdp_users.account_id, first_name, last_name, email, phone, origin, directory_id,
 	external_id, user_name, status, activation, mfa_configured, name_key, devices, sdp_users.created_at, sdp_users.updated_at`
+
+// scanListedUsers reads the users of a list (listedUserColumns then userCodes, in that order)
+// by hand: GORM's reflection-based Scan of 51 users took half of the Users page's own time.
+func scanListedUsers(q *gorm.DB) ([]models.SDPUser, error) {
+	rows, err := q.Rows()
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []models.SDPUser
+	for rows.Next() {
+		var u models.SDPUser
+		if err := rows.Scan(&u.ID, &u.AccountID, &u.FirstName, &u.LastName, &u.Email, &u.Phone, &u.Origin, &u.DirectoryID,
+			&u.ExternalID, &u.UserName, &u.Status, &u.Activation, &u.MFAConfigured, &u.NameKey, &u.Devices, &u.CreatedAt, &u.UpdatedAt,
+			&u.HadCode, &u.ActiveCodes); err != nil {
+			return nil, wrap(err)
+		}
+		out = append(out, u)
+	}
+	return out, wrap(rows.Err())
+}
+
+// findAll reads q's rows through GORM.
+func findAll[T any](q *gorm.DB) ([]T, error) {
+	var rows []T
+	return rows, wrap(q.Find(&rows).Error)
+}
 
 // countUpTo counts q's rows, stopping at limit: it reads at most limit index entries or rows
 // however many match, where a plain COUNT would read a million on every page view.
@@ -204,10 +232,11 @@ func (s *Store) fenceFew(ctx context.Context, base func() *gorm.DB, table string
 	return func() *gorm.DB { return s.q(ctx).Table("(?) AS "+table, base().Limit(capAt+1)) }
 }
 
-// keysetPage reads the page of base's rows in order o that at points to, and the cursors of the
-// pages after and before it ("" when there is none). A page before a cursor that is not full
-// any more (rows were deleted) is the first page.
-func keysetPage[T any](base func() *gorm.DB, o keyOrder, at Keyset, limit int, cursor func(*T) string) (rows []T, next, prev string, err error) {
+// keysetPage reads, with find, the page of base's rows in order o that at points to, and the
+// cursors of the pages after and before it ("" when there is none). A page before a cursor that
+// is not full any more (rows were deleted) is the first page.
+func keysetPage[T any](base func() *gorm.DB, o keyOrder, at Keyset, limit int, cursor func(*T) string,
+	find func(*gorm.DB) ([]T, error)) (rows []T, next, prev string, err error) {
 	backwards := at.Before != "" && at.After == ""
 	from := at.After
 	if backwards {
@@ -215,14 +244,14 @@ func keysetPage[T any](base func() *gorm.DB, o keyOrder, at Keyset, limit int, c
 	}
 	key, id, hasCursor := decodeCursor(from)
 	backwards = backwards && hasCursor
-	if err := o.seek(base(), key, id, hasCursor, backwards).Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", "", wrap(err)
+	if rows, err = find(o.seek(base(), key, id, hasCursor, backwards).Limit(limit + 1)); err != nil {
+		return nil, "", "", err
 	}
 	more := len(rows) > limit
 	rows = rows[:min(len(rows), limit)]
 	if backwards {
 		if len(rows) < limit {
-			return keysetPage(base, o, Keyset{}, limit, cursor)
+			return keysetPage(base, o, Keyset{}, limit, cursor, find)
 		}
 		slices.Reverse(rows)
 		if more {
