@@ -29,9 +29,10 @@ func (h *Handler) OutboxList(c echo.Context) error {
 			return err
 		}
 	}
+	message := web.IDURLs(c, "outbox.message")
 	for _, m := range page.Messages {
 		v.Rows = append(v.Rows, outboxpages.Row{
-			URL: c.Echo().Reverse("outbox.message", m.ID), To: m.ToEmail, Kind: m.Kind.Label(), Subject: m.Subject,
+			URL: message(m.ID), To: m.ToEmail, Kind: m.Kind.Label(), Subject: m.Subject,
 			Status: string(m.Status), Label: m.Status.Label(), Attempts: m.Attempts, LastError: m.LastError,
 			Created: m.CreatedAt.UTC().Format(web.TimeLayout),
 		})

@@ -52,7 +52,7 @@ func (h *Handler) UsersList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list := c.Echo().Reverse("users.list")
+	list, show := c.Echo().Reverse("users.list"), web.IDURLs(c, "users.show")
 	v := userpages.List{Filter: f, Origins: origins, Actions: actionItems(cur.Admin.Role), CanCreate: cur.Admin.Role == models.RoleAdmin}
 	for _, g := range groups {
 		v.Groups = append(v.Groups, userpages.GroupOption{ID: strconv.FormatInt(g.ID, 10), Name: g.DisplayName})
@@ -62,7 +62,7 @@ func (h *Handler) UsersList(c echo.Context) error {
 		v.Rows = append(v.Rows, userpages.Row{ID: u.ID, Name: u.FullName(), Email: u.Email, Origin: models.OriginLabel(u.Origin), Status: string(u.Status),
 			Activation: activationOf(u, invs, "", current(c).Account.SSOEnabled), MFA: u.MFAConfigured, ActiveCodes: u.ActiveCodes,
 			Devices: u.Devices, Created: u.CreatedAt.UTC().Format(web.TimeLayout), CreatedISO: u.CreatedAt.UTC().Format(web.ISOLayout),
-			URL: c.Echo().Reverse("users.show", u.ID)})
+			URL: show(u.ID)})
 	}
 	if page.Prev != "" {
 		v.Pagination.FirstURL = list + f.Query("")

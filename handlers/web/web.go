@@ -44,6 +44,18 @@ func CSRFToken(c echo.Context) string {
 	return token
 }
 
+// IDURLs builds the URLs of the route name, whose one path parameter is an id, for many ids
+// (the rows of a list): the route is looked up once, where echo's Reverse searches every route
+// at each call.
+func IDURLs(c echo.Context, name string) func(id int64) string {
+	const mark = "\x00"
+	before, after, ok := strings.Cut(c.Echo().Reverse(name, mark), mark)
+	if !ok {
+		panic("web: route " + name + " has no path parameter")
+	}
+	return func(id int64) string { return before + strconv.FormatInt(id, 10) + after }
+}
+
 // Render writes a component with a status; it renders into a buffer first so that a failing
 // template gives a clean error page rather than half a page.
 func Render(c echo.Context, status int, comp templ.Component) error {
