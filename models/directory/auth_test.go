@@ -2,6 +2,7 @@ package directory
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,6 +58,45 @@ func TestAuthenticateLimitsFailuresPerAddress(t *testing.T) {
 	now = now.Add(AuthFailEvery)
 	if _, err := s.Authenticate(ctx, tok, attacker); err != nil {
 		t.Errorf("a good token once the budget refilled: %v", err)
+	}
+}
+
+// TestManyGoodRequestsAtOnceAreNeverLimited: an identity provider's workers authenticate from
+// one address at the same moment, many more of them than the failure budget; none is refused.
+func TestManyGoodRequestsAtOnceAreNeverLimited(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	st := storetest.Open(t)
+	if err := st.CreateAccount(ctx, models.NewAccount("acme")); err != nil {
+		t.Fatal(err)
+	}
+	s := New(st, nil, secret.NewKeys([]byte("test-secret-test-secret-test-secret!")))
+	tok, err := s.IssueSCIMToken(ctx, "acme", "Okta", models.Actor{Type: models.ActorSystem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 8 * AuthFailBurst
+	start := make(chan struct{})
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			<-start
+			_, err := s.Authenticate(ctx, tok, "192.0.2.7")
+			errs <- err
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	refused := 0
+	for err := range errs {
+		if err != nil {
+			refused++
+		}
+	}
+	if refused > 0 {
+		t.Fatalf("%d of %d good requests at once refused", refused, n)
 	}
 }
 

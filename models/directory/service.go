@@ -45,9 +45,10 @@ type Service struct {
 // The budget of failed SCIM authentications per client address (an IPv4 address, an IPv6
 // /64): AuthFailBurst, then one more every AuthFailEvery. Past it, every request from the
 // address is refused with a *models.RateLimitError before its token is looked at, a good
-// token's too; requests that authenticate spend nothing. Tokens are 256-bit, so this is not
-// what keeps them from being guessed: it keeps a misconfigured or hostile client from
-// hammering the database and the logs.
+// token's too; requests that authenticate spend nothing, however many run at once. Tokens are
+// 256-bit, so this is not what keeps them from being guessed: it keeps a misconfigured or
+// hostile client from hammering the database and the logs, and failures checked at the same
+// moment may overrun it by those in flight.
 const (
 	AuthFailBurst = 10
 	AuthFailEvery = 6 * time.Second
@@ -126,12 +127,14 @@ func (s *Service) issueSCIMToken(ctx context.Context, accountName, label string,
 // failure budget; with none left the answer is a *models.RateLimitError.
 func (s *Service) Authenticate(ctx context.Context, token, ip string) (_ *models.Directory, err error) {
 	key := ratelimit.ClientKey(ip)
-	if ok, wait := s.authFails.Take(key); !ok {
+	// Peek, not Take: an identity provider sends many requests at once from one address, and
+	// a token held by each until it authenticated would refuse good ones past the burst.
+	if ok, wait := s.authFails.Peek(key); !ok {
 		return nil, &models.RateLimitError{RetryAfter: wait}
 	}
 	defer func() {
-		if !errors.Is(err, ErrUnauthorized) {
-			s.authFails.Give(key) // authenticated, or could not be checked: not a failure
+		if errors.Is(err, ErrUnauthorized) {
+			s.authFails.Charge(key)
 		}
 	}()
 	if token == "" {

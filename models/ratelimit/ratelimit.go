@@ -13,6 +13,8 @@
 // writes the bucket only when an attempt fails, so that a success costs no write. Across N
 // instances the budget can then be overrun by the attempts in flight on the other instances
 // (see Admit). Try goes one step further: it leaves that read to the attempt's own statement.
+// Peek and Charge take no token before a check, only after a failure: for secrets nobody can
+// guess, where many good requests at once are the normal case.
 package ratelimit
 
 import (
@@ -165,6 +167,45 @@ func (l *Limiter) Take(key string) (ok bool, retryAfter time.Duration) {
 	}
 	b.tokens--
 	return true, 0
+}
+
+// Peek reports whether key has a token left, without taking it; otherwise how long until it
+// has. With Charge after each failure, it suits checks of secrets nobody can guess (256-bit
+// tokens), where the budget only stops a client that keeps failing and many good requests at
+// once must not count against it as Take would (each holding a token until it is given
+// back). The price: failures checked at once may overrun the budget by those in flight.
+func (l *Limiter) Peek(key string) (ok bool, retryAfter time.Duration) {
+	now := l.now()
+	if l.shared != nil {
+		var fullAt int64
+		if l.sharedDo(func(ctx context.Context) (err error) {
+			fullAt, err = l.shared.RateBucket(ctx, l.name, key)
+			return err
+		}) {
+			debt := time.Duration(max(fullAt, now.UnixNano()) - now.UnixNano())
+			owed := time.Duration((l.burst - 1) * float64(l.every))
+			return debt <= owed, max(0, debt-owed)
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.bucket(key, now); b.tokens < 1 {
+		return false, l.wait(b.tokens)
+	}
+	return true, 0
+}
+
+// Charge takes a token of key for a failure Peek let through, even when none is left.
+func (l *Limiter) Charge(key string) {
+	if l.shared != nil && l.sharedDo(func(ctx context.Context) error {
+		_, _, err := l.shared.TakeRateToken(ctx, l.name, key, l.now().UnixNano(), int64(l.every), math.MaxInt64)
+		return err
+	}) {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.bucket(key, l.now()).tokens--
 }
 
 // reserveLocal takes key's next token of the memory bucket, waiting for it when there is none
