@@ -42,9 +42,10 @@ func (h *Handler) DevicesList(c echo.Context) error {
 	for i, l := range page.Devices {
 		ds[i] = l.Device
 	}
-	for i, r := range web.DeviceRows(ds, func(id int64) string { return c.Echo().Reverse("devices.device.signout", id) }) {
+	user := web.IDURLs(c.Echo(), "users.show")
+	for i, r := range web.DeviceRows(ds, web.IDURLs(c.Echo(), "devices.device.signout")) {
 		u := page.Devices[i].User
-		v.Rows = append(v.Rows, devicepages.Row{DeviceRow: r, UserName: u.FullName(), UserEmail: u.Email, UserURL: c.Echo().Reverse("users.show", u.ID)})
+		v.Rows = append(v.Rows, devicepages.Row{DeviceRow: r, UserName: u.FullName(), UserEmail: u.Email, UserURL: user(u.ID)})
 	}
 	if page.Prev != "" {
 		v.Pagination.FirstURL = list + f.Query("", "")

@@ -110,9 +110,10 @@ func eventsListView(e *echo.Echo, res events.Result, ve *models.ValidationError,
 		v.Total = countText(res.Total, res.TotalAtLeast)
 	}
 	v.Sampled = res.Sampled
+	show := web.IDURLs(e, "events.show")
 	for _, ev := range res.Events {
 		r := eventRow(ev)
-		v.Rows = append(v.Rows, eventpages.Row{URL: e.Reverse("events.show", ev.ID), Time: r.Time, ISOTime: r.ISOTime, What: r.What,
+		v.Rows = append(v.Rows, eventpages.Row{URL: show(ev.ID), Time: r.Time, ISOTime: r.ISOTime, What: r.What,
 			Actor: r.Actor, Email: ev.Email, IP: ev.SourceIP, Details: events.DetailsText(ev.Details)})
 	}
 	if paged {

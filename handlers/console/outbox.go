@@ -29,7 +29,7 @@ func (h *Handler) OutboxList(c echo.Context) error {
 			return err
 		}
 	}
-	message := web.IDURLs(c, "outbox.message")
+	message := web.IDURLs(c.Echo(), "outbox.message")
 	for _, m := range page.Messages {
 		v.Rows = append(v.Rows, outboxpages.Row{
 			URL: message(m.ID), To: m.ToEmail, Kind: m.Kind.Label(), Subject: m.Subject,

@@ -52,7 +52,7 @@ func (h *Handler) UsersList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, show := c.Echo().Reverse("users.list"), web.IDURLs(c, "users.show")
+	list, show := c.Echo().Reverse("users.list"), web.IDURLs(c.Echo(), "users.show")
 	v := userpages.List{Filter: f, Origins: origins, Actions: actionItems(cur.Admin.Role), CanCreate: cur.Admin.Role == models.RoleAdmin}
 	for _, g := range groups {
 		v.Groups = append(v.Groups, userpages.GroupOption{ID: strconv.FormatInt(g.ID, 10), Name: g.DisplayName})

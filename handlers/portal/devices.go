@@ -24,7 +24,7 @@ func (h *Handler) deviceRows(c echo.Context) ([]components.DeviceRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	return web.DeviceRows(ds, func(id int64) string { return c.Echo().Reverse("portal.device.signout", id) }), nil
+	return web.DeviceRows(ds, web.IDURLs(c.Echo(), "portal.device.signout")), nil
 }
 
 // DeviceSignOut signs out one of the portal user's own devices; anyone else's is 404.

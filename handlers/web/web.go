@@ -47,9 +47,9 @@ func CSRFToken(c echo.Context) string {
 // IDURLs builds the URLs of the route name, whose one path parameter is an id, for many ids
 // (the rows of a list): the route is looked up once, where echo's Reverse searches every route
 // at each call.
-func IDURLs(c echo.Context, name string) func(id int64) string {
+func IDURLs(e *echo.Echo, name string) func(id int64) string {
 	const mark = "\x00"
-	before, after, ok := strings.Cut(c.Echo().Reverse(name, mark), mark)
+	before, after, ok := strings.Cut(e.Reverse(name, mark), mark)
 	if !ok {
 		panic("web: route " + name + " has no path parameter")
 	}

@@ -103,7 +103,9 @@ func (s *Store) SearchEvents(ctx context.Context, accountID int64, f EventFilter
 		if t, id, ok := decodeEventCursor(after); ok {
 			q = q.Where("(occurred_at, id) < (?, ?)", t, id)
 		}
-		return q.Order("occurred_at DESC").Order("id DESC").Limit(limit + 1).Find(&rows).Error
+		var err error
+		rows, err = scanEvents(q.Order("occurred_at DESC").Order("id DESC").Limit(limit+1), limit+1)
+		return err
 	})
 	if err != nil {
 		return EventPage{}, wrap(err)
@@ -114,6 +116,30 @@ func (s *Store) SearchEvents(ctx context.Context, accountID int64, f EventFilter
 		page.Next = EventCursor(rows[limit-1])
 	}
 	return page, nil
+}
+
+// eventColumns are every column of an event, in the order scanEvents reads them.
+const eventColumns = "id, account_id, occurred_at, type, sub_type, actor_type, actor_id, actor_label, email, sdp_user_id, device_id, source_ip, details"
+
+// scanEvents reads q's events (at most capacity) by hand: GORM's reflection-based Scan of an
+// Events page's 51 rows took a third of the page's own time (the Events page benchmark's
+// -cpuprofile).
+func scanEvents(q *gorm.DB, capacity int) ([]models.Event, error) {
+	rows, err := q.Model(&models.Event{}).Select(eventColumns).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]models.Event, 0, capacity)
+	for rows.Next() {
+		var e models.Event
+		if err := rows.Scan(&e.ID, &e.AccountID, &e.OccurredAt, &e.Type, &e.SubType, &e.ActorType, &e.ActorID, &e.ActorLabel,
+			&e.Email, &e.SDPUserID, &e.DeviceID, &e.SourceIP, &e.Details); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
 
 // EventCursor is the position just after e in the newest-first order.

@@ -7,6 +7,9 @@ import (
 	"gorm.io/gorm"
 )
 
+// EventColumnsForTest are the columns the events search reads by hand.
+const EventColumnsForTest = eventColumns
+
 // GormForTest exposes the handle to the schema tests of this package.
 func GormForTest(s *Store) *gorm.DB { return s.db }
 

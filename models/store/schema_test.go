@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -65,6 +66,17 @@ func TestMigratedSchemaHasEveryModelColumn(t *testing.T) {
 				t.Errorf("%s: table %s lacks column %s (field %s)", s.Dialect(), sch.Table, f.DBName, f.Name)
 			}
 		}
+	}
+}
+
+// The events search scans its rows by hand: it reads every column of an event.
+func TestEventSearchReadsEveryEventColumn(t *testing.T) {
+	sch, err := schema.Parse(&models.Event{}, &sync.Map{}, schema.NamingStrategy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := store.EventColumnsForTest, strings.Join(sch.DBNames, ", "); got != want {
+		t.Fatalf("the events search reads %q, the model has %q", got, want)
 	}
 }
 
