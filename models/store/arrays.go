@@ -3,7 +3,7 @@ package store
 import (
 	"encoding/json"
 
-	"github.com/lib/pq"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"onramp/migrations"
 )
@@ -12,13 +12,20 @@ import (
 // column: PostgreSQL reads an array (unnest, = ANY), SQLite, which has no arrays, a JSON array
 // (json_each). A statement then has a handful of parameters whatever its batch size, so it is
 // planned and bound once, and the driver does not spend longer binding than the database
-// inserting. pq.Array encodes the array in PostgreSQL's text form, a driver.Valuer that GORM
-// passes as one parameter (a plain slice it would spread into a list).
+// inserting.
+
+// pgArray binds v as one PostgreSQL array parameter. GORM spreads a plain slice into a list, and
+// passes a struct as it is: pgx then encodes the array in its binary form. lib/pq's Array, a
+// driver.Valuer that builds the text form (quoting every element), took 40 ms of CPU for the
+// three arrays of a batch of 5,000 codes, a tenth of a generation run's time.
+func pgArray[T any](v []T) pgtype.Array[T] {
+	return pgtype.Array[T]{Elements: v, Dims: []pgtype.ArrayDimension{{Length: int32(len(v)), LowerBound: 1}}, Valid: true}
+}
 
 // inIDs is the predicate "col is one of ids" with ids bound as one parameter.
 func (s *Store) inIDs(col string, ids []int64) (string, any) {
 	if s.dialect == migrations.Postgres {
-		return col + " = ANY(?::bigint[])", pq.Array(ids)
+		return col + " = ANY(?::bigint[])", pgArray(ids)
 	}
 	return col + " IN (SELECT value FROM json_each(?))", jsonArray(ids)
 }

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/lib/pq"
-
 	"onramp/migrations"
 	"onramp/models"
 )
@@ -52,7 +50,7 @@ func (s *Store) InsertCodes(ctx context.Context, c NewCodes) ([]int64, error) {
 	if len(c.UserIDs) == 0 {
 		return nil, nil
 	}
-	from, args := "unnest(?::bigint[], ?::text[], ?::text[]) AS t(u, l, e)", []any{pq.Array(c.UserIDs), pq.Array(c.Lookups), pq.Array(c.Sealed)}
+	from, args := "unnest(?::bigint[], ?::text[], ?::text[]) AS t(u, l, e)", []any{pgArray(c.UserIDs), pgArray(c.Lookups), pgArray(c.Sealed)}
 	cols := "u, l, e"
 	if s.dialect != migrations.Postgres {
 		rows := make([][3]any, len(c.UserIDs))
@@ -110,7 +108,7 @@ func (s *Store) ClaimUsersWithoutCode(ctx context.Context, accountID, after, max
 	}
 	slices.Sort(taken)
 	err = s.q(ctx).Raw(`SELECT id FROM unnest(?::bigint[]) AS t(id) WHERE `+noCodeOf("?", "t.id")+` ORDER BY id`,
-		pq.Array(taken), accountID).Scan(&claimed).Error
+		pgArray(taken), accountID).Scan(&claimed).Error
 	return taken, claimed, wrap(err)
 }
 
