@@ -77,14 +77,17 @@ func (s *Service) Overview(ctx context.Context, actor *models.Admin) (Overview, 
 		return Overview{}, err
 	}
 	ov := Overview{Account: account}
+	// The run before the counts: a run read as done has its codes committed, so the counts
+	// read after it include them. In the other order a run that ended in between showed as
+	// done beside the counts from before it (and its page, done, is not reloaded).
+	ov.Latest, err = s.store.LatestRun(ctx, actor.AccountID, models.RunGenerateCodes)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return Overview{}, err
+	}
 	if ov.NewUsers, ov.SkippedMFA, err = s.store.CountUsersWithoutCodeByMFA(ctx, actor.AccountID); err != nil {
 		return Overview{}, err
 	}
-	ov.Latest, err = s.store.LatestRun(ctx, actor.AccountID, models.RunGenerateCodes)
-	if errors.Is(err, models.ErrNotFound) {
-		err = nil
-	}
-	return ov, err
+	return ov, nil
 }
 
 // CountNewUsers counts the enabled users of the actor's account that never had a code: the N
