@@ -8,8 +8,28 @@ import (
 
 	"onramp/models"
 	"onramp/models/secret"
+	"onramp/models/store"
 	"onramp/models/store/storetest"
 )
+
+// tokenService is the service over a fresh database with account acme and a SCIM token of its
+// directory Okta; clock, when set, is the service's.
+func tokenService(t *testing.T, clock func() time.Time) (*Service, *store.Store, string) {
+	t.Helper()
+	st := storetest.Open(t)
+	if err := st.CreateAccount(t.Context(), models.NewAccount("acme")); err != nil {
+		t.Fatal(err)
+	}
+	s := New(st, nil, secret.NewKeys([]byte("test-secret-test-secret-test-secret!")))
+	if clock != nil {
+		s = s.WithClock(clock)
+	}
+	tok, err := s.IssueSCIMToken(t.Context(), "acme", "Okta", models.Actor{Type: models.ActorSystem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, st, tok
+}
 
 // TestAuthenticateLimitsFailuresPerAddress: failed authentications spend the budget of their
 // client address (an IPv4 address, an IPv6 /64) only; past it every request from there is a
@@ -17,16 +37,8 @@ import (
 func TestAuthenticateLimitsFailuresPerAddress(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	st := storetest.Open(t)
-	if err := st.CreateAccount(ctx, models.NewAccount("acme")); err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	s := New(st, nil, secret.NewKeys([]byte("test-secret-test-secret-test-secret!"))).WithClock(func() time.Time { return now })
-	tok, err := s.IssueSCIMToken(ctx, "acme", "Okta", models.Actor{Type: models.ActorSystem})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _, tok := tokenService(t, func() time.Time { return now })
 	limited := func(err error) bool {
 		var rl *models.RateLimitError
 		return errors.As(err, &rl) && rl.RetryAfter > 0 && rl.RetryAfter <= AuthFailEvery
@@ -66,15 +78,7 @@ func TestAuthenticateLimitsFailuresPerAddress(t *testing.T) {
 func TestManyGoodRequestsAtOnceAreNeverLimited(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	st := storetest.Open(t)
-	if err := st.CreateAccount(ctx, models.NewAccount("acme")); err != nil {
-		t.Fatal(err)
-	}
-	s := New(st, nil, secret.NewKeys([]byte("test-secret-test-secret-test-secret!")))
-	tok, err := s.IssueSCIMToken(ctx, "acme", "Okta", models.Actor{Type: models.ActorSystem})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _, tok := tokenService(t, nil)
 	const n = 8 * AuthFailBurst
 	start := make(chan struct{})
 	errs := make(chan error, n)
@@ -105,17 +109,9 @@ func TestManyGoodRequestsAtOnceAreNeverLimited(t *testing.T) {
 func TestAuthenticateRecordsLastUse(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	st := storetest.Open(t)
-	if err := st.CreateAccount(ctx, models.NewAccount("acme")); err != nil {
-		t.Fatal(err)
-	}
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	now := start
-	s := New(st, nil, secret.NewKeys([]byte("test-secret-test-secret-test-secret!"))).WithClock(func() time.Time { return now })
-	tok, err := s.IssueSCIMToken(ctx, "acme", "Okta", models.Actor{Type: models.ActorSystem})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, st, tok := tokenService(t, func() time.Time { return now })
 	account, err := st.AccountByName(ctx, "acme")
 	if err != nil {
 		t.Fatal(err)
