@@ -32,8 +32,11 @@ const triggers = "=+-@\t\r"
 // Cell neutralises one value. A cell is prefixed when its first character is a trigger or
 // folds to one under NFKC (golang.org/x/text): the full-width ＝ ＋ － ＠, the small and
 // superscript forms. A spreadsheet may read those as the trigger (an input method typing
-// full-width, say), so they count as the trigger itself.
+// full-width, say), so they count as the trigger itself. Bytes that are not UTF-8 become
+// U+FFFD first: a reader that drops a carriage return between them ("\xef\r\xbc\x9d", found
+// by FuzzWriter) would otherwise join them into a ＝ that was never checked.
 func Cell(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	r, size := utf8.DecodeRuneInString(s)
 	first := s[:size]
 	if r >= utf8.RuneSelf {
