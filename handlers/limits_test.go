@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -195,34 +194,13 @@ func TestBurstsCheckExactlyTheBudget(t *testing.T) {
 // client API), never 500, and nothing counts against the person's failure budget.
 func TestBusyHashingAnswers503(t *testing.T) {
 	t.Parallel()
-	// The production parameters (64 MiB, the slowest hash there is), one slot, no wait.
-	h := password.NewHasher().WithLimit(1, 0)
+	// One slot, no wait: a request finds it taken and hashes nothing.
+	h := password.NewFastHasher().WithLimit(1, 0)
 	a := newApp(t, func(_ testing.TB, c *services.Config) { c.Hasher = h })
 	a.createAdmin("acme", "ada@example.com", models.RoleAdmin)
 	a.sdpUser("acme", "grace@example.com")
 	c := a.client()
 	c.get("/login")
-	// occupy starts a hash that takes the only slot, and returns once it has it: when a probe of
-	// its own is refused. A probe that gets the slot first hashes, and the hash started tries
-	// again until it has its turn. The hash with the slot takes far longer than a request.
-	occupy := func() (done chan struct{}) {
-		done = make(chan struct{})
-		go func() {
-			defer close(done)
-			for {
-				if _, err := h.Hash("a passphrase that takes the only slot"); !errors.Is(err, password.ErrBusy) {
-					return
-				}
-				time.Sleep(time.Millisecond)
-			}
-		}()
-		for {
-			if _, err := h.Hash("a probe"); errors.Is(err, password.ErrBusy) {
-				return done
-			}
-			time.Sleep(10 * time.Millisecond) // the hash started takes the slot meanwhile
-		}
-	}
 	for _, door := range []struct {
 		name string
 		send func() (int, http.Header)
@@ -243,9 +221,12 @@ func TestBusyHashingAnswers503(t *testing.T) {
 			return r.status, r.header
 		}},
 	} {
-		done := occupy()
+		release, err := h.Hold() // the only slot, for as long as the request takes
+		if err != nil {
+			t.Fatal(err)
+		}
 		status, hdr := door.send()
-		<-done
+		release()
 		if status != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" {
 			t.Errorf("%s: %d (Retry-After %q), want 503 with Retry-After", door.name, status, hdr.Get("Retry-After"))
 		}

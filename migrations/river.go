@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -21,11 +22,17 @@ import (
 
 // RiverDriver returns River's driver for db. Both work on *sql.Tx, the transaction type GORM
 // uses underneath, so that a job is inserted in the same transaction as the change causing it.
-func RiverDriver(db *sql.DB, d Dialect) riverdriver.Driver[*sql.Tx] {
-	if d == Postgres {
-		return riverdatabasesql.New(db)
+// On PostgreSQL, listen, when set, is the pool River's notifier takes a connection from to
+// LISTEN: a job inserted by any server is then picked up as soon as its transaction commits,
+// rather than at the next poll. Without it (SQLite, migrations) the queues only poll.
+func RiverDriver(db *sql.DB, d Dialect, listen *pgxpool.Pool) riverdriver.Driver[*sql.Tx] {
+	switch {
+	case d != Postgres:
+		return riversqlite.New(db)
+	case listen != nil:
+		return riverdatabasesql.NewWithPgxListener(db, listen)
 	}
-	return riversqlite.New(db)
+	return riverdatabasesql.New(db)
 }
 
 // riverLockKey serialises River's migrations between servers starting together on one
@@ -33,7 +40,7 @@ func RiverDriver(db *sql.DB, d Dialect) riverdriver.Driver[*sql.Tx] {
 const riverLockKey = 0x6f6e72616d70 // "onramp"
 
 func newRiverMigrator(db *sql.DB, d Dialect) (*rivermigrate.Migrator[*sql.Tx], error) {
-	m, err := rivermigrate.New(RiverDriver(db, d), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	m, err := rivermigrate.New(RiverDriver(db, d, nil), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, fmt.Errorf("migrations: river: %w", err)
 	}

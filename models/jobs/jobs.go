@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
@@ -98,7 +99,16 @@ func New(s *store.Store, cfg Config) (*Jobs, error) {
 	if cfg.RetryDelay > 0 {
 		rc.RetryPolicy = fixedDelay(cfg.RetryDelay)
 	}
-	client, err := river.NewClient(migrations.RiverDriver(s.SQLDB(), s.Dialect()), rc)
+	// On PostgreSQL the queues also LISTEN: a job committed by any server is picked up at once,
+	// and the poll is the fallback (while the listening connection is down, say).
+	var listen *pgxpool.Pool
+	if s.Dialect() == migrations.Postgres {
+		var err error
+		if listen, err = s.ListenPool(); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+	}
+	client, err := river.NewClient(migrations.RiverDriver(s.SQLDB(), s.Dialect(), listen), rc)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}

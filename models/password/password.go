@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -90,6 +91,15 @@ func (h *Hasher) acquire() error {
 }
 
 func (h *Hasher) release() { <-h.slots }
+
+// Hold takes a hashing slot, as a hash in progress does, until release is called, or gives
+// ErrBusy after the wait: tests hold every slot to see what a server too busy to hash answers.
+func (h *Hasher) Hold() (release func(), err error) {
+	if err := h.acquire(); err != nil {
+		return nil, err
+	}
+	return sync.OnceFunc(h.release), nil
+}
 
 // Hash returns a PHC-encoded argon2id hash.
 func (h *Hasher) Hash(pw string) (string, error) {

@@ -60,17 +60,25 @@ func (s *Store) InsertCodes(ctx context.Context, c NewCodes) ([]int64, error) {
 		from, args = "json_each(?)", []any{jsonArray(rows)}
 		cols = "value ->> 0, value ->> 1, value ->> 2"
 	}
-	var got []struct{ ID, SDPUserID int64 }
-	err := s.q(ctx).Raw(`INSERT INTO registration_codes (sdp_user_id, lookup_hash, encrypted, account_id, generated_by,
+	// The ids come back scanned by hand: GORM's Scan reflects on every row of thousands.
+	rows, err := s.q(ctx).Raw(`INSERT INTO registration_codes (sdp_user_id, lookup_hash, encrypted, account_id, generated_by,
 			generated_by_admin_id, created_at, expires_at, handout_id, emailed_at)
 		SELECT `+cols+`, ?, ?, ?, ?, ?, ?, ? FROM `+from+` RETURNING id, sdp_user_id`,
-		append([]any{c.AccountID, c.GeneratedBy, c.AdminID, c.CreatedAt, c.ExpiresAt, c.HandoutID, c.EmailedAt}, args...)...).Scan(&got).Error
+		append([]any{c.AccountID, c.GeneratedBy, c.AdminID, c.CreatedAt, c.ExpiresAt, c.HandoutID, c.EmailedAt}, args...)...).Rows()
 	if err != nil {
 		return nil, wrap(err)
 	}
-	byUser := make(map[int64]int64, len(got))
-	for _, g := range got {
-		byUser[g.SDPUserID] = g.ID
+	defer rows.Close()
+	byUser := make(map[int64]int64, len(c.UserIDs))
+	for rows.Next() {
+		var id, user int64
+		if err := rows.Scan(&id, &user); err != nil {
+			return nil, wrap(err)
+		}
+		byUser[user] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err)
 	}
 	ids := make([]int64, len(c.UserIDs))
 	for i, u := range c.UserIDs {
@@ -103,13 +111,37 @@ func (s *Store) ClaimUsersWithoutCode(ctx context.Context, accountID, after, max
 		err = s.q(ctx).Raw(next, accountID, after, maxID, limit).Scan(&taken).Error
 		return taken, taken, wrap(err)
 	}
-	if err := s.q(ctx).Raw(next+` FOR NO KEY UPDATE`, accountID, after, maxID, limit).Scan(&taken).Error; err != nil || len(taken) == 0 {
+	err = s.planEachTime(ctx, func() error {
+		if err := s.q(ctx).Raw(next+` FOR NO KEY UPDATE`, accountID, after, maxID, limit).Scan(&taken).Error; err != nil || len(taken) == 0 {
+			return err
+		}
+		slices.Sort(taken)
+		return s.q(ctx).Raw(`SELECT id FROM unnest(?::bigint[]) AS t(id) WHERE `+noCodeOf("?", "t.id")+` ORDER BY id`,
+			pgArray(taken), accountID).Scan(&claimed).Error
+	})
+	if err != nil || len(taken) == 0 {
 		return nil, nil, wrap(err)
 	}
-	slices.Sort(taken)
-	err = s.q(ctx).Raw(`SELECT id FROM unnest(?::bigint[]) AS t(id) WHERE `+noCodeOf("?", "t.id")+` ORDER BY id`,
-		pgArray(taken), accountID).Scan(&claimed).Error
-	return taken, claimed, wrap(err)
+	return taken, claimed, nil
+}
+
+// planEachTime runs fn, in the caller's transaction on PostgreSQL, with every statement planned
+// for its own parameters and the tables as they are, and run without JIT compilation. A run's
+// batches fill the codes table they look users' codes up in: the generic plan a connection
+// keeps for a prepared statement, once made while the table was empty (the first batch after
+// an ANALYZE, a new database), scanned the table for every user, a table that grows with each
+// batch (a run of 100,000 users took minutes). JIT compiled each batch's plan again, for
+// longer than the statement ran without it. The settings go back after fn: planning each
+// time the statements that run per row (the foreign key checks of the inserts) would double
+// their cost.
+func (s *Store) planEachTime(ctx context.Context, fn func() error) error {
+	if err := s.q(ctx).Exec(`SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off`).Error; err != nil {
+		return wrap(err)
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	return wrap(s.q(ctx).Exec(`SET LOCAL plan_cache_mode TO DEFAULT; SET LOCAL jit TO DEFAULT`).Error)
 }
 
 // noCodeOf is "the user has no code" for one user (the SQL of their account id and id), looked
@@ -118,10 +150,11 @@ func noCodeOf(account, user string) string {
 	return "(SELECT 1 FROM registration_codes c WHERE c.account_id = " + account + " AND c.sdp_user_id = " + user + " LIMIT 1) IS NULL"
 }
 
-// ClaimUsersForCode locks the enabled users without MFA among the account's users ids, who are
-// each about to get one more code, and returns their ids in id order, with the count of the
-// others found (of them, with MFA). The lock (PostgreSQL's FOR NO KEY UPDATE, checked again on
-// the row it was granted on) is the only read of them.
+// ClaimUsersForCode locks the account's users among ids, of whom the enabled ones without MFA
+// are each about to get one more code, and returns those in id order, with the count of the
+// others found (of them, with MFA). The lock (PostgreSQL's FOR NO KEY UPDATE) is the only read
+// of them, in one statement: the state it returns is that of the row the lock was granted on.
+// The others are locked too, for the few hundred milliseconds of a batch.
 func (s *Store) ClaimUsersForCode(ctx context.Context, accountID int64, ids []int64) (claimed []int64, skipped, skippedMFA int, err error) {
 	if len(ids) == 0 {
 		return nil, 0, 0, nil
@@ -131,16 +164,29 @@ func (s *Store) ClaimUsersForCode(ctx context.Context, accountID int64, ids []in
 	if s.dialect == migrations.Postgres {
 		lock = " FOR NO KEY UPDATE"
 	}
-	err = s.q(ctx).Raw(`SELECT id FROM sdp_users WHERE account_id = ? AND `+in+` AND status = 'enabled' AND `+s.boolFalse("mfa_configured")+
-		` ORDER BY id`+lock, accountID, arg).Scan(&claimed).Error
+	rows, err := s.q(ctx).Raw(`SELECT id, status = 'enabled', `+s.boolTrue("mfa_configured")+` FROM sdp_users WHERE account_id = ? AND `+in+
+		` ORDER BY id`+lock, accountID, arg).Rows()
 	if err != nil {
 		return nil, 0, 0, wrap(err)
 	}
-	var others struct{ All, MFA int }
-	err = s.q(ctx).Raw(`SELECT COUNT(*) AS "all", COALESCE(SUM(CASE WHEN status = 'enabled' AND `+s.boolTrue("mfa_configured")+` THEN 1 ELSE 0 END), 0) AS mfa
-		FROM sdp_users WHERE account_id = ? AND `+in+` AND NOT (status = 'enabled' AND `+s.boolFalse("mfa_configured")+`)`,
-		accountID, arg).Scan(&others).Error
-	return claimed, others.All, others.MFA, wrap(err)
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var enabled, mfa bool
+		if err := rows.Scan(&id, &enabled, &mfa); err != nil {
+			return nil, 0, 0, wrap(err)
+		}
+		switch {
+		case enabled && !mfa:
+			claimed = append(claimed, id)
+		case enabled:
+			skipped++
+			skippedMFA++
+		default:
+			skipped++
+		}
+	}
+	return claimed, skipped, skippedMFA, wrap(rows.Err())
 }
 
 // CountUsersWithoutCode counts the enabled users without MFA of an account that never had a

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -43,6 +44,8 @@ type Store struct {
 	onClose []func()
 	// redeemer batches concurrent redemptions; nil inside Tx, where Redeem runs alone.
 	redeemer *redeemBatcher
+	// url is the PostgreSQL database's URL (ListenPool).
+	url string
 }
 
 // Options tune Open.
@@ -118,6 +121,9 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db, dialect: dialect, caches: newCaches(), consoleSessionSQL: sessionSQL, trace: new(func(string, []any))}
+	if dialect == migrations.Postgres {
+		s.url = url
+	}
 	// SQLite writes one transaction at a time: a second runner would only wait for the first.
 	s.redeemer = &redeemBatcher{store: s, runners: 1}
 	if dialect == migrations.Postgres {
@@ -137,6 +143,26 @@ func (s *Store) Dialect() migrations.Dialect { return s.dialect }
 func (s *Store) SQLDB() *sql.DB {
 	d, _ := s.db.DB()
 	return d
+}
+
+// ListenPool opens a pool of connections to the PostgreSQL database for LISTEN, which the pool
+// of SQLDB cannot serve (a listening connection is held for good, outside database/sql): one
+// connection at most, made when first asked for. It closes with the store.
+func (s *Store) ListenPool() (*pgxpool.Pool, error) {
+	if s.url == "" {
+		return nil, errors.New("store: LISTEN needs PostgreSQL")
+	}
+	cfg, err := pgxpool.ParseConfig(s.url)
+	if err != nil {
+		return nil, fmt.Errorf("store: listen: %w", err)
+	}
+	cfg.MinConns, cfg.MaxConns = 0, 1
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: listen: %w", err)
+	}
+	s.OnClose(pool.Close)
+	return pool, nil
 }
 
 // Migrator runs this database's migrations.
