@@ -125,25 +125,6 @@ func (s *Store) ClaimUsersWithoutCode(ctx context.Context, accountID, after, max
 	return taken, claimed, nil
 }
 
-// planEachTime runs fn, in the caller's transaction on PostgreSQL, with every statement planned
-// for its own parameters and the tables as they are, and run without JIT compilation. A run's
-// batches fill the codes table they look users' codes up in: the generic plan a connection
-// keeps for a prepared statement, once made while the table was empty (the first batch after
-// an ANALYZE, a new database), scanned the table for every user, a table that grows with each
-// batch (a run of 100,000 users took minutes). JIT compiled each batch's plan again, for
-// longer than the statement ran without it. The settings go back after fn: planning each
-// time the statements that run per row (the foreign key checks of the inserts) would double
-// their cost.
-func (s *Store) planEachTime(ctx context.Context, fn func() error) error {
-	if err := s.q(ctx).Exec(`SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off`).Error; err != nil {
-		return wrap(err)
-	}
-	if err := fn(); err != nil {
-		return err
-	}
-	return wrap(s.q(ctx).Exec(`SET LOCAL plan_cache_mode TO DEFAULT; SET LOCAL jit TO DEFAULT`).Error)
-}
-
 // noCodeOf is "the user has no code" for one user (the SQL of their account id and id), looked
 // up by the index of the codes by user for that user alone.
 func noCodeOf(account, user string) string {

@@ -44,13 +44,16 @@ func (s *Store) RetireTokens(ctx context.Context, p models.TokenPurpose, adminID
 }
 
 // RetireUserTokens marks every unused token of a purpose of the given users as used: a new
-// invitation kills the older links.
+// invitation kills the older links. It is planned for the users given (planEachTime): a
+// directory's first sync invites its users a batch at a time.
 func (s *Store) RetireUserTokens(ctx context.Context, p models.TokenPurpose, userIDs []int64, now time.Time) error {
 	if len(userIDs) == 0 {
 		return nil
 	}
-	return wrap(s.q(ctx).Model(&models.OneTimeToken{}).
-		Where("purpose = ? AND used_at IS NULL AND sdp_user_id IN ?", p, userIDs).Update("used_at", now).Error)
+	in, arg := s.inIDs("sdp_user_id", userIDs)
+	return s.planEachTime(ctx, func() error {
+		return wrap(s.q(ctx).Model(&models.OneTimeToken{}).Where("purpose = ? AND used_at IS NULL AND "+in, p, arg).Update("used_at", now).Error)
+	})
 }
 
 // CreateTokens inserts tokens in batches.

@@ -343,13 +343,17 @@ func (s *Store) UsersByIDs(ctx context.Context, accountID int64, ids []int64) ([
 	return rows, wrap(q.Find(&rows).Error)
 }
 
-// updateUsers sets columns on the account's users among ids.
+// updateUsers sets columns on the account's users among ids, planned for them (planEachTime):
+// bulk work (a directory's first sync, a Users action) updates users a batch at a time.
 func (s *Store) updateUsers(ctx context.Context, accountID int64, ids []int64, cols map[string]any) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	cols["updated_at"] = nowUTC()
-	return wrap(s.q(ctx).Model(&models.SDPUser{}).Where("account_id = ? AND id IN ?", accountID, ids).Updates(cols).Error)
+	in, arg := s.inIDs("id", ids)
+	return s.planEachTime(ctx, func() error {
+		return wrap(s.q(ctx).Model(&models.SDPUser{}).Where("account_id = ? AND "+in, accountID, arg).Updates(cols).Error)
+	})
 }
 
 // MarkUsersInvited records that the account's users among ids were sent an invitation.
