@@ -111,7 +111,7 @@ func (s *Store) ClaimUsersWithoutCode(ctx context.Context, accountID, after, max
 		err = s.q(ctx).Raw(next, accountID, after, maxID, limit).Scan(&taken).Error
 		return taken, taken, wrap(err)
 	}
-	err = s.planEachTime(ctx, func() error {
+	err = s.planEachTime(ctx, limit, func() error {
 		if err := s.q(ctx).Raw(next+` FOR NO KEY UPDATE`, accountID, after, maxID, limit).Scan(&taken).Error; err != nil || len(taken) == 0 {
 			return err
 		}

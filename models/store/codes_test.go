@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 
 	"onramp/migrations"
@@ -10,10 +12,12 @@ import (
 	"onramp/models/store/storetest"
 )
 
-// A batch of "Generate for new users" plans its claim of users for the batch's own parameters
-// (PostgreSQL), and then gives the plan settings back: the statements that follow in the batch's
-// transaction (the inserts, whose foreign key checks run a cached plan per row) keep theirs.
-func TestClaimUsersWithoutCodeGivesThePlanSettingsBack(t *testing.T) {
+// A batch of "Generate for new users" plans its claim of users for the batch's own parameters,
+// without JIT (PostgreSQL: a generic plan made while the codes table was empty scanned it for
+// every user), and then gives the plan settings back: the statements that follow in the
+// batch's transaction (the inserts, whose foreign key checks run a cached plan per row) keep
+// theirs.
+func TestClaimUsersWithoutCodeIsPlannedForItsBatch(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
 	if s.Dialect() != migrations.Postgres {
@@ -29,6 +33,10 @@ func TestClaimUsersWithoutCodeGivesThePlanSettingsBack(t *testing.T) {
 	if err := s.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
+	var statements []string
+	if err := s.Trace(func(sql string, _ []any) { statements = append(statements, sql) }); err != nil {
+		t.Fatal(err)
+	}
 	settings := func(tx *store.Store) (plan, jit string) {
 		t.Helper()
 		sqlTx, _ := tx.SQLTx()
@@ -39,7 +47,7 @@ func TestClaimUsersWithoutCodeGivesThePlanSettingsBack(t *testing.T) {
 	}
 	err := s.Tx(ctx, func(tx *store.Store) error {
 		plan, jit := settings(tx)
-		taken, claimed, err := tx.ClaimUsersWithoutCode(ctx, a.ID, 0, u.ID, 10)
+		taken, claimed, err := tx.ClaimUsersWithoutCode(ctx, a.ID, 0, u.ID, 5000) // a run's batch
 		if err != nil {
 			return err
 		}
@@ -53,5 +61,22 @@ func TestClaimUsersWithoutCodeGivesThePlanSettingsBack(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// BEGIN, the custom plans, the lock, the look at the codes, the settings back, COMMIT.
+	var shape []string
+	for _, q := range statements {
+		switch {
+		case strings.Contains(q, "force_custom_plan"):
+			shape = append(shape, "custom")
+		case strings.Contains(q, "TO DEFAULT"):
+			shape = append(shape, "back")
+		case strings.Contains(q, "FOR NO KEY UPDATE"):
+			shape = append(shape, "lock")
+		case strings.Contains(q, "unnest"):
+			shape = append(shape, "codes")
+		}
+	}
+	if want := []string{"custom", "lock", "codes", "back"}; !slices.Equal(shape, want) {
+		t.Errorf("statements %q, want %q:\n%s", shape, want, strings.Join(statements, "\n"))
 	}
 }

@@ -192,19 +192,23 @@ func (s *Store) Close() error {
 // (event streaming's kicks) ends there rather than on a closed database. Set it while wiring.
 func (s *Store) OnClose(f func()) { s.onClose = append(s.onClose, f) }
 
+// bulkRows is how many rows a statement works on from which planEachTime plans it each time.
+const bulkRows = 100
+
 // planEachTime runs fn, in the caller's transaction, with each of its statements planned by
 // PostgreSQL for its own parameters and the tables as they are, and run without JIT
-// compilation (SQLite plans each statement anyway). It is for the statements of bulk work
-// that reads or updates tables the same work grows: the generic plan a connection keeps for a
-// prepared statement, once made while a table was small (a new database, the first batches
-// of a directory's first sync, the first batch after an ANALYZE of an emptied table), scanned
-// the whole table for every row of each batch, a table that grew with each batch: a run of
-// 100,000 new codes took minutes, a first LDAP sync three times the raw SQL. JIT compiled the
-// claim of each batch of a run again, for longer than the statement ran without it. The
-// settings go back after fn: planning each time the statements that run per row (the foreign
-// key checks of the inserts that follow) would double their cost.
-func (s *Store) planEachTime(ctx context.Context, fn func() error) error {
-	if s.dialect != migrations.Postgres {
+// compilation, when they work on at least bulkRows rows (SQLite plans each statement anyway).
+// It is for the statements of bulk work that reads or updates tables the same work grows: the
+// generic plan a connection keeps for a prepared statement, once made while a table was small
+// (a new database, the first batches of a directory's first sync, the first batch after an
+// ANALYZE of an emptied table), scanned the whole table for every row of each batch, a table
+// that grew with each batch: a run of 100,000 new codes took minutes, a first LDAP sync three
+// times the raw SQL. JIT compiled the claim of each batch of a run again, for longer than the
+// statement ran without it. The settings go back after fn: planning each time the statements
+// that run per row (the foreign key checks of the inserts that follow) would double their
+// cost. Below bulkRows the two round trips would cost more than they save.
+func (s *Store) planEachTime(ctx context.Context, rows int, fn func() error) error {
+	if s.dialect != migrations.Postgres || rows < bulkRows {
 		return fn()
 	}
 	if err := s.q(ctx).Exec(`SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off`).Error; err != nil {

@@ -51,7 +51,7 @@ func (s *Store) RetireUserTokens(ctx context.Context, p models.TokenPurpose, use
 		return nil
 	}
 	in, arg := s.inIDs("sdp_user_id", userIDs)
-	return s.planEachTime(ctx, func() error {
+	return s.planEachTime(ctx, len(userIDs), func() error {
 		return wrap(s.q(ctx).Model(&models.OneTimeToken{}).Where("purpose = ? AND used_at IS NULL AND "+in, p, arg).Update("used_at", now).Error)
 	})
 }

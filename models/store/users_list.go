@@ -351,7 +351,7 @@ func (s *Store) updateUsers(ctx context.Context, accountID int64, ids []int64, c
 	}
 	cols["updated_at"] = nowUTC()
 	in, arg := s.inIDs("id", ids)
-	return s.planEachTime(ctx, func() error {
+	return s.planEachTime(ctx, len(ids), func() error {
 		return wrap(s.q(ctx).Model(&models.SDPUser{}).Where("account_id = ? AND "+in, accountID, arg).Updates(cols).Error)
 	})
 }
