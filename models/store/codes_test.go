@@ -16,7 +16,7 @@ import (
 // without JIT (PostgreSQL: a generic plan made while the codes table was empty scanned it for
 // every user), and then gives the plan settings back: the statements that follow in the
 // batch's transaction (the inserts, whose foreign key checks run a cached plan per row) keep
-// theirs.
+// theirs. A small claim keeps the connection's plans.
 func TestClaimUsersWithoutCodeIsPlannedForItsBatch(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t)
@@ -78,5 +78,21 @@ func TestClaimUsersWithoutCodeIsPlannedForItsBatch(t *testing.T) {
 	}
 	if want := []string{"custom", "lock", "codes", "back"}; !slices.Equal(shape, want) {
 		t.Errorf("statements %q, want %q:\n%s", shape, want, strings.Join(statements, "\n"))
+	}
+
+	// A claim of fewer than 100 users keeps the connection's plans: the two more round trips
+	// would cost more than they save.
+	statements = nil
+	err = s.Tx(ctx, func(tx *store.Store) error {
+		_, _, err := tx.ClaimUsersWithoutCode(ctx, a.ID, 0, u.ID, 50)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range statements {
+		if strings.Contains(q, "force_custom_plan") || strings.Contains(q, "TO DEFAULT") {
+			t.Errorf("a claim of 50 users changed the plan settings: %s", q)
+		}
 	}
 }
